@@ -1,0 +1,155 @@
+"""`shuraka` command line: chat | db upgrade | staff add | demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.settings import ConfigError, Settings, load_settings
+from storage.schema import SchemaOutdatedError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shuraka", description="Shuraka community bot")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (console channel)")
+    chat.add_argument("--user", default="local", help="console user id (default: local)")
+    chat.add_argument("--no-demo", action="store_true", help="do not add demo data")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest")
+    db_sub.add_parser("current", help="print the schema revision and the newest one")
+
+    staff = sub.add_parser("staff", help="staff roles")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="make a user staff (or admin)")
+    add.add_argument("who", help="CHANNEL:ID, e.g. telegram:123456 (a bare number = telegram)")
+    add.add_argument("--admin", action="store_true", help="admin instead of staff")
+    remove = staff_sub.add_parser("remove", help="make a staff member a plain user again")
+    remove.add_argument("who")
+    staff_sub.add_parser("list", help="list staff and admins")
+
+    sub.add_parser("demo-data", help="add synthetic demo volunteers and a console admin")
+    return parser
+
+
+def _split_who(who: str) -> tuple[str, str]:
+    channel, _, external = who.partition(":") if ":" in who else ("telegram", "", who)
+    if not channel or not external:
+        raise ConfigError(f"expected CHANNEL:ID, got {who!r}")
+    return channel, external
+
+
+async def _chat(settings: Settings, user: str, demo: bool) -> None:
+    from bot.channels.console import ConsoleChannel
+    from bot.demo import load_demo_data
+    from bot.runtime import create_runtime
+
+    runtime = await create_runtime(settings)
+    try:
+        if demo:
+            await load_demo_data(runtime.db)
+        await ConsoleChannel(runtime.engine.handle, user=user).run()
+    finally:
+        await runtime.close()
+
+
+async def _db(settings: Settings, action: str) -> None:
+    from storage.db import create_database
+    from storage.schema import check_current, upgrade
+
+    db = create_database(settings.database_url)
+    try:
+        if action == "upgrade":
+            await upgrade(db.engine)
+        current, head = await check_current(db.engine)
+        print(f"schema: {current} (newest: {head})")
+    finally:
+        await db.dispose()
+
+
+async def _staff(settings: Settings, action: str, who: str | None, admin: bool) -> None:
+    from storage import repositories as repo
+    from storage.db import create_database
+    from storage.schema import ensure_schema
+
+    db = create_database(settings.database_url)
+    try:
+        await ensure_schema(db.engine)
+        async with db.transaction() as session:
+            if action == "list":
+                for user in await repo.staff_users(session):
+                    ids = ", ".join(f"{i.channel}:{i.external_id}" for i in user.identities)
+                    print(f"{user.role}\t{ids}")
+                for entry in settings.admin_ids:
+                    print(f"admin\t{entry}\t(ADMIN_IDS)")
+                return
+            assert who is not None
+            channel, external = _split_who(who)
+            role = "user" if action == "remove" else ("admin" if admin else "staff")
+            await repo.set_role(session, channel, external, role)
+            await repo.add_audit(
+                session, "cli", f"staff.{action}", f"{channel}:{external}", {"role": role}
+            )
+            print(f"{channel}:{external} is now {role}")
+    finally:
+        await db.dispose()
+
+
+async def _demo(settings: Settings) -> None:
+    from bot.demo import load_demo_data
+    from storage.db import create_database
+    from storage.schema import ensure_schema
+
+    db = create_database(settings.database_url)
+    try:
+        await ensure_schema(db.engine)
+        added = await load_demo_data(db)
+        print(f"demo data: {added} volunteers added; console admin user: 'staff'")
+    finally:
+        await db.dispose()
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> int:
+    try:
+        asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+    except (ConfigError, SchemaOutdatedError) as exc:
+        print(f"shuraka: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"shuraka: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "chat":
+        return _run(_chat(settings, args.user, not args.no_demo))
+    if args.command == "db":
+        return _run(_db(settings, args.db_command))
+    if args.command == "staff":
+        who = getattr(args, "who", None)
+        return _run(_staff(settings, args.staff_command, who, getattr(args, "admin", False)))
+    if args.command == "demo-data":
+        return _run(_demo(settings))
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

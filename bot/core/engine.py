@@ -1,0 +1,252 @@
+"""The engine: one inbound event in, the user's replies out, state and domain change in one
+transaction (see DESIGN.md §1)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.flow import BotApp, Context, FlowState, parse_choice_id
+from bot.core.i18n import Catalogs
+from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.core.text import clean_input, normalize_for_match
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import Conversation, utcnow
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class _StaleStateError(Exception):
+    """Another worker saved this user's conversation first; the update is handled again."""
+
+
+class UserLocks:
+    """One asyncio lock per user, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Engine:
+    def __init__(
+        self,
+        app: BotApp,
+        db: Database,
+        catalogs: Catalogs,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.catalogs = catalogs
+        self.settings = settings
+        self.clock = clock
+        self.locks = UserLocks()
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Process one event exactly once and return the direct replies (empty if a repeat)."""
+        async with self.locks.hold(inbound.user_key):
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    async with self.db.transaction() as session:
+                        if not await repo.mark_processed(
+                            session, inbound.channel, inbound.update_id
+                        ):
+                            return []
+                        ctx = await self._load(session, inbound)
+                        await self._route(ctx)
+                        await self._save(ctx)
+                    return ctx.replies
+                except (_StaleStateError, IntegrityError):
+                    # A concurrent worker won a race (state version or a new identity);
+                    # everything rolled back, so handling again is safe.
+                    if attempt == MAX_ATTEMPTS:
+                        log.exception("giving up on update %s", inbound.update_id)
+                        return await self._failure_reply(inbound)
+                except Exception:
+                    log.exception("update %s failed", inbound.update_id)
+                    return await self._failure_reply(inbound)
+        return []  # pragma: no cover - the loop always returns
+
+    # --- loading and saving ---------------------------------------------------------------
+    async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
+        now = self.clock()
+        found = await repo.find_identity(session, inbound.channel, inbound.external_user_id)
+        if found is None:
+            identity, user = await repo.create_user(
+                session, inbound.channel, inbound.external_user_id, inbound.chat_id
+            )
+        else:
+            identity, user = found
+            if inbound.chat_id and identity.chat_id != inbound.chat_id:
+                identity.chat_id = inbound.chat_id
+        identity.last_seen_at = now
+        conversation = await repo.get_conversation(session, user.id)
+        state = self._state_from(conversation)
+        locale = user.locale or self._hint_locale(inbound)
+        ctx = Context(
+            session=session,
+            inbound=inbound,
+            user=user,
+            identity=identity,
+            state=state,
+            tr=self.catalogs.translator(locale),
+            catalogs=self.catalogs,
+            app=self.app,
+            settings=self.settings,
+            now=now,
+            loaded_version=conversation.version if conversation else None,
+        )
+        return ctx
+
+    def _hint_locale(self, inbound: Inbound) -> str:
+        hint = (inbound.language_hint or "").split("-")[0].lower()
+        return hint if hint in self.catalogs.locales else self.catalogs.default
+
+    def _state_from(self, conversation: Conversation | None) -> FlowState:
+        if conversation is None:
+            return FlowState(flow=self.app.home, step="start")
+        data: dict[str, Any] = conversation.data or {}
+        return FlowState(
+            flow=conversation.flow,
+            step=conversation.step,
+            data=dict(data.get("f") or {}),
+            drafts=dict(data.get("drafts") or {}),
+            shown=list(data.get("shown") or []),
+        )
+
+    async def _save(self, ctx: Context) -> None:
+        if ctx.user_deleted:
+            return
+        shown: list[list[str]] = []
+        for out in reversed(ctx.replies):
+            if out.choices:
+                shown = [[c.id, c.label] for c in out.choices]
+                break
+        state = ctx.state
+        data = {"f": state.data, "drafts": state.drafts, "shown": shown}
+        ok = await repo.save_conversation(
+            ctx.session,
+            ctx.user.id,
+            flow=state.flow,
+            step=state.step,
+            data=data,
+            expected_version=ctx.loaded_version,
+        )
+        if not ok:
+            raise _StaleStateError
+
+    # --- routing -------------------------------------------------------------------------
+    def _gate_pending(self, ctx: Context) -> str | None:
+        for gate in self.app.gates:
+            if gate.pending(ctx):
+                return gate.flow
+        return None
+
+    async def _route(self, ctx: Context) -> None:
+        inbound = ctx.inbound
+        pending_gate = self._gate_pending(ctx)
+        if inbound.kind is InboundKind.COMMAND:
+            await self._command(ctx, pending_gate)
+            return
+        if pending_gate is not None and ctx.state.flow != pending_gate:
+            await ctx.home()
+            return
+        if inbound.kind is InboundKind.TEXT:
+            inbound = self._text_as_choice(ctx.state, inbound)
+        flow = self.app.flows.get(ctx.state.flow)
+        if flow is None or ctx.state.step == "start":
+            await ctx.home()
+            return
+        if inbound.kind is InboundKind.CHOICE:
+            ref = parse_choice_id(inbound.text)
+            if ref is None or ref.flow != ctx.state.flow or ref.step != ctx.state.step:
+                # A button from an older message: never act on it, show where the user is.
+                await ctx.show_current()
+                return
+        await flow.handle(ctx, inbound)
+
+    async def _command(self, ctx: Context, pending_gate: str | None) -> None:
+        command = self.app.commands.get(ctx.inbound.text.lower())
+        if command is None:
+            ctx.say("err.unknown_command")
+            await ctx.show_current() if pending_gate is None else await ctx.home()
+            return
+        if pending_gate is not None and not command.before_gates:
+            await ctx.home()
+            return
+        if command.staff_only and not ctx.is_staff:
+            ctx.say("staff.only")
+            await ctx.show_current()
+            return
+        await command.handler(ctx)
+
+    @staticmethod
+    def _text_as_choice(state: FlowState, inbound: Inbound) -> Inbound:
+        """Typed answers to offered choices: "2", "٢", or the label itself."""
+        if not state.shown:
+            return inbound
+        text = clean_input(inbound.text[:200])
+        if text.isdigit():
+            index = int(text) - 1
+            if 0 <= index < len(state.shown):
+                return replace(inbound, kind=InboundKind.CHOICE, text=state.shown[index][0])
+            return inbound
+        wanted = _loose(text)
+        if not wanted:
+            return inbound
+        for cid, label in state.shown:
+            if _loose(label) == wanted:
+                return replace(inbound, kind=InboundKind.CHOICE, text=cid)
+        return inbound
+
+    # --- failures ------------------------------------------------------------------------
+    async def _failure_reply(self, inbound: Inbound) -> list[Outbound]:
+        """Say sorry and show the step the user is on; the failed update changed nothing."""
+        try:
+            async with self.db.sessions() as session:
+                ctx = await self._load(session, inbound)
+                ctx.say("err.internal")
+                if self._gate_pending(ctx) is None:
+                    await ctx.show_current()
+                await session.rollback()
+                return ctx.replies
+        except Exception:
+            log.exception("could not even build the failure reply")
+            tr = self.catalogs.translator(self._hint_locale(inbound))
+            return [Outbound(text=tr.t("err.internal"))]
+
+
+def _loose(text: str) -> str:
+    return "".join(ch for ch in normalize_for_match(text) if ch.isalnum())

@@ -1,0 +1,229 @@
+"""What a feature plugs into the engine: flows, commands, gates, and the per-update context."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.dates import format_date, format_datetime
+from bot.core.i18n import Catalogs, Translator
+from bot.core.messages import Choice, Inbound, Outbound
+from bot.core.text import rtl_lines
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from storage.models import ChannelIdentity, User
+
+# A choice id is "<flow>:<step>:<value>": short ASCII that says where it was offered, so a
+# press on an old message can be recognised as stale.
+CHOICE_SEP = ":"
+MAX_CHOICE_ID_BYTES = 64
+
+
+def choice_id(flow: str, step: str, value: str) -> str:
+    cid = f"{flow}{CHOICE_SEP}{step}{CHOICE_SEP}{value}"
+    if len(cid.encode()) > MAX_CHOICE_ID_BYTES:
+        raise ValueError(f"choice id too long: {cid!r}")
+    return cid
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceRef:
+    flow: str
+    step: str
+    value: str
+
+
+def parse_choice_id(cid: str) -> ChoiceRef | None:
+    parts = cid.split(CHOICE_SEP, 2)
+    if len(parts) != 3:
+        return None
+    return ChoiceRef(*parts)
+
+
+@dataclass
+class FlowState:
+    """The conversation row as the engine hands it to flows (mutable during one update)."""
+
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    drafts: dict[str, Any] = field(default_factory=dict)
+    shown: list[list[str]] = field(default_factory=list)  # [choice id, label] last offered
+
+
+@dataclass
+class Context:
+    """Everything one update's handling may use; lives for one transaction."""
+
+    session: AsyncSession
+    inbound: Inbound
+    user: User
+    identity: ChannelIdentity
+    state: FlowState
+    tr: Translator
+    catalogs: Catalogs
+    app: BotApp
+    settings: Settings
+    now: datetime
+    replies: list[Outbound] = field(default_factory=list)
+    user_deleted: bool = False
+    # The conversation version read at load time (None: no row yet), for the optimistic save.
+    loaded_version: int | None = None
+
+    # --- replies -------------------------------------------------------------------------
+    def reply(
+        self, text: str, choices: Iterable[Choice] = (), *, bidi_done: bool = False, **hints: Any
+    ) -> None:
+        """Queue a direct reply. Arabic lines that start with a digit or Latin text get a
+        right-to-left mark, unless the caller has already arranged directions (`bidi_done`)."""
+        if self.tr.locale == "ar" and not bidi_done:
+            text = rtl_lines(text)
+        self.replies.append(Outbound(text=text, choices=tuple(choices), **hints))
+
+    def say(self, key: str, /, **params: object) -> None:
+        self.reply(self.tr.t(key, **params))
+
+    def use_locale(self, locale: str) -> None:
+        self.user.locale = locale
+        self.tr = self.catalogs.translator(locale)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def fmt_date(self, d: date) -> str:
+        return format_date(
+            d, self.tr.locale, self.tr.raw("date.pattern"), self.tr.raw("date.fallback")
+        )
+
+    def fmt_datetime(self, dt: datetime) -> str:
+        return format_datetime(
+            dt,
+            self.tr.locale,
+            self.tr.raw("datetime.pattern"),
+            self.settings.timezone,
+            self.tr.raw("datetime.fallback"),
+        )
+
+    @property
+    def today(self) -> date:
+        """Today's date where the users are (day boundaries are local, storage is UTC)."""
+        return self.now.astimezone(self.timezone).date()
+
+    def choice(self, step: str, value: str, label_key: str, **params: object) -> Choice:
+        """A choice of the current flow; the label is a message id."""
+        return Choice(choice_id(self.state.flow, step, value), self.tr.label(label_key, **params))
+
+    # --- roles ---------------------------------------------------------------------------
+    @property
+    def role(self) -> str:
+        key = f"{self.identity.channel}:{self.identity.external_id}"
+        if key in self.settings.admin_ids:
+            return "admin"
+        return self.user.role
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
+
+    # --- navigation ----------------------------------------------------------------------
+    async def goto(self, flow_name: str, params: dict[str, Any] | None = None) -> None:
+        """Leave the current flow (keeping a draft where the flow wants one) and enter another."""
+        current = self.app.flows.get(self.state.flow)
+        leaving_form = (
+            current is not None
+            and current.name != flow_name
+            and current.keeps_draft
+            and self.state.step not in ("", "start")
+            and bool(self.state.data)
+        )
+        if leaving_form and current is not None:
+            self.state.drafts[current.name] = {"step": self.state.step, "data": self.state.data}
+        self.state.flow, self.state.step, self.state.data = flow_name, "start", {}
+        await self.app.flows[flow_name].start(self, params or {})
+
+    async def home(self) -> None:
+        """Go to the first unmet gate (language, privacy notice …) or else the main menu."""
+        for gate in self.app.gates:
+            if gate.pending(self):
+                await self.goto(gate.flow)
+                return
+        await self.goto(self.app.home)
+
+    async def show_current(self) -> None:
+        flow = self.app.flows.get(self.state.flow)
+        if flow is None:
+            await self.home()
+            return
+        await flow.show(self)
+
+    def set_step(self, step: str) -> None:
+        self.state.step = step
+
+
+class Flow(ABC):
+    """A conversation feature. Its steps keep their data in `ctx.state.data`."""
+
+    name: str = ""
+    keeps_draft: bool = False
+
+    @abstractmethod
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        """Enter the flow and show its first step."""
+
+    @abstractmethod
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        """Handle input for the current step."""
+
+    @abstractmethod
+    async def show(self, ctx: Context) -> None:
+        """Show the current step again (after a stale press or an error)."""
+
+
+CommandHandler = Callable[[Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: CommandHandler
+    description: str  # message id, for menus such as Telegram's setMyCommands
+    staff_only: bool = False
+    # Commands that may run before the language/privacy gates are passed.
+    before_gates: bool = False
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A flow a user must pass before anything else (language choice, privacy notice)."""
+
+    flow: str
+    pending: Callable[[Context], bool]
+
+
+@dataclass
+class BotApp:
+    """The registry a feature set is assembled into; built by `bot.handlers.build_app`."""
+
+    home: str = "menu"
+    flows: dict[str, Flow] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)
+
+    def add_flow(self, flow: Flow) -> None:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name} registered twice")
+        self.flows[flow.name] = flow
+
+    def add_command(self, command: Command) -> None:
+        self.commands[command.name] = command
+
+    def add_gate(self, gate: Gate) -> None:
+        self.gates.append(gate)

@@ -1,0 +1,224 @@
+"""Parsers for the Saudi data the bot collects (domain.md §3).
+
+Each `parse_*` takes raw user text and returns the canonical stored value, or raises `Invalid`
+with a gettext message id; the caller renders it in the user's language. Message ids are ASCII
+keys only: all wording lives in the catalogs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from hijridate import Hijri
+
+from bot.core.text import clean_input
+
+MAX_TEXT_CHARS = 1000
+
+NAME_MIN_WORDS, NAME_MAX_WORDS = 2, 5
+NAME_MIN_CHARS, NAME_MAX_CHARS = 5, 80
+EMAIL_MAX_CHARS = 254  # RFC 5321 path limit
+MIN_AGE, MAX_AGE = 10, 100
+
+
+class Invalid(Exception):
+    """A user-input error: `msgid` names the catalog message, `params` fill its placeholders."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params: dict[str, object] = params
+
+
+def check_length(text: str, limit: int = MAX_TEXT_CHARS) -> None:
+    """Reject oversized free text before any further (possibly costly) processing."""
+    if len(text) > limit:
+        raise Invalid("err.text.too_long", limit=limit)
+
+
+# --- National ID / Iqama (§3.1) -------------------------------------------------------------
+
+# Hyphen-like characters users type or paste between digit groups.
+_ID_SEPARATORS = re.compile("[\\s\\-\u2010-\u2015\u2212]")
+_TEN_DIGITS = re.compile(r"[0-9]{10}")  # not \d: other scripts' digits must not slip through
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    # Standard Luhn: double every second digit counting from the right (the check digit is
+    # not doubled); for 10 digits these are positions 1, 3, 5, 7, 9 from the left.
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def parse_national_id(text: str) -> str:
+    """Saudi national ID (starts with 1) or Iqama (starts with 2) as 10 ASCII digits."""
+    digits = _ID_SEPARATORS.sub("", clean_input(text))
+    if not _TEN_DIGITS.fullmatch(digits):
+        raise Invalid("err.national_id.format")
+    if digits[0] not in "12":
+        raise Invalid("err.national_id.prefix")
+    if not _luhn_ok(digits):
+        raise Invalid("err.national_id.checksum")
+    return digits
+
+
+def is_valid_national_id(digits: str) -> bool:
+    """True if `parse_national_id` would accept the text (so Arabic-Indic digits pass too)."""
+    try:
+        parse_national_id(digits)
+    except Invalid:
+        return False
+    return True
+
+
+# --- Mobile (§3.2) ----------------------------------------------------------------------------
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()\u2010-\u2015]")
+_PHONE_CHARS = re.compile(r"(?:\+|00)?[0-9]+")
+_NSN = re.compile(r"5[0-9]{8}")  # lenient: any 5XXXXXXXX, not libphonenumber's strict ranges
+
+
+def parse_mobile(text: str) -> str:
+    """Saudi mobile in any common spelling -> E.164 "+9665XXXXXXXX"."""
+    s = _PHONE_SEPARATORS.sub("", clean_input(text))
+    # Letters or other symbols mean it is not (only) a number; better to ask again than guess.
+    if not _PHONE_CHARS.fullmatch(s):
+        raise Invalid("err.mobile.format")
+    s = s.removeprefix("+").removeprefix("00")
+    s = s.removeprefix("966")
+    # "+966 05..." is a common mix of international and national forms: drop the stray 0.
+    s = s.removeprefix("0")
+    if not _NSN.fullmatch(s):
+        raise Invalid("err.mobile.format")
+    return "+966" + s
+
+
+# --- Name -------------------------------------------------------------------------------------
+
+_NAME_PUNCT = frozenset("-'\u2019")  # hyphen, apostrophe, right single quote (phone keyboards)
+
+
+def _is_name_mark(ch: str) -> bool:
+    # Harakat/shadda and Latin accents that NFC could not compose; other scripts' marks are
+    # not expected in names here and would only help spoofing.
+    cp = ord(ch)
+    return unicodedata.category(ch) in ("Mn", "Mc") and (
+        0x0300 <= cp <= 0x036F or 0x064B <= cp <= 0x065F or cp == 0x0670
+    )
+
+
+def parse_name(text: str) -> str:
+    """A person's full name: 2-5 words of letters (any script), hyphens and apostrophes."""
+    name = clean_input(text)
+    # Length first for oversized input, so a 5,000-character paste gets the useful message.
+    if len(name) > NAME_MAX_CHARS:
+        raise Invalid("err.name.length", min=NAME_MIN_CHARS, max=NAME_MAX_CHARS)
+    for ch in name:
+        if not (ch == " " or ch in _NAME_PUNCT or ch.isalpha() or _is_name_mark(ch)):
+            raise Invalid("err.name.chars")
+    words = name.split(" ") if name else []
+    # A "word" of only hyphens/apostrophes is not a name part.
+    if any(not any(ch.isalpha() for ch in word) for word in words):
+        raise Invalid("err.name.chars")
+    if not NAME_MIN_WORDS <= len(words) <= NAME_MAX_WORDS:
+        raise Invalid("err.name.words", min=NAME_MIN_WORDS, max=NAME_MAX_WORDS)
+    if len(name) < NAME_MIN_CHARS:
+        raise Invalid("err.name.length", min=NAME_MIN_CHARS, max=NAME_MAX_CHARS)
+    return name
+
+
+# --- Email ------------------------------------------------------------------------------------
+
+# Deliberately simple (one @, a dotted domain, no spaces); also refuses characters that only
+# appear in quoted local parts or markup, which real users practically never have.
+_EMAIL_LOCAL = r'[^@\s<>()\[\],;:"\\]+'
+_EMAIL_LABEL = r'[^@\s<>()\[\],;:"\\_.]+'  # no dots (label separators) or underscores
+_EMAIL = re.compile(rf"{_EMAIL_LOCAL}@({_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+)")
+
+
+def parse_email(text: str) -> str:
+    """An email address with the domain lower-cased (the local part may be case-sensitive)."""
+    s = clean_input(text)
+    m = _EMAIL.fullmatch(s)
+    if len(s) > EMAIL_MAX_CHARS or m is None:
+        raise Invalid("err.email.format")
+    return s[: m.start(1)] + m.group(1).lower()
+
+
+# --- Birth date (§3.4) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BirthDate:
+    gregorian: date
+    calendar: Literal["hijri", "gregorian"]
+
+
+# Optional trailing calendar marker: heh (+ any tatweel) = Hijri, meem = Gregorian, or h/g.
+_MARKER = re.compile(r"\s*(\u0647\u0640*|\u0645|[hg])\.?$", re.IGNORECASE)
+_SEP_SPACES = re.compile(r"\s*([/.\-])\s*")
+_DMY = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})")
+_YMD = re.compile(r"([0-9]{4})([/.\-])([0-9]{1,2})\2([0-9]{1,2})")
+_HIJRI_YEARS = range(1300, 1501)
+_GREGORIAN_YEARS = range(1900, 2101)
+
+
+def age_on(birth: date, today: date) -> int:
+    """Completed years on `today` (a 29 Feb birthday counts from 1 March in common years)."""
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _split_date(s: str) -> tuple[int, int, int]:
+    if m := _DMY.fullmatch(s):
+        return int(m[4]), int(m[3]), int(m[1])
+    if m := _YMD.fullmatch(s):
+        return int(m[1]), int(m[3]), int(m[4])
+    raise Invalid("err.date.format")
+
+
+def parse_birth_date(text: str, today: date) -> BirthDate:
+    """Hijri or Gregorian date of birth; the calendar is told apart by the year."""
+    s = clean_input(text)
+    marked_hijri: bool | None = None  # None: no calendar marker given
+    if m := _MARKER.search(s):
+        marked_hijri = m[1][0].lower() in ("h", "\u0647")
+        s = s[: m.start()]
+    year, month, day = _split_date(_SEP_SPACES.sub(r"\1", s))
+
+    calendar: Literal["hijri", "gregorian"]
+    if year in _HIJRI_YEARS:
+        calendar = "hijri"
+    elif year in _GREGORIAN_YEARS:
+        calendar = "gregorian"
+    else:
+        raise Invalid("err.date.invalid")
+    # A marker that contradicts the year (e.g. 1420 marked Gregorian) is a typo we cannot fix.
+    if marked_hijri is not None and marked_hijri != (calendar == "hijri"):
+        raise Invalid("err.date.invalid")
+
+    born: date
+    try:
+        if calendar == "hijri":
+            # Umm al-Qura, the official Saudi calendar; raises outside 1343-1500 AH.
+            born = Hijri(year, month, day).to_gregorian()
+        else:
+            born = date(year, month, day)
+    except (ValueError, OverflowError) as exc:
+        raise Invalid("err.date.invalid") from exc
+
+    if born > today:
+        raise Invalid("err.date.future")
+    if not MIN_AGE <= age_on(born, today) <= MAX_AGE:
+        raise Invalid("err.birth_date.age", min=MIN_AGE, max=MAX_AGE)
+    return BirthDate(gregorian=date(born.year, born.month, born.day), calendar=calendar)

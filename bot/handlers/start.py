@@ -1,0 +1,119 @@
+"""First contact: the language question and the privacy notice (PDPL: notice before collection),
+and the commands every user has: /start /menu /help /language /cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.flow import BotApp, Command, Context, Flow, Gate, parse_choice_id
+from bot.core.messages import Choice, Inbound, InboundKind
+from bot.core.text import rtl_lines
+
+LANGUAGE = "lang"
+PRIVACY = "pv"
+
+
+class LanguageFlow(Flow):
+    name = LANGUAGE
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        await self.show(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        ctx.set_step("pick")
+        # Asked before we know the language: the question is in both, the hinted one first.
+        order = [ctx.tr.locale, *(loc for loc in ctx.catalogs.locales if loc != ctx.tr.locale)]
+        translators = [ctx.catalogs.translator(loc) for loc in order]
+        text = "\n\n".join(
+            rtl_lines(tr.t("lang.prompt")) if tr.locale == "ar" else tr.t("lang.prompt")
+            for tr in translators
+        )
+        choices = [
+            Choice(ctx.choice("pick", tr.locale, "lang.name").id, tr.label("lang.name"))
+            for tr in sorted(translators, key=lambda t: ctx.catalogs.locales.index(t.locale))
+        ]
+        ctx.reply(text, choices, bidi_done=True)
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        if ref is None or ref.value not in ctx.catalogs.locales:
+            await self.show(ctx)
+            return
+        ctx.use_locale(ref.value)
+        ctx.say("lang.set")
+        ctx.state.data = {}
+        await ctx.home()
+
+
+class PrivacyFlow(Flow):
+    name = PRIVACY
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        await self.show(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        ctx.set_step("notice")
+        ctx.reply(
+            ctx.tr.t("privacy.notice", version=ctx.settings.privacy_notice_version),
+            [
+                ctx.choice("notice", "yes", "privacy.accept"),
+                ctx.choice("notice", "no", "privacy.decline"),
+            ],
+        )
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        if ref is not None and ref.value == "yes":
+            ctx.user.consent_version = ctx.settings.privacy_notice_version
+            ctx.user.consent_at = ctx.now
+            ctx.say("privacy.thanks")
+            await ctx.home()
+        elif ref is not None and ref.value == "no":
+            ctx.say("privacy.declined")
+            await self.show(ctx)
+        else:
+            await self.show(ctx)
+
+
+def _needs_language(ctx: Context) -> bool:
+    return ctx.user.locale is None
+
+
+def _needs_consent(ctx: Context) -> bool:
+    return ctx.user.consent_version != ctx.settings.privacy_notice_version
+
+
+async def cmd_start(ctx: Context) -> None:
+    await ctx.home()
+
+
+async def cmd_help(ctx: Context) -> None:
+    ctx.say("help.text")
+    await ctx.home() if any(g.pending(ctx) for g in ctx.app.gates) else await ctx.show_current()
+
+
+async def cmd_language(ctx: Context) -> None:
+    await ctx.goto(LANGUAGE)
+
+
+async def cmd_cancel(ctx: Context) -> None:
+    flow = ctx.app.flows.get(ctx.state.flow)
+    if flow is not None and flow.keeps_draft and ctx.state.data:
+        ctx.state.drafts.pop(flow.name, None)
+        ctx.state.data = {}
+        ctx.say("form.cancelled")
+    else:
+        ctx.say("cancel.nothing")
+    await ctx.home()
+
+
+def register(app: BotApp) -> None:
+    app.add_flow(LanguageFlow())
+    app.add_flow(PrivacyFlow())
+    app.add_gate(Gate(LANGUAGE, _needs_language))
+    app.add_gate(Gate(PRIVACY, _needs_consent))
+    app.add_command(Command("start", cmd_start, "cmd.start", before_gates=True))
+    app.add_command(Command("menu", cmd_start, "cmd.menu"))
+    app.add_command(Command("help", cmd_help, "cmd.help", before_gates=True))
+    app.add_command(Command("language", cmd_language, "cmd.language", before_gates=True))
+    app.add_command(Command("cancel", cmd_cancel, "cmd.cancel"))

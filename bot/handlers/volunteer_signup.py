@@ -1,0 +1,275 @@
+"""Volunteer sign-up: a declarative form (issue 2 §8) saved in the same transaction as the state.
+
+The same form corrects an existing profile: "my data" starts it with the stored values.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.districts import ALL_DISTRICTS, COMMON_DISTRICTS, match_district
+from bot.core.flow import Context
+from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
+from bot.core.i18n import Catalogs
+from bot.core.text import isolate, mask_national_id
+from bot.core.validators import (
+    Invalid,
+    age_on,
+    parse_birth_date,
+    parse_email,
+    parse_mobile,
+    parse_name,
+    parse_national_id,
+)
+from storage import repositories as repo
+from storage.models import Volunteer
+
+VOLUNTEER_FORM = "vol"
+ADULT_AGE = 18
+
+GENDERS = (Option("m", "vol.gender.male"), Option("f", "vol.gender.female"))
+YES_NO = (Option("yes", "vol.guardian_ok.yes"), Option("no", "vol.guardian_ok.no"))
+CHARTER = (Option("yes", "vol.charter.accept"), Option("no", "vol.charter.decline"))
+INTERESTS = tuple(
+    Option(code, f"vol.interest.{code}")
+    for code in (
+        "environment",
+        "cleaning",
+        "events",
+        "awareness",
+        "national",
+        "ramadan",
+        "health",
+        "media",
+        "tech",
+        "education",
+        "crowd",
+    )
+)
+AVAILABILITY = tuple(
+    Option(code, f"vol.avail.{code}")
+    for code in ("wd_morning", "wd_evening", "we_morning", "we_evening")
+)
+DISTRICT_OPTIONS = tuple(Option(code, f"district.{code}") for code in COMMON_DISTRICTS)
+
+
+@cache
+def _district_names(catalogs: Catalogs) -> dict[str, list[str]]:
+    """Every district's name in every language, for matching what users type."""
+    return {
+        code: [tr.raw(f"district.{code}") for tr in catalogs.all_translators()]
+        for code in ALL_DISTRICTS
+    }
+
+
+# --- parsers -----------------------------------------------------------------------------------
+def _name(ctx: Context, text: str) -> str:
+    return parse_name(text)
+
+
+async def _national_id(ctx: Context, text: str) -> str:
+    nid = parse_national_id(text)
+    if await repo.national_id_taken(ctx.session, nid, except_user_id=ctx.user.id):
+        raise Invalid("vol.err.nid_taken")
+    return nid
+
+
+def _birth(ctx: Context, text: str) -> dict[str, Any]:
+    born = parse_birth_date(text, ctx.today)
+    return {
+        "date": born.gregorian.isoformat(),
+        "cal": born.calendar,
+        # Under 18 a guardian's consent is required (Volunteer Work Law regulation).
+        "minor": age_on(born.gregorian, ctx.today) < ADULT_AGE,
+    }
+
+
+def _mobile(ctx: Context, text: str) -> str:
+    return parse_mobile(text)
+
+
+def _email(ctx: Context, text: str) -> str:
+    return parse_email(text)
+
+
+def _district(ctx: Context, text: str) -> str:
+    matches = match_district(text, _district_names(ctx.catalogs))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Invalid("vol.err.district_unknown")
+    names = ctx.tr.label("form.list_sep").join(ctx.tr.label(f"district.{c}") for c in matches)
+    raise Invalid("vol.err.district_ambiguous", names=names)
+
+
+def _guardian_consent(ctx: Context, value: str) -> None:
+    if value != "yes":
+        raise Invalid("vol.err.guardian_required")
+
+
+def _charter(ctx: Context, value: str) -> None:
+    if value != "yes":
+        raise Invalid("vol.err.charter_required")
+
+
+# --- display -------------------------------------------------------------------------------
+def _show_birth(ctx: Context, value: dict[str, Any]) -> str:
+    return ctx.fmt_date(date.fromisoformat(value["date"]))
+
+
+def _show_mobile(ctx: Context, value: str) -> str:
+    return isolate(value)
+
+
+def _show_nid(ctx: Context, value: str) -> str:
+    return isolate(mask_national_id(value))
+
+
+def _show_district(ctx: Context, value: str) -> str:
+    return ctx.tr.label(f"district.{value}")
+
+
+def _show_charter(ctx: Context, value: str) -> str:
+    return ctx.tr.label("vol.charter.accepted")
+
+
+def is_minor(values: Values) -> bool:
+    birth = values.get("birth")
+    return bool(birth) and bool(birth.get("minor"))
+
+
+class VolunteerForm(Form):
+    name = VOLUNTEER_FORM
+    intro = "vol.intro"
+    summary_title = "vol.summary_title"
+    fields = (
+        Field("name", "vol.q.name", "vol.f.name", parse=_name),
+        Field("nid", "vol.q.nid", "vol.f.nid", parse=_national_id, render=_show_nid),
+        Field(
+            "mobile",
+            "vol.q.mobile",
+            "vol.f.mobile",
+            kind=FieldKind.PHONE,
+            prompt_contact="vol.q.mobile_share",
+            render=_show_mobile,
+        ),
+        Field("gender", "vol.q.gender", "vol.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
+        Field("birth", "vol.q.birth", "vol.f.birth", parse=_birth, render=_show_birth),
+        Field("g_name", "vol.q.guardian_name", "vol.f.guardian_name", parse=_name, when=is_minor),
+        Field(
+            "g_mobile",
+            "vol.q.guardian_mobile",
+            "vol.f.guardian_mobile",
+            parse=_mobile,
+            render=_show_mobile,
+            when=is_minor,
+        ),
+        Field(
+            "g_ok",
+            "vol.q.guardian_ok",
+            "vol.f.guardian_ok",
+            kind=FieldKind.CHOICE,
+            options=YES_NO,
+            check=_guardian_consent,
+            when=is_minor,
+        ),
+        Field(
+            "district",
+            "vol.q.district",
+            "vol.f.district",
+            kind=FieldKind.CHOICE,
+            options=DISTRICT_OPTIONS,
+            parse=_district,
+            render=_show_district,
+        ),
+        Field(
+            "interests", "vol.q.interests", "vol.f.interests", FieldKind.MULTI, options=INTERESTS
+        ),
+        Field(
+            "avail", "vol.q.availability", "vol.f.availability", FieldKind.MULTI, AVAILABILITY
+        ),
+        Field("email", "vol.q.email", "vol.f.email", parse=_email, required=False),
+        Field(
+            "charter",
+            "vol.q.charter",
+            "vol.f.charter",
+            kind=FieldKind.CHOICE,
+            options=CHARTER,
+            check=_charter,
+            render=_show_charter,
+        ),
+    )
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        if params.get("values") is None:
+            existing = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+            if existing is not None:
+                # Already registered: the profile lives in "my data", where it can be corrected.
+                await ctx.goto("md")
+                return
+        await super().start(ctx, params)
+
+    async def submit(self, ctx: Context, values: Values) -> None:
+        volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+        is_new = volunteer is None
+        if volunteer is None:
+            volunteer = Volunteer(user_id=ctx.user.id)
+        minor = is_minor(values)
+        birth = values["birth"]
+        volunteer.full_name = values["name"]
+        volunteer.national_id = values["nid"]
+        volunteer.mobile = values["mobile"]
+        volunteer.gender = values["gender"]
+        volunteer.birth_date = date.fromisoformat(birth["date"])
+        volunteer.birth_calendar = birth["cal"]
+        volunteer.guardian_name = values.get("g_name") if minor else None
+        volunteer.guardian_mobile = values.get("g_mobile") if minor else None
+        volunteer.guardian_consent_at = ctx.now if minor else None
+        volunteer.district = values["district"]
+        volunteer.interests = list(values["interests"])
+        volunteer.availability = list(values["avail"])
+        volunteer.email = values.get("email")
+        if is_new or volunteer.charter_accepted_at is None:
+            volunteer.charter_accepted_at = ctx.now
+        try:
+            # A savepoint: a lost race on the unique national ID must not undo the whole update.
+            async with ctx.session.begin_nested():
+                ctx.session.add(volunteer)
+                await ctx.session.flush()
+        except IntegrityError:
+            if is_new:
+                ctx.session.expunge(volunteer)
+            raise FieldError("nid", "vol.err.nid_taken") from None
+        ctx.state.data = {}
+        ctx.say("vol.saved" if is_new else "vol.updated")
+        await ctx.home()
+
+
+def volunteer_values(volunteer: Volunteer, today: date) -> Values:
+    """The form's values for a stored profile (to correct it)."""
+    minor = age_on(volunteer.birth_date, today) < ADULT_AGE
+    values: Values = {
+        "name": volunteer.full_name,
+        "nid": volunteer.national_id,
+        "mobile": volunteer.mobile,
+        "gender": volunteer.gender,
+        "birth": {
+            "date": volunteer.birth_date.isoformat(),
+            "cal": volunteer.birth_calendar,
+            "minor": minor,
+        },
+        "district": volunteer.district,
+        "interests": list(volunteer.interests),
+        "avail": list(volunteer.availability),
+        "email": volunteer.email,
+        "charter": "yes",
+    }
+    if minor:
+        values.update(
+            g_name=volunteer.guardian_name, g_mobile=volunteer.guardian_mobile, g_ok="yes"
+        )
+    return values

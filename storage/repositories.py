@@ -1,0 +1,164 @@
+"""Queries the engine and handlers need, each a small function over one session.
+
+The session is the unit of work: callers open it with `Database.transaction()` so that the
+conversation state and the domain change it belongs to commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditLog,
+    ChannelIdentity,
+    Conversation,
+    ProcessedUpdate,
+    User,
+    Volunteer,
+    utcnow,
+)
+
+
+async def mark_processed(session: AsyncSession, channel: str, update_id: str) -> bool:
+    """Record an update id; False when it was seen before (a re-delivery)."""
+    values = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two supported backends
+        stmt = insert(ProcessedUpdate).values(values)
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def prune_processed(session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def find_identity(
+    session: AsyncSession, channel: str, external_id: str
+) -> tuple[ChannelIdentity, User] | None:
+    row = (
+        await session.execute(
+            select(ChannelIdentity, User)
+            .join(User, User.id == ChannelIdentity.user_id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def create_user(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    chat_id: str | None,
+    *,
+    locale: str | None = None,
+    role: str = "user",
+) -> tuple[ChannelIdentity, User]:
+    user = User(locale=locale, role=role, opted_out_announcements=False, unreachable=False)
+    session.add(user)
+    await session.flush()
+    identity = ChannelIdentity(
+        channel=channel, external_id=external_id, chat_id=chat_id, user_id=user.id
+    )
+    session.add(identity)
+    await session.flush()
+    return identity, user
+
+
+async def get_conversation(session: AsyncSession, user_id: int) -> Conversation | None:
+    return await session.get(Conversation, user_id)
+
+
+async def save_conversation(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    expected_version: int | None,
+) -> bool:
+    """Write the state; False when another worker changed it since it was read."""
+    now = utcnow()
+    if expected_version is None:
+        conversation = Conversation(
+            user_id=user_id, flow=flow, step=step, data=data, version=1, updated_at=now
+        )
+        session.add(conversation)
+        await session.flush()
+        return True
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.user_id == user_id, Conversation.version == expected_version)
+        .values(flow=flow, step=step, data=data, version=expected_version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer | None:
+    return (
+        await session.execute(select(Volunteer).where(Volunteer.user_id == user_id))
+    ).scalar_one_or_none()
+
+
+async def national_id_taken(
+    session: AsyncSession, national_id: str, except_user_id: int | None = None
+) -> bool:
+    stmt = select(Volunteer.id).where(Volunteer.national_id == national_id)
+    if except_user_id is not None:
+        stmt = stmt.where(Volunteer.user_id != except_user_id)
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def count_volunteers(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count(Volunteer.id)))).scalar_one())
+
+
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    """Delete a person and everything that hangs off them (FK cascades)."""
+    await session.execute(delete(User).where(User.id == user_id))
+
+
+async def add_audit(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(AuditLog(actor=actor, action=action, target=target, details=details or {}))
+
+
+async def set_role(
+    session: AsyncSession, channel: str, external_id: str, role: str
+) -> User:
+    found = await find_identity(session, channel, external_id)
+    if found is None:
+        _, user = await create_user(session, channel, external_id, None, role=role)
+    else:
+        user = found[1]
+        user.role = role
+    return user
+
+
+async def staff_users(session: AsyncSession) -> Sequence[User]:
+    return (
+        await session.execute(select(User).where(User.role.in_(("staff", "admin"))))
+    ).scalars().all()
