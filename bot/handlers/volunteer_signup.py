@@ -241,8 +241,7 @@ class VolunteerForm(Form):
                 ctx.session.add(volunteer)
                 await ctx.session.flush()
         except IntegrityError:
-            if is_new:
-                ctx.session.expunge(volunteer)
+            # The savepoint rollback already dropped a new row and reloads an existing one.
             raise FieldError("nid", "vol.err.nid_taken") from None
         ctx.state.data = {}
         ctx.say("vol.saved" if is_new else "vol.updated")
