@@ -185,7 +185,7 @@ class _Chat:
 
     @property
     def is_group(self) -> bool:
-        return self.info["type"] != "private"
+        return bool(self.info["type"] != "private")
 
     def allocate_message_id(self) -> int:
         message_id = self.next_message_id
@@ -245,7 +245,7 @@ class FakeTelegramServer:
         self._updates: list[JSON] = []  # queued for getUpdates, ascending update_id
         self._history: dict[int, JSON] = {}  # every update ever generated, by id
         self._allowed_updates: list[str] = []
-        self._update_ids = itertools.count(10_001)
+        self._next_update_id = 10_001
         self._file_numbers = itertools.count(1)
         self._callback_numbers = itertools.count(1)
         self._faults: list[_Fault] = []
@@ -370,8 +370,7 @@ class FakeTelegramServer:
         if error_code == 429:
             error = TelegramError.retry_after(retry_after)
         else:
-            text = description or DEFAULT_DESCRIPTIONS.get(error_code, "Error")
-            error = TelegramError(error_code, text)
+            error = TelegramError(error_code, DEFAULT_DESCRIPTIONS.get(error_code, "Error"))
         if description:
             error.description = description
         self._faults.append(_Fault(method.lower(), error, times, chat_id))
@@ -389,19 +388,15 @@ class FakeTelegramServer:
         enabled: bool = True,
     ) -> None:
         """Answer 429 when send* calls exceed sliding-window limits (off by default)."""
-        self._limits = _Limits(global_per_sec, per_chat_per_sec, per_group_per_min)
-        if not enabled:
-            self._limits = None
+        limits = _Limits(global_per_sec, per_chat_per_sec, per_group_per_min)
+        self._limits = limits if enabled else None
 
     # ------------------------------------------------------------------ user activity
 
     def push_update(self, update: JSON) -> int:
         """Queue a raw Update for getUpdates; ``update_id`` is assigned when missing."""
-        update_id = update.get("update_id")
-        if update_id is None:
-            update_id = next(self._update_ids)
-        else:
-            self._update_ids = itertools.count(max(update_id + 1, next(self._update_ids)))
+        update_id = int(update.get("update_id", self._next_update_id))
+        self._next_update_id = max(self._next_update_id, update_id + 1)
         update = {**update, "update_id": update_id}
         self._learn_chats(update)
         self._history[update_id] = update
@@ -677,7 +672,8 @@ class FakeTelegramServer:
         self._confirm_updates(_int_param(params, "offset", 0))
         if "allowed_updates" in params:
             self._allowed_updates = list(params["allowed_updates"] or [])
-        limit = min(max(_int_param(params, "limit", GETUPDATES_MAX_LIMIT), 1), 100)
+        limit = _int_param(params, "limit", GETUPDATES_MAX_LIMIT)
+        limit = min(max(limit, 1), GETUPDATES_MAX_LIMIT)
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # an older long poll still waiting is now terminated
@@ -846,7 +842,8 @@ class FakeTelegramServer:
         for row in markup["inline_keyboard"]:
             for button in row:
                 data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                size = len(str(data).encode())
+                if data is not None and not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
                     raise TelegramError.bad_request("BUTTON_DATA_INVALID")
         return markup
 
@@ -1124,7 +1121,7 @@ class _HtmlParser:
     def _entity(self) -> None:
         match = ENTITY_RE.match(self.source, self.pos)
         char = _decode_entity(match) if match else None
-        if char is None:
+        if match is None or char is None:
             if self.strict_ampersand:
                 self._fail(f"bare '&' at byte offset {self._byte_offset()}; escape it as &amp;")
             self._emit("&")

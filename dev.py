@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""One entry point for a newcomer with only Python 3.11+.
+
+    python3 dev.py chat    # the bot in this terminal (console chat, SQLite, demo data)
+    python3 dev.py test    # lint, type check and the whole test suite
+    python3 dev.py bench   # the benchmarks in bench/
+
+The first run creates .venv and installs the project into it; later runs reuse it and
+reinstall only when pyproject.toml changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".shuraka-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_env() -> Path:
+    if sys.version_info < (3, 11):
+        sys.exit("Shuraka needs Python 3.11 or newer; this is " + sys.version.split()[0])
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv …", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except Exception as exc:  # e.g. Debian without python3-venv
+            sys.exit(f"could not create .venv ({exc}); install your system's python3-venv")
+    if not STAMP.exists() or STAMP.read_text() != _fingerprint():
+        print("Installing Shuraka and its dependencies into .venv …", flush=True)
+        pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
+        STAMP.write_text(_fingerprint())
+    return PYTHON
+
+
+def run(*args: str) -> int:
+    return subprocess.run([str(PYTHON), *args], cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if command not in ("chat", "test", "bench", "shuraka"):
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    ensure_env()
+    if command == "chat":
+        return run("-m", "bot.cli", "chat", *rest)
+    if command == "shuraka":
+        return run("-m", "bot.cli", *rest)
+    if command == "bench":
+        return run("-m", "bench.signup_bench", *rest)
+    for step in (
+        ("-m", "ruff", "check", "."),
+        ("-m", "mypy"),
+        ("-m", "pytest", *rest),
+    ):
+        code = run(*step)
+        if code != 0:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
