@@ -30,7 +30,7 @@ def _fingerprint() -> str:
 
 
 def ensure_env() -> Path:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is
         sys.exit("Shuraka needs Python 3.11 or newer; this is " + sys.version.split()[0])
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv …", flush=True)

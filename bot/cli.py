@@ -1,4 +1,4 @@
-"""`shuraka` command line: chat | db upgrade | staff add | demo-data."""
+"""`shuraka` command line: chat | telegram | db upgrade | staff add | demo-data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Coroutine
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import ConfigError, Settings, load_settings
 from storage.schema import SchemaOutdatedError
@@ -21,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (console channel)")
     chat.add_argument("--user", default="local", help="console user id (default: local)")
     chat.add_argument("--no-demo", action="store_true", help="do not add demo data")
+
+    tg = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)")
+    tg.add_argument(
+        "--webhook", action="store_true", help="serve a webhook (also when WEBHOOK_URL is set)"
+    )
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -57,6 +64,23 @@ async def _chat(settings: Settings, user: str, demo: bool) -> None:
         if demo:
             await load_demo_data(runtime.db)
         await ConsoleChannel(runtime.engine.handle, user=user).run()
+    finally:
+        await runtime.close()
+
+
+async def _telegram(settings: Settings, webhook: bool) -> None:
+    from bot.channels.telegram_service import TelegramService
+    from bot.runtime import create_runtime
+
+    if settings.bot_token is None:
+        raise ConfigError("configuration error: BOT_TOKEN: required for telegram")
+    runtime = await create_runtime(settings)
+    try:
+        service = TelegramService(runtime)
+        if webhook or settings.webhook_url:
+            await service.run_webhook()
+        else:
+            await service.run_polling()
     finally:
         await runtime.close()
 
@@ -125,6 +149,12 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
     except (ConfigError, SchemaOutdatedError) as exc:
         print(f"shuraka: {exc}", file=sys.stderr)
         return 2
+    except (OSError, SQLAlchemyError) as exc:
+        # The database (or the network) is not there: one line, the traceback only with -v.
+        logging.getLogger(__name__).debug("failed", exc_info=True)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"shuraka: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -141,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "chat":
         return _run(_chat(settings, args.user, not args.no_demo))
+    if args.command == "telegram":
+        return _run(_telegram(settings, args.webhook))
     if args.command == "db":
         return _run(_db(settings, args.db_command))
     if args.command == "staff":

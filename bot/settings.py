@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     telegram_api_base: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # where the webhook server listens (behind a TLS proxy)
+    webhook_port: int = 8080
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -111,9 +111,7 @@ class Volunteer(Base):
     __tablename__ = "volunteers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     full_name: Mapped[str] = mapped_column(String(100))
     national_id: Mapped[str] = mapped_column(String(10), unique=True)
     mobile: Mapped[str] = mapped_column(String(16))

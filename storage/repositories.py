@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.models import (
     AuditLog,
@@ -146,9 +147,7 @@ async def add_audit(
     session.add(AuditLog(actor=actor, action=action, target=target, details=details or {}))
 
 
-async def set_role(
-    session: AsyncSession, channel: str, external_id: str, role: str
-) -> User:
+async def set_role(session: AsyncSession, channel: str, external_id: str, role: str) -> User:
     found = await find_identity(session, channel, external_id)
     if found is None:
         _, user = await create_user(session, channel, external_id, None, role=role)
@@ -159,6 +158,7 @@ async def set_role(
 
 
 async def staff_users(session: AsyncSession) -> Sequence[User]:
-    return (
-        await session.execute(select(User).where(User.role.in_(("staff", "admin"))))
-    ).scalars().all()
+    stmt = (
+        select(User).where(User.role.in_(("staff", "admin"))).options(selectinload(User.identities))
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -71,7 +71,9 @@ class DatabaseFactory:
 
 
 @pytest.fixture(params=BACKENDS)
-async def db_factory(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[DatabaseFactory]:
+async def db_factory(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> AsyncIterator[DatabaseFactory]:
     factory = DatabaseFactory(request.param, tmp_path)
     await factory.prepare()
     yield factory
@@ -110,8 +112,8 @@ def make_engine(
     db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
 ) -> Callable[..., Engine]:
     def make(database: Database | None = None, **overrides: Any) -> Engine:
-        conf = settings if not overrides else load_settings(
-            **{**settings.model_dump(), **overrides}
+        conf = (
+            settings if not overrides else load_settings(**{**settings.model_dump(), **overrides})
         )
         return Engine(build_app(), database or db, catalogs, conf, clock=clock)
 

@@ -99,6 +99,19 @@ class Engine:
                     return await self._failure_reply(inbound)
         return []  # pragma: no cover - the loop always returns
 
+    # --- delivery facts adapters report ---------------------------------------------------
+    async def mark_unreachable(self, channel: str, external_user_id: str) -> None:
+        """The platform refused delivery for good (blocked bot, deleted account)."""
+        async with self.db.transaction() as session:
+            found = await repo.find_identity(session, channel, external_user_id)
+            if found is not None:
+                found[1].unreachable = True
+
+    async def first_time(self, channel: str, key: str) -> bool:
+        """True once per key (e.g. "told this group chat we work in private chats")."""
+        async with self.db.transaction() as session:
+            return await repo.mark_processed(session, channel, key)
+
     # --- loading and saving ---------------------------------------------------------------
     async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
         now = self.clock()
@@ -112,6 +125,8 @@ class Engine:
             if inbound.chat_id and identity.chat_id != inbound.chat_id:
                 identity.chat_id = inbound.chat_id
         identity.last_seen_at = now
+        if user.unreachable:
+            user.unreachable = False  # they just wrote to us
         conversation = await repo.get_conversation(session, user.id)
         state = self._state_from(conversation)
         locale = user.locale or self._hint_locale(inbound)
@@ -214,7 +229,7 @@ class Engine:
 
     @staticmethod
     def _text_as_choice(state: FlowState, inbound: Inbound) -> Inbound:
-        """Typed answers to offered choices: "2", "٢", or the label itself."""
+        """Typed answers to offered choices: a number (any digit script) or the label itself."""
         if not state.shown:
             return inbound
         text = clean_input(inbound.text[:200])

@@ -25,6 +25,7 @@ SUMMARY = "_sum"
 EDIT = "_edit"
 BACK, CANCEL, SKIP, KEEP, DONE, CONFIRM, EDIT_ANY = "_b", "_c", "_s", "_k", "_d", "_ok", "_e"
 CHECK_MARK = "\u2713 "
+_NUMBER_LIST = re.compile(r"[0-9]+(?:\s*[,\u060c;\s]\s*[0-9]+)*")
 
 
 class FieldKind(StrEnum):
@@ -265,11 +266,13 @@ class Form(Flow):
         return await _maybe_await(field.parse(ctx, inbound.text))
 
     def _parse_multi(self, ctx: Context, field: Field, text: str) -> list[str]:
-        """"1 3 5" or "١،٣" picks options by number in one message."""
+        """Numbers such as "1 3 5" (any digit script, Arabic comma too) pick options in one go."""
         options = field.option_list(ctx)
-        numbers = re.findall(r"\d+", clean_input(text))
-        if not numbers:
+        cleaned = clean_input(text)
+        # Only numbers and separators: "<script>alert(1)</script>" must not pick option 1.
+        if not _NUMBER_LIST.fullmatch(cleaned):
             raise Invalid("form.err.multi")
+        numbers = re.findall(r"[0-9]+", cleaned)
         picked: list[str] = []
         for number in numbers:
             index = int(number) - 1
@@ -356,9 +359,7 @@ class Form(Flow):
     def _edit_menu(self, ctx: Context) -> None:
         ctx.set_step(EDIT)
         values = self._values(ctx)
-        choices = [
-            ctx.choice(EDIT, f.name, f.label) for f in self._applicable(values)
-        ]
+        choices = [ctx.choice(EDIT, f.name, f.label) for f in self._applicable(values)]
         choices.append(ctx.choice(EDIT, BACK, "form.back"))
         ctx.reply(ctx.tr.t("form.edit_which"), choices)
 

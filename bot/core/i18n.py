@@ -85,9 +85,7 @@ class Catalogs:
     def __init__(self, translations: Mapping[str, gettext.GNUTranslations], default: str) -> None:
         self._translations = dict(translations)
         self.default = default
-        self._translators = {
-            loc: Translator(loc, tr) for loc, tr in self._translations.items()
-        }
+        self._translators = {loc: Translator(loc, tr) for loc, tr in self._translations.items()}
 
     @property
     def locales(self) -> tuple[str, ...]:

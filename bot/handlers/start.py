@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, Gate, parse_choice_id
+from bot.core.i18n import Translator
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import rtl_lines
 
@@ -24,10 +25,15 @@ class LanguageFlow(Flow):
         # Asked before we know the language: the question is in both, the hinted one first.
         order = [ctx.tr.locale, *(loc for loc in ctx.catalogs.locales if loc != ctx.tr.locale)]
         translators = [ctx.catalogs.translator(loc) for loc in order]
-        text = "\n\n".join(
-            rtl_lines(tr.t("lang.prompt")) if tr.locale == "ar" else tr.t("lang.prompt")
-            for tr in translators
-        )
+        name = ctx.inbound.display_name
+
+        def prompt(tr: Translator) -> str:
+            text = tr.t("lang.prompt")
+            if name:
+                text = tr.t("lang.hello", name=name) + " " + text
+            return rtl_lines(text) if tr.locale == "ar" else text
+
+        text = "\n\n".join(prompt(tr) for tr in translators)
         choices = [
             Choice(ctx.choice("pick", tr.locale, "lang.name").id, tr.label("lang.name"))
             for tr in sorted(translators, key=lambda t: ctx.catalogs.locales.index(t.locale))

@@ -189,9 +189,7 @@ class VolunteerForm(Form):
         Field(
             "interests", "vol.q.interests", "vol.f.interests", FieldKind.MULTI, options=INTERESTS
         ),
-        Field(
-            "avail", "vol.q.availability", "vol.f.availability", FieldKind.MULTI, AVAILABILITY
-        ),
+        Field("avail", "vol.q.availability", "vol.f.availability", FieldKind.MULTI, AVAILABILITY),
         Field("email", "vol.q.email", "vol.f.email", parse=_email, required=False),
         Field(
             "charter",

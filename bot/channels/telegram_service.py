@@ -1,0 +1,143 @@
+"""Running the Telegram channel: long polling or an aiohttp webhook, with a clean shutdown.
+
+On SIGINT/SIGTERM the update in hand is finished (and its state saved) before the process
+exits; updates not yet handled are delivered again by Telegram and deduplicated by the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from contextlib import suppress
+from urllib.parse import urlparse
+
+from aiogram import Bot
+from aiogram.methods import DeleteWebhook, SetWebhook
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
+from bot.runtime import Runtime
+from bot.settings import ConfigError
+from scheduler.factory import add_housekeeping, create_scheduler
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+
+
+class TelegramService:
+    def __init__(self, runtime: Runtime, bot: Bot | None = None) -> None:
+        settings = runtime.settings
+        if bot is None:
+            if settings.bot_token is None:
+                raise ConfigError("configuration error: BOT_TOKEN: required for telegram")
+            bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+        self.runtime = runtime
+        self.bot = bot
+        engine = runtime.engine
+        self.channel = TelegramChannel(
+            bot=bot,
+            handle=engine.handle,
+            catalogs=runtime.catalogs,
+            mark_unreachable=engine.mark_unreachable,
+            first_time=engine.first_time,
+        )
+        self.dispatcher = build_dispatcher(self.channel)
+        self.scheduler = create_scheduler()
+        self._stop = asyncio.Event()
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        commands = self.runtime.engine.app.commands.values()
+        return [(c.name, c.description) for c in commands if not c.staff_only]
+
+    async def _prepare(self) -> None:
+        await self.channel.set_commands(self.command_menu())
+        add_housekeeping(self.scheduler, self.runtime.db)
+        self.scheduler.start()
+
+    async def _shutdown(self) -> None:
+        await self.channel.drain()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.bot.session.close()
+
+    # --- polling -----------------------------------------------------------------------------
+    async def run_polling(self, handle_signals: bool = True) -> None:
+        await self._prepare()
+        try:
+            # A webhook left behind would make getUpdates fail with 409.
+            await self.channel.call(DeleteWebhook(drop_pending_updates=False))
+            await self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        finally:
+            await self._shutdown()
+
+    async def stop(self) -> None:
+        """Stop polling or the webhook server (what a signal does)."""
+        self._stop.set()
+        with suppress(RuntimeError):  # polling not running
+            await self.dispatcher.stop_polling()
+
+    # --- webhook -----------------------------------------------------------------------------
+    def webhook_path(self) -> str:
+        url = self.runtime.settings.webhook_url
+        return (urlparse(url).path if url else "") or DEFAULT_WEBHOOK_PATH
+
+    def webhook_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(self.webhook_path(), self._on_webhook)
+        return app
+
+    async def _on_webhook(self, request: web.Request) -> web.StreamResponse:
+        secret = self.runtime.settings.webhook_secret
+        if secret is not None:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+                return web.Response(status=403, text="forbidden")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except (ValueError, ValidationError):
+            return web.Response(status=400, text="bad update")
+        await self.dispatcher.feed_update(self.bot, update)
+        return web.json_response({})
+
+    async def run_webhook(self, handle_signals: bool = True) -> None:
+        settings = self.runtime.settings
+        if not settings.webhook_url or settings.webhook_secret is None:
+            raise ConfigError(
+                "configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required "
+                "for webhook mode"
+            )
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, self._stop.set)
+        await self._prepare()
+        runner = web.AppRunner(self.webhook_app())
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+            await site.start()
+            await self.channel.call(
+                SetWebhook(
+                    url=settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+            log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()  # stops accepting, lets requests in hand finish
+            await self._shutdown()

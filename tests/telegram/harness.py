@@ -1,0 +1,137 @@
+"""Runs the real TelegramService (aiogram polling or webhook) against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest
+
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_service import TelegramService
+from bot.core.engine import Engine
+from bot.core.messages import Inbound, Outbound
+from bot.runtime import Runtime
+from tests.fakes.telegram_api import FakeTelegramServer
+
+JSON = dict[str, Any]
+
+
+class TelegramUser:
+    """One person in a private chat with the bot, driving it through the fake server."""
+
+    def __init__(
+        self,
+        fake: FakeTelegramServer,
+        tracker: DeliveryTracker,
+        user_id: int,
+        first_name: str = "User",
+        language_code: str = "ar",
+    ) -> None:
+        self.fake = fake
+        self.tracker = tracker
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+
+    async def _wait(self, update_id: int) -> None:
+        await self.tracker.wait(str(update_id))
+
+    async def text(self, text: str) -> None:
+        if text.startswith("/"):
+            name, _, args = text[1:].partition(" ")
+            uid = self.fake.user_command(
+                self.id, name, args, first_name=self.first_name, language_code=self.language_code
+            )
+        else:
+            uid = self.fake.user_text(
+                self.id, text, first_name=self.first_name, language_code=self.language_code
+            )
+        await self._wait(uid)
+
+    async def share_contact(self, phone: str, own: bool = True) -> None:
+        uid = self.fake.user_contact(self.id, phone, contact_user_id=self.id if own else 1)
+        await self._wait(uid)
+
+    def bot_messages(self) -> list[JSON]:
+        return [m for m in self.fake.messages_to(self.id) if m.get("from", {}).get("is_bot")]
+
+    def live_menus(self) -> list[JSON]:
+        return [m for m in self.bot_messages() if m.get("reply_markup")]
+
+    def last_text(self) -> str:
+        return self.bot_messages()[-1].get("text", "")
+
+    def texts_since(self, count: int) -> str:
+        return "\n".join(m.get("text", "") for m in self.bot_messages()[count:])
+
+    async def press(self, value: str) -> None:
+        """Tap the button whose callback data ends with ':<value>' on the live menu."""
+        for message in reversed(self.live_menus()):
+            for row in message["reply_markup"]["inline_keyboard"]:
+                for button in row:
+                    if button["callback_data"].rsplit(":", 1)[-1] == value:
+                        uid = self.fake.user_callback(
+                            self.id, button["callback_data"], message["message_id"]
+                        )
+                        await self._wait(uid)
+                        return
+        raise AssertionError(f"no live button {value!r}: {self.live_menus()}")
+
+
+class DeliveryTracker:
+    """Knows when the bot has finished replying to an update (no sleeping, no polling)."""
+
+    def __init__(self) -> None:
+        self.done: set[str] = set()
+        self._changed = asyncio.Condition()
+
+    def wrap(self, service: TelegramService) -> None:
+        original = service.channel.deliver
+
+        async def deliver(
+            chat_id: int, inbound: Inbound, replies: list[Outbound], pressed: int | None = None
+        ) -> None:
+            try:
+                await original(chat_id, inbound, replies, pressed)
+            finally:
+                async with self._changed:
+                    self.done.add(inbound.update_id)
+                    self._changed.notify_all()
+
+        service.channel.deliver = deliver  # type: ignore[method-assign]
+
+    async def wait(self, update_id: str, timeout: float = 10.0) -> None:
+        async def seen() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: update_id in self.done)
+
+        await asyncio.wait_for(seen(), timeout)
+
+
+def make_service(runtime: Runtime, fake: FakeTelegramServer) -> TelegramService:
+    return TelegramService(runtime, bot=create_bot(fake.token, fake.base_url))
+
+
+@asynccontextmanager
+async def polling(
+    runtime: Runtime, fake: FakeTelegramServer, tracker: DeliveryTracker
+) -> AsyncIterator[TelegramService]:
+    service = make_service(runtime, fake)
+    tracker.wrap(service)
+    task = asyncio.create_task(service.run_polling(handle_signals=False))
+    try:
+        await fake.wait_for(lambda: fake.calls("getUpdates"))
+        yield service
+    finally:
+        await service.stop()
+        await task
+
+
+def runtime_for(engine: Engine) -> Runtime:
+    return Runtime(settings=engine.settings, db=engine.db, catalogs=engine.catalogs, engine=engine)
+
+
+__all__ = ["DeliveryTracker", "TelegramBadRequest", "TelegramUser", "polling", "runtime_for"]
