@@ -237,3 +237,32 @@ async def test_long_replies_are_split_under_4096(fake: FakeTelegramServer, engin
     assert len(chunks) > 1
     assert all(len(c) <= 4096 for c in chunks)
     assert "\n".join(chunks) == text
+
+
+async def test_stop_finishes_the_update_in_hand(
+    fake: FakeTelegramServer, engine: Engine, db: Database
+) -> None:
+    import asyncio
+
+    from storage.models import Conversation
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    service = make_service(runtime_for(engine), fake)
+
+    async def slow_handle(inbound):  # type: ignore[no-untyped-def]
+        entered.set()
+        await release.wait()
+        return await engine.handle(inbound)
+
+    service.channel.handle = slow_handle
+    task = asyncio.create_task(service.run_polling(handle_signals=False))
+    fake.user_text(2001, "/start")
+    await asyncio.wait_for(entered.wait(), 10)
+    stopping = asyncio.create_task(service.stop())  # what SIGTERM does
+    await asyncio.sleep(0.05)
+    assert not task.done()  # still waiting for the update in hand
+    release.set()
+    await asyncio.wait_for(asyncio.gather(stopping, task), 10)
+    assert [c.status for c in fake.calls("sendMessage")] == [200]
+    async with db.sessions() as session:
+        assert (await session.execute(select(Conversation))).scalar_one().step == "pick"
