@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///shuraka.db"
+_QUIET = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
 
 
 class ConfigError(Exception):
@@ -32,6 +35,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # privacy: bump when the notice text changes so users are asked again
     privacy_notice_version: str = "2026-11"
+    # delivery (the outbox sender)
+    outbox_rate: float = Field(30.0, gt=0)  # messages per second overall
+    outbox_chat_rate: float = Field(1.0, gt=0)  # messages per second to one chat
+    outbox_max_attempts: int = Field(5, ge=1)
+    outbox_concurrency: int = Field(1, ge=1)  # >1: faster, but a crash may repeat that many
+    quiet_hours: str = "22:00-08:00"  # local time; broadcasts wait; "" turns it off
+    telegram_paid_broadcast: bool = False
+    paid_broadcast_rate: float = Field(1000.0, gt=0)
     # telegram
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
@@ -49,6 +60,19 @@ class Settings(BaseSettings):
     @classmethod
     def _normalize_admins(cls, value: list[str]) -> list[str]:
         return [item if ":" in item else f"telegram:{item}" for item in value]
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value and not _QUIET.fullmatch(value):
+            raise ValueError("expected HH:MM-HH:MM, e.g. 22:00-08:00")
+        return value
+
+    def quiet_window(self) -> tuple[time, time]:
+        if not self.quiet_hours:
+            return time(0, 0), time(0, 0)  # an empty window
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     @field_validator("database_url")
     @classmethod

@@ -11,8 +11,10 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -130,6 +132,56 @@ class Volunteer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class Broadcast(Base):
+    """A staff announcement to a segment; its deliveries are outbox rows."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    audience: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    text_ar: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
+    # {"kind": "photo"|"document", "file_id": ..., "channel": ...}: sent by reference
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # scheduled → sending (fanned out) → done | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """One notification to one person: the truth the sender works from (DESIGN.md §4)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # "broadcast", "notice", …
+    # {"key": msgid, "params": {...}} or {"broadcast_id": n}; rendered at send time in the
+    # recipient's language
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    announcement: Mapped[bool] = mapped_column(Boolean, default=False)  # opt-out applies
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)  # held in quiet hours
+    # pending → sending → sent | failed | blocked | skipped
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 
@@ -144,8 +196,10 @@ class AuditLog(Base):
 __all__ = [
     "AuditLog",
     "Base",
+    "Broadcast",
     "ChannelIdentity",
     "Conversation",
+    "OutboxMessage",
     "ProcessedUpdate",
     "User",
     "Volunteer",

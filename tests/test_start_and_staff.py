@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from bot.core.messages import InboundKind
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation, User, Volunteer
@@ -113,6 +114,22 @@ async def test_any_first_message_leads_to_the_language_question(
     assert language_question(chat), chat.text
     row = await user_row(db, "u1")
     assert row is not None and row.locale is None and row.consent_version is None
+
+
+@pytest.mark.parametrize(
+    "display_name",
+    ["<b>Ali</b> & <script>x</script>", "\u202eعلي\u202c", "\u202eAli", "Ali\u2066"],
+    ids=["html", "rlo-pdf", "rlo-unclosed", "isolate-unclosed"],
+)
+async def test_a_display_name_cannot_break_the_greeting(
+    engine: Engine, db: Database, display_name: str
+) -> None:
+    """The platform's display name is user text: escaped, and with no bidi control that could
+    flip the rest of the message."""
+    chat = Chat(engine)
+    await chat.deliver(chat.inbound(InboundKind.TEXT, "hi", display_name=display_name))
+    assert language_question(chat)
+    assert_clean(chat.last)
 
 
 async def test_help_before_choosing_a_language(engine: Engine, db: Database) -> None:

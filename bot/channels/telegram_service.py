@@ -19,10 +19,13 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
+from bot.channels.telegram import CHANNEL, TelegramChannel, build_dispatcher, create_bot
+from bot.channels.telegram_transport import TelegramTransport
+from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from scheduler.factory import add_housekeeping, create_scheduler
+from scheduler.jobs import add_delivery_jobs
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,17 @@ class TelegramService:
             first_time=engine.first_time,
         )
         self.dispatcher = build_dispatcher(self.channel)
+        self.sender = OutboxSender(
+            runtime.db,
+            runtime.catalogs,
+            {CHANNEL: TelegramTransport(bot, settings.telegram_paid_broadcast)},
+            config_from_settings(settings),
+        )
+        engine.on_notified.append(self.sender.wake)
         self.scheduler = create_scheduler()
         self._stop = asyncio.Event()
+        self._sender_stop = asyncio.Event()
+        self._sender_task: asyncio.Task[None] | None = None
 
     def command_menu(self) -> list[tuple[str, str]]:
         commands = self.runtime.engine.app.commands.values()
@@ -59,12 +71,17 @@ class TelegramService:
     async def _prepare(self) -> None:
         await self.channel.set_commands(self.command_menu())
         add_housekeeping(self.scheduler, self.runtime.db)
+        add_delivery_jobs(self.scheduler, self.runtime.db, self.sender)
         self.scheduler.start()
+        self._sender_task = asyncio.create_task(self.sender.run(self._sender_stop))
 
     async def _shutdown(self) -> None:
         await self.channel.drain()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self._sender_stop.set()
+        if self._sender_task is not None:
+            await self._sender_task  # finishes the message in flight, then stops
         await self.bot.session.close()
 
     # --- polling -----------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.locks = UserLocks()
+        # Called after a commit that queued notifications (the outbox sender's wake-up).
+        self.on_notified: list[Callable[[], None]] = []
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event exactly once and return the direct replies (empty if a repeat)."""
@@ -87,6 +89,9 @@ class Engine:
                         ctx = await self._load(session, inbound)
                         await self._route(ctx)
                         await self._save(ctx)
+                    if ctx.notified:
+                        for wake in self.on_notified:
+                            wake()
                     return ctx.replies
                 except (_StaleStateError, IntegrityError):
                     # A concurrent worker won a race (state version or a new identity);

@@ -15,6 +15,7 @@ from bot.core.dates import format_date, format_datetime
 from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Choice, Inbound, Outbound
 from bot.core.text import rtl_lines
+from storage import outbox
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -76,6 +77,8 @@ class Context:
     user_deleted: bool = False
     # The conversation version read at load time (None: no row yet), for the optimistic save.
     loaded_version: int | None = None
+    # Set when this update queued outbox rows, so the sender is woken after the commit.
+    notified: bool = False
 
     # --- replies -------------------------------------------------------------------------
     def reply(
@@ -120,6 +123,32 @@ class Context:
     def choice(self, step: str, value: str, label_key: str, **params: object) -> Choice:
         """A choice of the current flow; the label is a message id."""
         return Choice(choice_id(self.state.flow, step, value), self.tr.label(label_key, **params))
+
+    async def notify(
+        self,
+        user_id: int,
+        key: str,
+        *,
+        idempotency_key: str,
+        params: dict[str, Any] | None = None,
+        kind: str = "notice",
+        quiet: bool = False,
+        announcement: bool = False,
+        due_at: datetime | None = None,
+    ) -> bool:
+        """Queue a message to someone (not a direct reply) in this update's transaction."""
+        created = await outbox.enqueue(
+            self.session,
+            user_id,
+            kind=kind,
+            key=idempotency_key,
+            payload={"key": key, "params": params or {}},
+            due_at=due_at,
+            quiet=quiet,
+            announcement=announcement,
+        )
+        self.notified = self.notified or created
+        return created
 
     # --- roles ---------------------------------------------------------------------------
     @property

@@ -71,9 +71,12 @@ class Choice:
 @dataclass(frozen=True, slots=True)
 class Attachment:
     kind: str  # "document" | "photo"
-    filename: str
-    data: bytes
+    filename: str = ""
+    data: bytes = b""
     caption: str = ""
+    # A file the platform already holds (e.g. a photo staff sent in the chat): sent by
+    # reference instead of uploading bytes again.
+    file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

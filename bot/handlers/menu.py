@@ -22,7 +22,7 @@ class MenuFlow(Flow):
         volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
         choices = []
         if volunteer is not None:
-            choices.append(ctx.choice("main", "md", "menu.my_profile"))
+            choices.append(ctx.choice("main", "profile", "menu.my_profile"))
         elif "vol" in ctx.state.drafts:
             choices.append(ctx.choice("main", "vol", "menu.volunteer_continue"))
         else:
@@ -44,6 +44,8 @@ class MenuFlow(Flow):
             await self.show(ctx)
         elif target == "staff" and ctx.is_staff:
             await ctx.app.commands["staff"].handler(ctx)
+        elif target == "profile":
+            await ctx.goto("md")
         elif target in ("vol", "md", "lang"):
             await ctx.goto(target)
         else:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.core.flow import BotApp, Command, Context, Flow, Gate, parse_choice_id
 from bot.core.i18n import Translator
 from bot.core.messages import Choice, Inbound, InboundKind
-from bot.core.text import rtl_lines
+from bot.core.text import clean_input, isolate, rtl_lines
 
 LANGUAGE = "lang"
 PRIVACY = "pv"
@@ -25,12 +25,14 @@ class LanguageFlow(Flow):
         # Asked before we know the language: the question is in both, the hinted one first.
         order = [ctx.tr.locale, *(loc for loc in ctx.catalogs.locales if loc != ctx.tr.locale)]
         translators = [ctx.catalogs.translator(loc) for loc in order]
-        name = ctx.inbound.display_name
+        # The platform's display name is whatever the person typed there: strip bidi controls
+        # and isolate it so it cannot reorder the rest of the line.
+        name = clean_input(ctx.inbound.display_name or "")[:64]
 
         def prompt(tr: Translator) -> str:
             text = tr.t("lang.prompt")
             if name:
-                text = tr.t("lang.hello", name=name) + " " + text
+                text = tr.t("lang.hello", name=isolate(name)) + " " + text
             return rtl_lines(text) if tr.locale == "ar" else text
 
         text = "\n\n".join(prompt(tr) for tr in translators)

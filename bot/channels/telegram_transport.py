@@ -1,0 +1,59 @@
+"""The outbox's way to Telegram: one message, with Telegram's errors mapped to outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import SendDocument, SendMessage, SendPhoto
+
+from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, split_text
+from bot.core.messages import Outbound
+from bot.delivery.transport import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+
+
+class TelegramTransport:
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot, paid_broadcast: bool = False) -> None:
+        self.bot = bot
+        # Paid broadcasts lift the limit to 1000 messages/s for announcements (costs Stars).
+        self.paid_broadcast = paid_broadcast
+
+    async def send(self, chat_id: str, message: Outbound, *, announcement: bool) -> None:
+        extra: dict[str, Any] = {}
+        if self.paid_broadcast and announcement:
+            extra["allow_paid_broadcast"] = True
+        try:
+            text = message.text
+            if message.attachment is not None and message.attachment.file_id:
+                caption = text if len(text) <= CAPTION_LIMIT else None
+                method = SendPhoto if message.attachment.kind == "photo" else SendDocument
+                field = "photo" if message.attachment.kind == "photo" else "document"
+                await self.bot(
+                    method(
+                        chat_id=chat_id,
+                        caption=caption,
+                        **{field: message.attachment.file_id},
+                        **extra,
+                    )
+                )
+                if caption is not None:
+                    return
+            for chunk in split_text(text):
+                await self.bot(SendMessage(chat_id=chat_id, text=chunk, **extra))
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(float(exc.retry_after), exc.message) from exc
+        except TelegramForbiddenError as exc:
+            raise Unreachable(exc.message) from exc
+        except TelegramBadRequest as exc:
+            raise PermanentFailure(exc.message) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise TemporaryFailure(str(exc)) from exc

@@ -1,0 +1,312 @@
+"""The outbox sender: drains due rows at Telegram's pace, loses nothing, sends nothing twice.
+
+A row is marked sent only after the platform accepted it, one row per transaction, so a
+process killed at any point re-sends at most the message that was in flight (with the default
+concurrency of 1). 429 pauses everyone for `retry_after`; 403 marks the person unreachable and
+is never retried; other failures are retried with backoff a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.i18n import Catalogs
+from bot.core.messages import Attachment, Outbound
+from bot.core.text import escape_html, rtl_lines
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.transport import (
+    PermanentFailure,
+    RetryAfter,
+    Skip,
+    TemporaryFailure,
+    Transport,
+    Unreachable,
+)
+from storage import outbox
+from storage.db import Database
+from storage.models import Broadcast, utcnow
+
+log = logging.getLogger(__name__)
+
+PROGRESS_MILESTONES = (25, 50, 75)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    max_attempts: int = 5
+    concurrency: int = 1  # >1 is faster but a crash may then re-send that many messages
+    batch: int = 50
+    lease: timedelta = timedelta(minutes=2)
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    timezone: str = "Asia/Riyadh"
+
+    def in_quiet_hours(self, now: datetime) -> bool:
+        local = now.astimezone(ZoneInfo(self.timezone)).time()
+        if self.quiet_start == self.quiet_end:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= local < self.quiet_end
+        return local >= self.quiet_start or local < self.quiet_end
+
+
+@dataclass
+class _BroadcastText:
+    text_ar: str
+    text_en: str | None
+    attachment: dict[str, Any] | None
+    status: str
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        catalogs: Catalogs,
+        transports: Mapping[str, Transport],
+        config: DeliveryConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.db = db
+        self.catalogs = catalogs
+        self.transports = dict(transports)
+        self.config = config or DeliveryConfig()
+        self.clock = clock
+        self.limiter = limiter or RateLimiter(
+            self.config.per_second, self.config.per_chat_per_second
+        )
+        self._wake = asyncio.Event()
+        self._broadcasts: dict[int, _BroadcastText] = {}
+
+    # --- running -----------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Return rows claimed by a dead sender to the queue. On SQLite there is only one
+        sender, so whatever is 'sending' at start is orphaned; elsewhere a lease decides."""
+        now = self.clock()
+        before = now if self.db.is_sqlite else now - self.config.lease
+        async with self.db.transaction() as session:
+            return await outbox.recover(session, before + timedelta(microseconds=1))
+
+    async def run(self, stop: asyncio.Event, idle_wait: float = 1.0) -> None:
+        await self.recover()
+        while not stop.is_set():
+            try:
+                handled = await self.drain()
+            except Exception:
+                log.exception("outbox drain failed; trying again shortly")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(
+                waiters, timeout=idle_wait, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def drain(self, limit: int | None = None) -> int:
+        """Send everything due now; returns the number of rows handled."""
+        handled = 0
+        while limit is None or handled < limit:
+            size = self.config.batch if limit is None else min(self.config.batch, limit - handled)
+            now = self.clock()
+            async with self.db.transaction() as session:
+                batch = await outbox.claim(
+                    session,
+                    self.transports,
+                    now,
+                    size,
+                    quiet_hours=self.config.in_quiet_hours(now),
+                )
+            if not batch:
+                break
+            await self._deliver_all(batch)
+            handled += len(batch)
+            await self.report_progress()
+        if handled:
+            await self.report_progress()
+        return handled
+
+    async def _deliver_all(self, batch: list[outbox.Claimed]) -> None:
+        if self.config.concurrency <= 1:
+            for row in batch:
+                await self._deliver(row)
+            return
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(row: outbox.Claimed) -> None:
+            async with gate:
+                await self._deliver(row)
+
+        await asyncio.gather(*(one(row) for row in batch))
+
+    # --- one message -------------------------------------------------------------------------
+    async def _deliver(self, row: outbox.Claimed) -> None:
+        if row.announcement and row.opted_out:
+            await self._finish(row, outbox.SKIPPED, "opted out")
+            return
+        message = await self._render(row)
+        if message is None:
+            await self._finish(row, outbox.SKIPPED, "cancelled")
+            return
+        transport = self.transports[row.channel]
+        await self.limiter.acquire(f"{row.channel}:{row.chat_id}")
+        try:
+            await transport.send(row.chat_id, message, announcement=row.announcement)
+        except RetryAfter as exc:
+            self.limiter.pause(exc.after)
+            async with self.db.transaction() as session:
+                due = self.clock() + timedelta(seconds=exc.after)
+                await outbox.retry_later(session, row.id, due, row.attempts, str(exc))
+        except Unreachable as exc:
+            async with self.db.transaction() as session:
+                await outbox.finish(session, row.id, outbox.BLOCKED, self.clock(), str(exc))
+                await outbox.mark_user_unreachable(session, row.user_id)
+        except PermanentFailure as exc:
+            await self._finish(row, outbox.FAILED, str(exc))
+        except Skip as exc:
+            await self._finish(row, outbox.SKIPPED, str(exc))
+        except Exception as exc:  # TemporaryFailure, or something unforeseen: retry
+            if not isinstance(exc, TemporaryFailure):
+                log.exception("unexpected error sending outbox row %s", row.id)
+            attempts = row.attempts + 1
+            if attempts >= self.config.max_attempts:
+                await self._finish(row, outbox.FAILED, str(exc) or type(exc).__name__)
+                return
+            delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
+            async with self.db.transaction() as session:
+                due = self.clock() + timedelta(seconds=delay)
+                await outbox.retry_later(session, row.id, due, attempts, str(exc))
+        else:
+            await self._finish(row, outbox.SENT)
+
+    async def _finish(self, row: outbox.Claimed, status: str, error: str | None = None) -> None:
+        async with self.db.transaction() as session:
+            await outbox.finish(session, row.id, status, self.clock(), error)
+
+    async def _render(self, row: outbox.Claimed) -> Outbound | None:
+        tr = self.catalogs.translator(row.locale)
+        if row.broadcast_id is not None:
+            broadcast = await self._broadcast(row.broadcast_id)
+            if broadcast is None or broadcast.status == "cancelled":
+                return None
+            text = broadcast.text_en if tr.locale == "en" and broadcast.text_en else None
+            text = escape_html(text or broadcast.text_ar)
+            if tr.locale == "ar":
+                text = rtl_lines(text)
+            attachment = None
+            if broadcast.attachment:
+                attachment = Attachment(
+                    kind=broadcast.attachment["kind"], file_id=broadcast.attachment["file_id"]
+                )
+            return Outbound(text=text, attachment=attachment)
+        key = row.payload.get("key")
+        if not key:
+            return None
+        text = tr.t(key, **row.payload.get("params", {}))
+        return Outbound(text=rtl_lines(text) if tr.locale == "ar" else text)
+
+    async def _broadcast(self, broadcast_id: int) -> _BroadcastText | None:
+        cached = self._broadcasts.get(broadcast_id)
+        if cached is None:
+            async with self.db.sessions() as session:
+                found = await session.get(Broadcast, broadcast_id)
+                if found is None:
+                    return None
+                cached = _BroadcastText(
+                    found.text_ar, found.text_en, found.attachment, found.status
+                )
+            self._broadcasts[broadcast_id] = cached
+        return cached
+
+    # --- progress and summaries --------------------------------------------------------------
+    async def report_progress(self) -> None:
+        """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
+        summary. Idempotency keys make every note go out once, however often this runs."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            for broadcast in await outbox.sending_broadcasts(session):
+                counts = await outbox.broadcast_counts(session, broadcast.id)
+                total = sum(counts.values())
+                open_rows = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+                done = total - open_rows
+                if open_rows == 0:
+                    broadcast.status = "done"
+                    broadcast.finished_at = now
+                    self._broadcasts.pop(broadcast.id, None)
+                    if broadcast.created_by is not None:
+                        await outbox.enqueue(
+                            session,
+                            broadcast.created_by,
+                            kind="notice",
+                            key=f"b{broadcast.id}:summary",
+                            payload={
+                                "key": "broadcast.summary",
+                                "params": {
+                                    "id": broadcast.id,
+                                    "total": total,
+                                    "sent": counts.get(outbox.SENT, 0),
+                                    "blocked": counts.get(outbox.BLOCKED, 0),
+                                    "failed": counts.get(outbox.FAILED, 0),
+                                    "skipped": counts.get(outbox.SKIPPED, 0),
+                                },
+                            },
+                        )
+                    continue
+                percent = done * 100 // total if total else 0
+                reached = [m for m in PROGRESS_MILESTONES if percent >= m]
+                if reached and broadcast.created_by is not None:
+                    await outbox.enqueue(
+                        session,
+                        broadcast.created_by,
+                        kind="notice",
+                        key=f"b{broadcast.id}:p{reached[-1]}",
+                        payload={
+                            "key": "broadcast.progress",
+                            "params": {"id": broadcast.id, "done": done, "total": total},
+                        },
+                    )
+
+
+async def fan_out_due(db: Database, now: datetime | None = None) -> list[int]:
+    """Turn every broadcast whose time has come into outbox rows (the job APScheduler runs;
+    a broadcast that fell due while the process was down is picked up at the next run)."""
+    now = now or utcnow()
+    started: list[int] = []
+    async with db.transaction() as session:
+        for broadcast in await outbox.due_broadcasts(session, now):
+            broadcast.recipients = await outbox.fan_out(session, broadcast, now)
+            broadcast.status = "sending"
+            started.append(broadcast.id)
+    return started
+
+
+def config_from_settings(settings: Any) -> DeliveryConfig:
+    start, end = settings.quiet_window()
+    rate = (
+        settings.paid_broadcast_rate if settings.telegram_paid_broadcast else settings.outbox_rate
+    )
+    return DeliveryConfig(
+        per_second=rate,
+        per_chat_per_second=settings.outbox_chat_rate,
+        max_attempts=settings.outbox_max_attempts,
+        concurrency=settings.outbox_concurrency,
+        quiet_start=start,
+        quiet_end=end,
+        timezone=settings.timezone,
+    )

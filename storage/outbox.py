@@ -1,0 +1,349 @@
+"""Outbox and broadcast queries (DESIGN.md §4).
+
+A notification is inserted in the same transaction as its cause, under a unique idempotency
+key, so a second insert is impossible. Senders claim due rows (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several senders split the work; SQLite has one sender) and mark each row only
+after the platform accepted the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, Volunteer, utcnow
+
+# Outcomes a broadcast summary counts.
+SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
+    "sent",
+    "blocked",
+    "failed",
+    "skipped",
+    "pending",
+    "sending",
+)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _latest_identity_id() -> Any:
+    """A person may be on several channels: notify where they wrote from most recently."""
+    inner = ChannelIdentity.__table__.alias("ci2")
+    return select(func.max(inner.c.id)).where(inner.c.user_id == User.id).scalar_subquery()
+
+
+async def enqueue(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    due_at: datetime | None = None,
+    announcement: bool = False,
+    quiet: bool = False,
+    broadcast_id: int | None = None,
+) -> bool:
+    """Queue one notification; False if that key was queued before (or nowhere to send)."""
+    identity = (
+        await session.execute(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.user_id == user_id)
+            .order_by(ChannelIdentity.last_seen_at.desc().nulls_last(), ChannelIdentity.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if identity is None or identity.chat_id is None:
+        return False
+    values = {
+        "idempotency_key": key,
+        "user_id": user_id,
+        "channel": identity.channel,
+        "chat_id": identity.chat_id,
+        "kind": kind,
+        "payload": payload,
+        "broadcast_id": broadcast_id,
+        "announcement": announcement,
+        "quiet": quiet,
+        "status": PENDING,
+        "due_at": due_at or utcnow(),
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    stmt = _insert(session)(OutboxMessage).values(values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- audiences --------------------------------------------------------------------------------
+AUDIENCES = ("all", "volunteers", "families", "district", "interest")
+
+
+def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], bool]:
+    """(condition on User/Volunteer, whether Volunteer must be joined)."""
+    kind = audience.get("kind", "all")
+    value = str(audience.get("value") or "")
+    if kind == "all":
+        return true(), False
+    if kind == "volunteers":
+        return Volunteer.id.is_not(None), True
+    if kind == "district":
+        return Volunteer.district == value, True
+    if kind == "interest":
+        # Interest codes are ASCII words stored as a JSON list; a quoted match is exact and
+        # portable across SQLite and PostgreSQL.
+        return cast(Volunteer.interests, String).like(f'%"{value}"%'), True
+    # "families" (and later "event registrants") have no members until those features land.
+    return false(), False
+
+
+def _audience_select(audience: dict[str, Any]) -> Any:
+    condition, needs_volunteer = audience_filter(audience)
+    stmt = (
+        select(User.id)
+        .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
+        .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
+    )
+    if needs_volunteer:
+        stmt = stmt.join(Volunteer, Volunteer.user_id == User.id)
+    return stmt
+
+
+async def count_audience(session: AsyncSession, audience: dict[str, Any]) -> int:
+    stmt = select(func.count()).select_from(_audience_select(audience).subquery())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def fan_out(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
+    """One outbox row per recipient in one statement; stopped or unreachable people get a
+    'skipped' row so the summary accounts for everyone."""
+    condition, needs_volunteer = audience_filter(broadcast.audience)
+    skip = or_(User.opted_out_announcements, User.unreachable)
+    source = (
+        select(
+            literal(f"b{broadcast.id}:u") + cast(User.id, String),
+            User.id,
+            ChannelIdentity.channel,
+            ChannelIdentity.chat_id,
+            literal("broadcast"),
+            literal({"broadcast_id": broadcast.id}, type_=OutboxMessage.payload.type),
+            literal(broadcast.id),
+            true(),
+            true(),
+            case((skip, literal(SKIPPED)), else_=literal(PENDING)),
+            literal(now, type_=OutboxMessage.due_at.type),
+            literal(0),
+            case(
+                (User.opted_out_announcements, literal("opted out")),
+                (User.unreachable, literal("unreachable")),
+                else_=None,
+            ),
+            literal(now, type_=OutboxMessage.created_at.type),
+        )
+        .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
+        .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
+    )
+    if needs_volunteer:
+        source = source.join(Volunteer, Volunteer.user_id == User.id)
+    columns = [
+        "idempotency_key",
+        "user_id",
+        "channel",
+        "chat_id",
+        "kind",
+        "payload",
+        "broadcast_id",
+        "announcement",
+        "quiet",
+        "status",
+        "due_at",
+        "attempts",
+        "last_error",
+        "created_at",
+    ]
+    stmt = _insert(session)(OutboxMessage).from_select(columns, source).on_conflict_do_nothing()
+    await session.execute(stmt)
+    total = await session.execute(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.broadcast_id == broadcast.id)
+    )
+    return int(total.scalar_one())
+
+
+# --- the sender's side --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    user_id: int
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    announcement: bool
+    attempts: int
+    broadcast_id: int | None
+    locale: str | None
+    opted_out: bool
+
+
+async def recover(session: AsyncSession, claimed_before: datetime) -> int:
+    """Rows a dead sender had claimed go back to the queue."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
+        .values(status=PENDING)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim(
+    session: AsyncSession,
+    channels: Iterable[str],
+    now: datetime,
+    limit: int,
+    quiet_hours: bool,
+) -> list[Claimed]:
+    conditions = [
+        OutboxMessage.status == PENDING,
+        OutboxMessage.due_at <= now,
+        OutboxMessage.channel.in_(list(channels)),
+    ]
+    if quiet_hours:
+        conditions.append(OutboxMessage.quiet.is_(False))
+    ids = (
+        select(OutboxMessage.id)
+        .where(and_(*conditions))
+        # Personal notices first: a staff member's progress note must not wait for 10,000
+        # announcements queued before it.
+        .order_by(OutboxMessage.announcement, OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed_ids = (
+        (
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids.scalar_subquery()))
+                .values(status=SENDING, claimed_at=now)
+                .returning(OutboxMessage.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not claimed_ids:
+        return []
+    rows = await session.execute(
+        select(OutboxMessage, User.locale, User.opted_out_announcements)
+        .join(User, User.id == OutboxMessage.user_id)
+        .where(OutboxMessage.id.in_(claimed_ids))
+        .order_by(OutboxMessage.announcement, OutboxMessage.due_at, OutboxMessage.id)
+    )
+    return [
+        Claimed(
+            id=row.id,
+            user_id=row.user_id,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            kind=row.kind,
+            payload=row.payload,
+            announcement=row.announcement,
+            attempts=row.attempts,
+            broadcast_id=row.broadcast_id,
+            locale=locale,
+            opted_out=opted_out,
+        )
+        for row, locale, opted_out in rows.all()
+    ]
+
+
+async def finish(
+    session: AsyncSession,
+    row_id: int,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "last_error": error}
+    if status == SENT:
+        values["sent_at"] = now
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+async def retry_later(
+    session: AsyncSession, row_id: int, due_at: datetime, attempts: int, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=PENDING, due_at=due_at, attempts=attempts, last_error=error[:300])
+    )
+
+
+async def mark_user_unreachable(session: AsyncSession, user_id: int) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(unreachable=True))
+
+
+# --- broadcasts --------------------------------------------------------------------------------
+async def due_broadcasts(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
+    return (
+        (
+            await session.execute(
+                select(Broadcast)
+                .where(Broadcast.status == "scheduled", Broadcast.scheduled_at <= now)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def sending_broadcasts(session: AsyncSession) -> Sequence[Broadcast]:
+    return (
+        (await session.execute(select(Broadcast).where(Broadcast.status == "sending")))
+        .scalars()
+        .all()
+    )
+
+
+async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.broadcast_id == broadcast_id)
+        .group_by(OutboxMessage.status)
+    )
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def scheduled_broadcasts(session: AsyncSession) -> Sequence[Broadcast]:
+    return (
+        (
+            await session.execute(
+                select(Broadcast).where(Broadcast.status == "scheduled").order_by(Broadcast.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
