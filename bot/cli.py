@@ -29,6 +29,21 @@ def _parser() -> argparse.ArgumentParser:
         "--webhook", action="store_true", help="serve a webhook (also when WEBHOOK_URL is set)"
     )
 
+    ob = sub.add_parser("outbox", help="the notification sender")
+    ob_sub = ob.add_subparsers(dest="outbox_command", required=True)
+    run = ob_sub.add_parser("run", help="send queued notifications over Telegram")
+    run.add_argument("--until-empty", action="store_true", help="exit when nothing is left")
+
+    bc = sub.add_parser("broadcast", help="send a text file to a segment (admins)")
+    bc.add_argument("file", help="UTF-8 text file with the Arabic text")
+    bc.add_argument("--en-file", help="optional English text for English-speaking users")
+    bc.add_argument(
+        "--audience",
+        default="all",
+        help="all | volunteers | families | district:CODE | interest:CODE (default all)",
+    )
+    bc.add_argument("--at", help="send later: 'YYYY-MM-DD HH:MM' in TIMEZONE")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -83,6 +98,35 @@ async def _telegram(settings: Settings, webhook: bool) -> None:
             await service.run_polling()
     finally:
         await runtime.close()
+
+
+def _audience(spec: str) -> dict[str, str]:
+    from storage.outbox import AUDIENCES
+
+    kind, _, value = spec.partition(":")
+    if kind not in AUDIENCES or (kind in ("district", "interest")) != bool(value):
+        raise ConfigError(f"unknown audience {spec!r}")
+    return {"kind": kind, "value": value} if value else {"kind": kind}
+
+
+async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from bot.delivery.runner import broadcast_from_cli
+
+    text_ar = Path(args.file).read_text(encoding="utf-8").strip()
+    text_en = Path(args.en_file).read_text(encoding="utf-8").strip() if args.en_file else None
+    if not text_ar:
+        raise ConfigError(f"{args.file} is empty")
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at).replace(tzinfo=ZoneInfo(settings.timezone))
+        except ValueError:
+            raise ConfigError(f"--at: expected 'YYYY-MM-DD HH:MM', got {args.at!r}") from None
+    await broadcast_from_cli(settings, text_ar, text_en, _audience(args.audience), at)
 
 
 async def _db(settings: Settings, action: str) -> None:
@@ -173,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         return _run(_chat(settings, args.user, not args.no_demo))
     if args.command == "telegram":
         return _run(_telegram(settings, args.webhook))
+    if args.command == "outbox":
+        from bot.delivery.runner import run_sender
+
+        return _run(run_sender(settings, args.until_empty))
+    if args.command == "broadcast":
+        return _run(_broadcast(settings, args))
     if args.command == "db":
         return _run(_db(settings, args.db_command))
     if args.command == "staff":

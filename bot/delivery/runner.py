@@ -1,0 +1,138 @@
+"""Running the sender outside the bot process: `shuraka outbox run` and `shuraka broadcast`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+
+from bot.channels.telegram import CHANNEL, create_bot
+from bot.channels.telegram_transport import TelegramTransport
+from bot.core.i18n import load_catalogs
+from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
+from bot.settings import ConfigError, Settings
+from storage import outbox
+from storage.db import Database, create_database
+from storage.models import Broadcast, OutboxMessage, utcnow
+from storage.schema import ensure_schema
+
+
+def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
+    if settings.bot_token is None:
+        raise ConfigError("configuration error: BOT_TOKEN: required to send")
+    bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+    transport = TelegramTransport(bot, settings.telegram_paid_broadcast)
+    return OutboxSender(
+        db,
+        load_catalogs(default=settings.default_locale),
+        {CHANNEL: transport},
+        config_from_settings(settings),
+    )
+
+
+async def _open_rows(db: Database) -> int:
+    async with db.sessions() as session:
+        stmt = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.status.in_((outbox.PENDING, outbox.SENDING))
+        )
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def run_sender(settings: Settings, until_empty: bool) -> None:
+    db = create_database(settings.database_url)
+    try:
+        await ensure_schema(db.engine)
+        sender = telegram_sender(settings, db)
+        try:
+            await sender.recover()
+            stop = asyncio.Event()
+            if not until_empty:
+                await sender.run(stop)
+                return
+            while True:
+                await fan_out_due(db)
+                handled = await sender.drain()
+                if not handled and not await _open_rows(db):
+                    break
+                if not handled:
+                    await asyncio.sleep(0.5)  # rows waiting for a retry time
+        finally:
+            for transport in sender.transports.values():
+                await transport.bot.session.close()  # type: ignore[attr-defined]
+    finally:
+        await db.dispose()
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = width * done // total if total else width
+    percent = 100 * done // total if total else 100
+    return f"[{'#' * filled}{'.' * (width - filled)}] {percent:3d}% {done}/{total}"
+
+
+async def broadcast_from_cli(
+    settings: Settings,
+    text_ar: str,
+    text_en: str | None,
+    audience: dict[str, Any],
+    at: datetime | None,
+    out: TextIO = sys.stderr,
+) -> dict[str, int]:
+    """Create a broadcast; when it is due now, send it here with a progress bar."""
+    db = create_database(settings.database_url)
+    try:
+        await ensure_schema(db.engine)
+        async with db.transaction() as session:
+            broadcast = Broadcast(
+                audience=audience,
+                text_ar=text_ar,
+                text_en=text_en,
+                scheduled_at=at or utcnow(),
+                status="scheduled",
+                recipients=0,
+            )
+            session.add(broadcast)
+            await session.flush()
+            broadcast_id = broadcast.id
+            expected = await outbox.count_audience(session, audience)
+        if at is not None and at > utcnow():
+            out.write(
+                f"broadcast {broadcast_id} scheduled for {at.isoformat()} "
+                f"({expected} recipients now); the running bot sends it\n"
+            )
+            return {"scheduled": expected}
+        await fan_out_due(db)
+        sender = telegram_sender(settings, db)
+        try:
+            while True:
+                await sender.drain(limit=sender.config.batch)
+                async with db.sessions() as session:
+                    counts = await outbox.broadcast_counts(session, broadcast_id)
+                total = sum(counts.values())
+                open_rows = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+                out.write("\r" + _bar(total - open_rows, total))
+                out.flush()
+                if not open_rows:
+                    break
+                if not await _due_now(db, broadcast_id):
+                    await asyncio.sleep(0.5)
+            await sender.report_progress()
+        finally:
+            for transport in sender.transports.values():
+                await transport.bot.session.close()  # type: ignore[attr-defined]
+        out.write("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + "\n")
+        return counts
+    finally:
+        await db.dispose()
+
+
+async def _due_now(db: Database, broadcast_id: int) -> bool:
+    async with db.sessions() as session:
+        stmt = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.status == outbox.PENDING,
+            OutboxMessage.due_at <= utcnow(),
+        )
+        return bool((await session.execute(stmt)).scalar_one())

@@ -1,0 +1,268 @@
+"""The outbox sender against the fake Bot API: exactly once, rate limits, 403, 429, retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_transport import TelegramTransport
+from bot.core.i18n import Catalogs
+from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from storage import outbox
+from storage.db import Database
+from storage.models import Broadcast, OutboxMessage, User
+from tests.delivery.seed import add_broadcast, seed_recipients, user_id_for_chat
+from tests.fakes.telegram_api import FakeTelegramServer
+
+NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as server:
+        yield server
+
+
+def make_sender(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer, clock=None, **config
+) -> OutboxSender:
+    bot = create_bot(fake.token, fake.base_url)
+    conf = DeliveryConfig(**{"per_second": 400.0, "per_chat_per_second": 1.0, **config})
+    return OutboxSender(
+        db,
+        catalogs,
+        {"telegram": TelegramTransport(bot)},
+        conf,
+        clock=clock or (lambda: NOON_RIYADH),
+    )
+
+
+async def close(sender: OutboxSender) -> None:
+    for transport in sender.transports.values():
+        await transport.bot.session.close()  # type: ignore[attr-defined]
+
+
+def delivered(fake: FakeTelegramServer) -> Counter[int]:
+    return Counter(int(c.params["chat_id"]) for c in fake.calls("sendMessage") if c.ok)
+
+
+async def summary_sent(db: Database, broadcast_id: int) -> bool:
+    async with db.sessions() as session:
+        row = (
+            await session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.idempotency_key == f"b{broadcast_id}:summary"
+                )
+            )
+        ).scalar_one_or_none()
+    return row is not None and row.status == "sent"
+
+
+async def statuses(db: Database, broadcast_id: int) -> dict[str, int]:
+    async with db.sessions() as session:
+        return await outbox.broadcast_counts(session, broadcast_id)
+
+
+async def test_a_thousand_recipients_blocked_and_429s(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await seed_recipients(db, 1000)
+    staff_chat = 99
+    [staff_user] = [
+        await user_id_for_chat(db, c) for c in await seed_recipients(db, 1, first=staff_chat)
+    ]
+    blocked = set(chats[::50])  # 20 people blocked the bot
+    for chat in [*chats, staff_chat]:
+        fake.known_chat(chat)
+    for chat in blocked:
+        fake.block(chat)
+    fake.emulate_limits(global_per_sec=500, per_chat_per_sec=1)
+    fake.fail_next("sendMessage", error_code=429, retry_after=1, times=3)
+    broadcast_id = await add_broadcast(db, created_by=staff_user, at=NOON_RIYADH)
+    assert await fan_out_due(db, NOON_RIYADH) == [broadcast_id]
+
+    sender = make_sender(db, catalogs, fake, clock=lambda: datetime.now(UTC))
+    try:
+        for _ in range(20):
+            await sender.drain()
+            if not (await statuses(db, broadcast_id)).get("pending"):
+                break
+            await asyncio.sleep(0.3)  # rows waiting for retry_after
+        for _ in range(20):  # the staff summary (it may have to wait out a 429 too)
+            await sender.drain()
+            if await summary_sent(db, broadcast_id):
+                break
+            await asyncio.sleep(0.3)
+    finally:
+        await close(sender)
+
+    counts = delivered(fake)
+    reachable = [c for c in chats if c not in blocked]
+    assert all(counts[c] == 1 for c in reachable), "each reachable recipient exactly once"
+    assert all(counts[c] == 0 for c in blocked)
+    # The staff member is in the audience too: 980 + 1 delivered.
+    assert await statuses(db, broadcast_id) == {"sent": 981, "blocked": 20}
+    async with db.sessions() as session:
+        unreachable = (
+            (await session.execute(select(User.id).where(User.unreachable.is_(True))))
+            .scalars()
+            .all()
+        )
+        assert len(unreachable) == 20
+        done = await session.get(Broadcast, broadcast_id)
+        assert done is not None and done.status == "done"
+    summary = [m["text"] for m in fake.messages_to(staff_chat) if m.get("from", {}).get("is_bot")]
+    assert any("اكتمل الإعلان" in t and "981" in t and "20" in t for t in summary)
+    # Three 429s were answered and waited out; no message was lost to them.
+    assert sum(1 for c in fake.calls("sendMessage") if c.status == 429) >= 3
+
+
+async def test_english_users_get_the_english_text_when_there_is_one(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    [ar_chat] = await seed_recipients(db, 1, first=10)
+    [en_chat] = await seed_recipients(db, 1, first=20, locale="en")
+    for chat in (ar_chat, en_chat):
+        fake.known_chat(chat)
+    await add_broadcast(
+        db, text_ar="مرحبا <يا> & أهلا", text_en="Hello <there> & welcome", at=NOON_RIYADH
+    )
+    await fan_out_due(db, NOON_RIYADH)
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    texts = {int(c.params["chat_id"]): c.params["text"] for c in fake.calls("sendMessage")}
+    assert "Hello &lt;there&gt; &amp; welcome" in texts[en_chat]
+    assert "مرحبا &lt;يا&gt; &amp; أهلا" in texts[ar_chat]
+
+
+async def test_stopped_users_are_skipped_but_get_personal_notices(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await seed_recipients(db, 3, first=30)
+    for chat in chats:
+        fake.known_chat(chat)
+    stopped = await user_id_for_chat(db, chats[0])
+    async with db.transaction() as session:
+        await session.execute(
+            update(User).where(User.id == stopped).values(opted_out_announcements=True)
+        )
+        await outbox.enqueue(
+            session,
+            stopped,
+            kind="notice",
+            key="t:1",
+            due_at=NOON_RIYADH,
+            payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
+        )
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    assert await statuses(db, broadcast_id) == {"sent": 2, "skipped": 1}
+    counts = delivered(fake)
+    assert counts[chats[0]] == 1  # only the personal notice
+    assert counts[chats[1]] == counts[chats[2]] == 1
+
+
+async def test_quiet_hours_hold_broadcasts_not_notices(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    [chat] = await seed_recipients(db, 1, first=40)
+    fake.known_chat(chat)
+    user = await user_id_for_chat(db, chat)
+    async with db.transaction() as session:
+        await outbox.enqueue(
+            session,
+            user,
+            kind="notice",
+            key="t:2",
+            payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
+        )
+    late = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 23:30 in Riyadh
+    broadcast_id = await add_broadcast(db, at=late)
+    await fan_out_due(db, late)
+    now = {"t": late}
+    sender = make_sender(db, catalogs, fake, clock=lambda: now["t"])
+    try:
+        await sender.drain()
+        assert await statuses(db, broadcast_id) == {"pending": 1}
+        assert delivered(fake)[chat] == 1  # the notice went out
+        now["t"] = datetime(2026, 11, 26, 5, 5, tzinfo=UTC)  # 08:05 in Riyadh
+        await sender.drain()
+    finally:
+        await close(sender)
+    assert await statuses(db, broadcast_id) == {"sent": 1}
+
+
+async def test_temporary_failures_back_off_then_fail_with_reason(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await seed_recipients(db, 2, first=50)
+    for chat in chats:
+        fake.known_chat(chat)
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    now = {"t": NOON_RIYADH}
+    sender = make_sender(db, catalogs, fake, clock=lambda: now["t"], max_attempts=3)
+    fake.fail_next("sendMessage", error_code=500, times=2, chat_id=chats[0])
+    fake.fail_next("sendMessage", error_code=502, times=10, chat_id=chats[1])
+    try:
+        for _ in range(5):
+            await sender.drain()
+            now["t"] += timedelta(minutes=5)  # past any backoff
+    finally:
+        await close(sender)
+    async with db.sessions() as session:
+        rows = {
+            r.chat_id: r
+            for r in (await session.execute(select(OutboxMessage))).scalars()
+            if r.broadcast_id == broadcast_id
+        }
+    assert rows[str(chats[0])].status == "sent"
+    assert rows[str(chats[1])].status == "failed"
+    assert rows[str(chats[1])].attempts == 2 and rows[str(chats[1])].last_error
+    assert delivered(fake)[chats[0]] == 1
+
+
+async def test_fan_out_twice_creates_no_second_row(db: Database) -> None:
+    await seed_recipients(db, 5, first=60)
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    async with db.transaction() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        assert broadcast is not None
+        assert await outbox.fan_out(session, broadcast, NOON_RIYADH) == 5
+    assert sum((await statuses(db, broadcast_id)).values()) == 5
+
+
+async def test_a_cancelled_broadcast_sends_nothing_more(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await seed_recipients(db, 3, first=70)
+    for chat in chats:
+        fake.known_chat(chat)
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    async with db.transaction() as session:
+        await session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id).values(status="cancelled")
+        )
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    assert not fake.calls("sendMessage")
+    assert await statuses(db, broadcast_id) == {"skipped": 3}
