@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -33,7 +33,14 @@ def make_sender(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer, clock=None, **config
 ) -> OutboxSender:
     bot = create_bot(fake.token, fake.base_url)
-    conf = DeliveryConfig(**{"per_second": 400.0, "per_chat_per_second": 1.0, **config})
+    # Quiet hours off unless a test asks for them: tests must not depend on the wall clock.
+    defaults = {
+        "per_second": 400.0,
+        "per_chat_per_second": 1.0,
+        "quiet_start": time(0, 0),
+        "quiet_end": time(0, 0),
+    }
+    conf = DeliveryConfig(**{**defaults, **config})
     return OutboxSender(
         db,
         catalogs,
@@ -194,7 +201,9 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
     broadcast_id = await add_broadcast(db, at=late)
     await fan_out_due(db, late)
     now = {"t": late}
-    sender = make_sender(db, catalogs, fake, clock=lambda: now["t"])
+    sender = make_sender(
+        db, catalogs, fake, clock=lambda: now["t"], quiet_start=time(22), quiet_end=time(8)
+    )
     try:
         await sender.drain()
         assert await statuses(db, broadcast_id) == {"pending": 1}

@@ -1,0 +1,142 @@
+"""The sender killed with SIGKILL mid-broadcast, two senders at once on PostgreSQL, and a
+scheduled broadcast that fell due while the process was down."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.i18n import Catalogs
+from bot.delivery.sender import fan_out_due
+from scheduler.factory import create_scheduler
+from scheduler.jobs import add_delivery_jobs
+from storage.db import Database
+from storage.models import utcnow
+from tests.conftest import DatabaseFactory
+from tests.delivery.seed import add_broadcast, seed_recipients
+from tests.delivery.test_sender import close, make_sender, statuses
+from tests.fakes.telegram_api import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as server:
+        yield server
+
+
+def sends_per_chat(fake: FakeTelegramServer) -> Counter[int]:
+    # A request the fake answered counts, even if the sender died before reading the answer.
+    return Counter(int(c.params["chat_id"]) for c in fake.calls("sendMessage") if c.ok)
+
+
+async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "outbox",
+        "run",
+        "--until-empty",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_sigkill_mid_broadcast_then_restart_sends_each_once(
+    db_factory: DatabaseFactory, db: Database, fake: FakeTelegramServer
+) -> None:
+    if db_factory.backend != "sqlite":
+        pytest.skip("the subprocess gets a plain DATABASE_URL; the SQLite run covers the crash")
+    chats = await seed_recipients(db, 2000)
+    for chat in chats:
+        fake.known_chat(chat)
+    broadcast_id = await add_broadcast(db)
+    await fan_out_due(db)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_factory.url,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE": fake.base_url,
+        "OUTBOX_RATE": "1000",
+        "QUIET_HOURS": "",
+    }
+    kill_after = random.randint(100, 1500)
+    first = await start_sender(env)
+    await fake.wait_for(lambda: len(fake.calls("sendMessage")) >= kill_after, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    before_restart = sum(sends_per_chat(fake).values())
+    assert before_restart < len(chats), "the kill came too late to test anything"
+
+    second = await start_sender(env)
+    _, err = await asyncio.wait_for(second.communicate(), 120)
+    assert second.returncode == 0, err.decode()
+
+    counts = sends_per_chat(fake)
+    assert set(counts) == set(chats), "nobody was lost"
+    twice = [chat for chat, n in counts.items() if n > 1]
+    assert len(twice) <= 1, f"only the message in flight may repeat, got {twice}"
+    assert max(counts.values()) <= 2
+    assert (await statuses(db, broadcast_id)) == {"sent": 2000}
+
+
+async def test_two_senders_on_postgresql_split_the_work(
+    db_factory: DatabaseFactory, db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    if db_factory.backend != "postgresql":
+        pytest.skip("several senders need PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    chats = await seed_recipients(db, 600)
+    for chat in chats:
+        fake.known_chat(chat)
+    broadcast_id = await add_broadcast(db)
+    await fan_out_due(db)
+    one = make_sender(db_factory.open(), catalogs, fake, clock=utcnow, batch=20)
+    two = make_sender(db_factory.open(), catalogs, fake, clock=utcnow, batch=20)
+    try:
+        handled = await asyncio.gather(one.drain(), two.drain())
+    finally:
+        await close(one)
+        await close(two)
+    assert all(n > 0 for n in handled), f"both senders took part: {handled}"
+    counts = sends_per_chat(fake)
+    assert set(counts) == set(chats)
+    assert max(counts.values()) == 1, "no duplicates"
+    assert (await statuses(db, broadcast_id)) == {"sent": 600}
+
+
+async def test_broadcast_due_while_down_is_sent_after_restart(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await seed_recipients(db, 5)
+    for chat in chats:
+        fake.known_chat(chat)
+    # Scheduled for an hour ago: the process was down at that time.
+    broadcast_id = await add_broadcast(db, at=utcnow() - timedelta(hours=1))
+    sender = make_sender(db, catalogs, fake, clock=utcnow)
+    scheduler = create_scheduler()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(sender.run(stop, idle_wait=0.1))
+    scheduler.start()
+    try:
+        add_delivery_jobs(scheduler, db, sender, wake_seconds=0.2, fan_out_seconds=0.2)
+        await fake.wait_for(lambda: len(sends_per_chat(fake)) == 5, timeout=15)
+    finally:
+        scheduler.shutdown(wait=False)
+        stop.set()
+        await runner
+        await close(sender)
+    assert max(sends_per_chat(fake).values()) == 1
+    assert (await statuses(db, broadcast_id)) == {"sent": 5}
