@@ -33,6 +33,7 @@ class FieldKind(StrEnum):
     CHOICE = "choice"  # one of `options`; typed text goes to `parse` if there is one
     MULTI = "multi"  # several of `options`, then "done"
     PHONE = "phone"  # shared contact where the channel can, or a typed mobile number
+    FILE = "file"  # a photo or document sent in the chat (kept by the platform's file id)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class Form(Flow):
     @abstractmethod
     async def submit(self, ctx: Context, values: Values) -> None:
         """Do the domain change (same transaction as the state); raise FieldError to go back."""
+
+    async def before_summary(self, ctx: Context, values: Values) -> None:
+        """Extra messages before the summary (a broadcast shows its preview here)."""
 
     # --- state helpers ---------------------------------------------------------------------
     def _field(self, name: str) -> Field | None:
@@ -250,6 +254,17 @@ class Form(Flow):
             if not inbound.contact.is_own:
                 raise Invalid("err.contact.not_own")
             return parse_mobile(inbound.contact.phone)
+        if field.kind is FieldKind.FILE:
+            if inbound.kind is not InboundKind.FILE or inbound.file is None:
+                raise Invalid("form.err.file")
+            if inbound.file.kind not in ("photo", "document"):
+                raise Invalid("form.err.file")
+            return {
+                "kind": inbound.file.kind,
+                "file_id": inbound.file.file_id,
+                "channel": inbound.channel,
+                "name": inbound.file.name,
+            }
         if inbound.kind is not InboundKind.TEXT:
             expected = "form.err.choose" if field.kind is FieldKind.CHOICE else "err.expected_text"
             raise Invalid(expected)
@@ -348,6 +363,7 @@ class Form(Flow):
             return
         ctx.state.data["edit"] = True
         ctx.set_step(SUMMARY)
+        await self.before_summary(ctx, values)
         text = "\n".join([ctx.tr.t(self.summary_title), *self.summary_lines(ctx, values)])
         choices = [
             ctx.choice(SUMMARY, CONFIRM, "form.confirm"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from hijridate import Hijri
 
@@ -222,3 +224,56 @@ def parse_birth_date(text: str, today: date) -> BirthDate:
     if not MIN_AGE <= age_on(born, today) <= MAX_AGE:
         raise Invalid("err.birth_date.age", min=MIN_AGE, max=MAX_AGE)
     return BirthDate(gregorian=date(born.year, born.month, born.day), calendar=calendar)
+
+
+# --- Announcements and send times (staff input) -----------------------------------------------
+
+ANNOUNCEMENT_MAX_CHARS = 3500  # below Telegram's 4096 with room for direction marks
+_FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
+
+
+def parse_announcement(text: str, limit: int = ANNOUNCEMENT_MAX_CHARS) -> str:
+    """Free text for many readers: keep the line breaks, drop direction overrides."""
+    cleaned = _FORMAT_CHARS.sub("", unicodedata.normalize("NFC", text.replace("\r\n", "\n")))
+    cleaned = "\n".join(line.rstrip() for line in cleaned.strip().split("\n"))
+    if not cleaned:
+        raise Invalid("err.empty")
+    if len(cleaned) > limit:
+        raise Invalid("err.text.too_long", limit=limit)
+    return cleaned
+
+
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
+
+
+def parse_send_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """A future moment typed as a date and a time in `tz`, e.g. "2026-12-01 18:30",
+    "1/12/2026 6:30 pm" (or the Arabic evening mark) or a Hijri date "10/6/1448 18:30".
+    Returns UTC."""
+    s = clean_input(text)
+    m = _TIME.search(s)
+    if m is None:
+        raise Invalid("err.datetime.format")
+    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
+    if marker:
+        if not 1 <= hour <= 12:
+            raise Invalid("err.datetime.format")
+        pm = marker.startswith("p") or marker == "\u0645"
+        hour = hour % 12 + (12 if pm else 0)
+    date_part = (s[: m.start()] + s[m.end() :]).strip()
+    year, month, day = _split_date(_SEP_SPACES.sub(r"\1", date_part))
+    try:
+        if year in _HIJRI_YEARS:
+            day_g = Hijri(year, month, day).to_gregorian()
+            when_date = date(day_g.year, day_g.month, day_g.day)
+        elif year in _GREGORIAN_YEARS:
+            when_date = date(year, month, day)
+        else:
+            raise Invalid("err.date.invalid")
+        local = datetime.combine(when_date, dt_time(hour, minute), tzinfo=tz)
+    except (ValueError, OverflowError) as exc:
+        raise Invalid("err.date.invalid") from exc
+    moment = local.astimezone(UTC)
+    if moment <= now:
+        raise Invalid("err.datetime.past")
+    return moment

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.i18n import Catalogs
 from bot.core.messages import Attachment, Outbound
-from bot.core.text import escape_html, rtl_lines
+from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.render import broadcast_text
 from bot.delivery.transport import (
     PermanentFailure,
     RetryAfter,
@@ -205,12 +206,10 @@ class OutboxSender:
             broadcast = await self._broadcast(row.broadcast_id)
             if broadcast is None or broadcast.status == "cancelled":
                 return None
-            text = broadcast.text_en if tr.locale == "en" and broadcast.text_en else None
-            text = escape_html(text or broadcast.text_ar)
-            if tr.locale == "ar":
-                text = rtl_lines(text)
+            text = broadcast_text(broadcast.text_ar, broadcast.text_en, tr.locale)
             attachment = None
-            if broadcast.attachment:
+            # A platform's file id only means something on that platform.
+            if broadcast.attachment and broadcast.attachment.get("channel") == row.channel:
                 attachment = Attachment(
                     kind=broadcast.attachment["kind"], file_id=broadcast.attachment["file_id"]
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.flow import BotApp
-from bot.handlers import menu, my_data, staff, start, volunteer_signup
+from bot.handlers import announcements, broadcast, menu, my_data, start, volunteer_signup
 
 
 def build_app() -> BotApp:
@@ -13,5 +13,6 @@ def build_app() -> BotApp:
     form = volunteer_signup.VolunteerForm()
     app.add_flow(form)
     my_data.register(app, form)
-    staff.register(app)
+    broadcast.register(app)
+    announcements.register(app)
     return app

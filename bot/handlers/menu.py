@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Context, Flow, parse_choice_id
 from bot.core.messages import Inbound, InboundKind
+from bot.handlers.announcements import set_announcements
 from storage import repositories as repo
 
 MENU = "menu"
@@ -27,6 +28,10 @@ class MenuFlow(Flow):
             choices.append(ctx.choice("main", "vol", "menu.volunteer_continue"))
         else:
             choices.append(ctx.choice("main", "vol", "menu.volunteer"))
+        if ctx.user.opted_out_announcements:
+            choices.append(ctx.choice("main", "resume", "menu.resume_announcements"))
+        else:
+            choices.append(ctx.choice("main", "stop", "menu.stop_announcements"))
         choices += [
             ctx.choice("main", "md", "menu.my_data"),
             ctx.choice("main", "lang", "menu.language"),
@@ -43,7 +48,10 @@ class MenuFlow(Flow):
             ctx.say("help.text")
             await self.show(ctx)
         elif target == "staff" and ctx.is_staff:
-            await ctx.app.commands["staff"].handler(ctx)
+            await ctx.goto("staff")
+        elif target in ("stop", "resume"):
+            await set_announcements(ctx, wanted=target == "resume")
+            await self.show(ctx)
         elif target == "profile":
             await ctx.goto("md")
         elif target in ("vol", "md", "lang"):

@@ -6,15 +6,12 @@ The same form corrects an existing profile: "my data" starts it with the stored 
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.districts import ALL_DISTRICTS, COMMON_DISTRICTS, match_district
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.i18n import Catalogs
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import (
     Invalid,
@@ -25,6 +22,7 @@ from bot.core.validators import (
     parse_name,
     parse_national_id,
 )
+from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from storage import repositories as repo
 from storage.models import Volunteer
 
@@ -34,36 +32,10 @@ ADULT_AGE = 18
 GENDERS = (Option("m", "vol.gender.male"), Option("f", "vol.gender.female"))
 YES_NO = (Option("yes", "vol.guardian_ok.yes"), Option("no", "vol.guardian_ok.no"))
 CHARTER = (Option("yes", "vol.charter.accept"), Option("no", "vol.charter.decline"))
-INTERESTS = tuple(
-    Option(code, f"vol.interest.{code}")
-    for code in (
-        "environment",
-        "cleaning",
-        "events",
-        "awareness",
-        "national",
-        "ramadan",
-        "health",
-        "media",
-        "tech",
-        "education",
-        "crowd",
-    )
-)
 AVAILABILITY = tuple(
     Option(code, f"vol.avail.{code}")
     for code in ("wd_morning", "wd_evening", "we_morning", "we_evening")
 )
-DISTRICT_OPTIONS = tuple(Option(code, f"district.{code}") for code in COMMON_DISTRICTS)
-
-
-@cache
-def _district_names(catalogs: Catalogs) -> dict[str, list[str]]:
-    """Every district's name in every language, for matching what users type."""
-    return {
-        code: [tr.raw(f"district.{code}") for tr in catalogs.all_translators()]
-        for code in ALL_DISTRICTS
-    }
 
 
 # --- parsers -----------------------------------------------------------------------------------
@@ -96,16 +68,6 @@ def _email(ctx: Context, text: str) -> str:
     return parse_email(text)
 
 
-def _district(ctx: Context, text: str) -> str:
-    matches = match_district(text, _district_names(ctx.catalogs))
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise Invalid("vol.err.district_unknown")
-    names = ctx.tr.label("form.list_sep").join(ctx.tr.label(f"district.{c}") for c in matches)
-    raise Invalid("vol.err.district_ambiguous", names=names)
-
-
 def _guardian_consent(ctx: Context, value: str) -> None:
     if value != "yes":
         raise Invalid("vol.err.guardian_required")
@@ -127,10 +89,6 @@ def _show_mobile(ctx: Context, value: str) -> str:
 
 def _show_nid(ctx: Context, value: str) -> str:
     return isolate(mask_national_id(value))
-
-
-def _show_district(ctx: Context, value: str) -> str:
-    return ctx.tr.label(f"district.{value}")
 
 
 def _show_charter(ctx: Context, value: str) -> str:
@@ -183,8 +141,8 @@ class VolunteerForm(Form):
             "vol.f.district",
             kind=FieldKind.CHOICE,
             options=DISTRICT_OPTIONS,
-            parse=_district,
-            render=_show_district,
+            parse=parse_district,
+            render=show_district,
         ),
         Field(
             "interests", "vol.q.interests", "vol.f.interests", FieldKind.MULTI, options=INTERESTS

@@ -1,0 +1,26 @@
+"""Stopping and restarting announcements (PDPL art. 25 opt-out). Personal notifications about
+one's own requests and shifts keep coming: only broadcasts are stopped."""
+
+from __future__ import annotations
+
+from bot.core.flow import BotApp, Command, Context
+
+
+async def set_announcements(ctx: Context, wanted: bool) -> None:
+    ctx.user.opted_out_announcements = not wanted
+    ctx.say("announce.resumed" if wanted else "announce.stopped")
+
+
+async def cmd_stop(ctx: Context) -> None:
+    await set_announcements(ctx, wanted=False)
+    await ctx.show_current()
+
+
+async def cmd_resume(ctx: Context) -> None:
+    await set_announcements(ctx, wanted=True)
+    await ctx.show_current()
+
+
+def register(app: BotApp) -> None:
+    app.add_command(Command("stop", cmd_stop, "cmd.stop"))
+    app.add_command(Command("resume", cmd_resume, "cmd.resume"))

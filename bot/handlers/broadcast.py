@@ -1,0 +1,276 @@
+"""Staff broadcasts: a form to compose one (audience, Arabic and optional English text, an
+optional photo or document, now or later), a preview exactly as recipients will see it, and
+the staff panel where scheduled broadcasts can be cancelled. Delivery is the outbox's job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core.flow import BotApp, Command, Context, Flow, parse_choice_id
+from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
+from bot.core.messages import Attachment, Inbound, InboundKind
+from bot.core.validators import parse_announcement, parse_send_time
+from bot.delivery.render import broadcast_text
+from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
+from storage import outbox
+from storage import repositories as repo
+from storage.models import Broadcast
+
+BROADCAST_FORM = "bc"
+STAFF_PANEL = "staff"
+PREVIEW_CHARS = 60
+
+AUDIENCE_OPTIONS = tuple(
+    Option(kind, f"bc.aud.{kind}")
+    for kind in ("all", "volunteers", "families", "district", "interest")
+)
+WHEN_OPTIONS = (Option("now", "bc.when.now"), Option("later", "bc.when.later"))
+
+
+def audience_of(values: Values) -> dict[str, Any]:
+    kind = values["aud"]
+    if kind == "district":
+        return {"kind": kind, "value": values["district"]}
+    if kind == "interest":
+        return {"kind": kind, "value": values["interest"]}
+    return {"kind": kind}
+
+
+def _text(ctx: Context, text: str) -> str:
+    return parse_announcement(text)
+
+
+def _send_time(ctx: Context, text: str) -> str:
+    return parse_send_time(text, ctx.now, ctx.timezone).isoformat()
+
+
+def _short(ctx: Context, value: str) -> str:
+    line = value.replace("\n", " ")
+    return line if len(line) <= PREVIEW_CHARS else line[:PREVIEW_CHARS] + "…"
+
+
+def _show_file(ctx: Context, value: dict[str, Any]) -> str:
+    return ctx.tr.label(f"bc.file.{value['kind']}")
+
+
+def _show_at(ctx: Context, value: str) -> str:
+    return ctx.fmt_datetime(datetime.fromisoformat(value))
+
+
+def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
+    label = ctx.tr.label(f"bc.aud.{audience['kind']}")
+    value = audience.get("value")
+    if audience["kind"] == "district" and value:
+        return f"{label}: {show_district(ctx, value)}"
+    if audience["kind"] == "interest" and value:
+        return f"{label}: {ctx.tr.label(f'vol.interest.{value}')}"
+    return label
+
+
+class BroadcastForm(Form):
+    name = BROADCAST_FORM
+    intro = "bc.intro"
+    summary_title = "bc.summary_title"
+    fields = (
+        Field("aud", "bc.q.audience", "bc.f.audience", FieldKind.CHOICE, AUDIENCE_OPTIONS),
+        Field(
+            "district",
+            "bc.q.district",
+            "bc.f.district",
+            FieldKind.CHOICE,
+            DISTRICT_OPTIONS,
+            parse=parse_district,
+            render=show_district,
+            when=lambda v: v.get("aud") == "district",
+        ),
+        Field(
+            "interest",
+            "bc.q.interest",
+            "bc.f.interest",
+            FieldKind.CHOICE,
+            INTERESTS,
+            when=lambda v: v.get("aud") == "interest",
+        ),
+        Field("text_ar", "bc.q.text_ar", "bc.f.text_ar", parse=_text, render=_short),
+        Field(
+            "text_en", "bc.q.text_en", "bc.f.text_en", parse=_text, render=_short, required=False
+        ),
+        Field("file", "bc.q.file", "bc.f.file", FieldKind.FILE, required=False, render=_show_file),
+        Field("when", "bc.q.when", "bc.f.when", FieldKind.CHOICE, WHEN_OPTIONS),
+        Field(
+            "at",
+            "bc.q.at",
+            "bc.f.at",
+            parse=_send_time,
+            render=_show_at,
+            when=lambda v: v.get("when") == "later",
+        ),
+    )
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if not ctx.is_staff:  # the role may have been taken away mid-form
+            ctx.state.data = {}
+            ctx.say("staff.only")
+            await ctx.home()
+            return
+        await super().handle(ctx, inbound)
+
+    async def before_summary(self, ctx: Context, values: Values) -> None:
+        """The preview: each language version exactly as its readers will get it."""
+        file = values.get("file")
+        attachment = Attachment(kind=file["kind"], file_id=file["file_id"]) if file else None
+        ctx.say("bc.preview_ar")
+        ctx.reply(
+            broadcast_text(values["text_ar"], values.get("text_en"), "ar"),
+            attachment=attachment,
+            bidi_done=True,
+        )
+        if values.get("text_en"):
+            ctx.say("bc.preview_en")
+            ctx.reply(
+                broadcast_text(values["text_ar"], values["text_en"], "en"),
+                attachment=attachment,
+                bidi_done=True,
+            )
+        count = await outbox.count_audience(ctx.session, audience_of(values))
+        ctx.reply(ctx.tr.tn("bc.recipients", count))
+
+    async def submit(self, ctx: Context, values: Values) -> None:
+        at = datetime.fromisoformat(values["at"]) if values.get("when") == "later" else ctx.now
+        if values.get("when") == "later" and at <= ctx.now:
+            raise FieldError("at", "err.datetime.past")
+        broadcast = Broadcast(
+            created_by=ctx.user.id,
+            audience=audience_of(values),
+            text_ar=values["text_ar"],
+            text_en=values.get("text_en"),
+            attachment=values.get("file"),
+            scheduled_at=at,
+            status="scheduled",
+            recipients=0,
+        )
+        ctx.session.add(broadcast)
+        await ctx.session.flush()
+        if at <= ctx.now:
+            # Due now: the rows are written in this very transaction (DESIGN.md §4).
+            broadcast.recipients = await outbox.fan_out(ctx.session, broadcast, ctx.now)
+            broadcast.status = "sending"
+            ctx.notified = True
+            ctx.reply(ctx.tr.tn("bc.sending", broadcast.recipients, id=broadcast.id))
+        else:
+            ctx.say("bc.scheduled", id=broadcast.id, when=ctx.fmt_datetime(at))
+        await repo.add_audit(
+            ctx.session,
+            f"user:{ctx.user.id}",
+            "broadcast.created",
+            f"broadcast:{broadcast.id}",
+            {"audience": broadcast.audience, "scheduled_at": at.isoformat()},
+        )
+        ctx.state.data = {}
+        await ctx.goto(STAFF_PANEL)
+
+
+class StaffPanel(Flow):
+    name = STAFF_PANEL
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        await self.show(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        if ctx.state.step == "list":
+            await self._list(ctx)
+            return
+        ctx.set_step("main")
+        volunteers = await repo.count_volunteers(ctx.session)
+        scheduled = len(await outbox.scheduled_broadcasts(ctx.session))
+        text = "\n".join(
+            [
+                ctx.tr.t("staff.panel_title"),
+                ctx.tr.tn("staff.volunteer_count", volunteers),
+                ctx.tr.tn("staff.scheduled_count", scheduled),
+            ]
+        )
+        ctx.reply(
+            text,
+            [
+                ctx.choice("main", "bc", "staff.new_broadcast"),
+                ctx.choice("main", "list", "staff.scheduled"),
+                ctx.choice("main", "back", "mydata.back"),
+            ],
+        )
+
+    async def _list(self, ctx: Context) -> None:
+        ctx.set_step("list")
+        lines = [ctx.tr.t("staff.scheduled_title")]
+        choices = []
+        for broadcast in await outbox.scheduled_broadcasts(ctx.session):
+            lines.append(
+                ctx.tr.t(
+                    "staff.scheduled_line",
+                    id=broadcast.id,
+                    when=ctx.fmt_datetime(broadcast.scheduled_at),
+                    audience=describe_audience(ctx, broadcast.audience),
+                    text=_short(ctx, broadcast.text_ar),
+                )
+            )
+            choices.append(ctx.choice("list", f"x{broadcast.id}", "staff.cancel_n", n=broadcast.id))
+        if not choices:
+            lines.append(ctx.tr.t("staff.none_scheduled"))
+        choices.append(ctx.choice("list", "back", "form.back"))
+        ctx.reply("\n".join(lines), choices)
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if not ctx.is_staff:
+            ctx.say("staff.only")
+            await ctx.home()
+            return
+        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        value = ref.value if ref else ""
+        if ctx.state.step == "list":
+            if value.startswith("x") and value[1:].isdigit():
+                await self._cancel(ctx, int(value[1:]))
+            elif value == "back":
+                ctx.set_step("main")
+                await self.show(ctx)
+            else:
+                await self._list(ctx)
+            return
+        if value == "bc":
+            await ctx.goto(BROADCAST_FORM)
+        elif value == "list":
+            await self._list(ctx)
+        elif value == "back":
+            await ctx.home()
+        else:
+            await self.show(ctx)
+
+    async def _cancel(self, ctx: Context, broadcast_id: int) -> None:
+        broadcast = await ctx.session.get(Broadcast, broadcast_id)
+        if broadcast is None or broadcast.status != "scheduled":
+            ctx.say("staff.cancel_too_late", id=broadcast_id)
+        else:
+            broadcast.status = "cancelled"
+            await repo.add_audit(
+                ctx.session,
+                f"user:{ctx.user.id}",
+                "broadcast.cancelled",
+                f"broadcast:{broadcast_id}",
+            )
+            ctx.say("staff.cancelled", id=broadcast_id)
+        await self._list(ctx)
+
+
+async def cmd_staff(ctx: Context) -> None:
+    await ctx.goto(STAFF_PANEL)
+
+
+async def cmd_broadcast(ctx: Context) -> None:
+    await ctx.goto(BROADCAST_FORM)
+
+
+def register(app: BotApp) -> None:
+    app.add_flow(BroadcastForm())
+    app.add_flow(StaffPanel())
+    app.add_command(Command("staff", cmd_staff, "cmd.staff", staff_only=True))
+    app.add_command(Command("broadcast", cmd_broadcast, "cmd.broadcast", staff_only=True))

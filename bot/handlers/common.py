@@ -1,0 +1,50 @@
+"""Pieces several features share: Taif districts and volunteering interests."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.core.districts import ALL_DISTRICTS, COMMON_DISTRICTS, match_district
+from bot.core.flow import Context
+from bot.core.forms import Option
+from bot.core.i18n import Catalogs
+from bot.core.validators import Invalid
+
+INTEREST_CODES = (
+    "environment",
+    "cleaning",
+    "events",
+    "awareness",
+    "national",
+    "ramadan",
+    "health",
+    "media",
+    "tech",
+    "education",
+    "crowd",
+)
+INTERESTS = tuple(Option(code, f"vol.interest.{code}") for code in INTEREST_CODES)
+DISTRICT_OPTIONS = tuple(Option(code, f"district.{code}") for code in COMMON_DISTRICTS)
+
+
+@cache
+def _district_names(catalogs: Catalogs) -> dict[str, list[str]]:
+    """Every district's name in every language, for matching what people type."""
+    return {
+        code: [tr.raw(f"district.{code}") for tr in catalogs.all_translators()]
+        for code in ALL_DISTRICTS
+    }
+
+
+def parse_district(ctx: Context, text: str) -> str:
+    matches = match_district(text, _district_names(ctx.catalogs))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Invalid("vol.err.district_unknown")
+    names = ctx.tr.label("form.list_sep").join(ctx.tr.label(f"district.{c}") for c in matches)
+    raise Invalid("vol.err.district_ambiguous", names=names)
+
+
+def show_district(ctx: Context, value: str) -> str:
+    return ctx.tr.label(f"district.{value}")
