@@ -205,3 +205,16 @@ __all__ = [
     "Volunteer",
     "utcnow",
 ]
+
+
+def load_all_models() -> None:
+    """Import every `storage/models_*.py` so `Base.metadata` knows all tables (Alembic needs
+    them all; features keep their models in modules of their own)."""
+    import importlib
+    import pkgutil
+
+    import storage
+
+    for module in pkgutil.iter_modules(storage.__path__):
+        if module.name.startswith("models_"):
+            importlib.import_module(f"storage.{module.name}")

@@ -74,7 +74,8 @@ async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock) -
     assert broadcast.status == "scheduled"
     assert broadcast.scheduled_at.hour == 15 and broadcast.scheduled_at.minute == 30  # UTC
     assert not await rows(db)
-    await boss.press("list")
+    await boss.send("/staff")
+    await boss.press("bcl")
     await boss.press(f"x{broadcast.id}")
     assert "أُلغي الإعلان" in boss.text
     [broadcast] = await broadcasts(db)
@@ -109,9 +110,10 @@ async def test_only_staff_can_broadcast(engine: Engine, db: Database) -> None:
 async def test_stop_and_resume_announcements(engine: Engine, db: Database) -> None:
     chat = Chat(engine, user="u")
     await chat.onboard()
-    assert chat.offers("stop")
-    await chat.press("stop")
-    assert "أوقفنا إرسال الإعلانات" in chat.text and chat.offers("resume")
+    assert "إيقاف الإعلانات" in dict(chat.choices)[chat.choice_id("ann")]
+    await chat.press("ann")
+    assert "أوقفنا إرسال الإعلانات" in chat.text
+    assert "استئناف الإعلانات" in dict(chat.choices)[chat.choice_id("ann")]
     async with db.sessions() as session:
         assert (await session.execute(select(User.opted_out_announcements))).scalar_one()
     await chat.send("/resume")

@@ -446,7 +446,7 @@ async def test_staff_panel_mid_form_keeps_the_form_as_a_draft(engine: Engine, db
     await boss.send(NAME)
     await boss.send("/staff")
     assert plain(text_of("ar", "staff.panel_title")) in plain(boss.text)
-    assert boss.offers("bc") and boss.offers("list")
+    assert boss.offers("bc") and boss.offers("bcl")
     await boss.press("back")  # to the main menu, which offers to continue the sign-up
     await boss.press("vol")
     assert step_of(boss.last[-1]) == "nid"

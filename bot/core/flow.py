@@ -237,6 +237,29 @@ class Gate:
     pending: Callable[[Context], bool]
 
 
+MenuLabel = Callable[[Context], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A button a feature puts on the main menu or the staff panel.
+
+    `label` is a message id, or a coroutine that returns one (or None to hide the entry) for
+    entries that depend on the person (e.g. "stop" versus "resume announcements").
+    """
+
+    value: str  # short ASCII, unique within its menu
+    label: str | MenuLabel
+    action: CommandHandler
+    order: int = 50
+    staff_only: bool = False
+
+    async def label_for(self, ctx: Context) -> str | None:
+        if self.staff_only and not ctx.is_staff:
+            return None
+        return self.label if isinstance(self.label, str) else await self.label(ctx)
+
+
 @dataclass
 class BotApp:
     """The registry a feature set is assembled into; built by `bot.handlers.build_app`."""
@@ -245,6 +268,15 @@ class BotApp:
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     gates: list[Gate] = field(default_factory=list)
+    menu: list[MenuEntry] = field(default_factory=list)
+    staff_menu: list[MenuEntry] = field(default_factory=list)
+
+    def add_menu_entry(self, entry: MenuEntry, *, staff: bool = False) -> None:
+        target = self.staff_menu if staff else self.menu
+        if any(e.value == entry.value for e in target):
+            raise ValueError(f"menu entry {entry.value} registered twice")
+        target.append(entry)
+        target.sort(key=lambda e: e.order)
 
     def add_flow(self, flow: Flow) -> None:
         if flow.name in self.flows:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.core.flow import BotApp
-from bot.handlers import announcements, broadcast, menu, my_data, start, volunteer_signup
+from bot.handlers import (
+    announcements,
+    broadcast,
+    menu,
+    my_data,
+    staff,
+    start,
+    volunteer_signup,
+)
 
 
 def build_app() -> BotApp:
@@ -11,8 +19,9 @@ def build_app() -> BotApp:
     start.register(app)
     menu.register(app)
     form = volunteer_signup.VolunteerForm()
-    app.add_flow(form)
+    volunteer_signup.register(app, form)
     my_data.register(app, form)
+    staff.register(app)
     broadcast.register(app)
     announcements.register(app)
     return app

@@ -3,7 +3,7 @@ one's own requests and shifts keep coming: only broadcasts are stopped."""
 
 from __future__ import annotations
 
-from bot.core.flow import BotApp, Command, Context
+from bot.core.flow import BotApp, Command, Context, MenuEntry
 
 
 async def set_announcements(ctx: Context, wanted: bool) -> None:
@@ -21,6 +21,18 @@ async def cmd_resume(ctx: Context) -> None:
     await ctx.show_current()
 
 
+async def _toggle_label(ctx: Context) -> str:
+    if ctx.user.opted_out_announcements:
+        return "menu.resume_announcements"
+    return "menu.stop_announcements"
+
+
+async def _toggle(ctx: Context) -> None:
+    await set_announcements(ctx, wanted=ctx.user.opted_out_announcements)
+    await ctx.show_current()
+
+
 def register(app: BotApp) -> None:
+    app.add_menu_entry(MenuEntry("ann", _toggle_label, _toggle, order=70))
     app.add_command(Command("stop", cmd_stop, "cmd.stop"))
     app.add_command(Command("resume", cmd_resume, "cmd.resume"))

@@ -7,18 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, parse_choice_id
+from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, parse_choice_id
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.validators import parse_announcement, parse_send_time
 from bot.delivery.render import broadcast_text
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
+from bot.handlers.staff import STAFF_PANEL
 from storage import outbox
 from storage import repositories as repo
 from storage.models import Broadcast
 
 BROADCAST_FORM = "bc"
-STAFF_PANEL = "staff"
+SCHEDULED = "bcl"
 PREVIEW_CHARS = 60
 
 AUDIENCE_OPTIONS = tuple(
@@ -171,40 +172,23 @@ class BroadcastForm(Form):
         await ctx.goto(STAFF_PANEL)
 
 
-class StaffPanel(Flow):
-    name = STAFF_PANEL
+class ScheduledBroadcasts(Flow):
+    """The broadcasts waiting for their time, each with a cancel button."""
+
+    name = SCHEDULED
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        if ctx.state.step == "list":
-            await self._list(ctx)
-            return
-        ctx.set_step("main")
-        volunteers = await repo.count_volunteers(ctx.session)
-        scheduled = len(await outbox.scheduled_broadcasts(ctx.session))
-        text = "\n".join(
-            [
-                ctx.tr.t("staff.panel_title"),
-                ctx.tr.tn("staff.volunteer_count", volunteers),
-                ctx.tr.tn("staff.scheduled_count", scheduled),
-            ]
-        )
-        ctx.reply(
-            text,
-            [
-                ctx.choice("main", "bc", "staff.new_broadcast"),
-                ctx.choice("main", "list", "staff.scheduled"),
-                ctx.choice("main", "back", "mydata.back"),
-            ],
-        )
-
-    async def _list(self, ctx: Context) -> None:
         ctx.set_step("list")
-        lines = [ctx.tr.t("staff.scheduled_title")]
+        scheduled = await outbox.scheduled_broadcasts(ctx.session)
+        lines = [
+            ctx.tr.t("staff.scheduled_title"),
+            ctx.tr.tn("staff.scheduled_count", len(scheduled)),
+        ]
         choices = []
-        for broadcast in await outbox.scheduled_broadcasts(ctx.session):
+        for broadcast in scheduled:
             lines.append(
                 ctx.tr.t(
                     "staff.scheduled_line",
@@ -215,8 +199,6 @@ class StaffPanel(Flow):
                 )
             )
             choices.append(ctx.choice("list", f"x{broadcast.id}", "staff.cancel_n", n=broadcast.id))
-        if not choices:
-            lines.append(ctx.tr.t("staff.none_scheduled"))
         choices.append(ctx.choice("list", "back", "form.back"))
         ctx.reply("\n".join(lines), choices)
 
@@ -227,21 +209,10 @@ class StaffPanel(Flow):
             return
         ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
         value = ref.value if ref else ""
-        if ctx.state.step == "list":
-            if value.startswith("x") and value[1:].isdigit():
-                await self._cancel(ctx, int(value[1:]))
-            elif value == "back":
-                ctx.set_step("main")
-                await self.show(ctx)
-            else:
-                await self._list(ctx)
-            return
-        if value == "bc":
-            await ctx.goto(BROADCAST_FORM)
-        elif value == "list":
-            await self._list(ctx)
+        if value.startswith("x") and value[1:].isdigit():
+            await self._cancel(ctx, int(value[1:]))
         elif value == "back":
-            await ctx.home()
+            await ctx.goto(STAFF_PANEL)
         else:
             await self.show(ctx)
 
@@ -258,19 +229,25 @@ class StaffPanel(Flow):
                 f"broadcast:{broadcast_id}",
             )
             ctx.say("staff.cancelled", id=broadcast_id)
-        await self._list(ctx)
-
-
-async def cmd_staff(ctx: Context) -> None:
-    await ctx.goto(STAFF_PANEL)
+        await self.show(ctx)
 
 
 async def cmd_broadcast(ctx: Context) -> None:
     await ctx.goto(BROADCAST_FORM)
 
 
+async def _scheduled(ctx: Context) -> None:
+    await ctx.goto(SCHEDULED)
+
+
 def register(app: BotApp) -> None:
     app.add_flow(BroadcastForm())
-    app.add_flow(StaffPanel())
-    app.add_command(Command("staff", cmd_staff, "cmd.staff", staff_only=True))
+    app.add_flow(ScheduledBroadcasts())
     app.add_command(Command("broadcast", cmd_broadcast, "cmd.broadcast", staff_only=True))
+    app.add_menu_entry(
+        MenuEntry("bc", "staff.new_broadcast", cmd_broadcast, order=10, staff_only=True),
+        staff=True,
+    )
+    app.add_menu_entry(
+        MenuEntry("bcl", "staff.scheduled", _scheduled, order=11, staff_only=True), staff=True
+    )

@@ -1,15 +1,31 @@
-"""The main menu: where every finished or cancelled flow comes back to."""
+"""The main menu: where every finished or cancelled flow comes back to. Features put their
+own entries on it (`BotApp.add_menu_entry`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Context, Flow, parse_choice_id
+from bot.core.flow import BotApp, Context, Flow, MenuEntry, parse_choice_id
 from bot.core.messages import Inbound, InboundKind
-from bot.handlers.announcements import set_announcements
-from storage import repositories as repo
 
 MENU = "menu"
+
+
+async def show_entries(ctx: Context, step: str, entries: list[MenuEntry]) -> list[Any]:
+    choices = []
+    for entry in entries:
+        label = await entry.label_for(ctx)
+        if label is not None:
+            choices.append(ctx.choice(step, entry.value, label))
+    return choices
+
+
+async def run_entry(ctx: Context, entries: list[MenuEntry], value: str | None) -> bool:
+    for entry in entries:
+        if entry.value == value and await entry.label_for(ctx) is not None:
+            await entry.action(ctx)
+            return True
+    return False
 
 
 class MenuFlow(Flow):
@@ -20,46 +36,35 @@ class MenuFlow(Flow):
 
     async def show(self, ctx: Context) -> None:
         ctx.set_step("main")
-        volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
-        choices = []
-        if volunteer is not None:
-            choices.append(ctx.choice("main", "profile", "menu.my_profile"))
-        elif "vol" in ctx.state.drafts:
-            choices.append(ctx.choice("main", "vol", "menu.volunteer_continue"))
-        else:
-            choices.append(ctx.choice("main", "vol", "menu.volunteer"))
-        if ctx.user.opted_out_announcements:
-            choices.append(ctx.choice("main", "resume", "menu.resume_announcements"))
-        else:
-            choices.append(ctx.choice("main", "stop", "menu.stop_announcements"))
-        choices += [
-            ctx.choice("main", "md", "menu.my_data"),
-            ctx.choice("main", "lang", "menu.language"),
-            ctx.choice("main", "help", "menu.help"),
-        ]
-        if ctx.is_staff:
-            choices.append(ctx.choice("main", "staff", "menu.staff"))
-        ctx.reply(ctx.tr.t("menu.title"), choices)
+        ctx.reply(ctx.tr.t("menu.title"), await show_entries(ctx, "main", ctx.app.menu))
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        target = ref.value if ref else None
-        if target == "help":
-            ctx.say("help.text")
-            await self.show(ctx)
-        elif target == "staff" and ctx.is_staff:
-            await ctx.goto("staff")
-        elif target in ("stop", "resume"):
-            await set_announcements(ctx, wanted=target == "resume")
-            await self.show(ctx)
-        elif target == "profile":
-            await ctx.goto("md")
-        elif target in ("vol", "md", "lang"):
-            await ctx.goto(target)
-        else:
+        if not await run_entry(ctx, ctx.app.menu, ref.value if ref else None):
             ctx.say("menu.not_understood")
             await self.show(ctx)
 
 
+async def _help(ctx: Context) -> None:
+    ctx.say("help.text")
+    await ctx.show_current()
+
+
+async def _goto_my_data(ctx: Context) -> None:
+    await ctx.goto("md")
+
+
+async def _goto_language(ctx: Context) -> None:
+    await ctx.goto("lang")
+
+
+async def _goto_staff(ctx: Context) -> None:
+    await ctx.goto("staff")
+
+
 def register(app: BotApp) -> None:
     app.add_flow(MenuFlow())
+    app.add_menu_entry(MenuEntry("md", "menu.my_data", _goto_my_data, order=80))
+    app.add_menu_entry(MenuEntry("lang", "menu.language", _goto_language, order=85))
+    app.add_menu_entry(MenuEntry("help", "menu.help", _help, order=90))
+    app.add_menu_entry(MenuEntry("staff", "menu.staff", _goto_staff, order=99, staff_only=True))

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.flow import Context
+from bot.core.flow import BotApp, Context, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import (
@@ -228,3 +228,18 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
             g_name=volunteer.guardian_name, g_mobile=volunteer.guardian_mobile, g_ok="yes"
         )
     return values
+
+
+async def _volunteer_label(ctx: Context) -> str:
+    if await repo.volunteer_for_user(ctx.session, ctx.user.id) is not None:
+        return "menu.my_profile"
+    return "menu.volunteer_continue" if VOLUNTEER_FORM in ctx.state.drafts else "menu.volunteer"
+
+
+async def _volunteer(ctx: Context) -> None:
+    await ctx.goto(VOLUNTEER_FORM)  # a registered volunteer is sent on to "my data"
+
+
+def register(app: BotApp, form: VolunteerForm) -> None:
+    app.add_flow(form)
+    app.add_menu_entry(MenuEntry("vol", _volunteer_label, _volunteer, order=10))

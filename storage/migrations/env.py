@@ -7,9 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.models import Base
+from storage.models import Base, load_all_models
 
 config = context.config
+load_all_models()
 target_metadata = Base.metadata
 
 

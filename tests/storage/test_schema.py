@@ -24,6 +24,7 @@ from storage.models import (
     ProcessedUpdate,
     User,
     Volunteer,
+    load_all_models,
     utcnow,
 )
 from storage.schema import (
@@ -44,6 +45,9 @@ TABLES = {
 
 def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+load_all_models()  # every feature's models, as Alembic sees them
 
 
 def _diff(conn: Connection, metadata: MetaData) -> list[Any]:

@@ -1,0 +1,54 @@
+"""The staff panel: features put their staff tools on it (`add_menu_entry(..., staff=True)`).
+
+Others who try a staff command are answered politely and nothing changes (the engine checks
+`staff_only` before calling the handler; the flows check again in case a role was removed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.flow import BotApp, Command, Context, Flow, parse_choice_id
+from bot.core.messages import Inbound, InboundKind
+from bot.handlers.menu import run_entry, show_entries
+from storage import repositories as repo
+
+STAFF_PANEL = "staff"
+
+
+class StaffPanel(Flow):
+    name = STAFF_PANEL
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        await self.show(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        ctx.set_step("main")
+        volunteers = await repo.count_volunteers(ctx.session)
+        text = "\n".join(
+            [ctx.tr.t("staff.panel_title"), ctx.tr.tn("staff.volunteer_count", volunteers)]
+        )
+        choices = await show_entries(ctx, "main", ctx.app.staff_menu)
+        choices.append(ctx.choice("main", "back", "mydata.back"))
+        ctx.reply(text, choices)
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if not ctx.is_staff:
+            ctx.say("staff.only")
+            await ctx.home()
+            return
+        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        value = ref.value if ref else None
+        if value == "back":
+            await ctx.home()
+        elif not await run_entry(ctx, ctx.app.staff_menu, value):
+            await self.show(ctx)
+
+
+async def cmd_staff(ctx: Context) -> None:
+    await ctx.goto(STAFF_PANEL)
+
+
+def register(app: BotApp) -> None:
+    app.add_flow(StaffPanel())
+    app.add_command(Command("staff", cmd_staff, "cmd.staff", staff_only=True))
