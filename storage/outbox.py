@@ -97,38 +97,59 @@ async def enqueue(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def cancel_pending(session: AsyncSession, key_prefix: str, reason: str) -> int:
+    """Withdraw queued notifications whose key starts with `key_prefix` (a reminder for a
+    registration that was cancelled or moved): they become 'skipped' with the reason."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+            OutboxMessage.status == PENDING,
+        )
+        .values(status=SKIPPED, last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- audiences --------------------------------------------------------------------------------
 AUDIENCES = ("all", "volunteers", "families", "district", "interest")
 
 
-def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], bool]:
-    """(condition on User/Volunteer, whether Volunteer must be joined)."""
+Join = tuple[Any, ColumnElement[bool]]
+
+
+def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list[Join]]:
+    """(condition on the joined rows, the joins it needs) for a broadcast audience."""
+    from storage.models_families import Family
+
     kind = audience.get("kind", "all")
     value = str(audience.get("value") or "")
+    volunteer: list[Join] = [(Volunteer, Volunteer.user_id == User.id)]
     if kind == "all":
-        return true(), False
+        return true(), []
     if kind == "volunteers":
-        return Volunteer.id.is_not(None), True
+        return Volunteer.id.is_not(None), volunteer
+    if kind == "families":
+        return Family.id.is_not(None), [(Family, Family.user_id == User.id)]
     if kind == "district":
-        return Volunteer.district == value, True
+        return Volunteer.district == value, volunteer
     if kind == "interest":
         # Interest codes are ASCII words stored as a JSON list; a quoted match is exact and
         # portable across SQLite and PostgreSQL.
-        return cast(Volunteer.interests, String).like(f'%"{value}"%'), True
-    # "families" (and later "event registrants") have no members until those features land.
-    return false(), False
+        return cast(Volunteer.interests, String).like(f'%"{value}"%'), volunteer
+    return false(), []
 
 
 def _audience_select(audience: dict[str, Any]) -> Any:
-    condition, needs_volunteer = audience_filter(audience)
+    condition, joins = audience_filter(audience)
     stmt = (
         select(User.id)
         .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
         .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
     )
-    if needs_volunteer:
-        stmt = stmt.join(Volunteer, Volunteer.user_id == User.id)
-    return stmt
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    return stmt.distinct()
 
 
 async def count_audience(session: AsyncSession, audience: dict[str, Any]) -> int:
@@ -139,7 +160,7 @@ async def count_audience(session: AsyncSession, audience: dict[str, Any]) -> int
 async def fan_out(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
     """One outbox row per recipient in one statement; stopped or unreachable people get a
     'skipped' row so the summary accounts for everyone."""
-    condition, needs_volunteer = audience_filter(broadcast.audience)
+    condition, joins = audience_filter(broadcast.audience)
     skip = or_(User.opted_out_announcements, User.unreachable)
     source = (
         select(
@@ -165,8 +186,9 @@ async def fan_out(session: AsyncSession, broadcast: Broadcast, now: datetime) ->
         .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
         .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
     )
-    if needs_volunteer:
-        source = source.join(Volunteer, Volunteer.user_id == User.id)
+    for target, on in joins:
+        source = source.join(target, on)
+    source = source.distinct()
     columns = [
         "idempotency_key",
         "user_id",

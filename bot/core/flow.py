@@ -135,14 +135,19 @@ class Context:
         quiet: bool = False,
         announcement: bool = False,
         due_at: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> bool:
-        """Queue a message to someone (not a direct reply) in this update's transaction."""
+        """Queue a message to someone (not a direct reply) in this update's transaction.
+        `expires_at`: if it cannot go out before then (e.g. the process was down), skip it."""
+        payload: dict[str, Any] = {"key": key, "params": params or {}}
+        if expires_at is not None:
+            payload["expires_at"] = expires_at.isoformat()
         created = await outbox.enqueue(
             self.session,
             user_id,
             kind=kind,
             key=idempotency_key,
-            payload={"key": key, "params": params or {}},
+            payload=payload,
             due_at=due_at,
             quiet=quiet,
             announcement=announcement,

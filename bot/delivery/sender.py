@@ -161,6 +161,12 @@ class OutboxSender:
         if row.announcement and row.opted_out:
             await self._finish(row, outbox.SKIPPED, "opted out")
             return
+        expires = row.payload.get("expires_at")
+        if expires and datetime.fromisoformat(expires) <= self.clock():
+            # A stated rule for notices that lose their point (a reminder after the shift
+            # began, when the process was down at the due time): skipped, with the reason.
+            await self._finish(row, outbox.SKIPPED, "expired")
+            return
         message = await self._render(row)
         if message is None:
             await self._finish(row, outbox.SKIPPED, "cancelled")

@@ -275,3 +275,45 @@ async def test_a_cancelled_broadcast_sends_nothing_more(
         await close(sender)
     assert not fake.calls("sendMessage")
     assert await statuses(db, broadcast_id) == {"skipped": 3}
+
+
+async def test_an_expired_notice_is_skipped_with_the_reason(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    [chat] = await seed_recipients(db, 1, first=80)
+    fake.known_chat(chat)
+    user = await user_id_for_chat(db, chat)
+    async with db.transaction() as session:
+        await outbox.enqueue(
+            session,
+            user,
+            kind="reminder",
+            key="r:1",
+            due_at=NOON_RIYADH - timedelta(hours=3),
+            payload={
+                "key": "broadcast.progress",
+                "params": {"id": 1, "done": 1, "total": 2},
+                "expires_at": (NOON_RIYADH - timedelta(hours=1)).isoformat(),
+            },
+        )
+        await outbox.enqueue(
+            session,
+            user,
+            kind="reminder",
+            key="r:2",
+            due_at=NOON_RIYADH,
+            payload={"key": "broadcast.progress", "params": {"id": 2, "done": 1, "total": 2}},
+        )
+        assert await outbox.cancel_pending(session, "r:2", "registration cancelled") == 1
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    assert not fake.calls("sendMessage")
+    async with db.sessions() as session:
+        found = {
+            r.idempotency_key: (r.status, r.last_error)
+            for r in (await session.execute(select(OutboxMessage))).scalars()
+        }
+    assert found == {"r:1": ("skipped", "expired"), "r:2": ("skipped", "registration cancelled")}
