@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.sender import OutboxSender, fan_out_due
@@ -11,9 +15,48 @@ WAKE_SENDER_JOB_ID = "outbox.wake_sender"
 FAN_OUT_JOB_ID = "broadcasts.fan_out_due"
 
 
+class JobTracker:
+    """Remembers running jobs so a shutdown can let them finish instead of cancelling them
+    mid-transaction (APScheduler's asyncio executor cancels what is still running)."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def wrap(self, job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def tracked(*args: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job(*args)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        tracked.__name__ = getattr(job, "__name__", "job")
+        return tracked
+
+    async def stop(self, scheduler: AsyncIOScheduler) -> None:
+        """No new runs, the running ones finish, then the scheduler stops."""
+        if not scheduler.running:
+            return
+        scheduler.pause()
+        current = asyncio.current_task()
+        pending = [t for t in self._running if t is not current]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        scheduler.shutdown(wait=False)
+
+
 async def fan_out_and_wake(db: Database, sender: OutboxSender) -> None:
     if await fan_out_due(db):
         sender.wake()
+
+
+async def wake_sender(sender: OutboxSender) -> None:
+    # A coroutine on purpose: APScheduler runs plain functions in a thread pool, and an
+    # asyncio.Event must only be set from the loop's own thread.
+    sender.wake()
 
 
 def add_delivery_jobs(
@@ -22,17 +65,19 @@ def add_delivery_jobs(
     sender: OutboxSender,
     wake_seconds: float = 2.0,
     fan_out_seconds: float = 10.0,
+    tracker: JobTracker | None = None,
 ) -> None:
-    # Waking is cheap and idempotent; the sender also wakes itself when rows are queued.
+    track = tracker.wrap if tracker is not None else (lambda job: job)
     scheduler.add_job(
-        sender.wake,
+        track(wake_sender),
         "interval",
         seconds=wake_seconds,
+        args=[sender],
         id=WAKE_SENDER_JOB_ID,
         replace_existing=True,
     )
     scheduler.add_job(
-        fan_out_and_wake,
+        track(fan_out_and_wake),
         "interval",
         seconds=fan_out_seconds,
         args=[db, sender],

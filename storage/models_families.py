@@ -1,4 +1,4 @@
-"""Productive families (الأسر المنتجة), sites with stalls, and stall requests.
+"""Productive families (al-usar al-muntija), sites with stalls, and stall requests.
 
 Capacity is enforced by the database, not by counting: an allocated request holds a stall
 number in 1..capacity, and a partial unique index allows each number once per site and type.

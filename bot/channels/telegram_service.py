@@ -25,7 +25,7 @@ from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from scheduler.factory import add_housekeeping, create_scheduler
-from scheduler.jobs import add_delivery_jobs
+from scheduler.jobs import JobTracker, add_delivery_jobs
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class TelegramService:
         )
         engine.on_notified.append(self.sender.wake)
         self.scheduler = create_scheduler()
+        self.jobs = JobTracker()
         self._stop = asyncio.Event()
         self._sender_stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
@@ -71,14 +72,13 @@ class TelegramService:
     async def _prepare(self) -> None:
         await self.channel.set_commands(self.command_menu())
         add_housekeeping(self.scheduler, self.runtime.db)
-        add_delivery_jobs(self.scheduler, self.runtime.db, self.sender)
+        add_delivery_jobs(self.scheduler, self.runtime.db, self.sender, tracker=self.jobs)
         self.scheduler.start()
         self._sender_task = asyncio.create_task(self.sender.run(self._sender_stop))
 
     async def _shutdown(self) -> None:
         await self.channel.drain()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        await self.jobs.stop(self.scheduler)
         self._sender_stop.set()
         if self._sender_task is not None:
             await self._sender_task  # finishes the message in flight, then stops

@@ -6,6 +6,8 @@ from bot.core.flow import BotApp
 from bot.handlers import (
     announcements,
     broadcast,
+    events,
+    families,
     menu,
     my_data,
     staff,
@@ -24,4 +26,6 @@ def build_app() -> BotApp:
     staff.register(app)
     broadcast.register(app)
     announcements.register(app)
+    families.register(app)
+    events.register(app)
     return app
