@@ -28,6 +28,7 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     SendDocument,
+    SendLocation,
     SendMessage,
     SendPhoto,
     SetMyCommands,
@@ -374,6 +375,14 @@ class TelegramChannel:
                 ui.menu_message_id = sent.message_id
         if out.attachment is not None:
             await self._send_attachment(chat_id, out)
+        if out.location is not None:
+            await self.call(
+                SendLocation(
+                    chat_id=chat_id,
+                    latitude=out.location.latitude,
+                    longitude=out.location.longitude,
+                )
+            )
 
     async def _send_attachment(self, chat_id: int, out: Outbound) -> None:
         assert out.attachment is not None

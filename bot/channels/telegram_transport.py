@@ -12,9 +12,9 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto
+from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto
 
-from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, split_text
+from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, inline_keyboard, split_text
 from bot.core.messages import Outbound
 from bot.delivery.transport import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 
@@ -47,8 +47,21 @@ class TelegramTransport:
                 )
                 if caption is not None:
                     return
-            for chunk in split_text(text):
-                await self.bot(SendMessage(chat_id=chat_id, text=chunk, **extra))
+            chunks = split_text(text)
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                markup = inline_keyboard(message.choices) if last and message.choices else None
+                await self.bot(
+                    SendMessage(chat_id=chat_id, text=chunk, reply_markup=markup, **extra)
+                )
+            if message.location is not None:
+                await self.bot(
+                    SendLocation(
+                        chat_id=chat_id,
+                        latitude=message.location.latitude,
+                        longitude=message.location.longitude,
+                    )
+                )
         except TelegramRetryAfter as exc:
             raise RetryAfter(float(exc.retry_after), exc.message) from exc
         except TelegramForbiddenError as exc:

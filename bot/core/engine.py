@@ -206,6 +206,10 @@ class Engine:
         if inbound.kind is InboundKind.TEXT:
             inbound = self._text_as_choice(ctx.state, inbound)
         flow = self.app.flows.get(ctx.state.flow)
+        global_ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        if global_ref is not None and global_ref.flow in self.app.global_choices:
+            await self.app.global_choices[global_ref.flow](ctx, global_ref)
+            return
         if flow is None or ctx.state.step == "start":
             await ctx.home()
             return

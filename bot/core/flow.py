@@ -136,12 +136,19 @@ class Context:
         announcement: bool = False,
         due_at: datetime | None = None,
         expires_at: datetime | None = None,
+        choices: list[dict[str, Any]] | None = None,
+        location: tuple[float, float] | None = None,
     ) -> bool:
         """Queue a message to someone (not a direct reply) in this update's transaction.
         `expires_at`: if it cannot go out before then (e.g. the process was down), skip it."""
         payload: dict[str, Any] = {"key": key, "params": params or {}}
         if expires_at is not None:
             payload["expires_at"] = expires_at.isoformat()
+        if choices:
+            # [{"id": global choice id, "label": message id, "params": {...}}]
+            payload["choices"] = choices
+        if location is not None:
+            payload["location"] = list(location)
         created = await outbox.enqueue(
             self.session,
             user_id,
@@ -244,6 +251,20 @@ class Gate:
 
 MenuLabel = Callable[[Context], Awaitable[str | None]]
 
+# Choices sent in notifications (e.g. "rate your shift 1-5") arrive whatever step the person
+# is on; their flow part names a handler instead of a conversation flow.
+GlobalChoiceHandler = Callable[[Context, ChoiceRef], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a feature needs on a clock (e.g. expiring stall offers). `run(db, now)` does its
+    own transaction and returns how many notifications it queued (to wake the sender)."""
+
+    id: str
+    seconds: float
+    run: Callable[[Any, datetime], Awaitable[int]]
+
 
 @dataclass(frozen=True)
 class MenuEntry:
@@ -275,6 +296,18 @@ class BotApp:
     gates: list[Gate] = field(default_factory=list)
     menu: list[MenuEntry] = field(default_factory=list)
     staff_menu: list[MenuEntry] = field(default_factory=list)
+    global_choices: dict[str, GlobalChoiceHandler] = field(default_factory=dict)
+    periodic: list[PeriodicJob] = field(default_factory=list)
+
+    def add_global_choice(self, prefix: str, handler: GlobalChoiceHandler) -> None:
+        if prefix in self.flows or prefix in self.global_choices:
+            raise ValueError(f"choice prefix {prefix} already taken")
+        self.global_choices[prefix] = handler
+
+    def add_periodic(self, job: PeriodicJob) -> None:
+        if any(j.id == job.id for j in self.periodic):
+            raise ValueError(f"periodic job {job.id} registered twice")
+        self.periodic.append(job)
 
     def add_menu_entry(self, entry: MenuEntry, *, staff: bool = False) -> None:
         target = self.staff_menu if staff else self.menu

@@ -89,5 +89,6 @@ class Outbound:
     ask_location: bool = False
     remove_keyboard: bool = False
     attachment: Attachment | None = None
+    location: Location | None = None  # a map pin sent after the text (an event's place)
     # Extra, channel-neutral hints (for example the label of the contact-share button).
     hints: dict[str, str] = field(default_factory=dict)

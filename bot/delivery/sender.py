@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import Catalogs
-from bot.core.messages import Attachment, Outbound
+from bot.core.messages import Attachment, Choice, Location, Outbound
 from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.render import broadcast_text
@@ -224,7 +224,17 @@ class OutboxSender:
         if not key:
             return None
         text = tr.t(key, **row.payload.get("params", {}))
-        return Outbound(text=rtl_lines(text) if tr.locale == "ar" else text)
+        # Buttons in a notification carry global choice ids (see BotApp.add_global_choice).
+        choices = tuple(
+            Choice(c["id"], tr.label(c["label"], **c.get("params", {})))
+            for c in row.payload.get("choices", ())
+        )
+        location = row.payload.get("location")
+        return Outbound(
+            text=rtl_lines(text) if tr.locale == "ar" else text,
+            choices=choices,
+            location=Location(location[0], location[1]) if location else None,
+        )
 
     async def _broadcast(self, broadcast_id: int) -> _BroadcastText | None:
         cached = self._broadcasts.get(broadcast_id)

@@ -317,3 +317,34 @@ async def test_an_expired_notice_is_skipped_with_the_reason(
             for r in (await session.execute(select(OutboxMessage))).scalars()
         }
     assert found == {"r:1": ("skipped", "expired"), "r:2": ("skipped", "registration cancelled")}
+
+
+async def test_a_notice_can_carry_buttons_and_a_map_pin(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    [chat] = await seed_recipients(db, 1, first=90)
+    fake.known_chat(chat)
+    user = await user_id_for_chat(db, chat)
+    async with db.transaction() as session:
+        await outbox.enqueue(
+            session,
+            user,
+            kind="notice",
+            key="n:1",
+            due_at=NOON_RIYADH,
+            payload={
+                "key": "broadcast.progress",
+                "params": {"id": 1, "done": 1, "total": 2},
+                "choices": [{"id": "rt:7:5", "label": "staff.cancel_n", "params": {"n": 5}}],
+                "location": [21.27, 40.41],
+            },
+        )
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    messages = [m for m in fake.messages_to(chat) if m.get("from", {}).get("is_bot")]
+    button = messages[0]["reply_markup"]["inline_keyboard"][0][0]
+    assert button["callback_data"] == "rt:7:5" and "5" in button["text"]
+    assert messages[1]["location"] == {"latitude": 21.27, "longitude": 40.41}

@@ -654,6 +654,7 @@ class FakeTelegramServer:
             "deleteMyCommands": self._delete_my_commands,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendLocation": self._send_location,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "close": self._return_true,
@@ -782,6 +783,18 @@ class FakeTelegramServer:
         chat = self._target_chat(params)
         stored = self._input_file(params, "photo")
         return self._store_media(chat, params, {"photo": stored.as_photo()})
+
+    async def _send_location(self, params: JSON) -> JSON:
+        chat = self._target_chat(params)
+        try:
+            latitude = float(params["latitude"])
+            longitude = float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise TelegramError.bad_request("wrong latitude or longitude") from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise TelegramError.bad_request("wrong latitude or longitude")
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._store_bot_message(chat, {"location": location})
 
     async def _send_chat_action(self, params: JSON) -> bool:
         self._target_chat(params)
