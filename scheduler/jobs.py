@@ -8,8 +8,10 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core.flow import PeriodicJob
 from bot.delivery.sender import OutboxSender, fan_out_due
 from storage.db import Database
+from storage.models import utcnow
 
 WAKE_SENDER_JOB_ID = "outbox.wake_sender"
 FAN_OUT_JOB_ID = "broadcasts.fan_out_due"
@@ -84,3 +86,28 @@ def add_delivery_jobs(
         id=FAN_OUT_JOB_ID,
         replace_existing=True,
     )
+
+
+async def run_periodic(job: PeriodicJob, db: Database, sender: OutboxSender) -> None:
+    if await job.run(db, utcnow()):
+        sender.wake()
+
+
+def add_feature_jobs(
+    scheduler: AsyncIOScheduler,
+    jobs: list[PeriodicJob],
+    db: Database,
+    sender: OutboxSender,
+    tracker: JobTracker | None = None,
+) -> None:
+    """The periodic jobs features registered (`BotApp.add_periodic`), under their fixed ids."""
+    track = tracker.wrap if tracker is not None else (lambda job: job)
+    for job in jobs:
+        scheduler.add_job(
+            track(run_periodic),
+            "interval",
+            seconds=job.seconds,
+            args=[job, db, sender],
+            id=job.id,
+            replace_existing=True,
+        )

@@ -25,7 +25,7 @@ from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from scheduler.factory import add_housekeeping, create_scheduler
-from scheduler.jobs import JobTracker, add_delivery_jobs
+from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,13 @@ class TelegramService:
         await self.channel.set_commands(self.command_menu())
         add_housekeeping(self.scheduler, self.runtime.db)
         add_delivery_jobs(self.scheduler, self.runtime.db, self.sender, tracker=self.jobs)
+        add_feature_jobs(
+            self.scheduler,
+            self.runtime.engine.app.periodic,
+            self.runtime.db,
+            self.sender,
+            tracker=self.jobs,
+        )
         self.scheduler.start()
         self._sender_task = asyncio.create_task(self.sender.run(self._sender_stop))
 
