@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import logging
 import sys
@@ -90,6 +91,9 @@ async def _telegram(settings: Settings, webhook: bool) -> None:
     if settings.bot_token is None:
         raise ConfigError("configuration error: BOT_TOKEN: required for telegram")
     runtime = await create_runtime(settings)
+    # Everything loaded so far lives as long as the process: keep the collector off it.
+    gc.collect()
+    gc.freeze()
     try:
         service = TelegramService(runtime)
         if webhook or settings.webhook_url:

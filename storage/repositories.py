@@ -62,6 +62,20 @@ async def find_identity(
     return None if row is None else (row[0], row[1])
 
 
+async def load_for_update(
+    session: AsyncSession, channel: str, external_id: str
+) -> tuple[ChannelIdentity, User, Conversation | None] | None:
+    row = (
+        await session.execute(
+            select(ChannelIdentity, User, Conversation)
+            .join(User, User.id == ChannelIdentity.user_id)
+            .outerjoin(Conversation, Conversation.user_id == User.id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def create_user(
     session: AsyncSession,
     channel: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
@@ -160,6 +160,26 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outbound]:
+    """Join a plain text with the message after it ("that ID is not valid" + the question
+    again) into one Telegram message: fewer API calls, and the chat reads the same."""
+    merged: list[Outbound] = []
+    for out in replies:
+        previous = merged[-1] if merged else None
+        plain = (
+            previous is not None
+            and not previous.choices
+            and previous.attachment is None
+            and previous.location is None
+            and not previous.ask_contact
+        )
+        if previous is not None and plain and len(previous.text) + 2 + len(out.text) <= limit:
+            merged[-1] = replace(out, text=f"{previous.text}\n\n{out.text}")
+        else:
+            merged.append(out)
+    return merged
 
 
 def _is_nav(choice: Choice) -> bool:
@@ -332,7 +352,7 @@ class TelegramChannel:
                 EditMessageReplyMarkup(chat_id=chat_id, message_id=old_menu, reply_markup=None)
             )
             ui.menu_message_id = None
-        for out in replies:
+        for out in merge_replies(replies):
             await self._send(chat_id, out, ui)
 
     @staticmethod

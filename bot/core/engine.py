@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 class _StaleStateError(Exception):
@@ -120,22 +121,27 @@ class Engine:
     # --- loading and saving ---------------------------------------------------------------
     async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
         now = self.clock()
-        found = await repo.find_identity(session, inbound.channel, inbound.external_user_id)
+        # One query for the person, their identity and their conversation: this is the hot path.
+        found = await repo.load_for_update(session, inbound.channel, inbound.external_user_id)
+        conversation: Conversation | None
         if found is None:
             identity, user = await repo.create_user(
                 session, inbound.channel, inbound.external_user_id, inbound.chat_id
             )
+            conversation = None
         else:
-            identity, user = found
+            identity, user, conversation = found
             if inbound.chat_id and identity.chat_id != inbound.chat_id:
                 identity.chat_id = inbound.chat_id
-        identity.last_seen_at = now
+        last_seen = identity.last_seen_at
+        if last_seen is None or now - last_seen > LAST_SEEN_RESOLUTION:
+            # Kept for WhatsApp's 24-hour window; a minute's precision saves a write per update.
+            identity.last_seen_at = now
         if user.unreachable:
             user.unreachable = False  # they just wrote to us
-        conversation = await repo.get_conversation(session, user.id)
         state = self._state_from(conversation)
         locale = user.locale or self._hint_locale(inbound)
-        ctx = Context(
+        return Context(
             session=session,
             inbound=inbound,
             user=user,
@@ -148,7 +154,6 @@ class Engine:
             now=now,
             loaded_version=conversation.version if conversation else None,
         )
-        return ctx
 
     def _hint_locale(self, inbound: Inbound) -> str:
         hint = (inbound.language_hint or "").split("-")[0].lower()
