@@ -46,6 +46,7 @@ class Chat:
         self.last: list[Outbound] = []
         self.history: list[Outbound] = []
         self.last_inbound: Inbound | None = None
+        self.sender_phone: str | None = None
 
     # --- sending ---------------------------------------------------------------------------
     def inbound(self, kind: InboundKind, text: str = "", **kw: Any) -> Inbound:
@@ -58,6 +59,7 @@ class Chat:
             text=text,
             language_hint=self.language_hint,
             caps=self.caps,
+            sender_phone=self.sender_phone,
             **kw,
         )
 

@@ -263,3 +263,19 @@ async def test_count_of_rows_stays_one_per_user(engine: Engine, db: Database) ->
     await chat.signup()
     async with db.sessions() as session:
         assert (await session.execute(select(func.count(User.id)))).scalar_one() == 1
+
+
+async def test_a_known_sender_phone_is_confirmed_not_asked(engine: Engine, db: Database) -> None:
+    chat = Chat(engine, channel="whatsapp", user="966512345678")
+    chat.sender_phone = "966512345678"
+    await chat.start_signup()
+    await chat.send("محمد عبدالله الغامدي")
+    await chat.send("1234567897")
+    assert "+966512345678" in chat.text and chat.offers("_me")
+    await chat.press("_me")
+    assert "الجنس" in chat.text
+    for how, value in ADULT_ANSWERS[3:]:
+        await chat.answer(how, value)
+    await chat.press("_ok")
+    [vol] = await volunteers(db)
+    assert vol.mobile == "+966512345678"

@@ -18,12 +18,13 @@ from typing import Any
 
 from bot.core.flow import Context, Flow, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
-from bot.core.text import clean_input
+from bot.core.text import clean_input, isolate
 from bot.core.validators import MAX_TEXT_CHARS, Invalid, parse_mobile
 
 SUMMARY = "_sum"
 EDIT = "_edit"
 BACK, CANCEL, SKIP, KEEP, DONE, CONFIRM, EDIT_ANY = "_b", "_c", "_s", "_k", "_d", "_ok", "_e"
+MY_NUMBER = "_me"  # PHONE: "use the number I am writing from" (WhatsApp knows it)
 CHECK_MARK = "\u2713 "
 _NUMBER_LIST = re.compile(r"[0-9]+(?:\s*[,\u060c;\s]\s*[0-9]+)*")
 
@@ -182,13 +183,19 @@ class Form(Flow):
         values = self._values(ctx)
         tr = ctx.tr
         can_share = field.kind is FieldKind.PHONE and "contact" in ctx.inbound.caps
+        known = self._known_phone(ctx) if field.kind is FieldKind.PHONE else None
         prompt_key = field.prompt_contact if can_share and field.prompt_contact else field.prompt
         lines = [tr.t(prompt_key)]
+        if known:
+            # The platform already told us the number: confirm it instead of asking for it.
+            lines = [tr.t("form.phone_known", number=isolate(known))]
         has_value = field.name in values
         if has_value and field.kind is not FieldKind.MULTI:
             current = self._render(ctx, field, values[field.name])
             lines.append(tr.t("form.current_value", value=current))
         choices: list[Choice] = []
+        if known:
+            choices.append(ctx.choice(field.name, MY_NUMBER, "form.use_my_number"))
         if field.kind is FieldKind.CHOICE:
             choices += [ctx.choice(field.name, o.value, o.label) for o in field.option_list(ctx)]
         elif field.kind is FieldKind.MULTI:
@@ -211,6 +218,13 @@ class Form(Flow):
             hints = {"ask_contact": True, "hints": {"contact_label": tr.label("form.share")}}
         ctx.reply("\n".join(lines), choices, **hints)
 
+    @staticmethod
+    def _known_phone(ctx: Context) -> str | None:
+        try:
+            return parse_mobile(ctx.inbound.sender_phone) if ctx.inbound.sender_phone else None
+        except Invalid:
+            return None  # not a Saudi mobile: it has to be typed
+
     def _selection(self, ctx: Context, field: Field) -> list[str]:
         pending: dict[str, list[str]] = ctx.state.data.setdefault("ms", {})
         if field.name not in pending:
@@ -231,6 +245,9 @@ class Form(Flow):
                 values[field.name] = None
                 await self._advance(ctx, field)
             elif choice == KEEP and field.name in values:
+                await self._advance(ctx, field)
+            elif choice == MY_NUMBER and field.kind is FieldKind.PHONE and self._known_phone(ctx):
+                values[field.name] = self._known_phone(ctx)
                 await self._advance(ctx, field)
             elif field.kind is FieldKind.MULTI:
                 await self._on_multi(ctx, field, choice)

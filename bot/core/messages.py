@@ -56,6 +56,8 @@ class Inbound:
     display_name: str | None = None
     # What the sender's channel can do, such as "contact" (share own phone number).
     caps: frozenset[str] = frozenset()
+    # The sender's own phone number when the platform tells it (WhatsApp's wa_id).
+    sender_phone: str | None = None
 
     @property
     def user_key(self) -> tuple[str, str]:
