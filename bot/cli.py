@@ -1,4 +1,4 @@
-"""`shuraka` command line: chat | telegram | db upgrade | staff add | demo-data."""
+"""`shuraka` command line: chat, telegram, whatsapp, outbox, broadcast, db, staff, demo-data."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument(
         "--webhook", action="store_true", help="serve a webhook (also when WEBHOOK_URL is set)"
     )
+
+    sub.add_parser("whatsapp", help="serve the WhatsApp Cloud API webhook and send")
 
     ob = sub.add_parser("outbox", help="the notification sender")
     ob_sub = ob.add_subparsers(dest="outbox_command", required=True)
@@ -133,6 +135,19 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
     await broadcast_from_cli(settings, text_ar, text_en, _audience(args.audience), at)
 
 
+async def _whatsapp(settings: Settings) -> None:
+    from bot.channels.whatsapp_service import WhatsAppService
+    from bot.runtime import create_runtime
+
+    runtime = await create_runtime(settings)
+    gc.collect()
+    gc.freeze()
+    try:
+        await WhatsAppService(runtime).run()
+    finally:
+        await runtime.close()
+
+
 async def _db(settings: Settings, action: str) -> None:
     from storage.db import create_database
     from storage.schema import check_current, upgrade
@@ -221,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(_chat(settings, args.user, not args.no_demo))
     if args.command == "telegram":
         return _run(_telegram(settings, args.webhook))
+    if args.command == "whatsapp":
+        return _run(_whatsapp(settings))
     if args.command == "outbox":
         from bot.delivery.runner import run_sender
 

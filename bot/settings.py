@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"  # where the webhook server listens (behind a TLS proxy)
     webhook_port: int = 8080
 
+    # whatsapp (Cloud API)
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_host: str = "0.0.0.0"
+    whatsapp_port: int = 8081
+    # Approved templates per notification kind, for messages outside the 24-hour window:
+    # {"broadcast": {"name": "announcement", "language": "ar"}, "notice": {...}}. The message
+    # text goes in as the template's single body parameter.
+    whatsapp_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: object) -> object:

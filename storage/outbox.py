@@ -227,13 +227,18 @@ class Claimed:
     broadcast_id: int | None
     locale: str | None
     opted_out: bool
+    last_inbound_at: datetime | None = None
 
 
-async def recover(session: AsyncSession, claimed_before: datetime) -> int:
+async def recover(session: AsyncSession, claimed_before: datetime, channels: list[str]) -> int:
     """Rows a dead sender had claimed go back to the queue."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
+        .where(
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_at < claimed_before,
+            OutboxMessage.channel.in_(channels),
+        )
         .values(status=PENDING)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -276,8 +281,16 @@ async def claim(
     )
     if not claimed_ids:
         return []
+    last_seen = (
+        select(func.max(ChannelIdentity.last_seen_at))
+        .where(
+            ChannelIdentity.user_id == OutboxMessage.user_id,
+            ChannelIdentity.channel == OutboxMessage.channel,
+        )
+        .scalar_subquery()
+    )
     rows = await session.execute(
-        select(OutboxMessage, User.locale, User.opted_out_announcements)
+        select(OutboxMessage, User.locale, User.opted_out_announcements, last_seen)
         .join(User, User.id == OutboxMessage.user_id)
         .where(OutboxMessage.id.in_(claimed_ids))
         .order_by(OutboxMessage.announcement, OutboxMessage.due_at, OutboxMessage.id)
@@ -295,8 +308,9 @@ async def claim(
             broadcast_id=row.broadcast_id,
             locale=locale,
             opted_out=opted_out,
+            last_inbound_at=seen,
         )
-        for row, locale, opted_out in rows.all()
+        for row, locale, opted_out, seen in rows.all()
     ]
 
 

@@ -16,7 +16,13 @@ from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto
 
 from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, inline_keyboard, split_text
 from bot.core.messages import Outbound
-from bot.delivery.transport import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.transport import (
+    Delivery,
+    PermanentFailure,
+    RetryAfter,
+    TemporaryFailure,
+    Unreachable,
+)
 
 
 class TelegramTransport:
@@ -27,9 +33,9 @@ class TelegramTransport:
         # Paid broadcasts lift the limit to 1000 messages/s for announcements (costs Stars).
         self.paid_broadcast = paid_broadcast
 
-    async def send(self, chat_id: str, message: Outbound, *, announcement: bool) -> None:
+    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
         extra: dict[str, Any] = {}
-        if self.paid_broadcast and announcement:
+        if self.paid_broadcast and delivery.announcement:
             extra["allow_paid_broadcast"] = True
         try:
             text = message.text

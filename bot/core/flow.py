@@ -88,7 +88,10 @@ class Context:
         right-to-left mark, unless the caller has already arranged directions (`bidi_done`)."""
         if self.tr.locale == "ar" and not bidi_done:
             text = rtl_lines(text)
-        self.replies.append(Outbound(text=text, choices=tuple(choices), **hints))
+        # Adapters that add words of their own (WhatsApp's "Options" list button) need the
+        # reader's language.
+        extra = {**hints.pop("hints", {}), "locale": self.tr.locale}
+        self.replies.append(Outbound(text=text, choices=tuple(choices), hints=extra, **hints))
 
     def say(self, key: str, /, **params: object) -> None:
         self.reply(self.tr.t(key, **params))

@@ -22,6 +22,7 @@ from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.render import broadcast_text
 from bot.delivery.transport import (
+    Delivery,
     PermanentFailure,
     RetryAfter,
     Skip,
@@ -100,7 +101,10 @@ class OutboxSender:
         now = self.clock()
         before = now if self.db.is_sqlite else now - self.config.lease
         async with self.db.transaction() as session:
-            return await outbox.recover(session, before + timedelta(microseconds=1))
+            # Only this sender's channels: another process may be sending the others.
+            return await outbox.recover(
+                session, before + timedelta(microseconds=1), list(self.transports)
+            )
 
     async def run(self, stop: asyncio.Event, idle_wait: float = 1.0) -> None:
         await self.recover()
@@ -174,7 +178,8 @@ class OutboxSender:
         transport = self.transports[row.channel]
         await self.limiter.acquire(f"{row.channel}:{row.chat_id}")
         try:
-            await transport.send(row.chat_id, message, announcement=row.announcement)
+            delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
+            await transport.send(row.chat_id, message, delivery)
         except RetryAfter as exc:
             self.limiter.pause(exc.after)
             async with self.db.transaction() as session:
@@ -219,7 +224,7 @@ class OutboxSender:
                 attachment = Attachment(
                     kind=broadcast.attachment["kind"], file_id=broadcast.attachment["file_id"]
                 )
-            return Outbound(text=text, attachment=attachment)
+            return Outbound(text=text, attachment=attachment, hints={"locale": tr.locale})
         key = row.payload.get("key")
         if not key:
             return None
@@ -232,6 +237,7 @@ class OutboxSender:
         location = row.payload.get("location")
         return Outbound(
             text=rtl_lines(text) if tr.locale == "ar" else text,
+            hints={"locale": tr.locale},
             choices=choices,
             location=Location(location[0], location[1]) if location else None,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import Outbound
@@ -35,8 +37,17 @@ class Skip(DeliveryError):
     """Not sent on purpose (e.g. outside WhatsApp's window with no template for the kind)."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What a transport may need beyond the message (WhatsApp: the window and a template)."""
+
+    kind: str = "notice"  # the notification kind: "broadcast", "notice", "reminder" …
+    announcement: bool = False
+    last_inbound_at: datetime | None = None  # when the person last wrote to us here
+
+
 class Transport(Protocol):
     channel: str
 
-    async def send(self, chat_id: str, message: Outbound, *, announcement: bool) -> None:
+    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
         """Send one message or raise a DeliveryError."""
