@@ -73,7 +73,8 @@ def _split_who(who: str) -> tuple[str, str]:
 
 
 async def _chat(settings: Settings, user: str, demo: bool) -> None:
-    from bot.channels.console import ConsoleChannel
+    from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleTransport
+    from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
     from bot.demo import load_demo_data
     from bot.runtime import create_runtime
 
@@ -81,7 +82,23 @@ async def _chat(settings: Settings, user: str, demo: bool) -> None:
     try:
         if demo:
             await load_demo_data(runtime.db)
-        await ConsoleChannel(runtime.engine.handle, user=user).run()
+        console = ConsoleChannel(runtime.engine.handle, user=user)
+        sender = OutboxSender(
+            runtime.db,
+            runtime.catalogs,
+            {CHANNEL: ConsoleTransport(console)},
+            config_from_settings(settings),
+        )
+        await sender.recover()
+
+        async def deliver_notifications() -> None:
+            for job in runtime.engine.app.periodic:
+                await job.run(runtime.db, runtime.engine.clock())
+            await fan_out_due(runtime.db)
+            await sender.drain()
+
+        console.after_each = deliver_notifications
+        await console.run()
     finally:
         await runtime.close()
 

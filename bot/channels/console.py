@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.delivery.transport import Delivery, Skip
 
 CHANNEL = "console"
+NOTIFICATION_MARK = "\U0001f514 "  # a bell: this came through the outbox, not as a reply
 _TAG = re.compile(r"<[^>]+>")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
@@ -43,6 +45,7 @@ class ConsoleChannel:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         echo: bool | None = None,
+        after_each: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         import sys
 
@@ -54,6 +57,9 @@ class ConsoleChannel:
         self.echo = (not self.stdin.isatty()) if echo is None else echo
         self._session = uuid.uuid4().hex[:8]
         self._counter = 0
+        # Runs after every reply: in the chat command, the outbox sender's turn, so
+        # notifications show up right after the message that caused them.
+        self.after_each = after_each
 
     def to_inbound(self, line: str) -> Inbound:
         self._counter += 1
@@ -71,15 +77,23 @@ class ConsoleChannel:
             args=args,
         )
 
-    def _print(self, replies: list[Outbound]) -> None:
+    def _print(self, replies: list[Outbound], prefix: str = "") -> None:
         for outbound in replies:
-            self.stdout.write(render(outbound) + "\n\n")
+            self.stdout.write(prefix + render(outbound) + "\n\n")
         self.stdout.flush()
+
+    def notify(self, outbound: Outbound) -> None:
+        self._print([outbound], prefix=NOTIFICATION_MARK)
+
+    async def _turn(self, line: str) -> None:
+        self._print(await self.handle(self.to_inbound(line)))
+        if self.after_each is not None:
+            await self.after_each()
 
     async def run(self, first: str | None = "/start") -> None:
         loop = asyncio.get_running_loop()
         if first:
-            self._print(await self.handle(self.to_inbound(first)))
+            await self._turn(first)
         while True:
             if self.stdin.isatty():
                 self.stdout.write("> ")
@@ -91,4 +105,19 @@ class ConsoleChannel:
                 continue
             if self.echo:
                 self.stdout.write(f"> {line.rstrip()}\n")
-            self._print(await self.handle(self.to_inbound(line)))
+            await self._turn(line)
+
+
+class ConsoleTransport:
+    """The outbox's way to the console: the person at this terminal sees notifications; other
+    console users (demo data) are not connected, so theirs are skipped with that reason."""
+
+    channel = CHANNEL
+
+    def __init__(self, console: ConsoleChannel) -> None:
+        self.console = console
+
+    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
+        if chat_id != self.console.user:
+            raise Skip("console user not connected")
+        self.console.notify(message)
