@@ -140,3 +140,42 @@ async def test_broadcast_due_while_down_is_sent_after_restart(
         await close(sender)
     assert max(sends_per_chat(fake).values()) == 1
     assert (await statuses(db, broadcast_id)) == {"sent": 5}
+
+
+async def test_broadcast_command_sends_a_file_to_a_segment_with_a_progress_bar(
+    db_factory: DatabaseFactory, db: Database, fake: FakeTelegramServer, tmp_path: Path
+) -> None:
+    if db_factory.backend != "sqlite":
+        pytest.skip("the subprocess gets a plain DATABASE_URL")
+    chats = await seed_recipients(db, 40)
+    for chat in chats:
+        fake.known_chat(chat)
+    message = tmp_path / "announcement.txt"
+    message.write_text("حملة نظافة حي الفيصلية\nالسبت 7 صباحًا", encoding="utf-8")
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_factory.url,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE": fake.base_url,
+        "OUTBOX_RATE": "500",
+        "QUIET_HOURS": "",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "broadcast",
+        str(message),
+        "--audience",
+        "all",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    progress = err.decode()
+    assert "100% 40/40" in progress and "sent: 40" in progress
+    counts = sends_per_chat(fake)
+    assert set(counts) == set(chats) and max(counts.values()) == 1
