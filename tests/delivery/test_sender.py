@@ -348,3 +348,32 @@ async def test_a_notice_can_carry_buttons_and_a_map_pin(
     button = messages[0]["reply_markup"]["inline_keyboard"][0][0]
     assert button["callback_data"] == "rt:7:5" and "5" in button["text"]
     assert messages[1]["location"] == {"latitude": 21.27, "longitude": 40.41}
+
+
+async def test_paid_broadcasts_are_asked_for_announcements_only(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    [chat] = await seed_recipients(db, 1, first=95)
+    fake.known_chat(chat)
+    user = await user_id_for_chat(db, chat)
+    async with db.transaction() as session:
+        await outbox.enqueue(
+            session,
+            user,
+            kind="notice",
+            key="n:paid",
+            due_at=NOON_RIYADH,
+            payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
+        )
+    await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    sender = make_sender(db, catalogs, fake)
+    transport = sender.transports["telegram"]
+    assert isinstance(transport, TelegramTransport)
+    transport.paid_broadcast = True
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+    flags = [c.params.get("allow_paid_broadcast") for c in fake.calls("sendMessage")]
+    assert flags == [None, True]  # the personal notice first, then the paid announcement
