@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from storage import inline_sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BEGIN = "sqlite_begin"
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,12 +36,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-    # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE instead of pysqlite's deferred BEGIN.
+    # SQLAlchemy's "begin" event emits the BEGIN (pysqlite's own implicit one is unreliable).
     dbapi_conn.isolation_level = None
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Any) -> None:
+    # Writers ask for IMMEDIATE (take the write lock at once, so a transaction that reads
+    # first cannot fail later on a snapshot another process changed); readers stay DEFERRED
+    # and, in WAL mode, never wait for anyone.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -54,7 +59,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.pop("inline", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
@@ -70,12 +75,17 @@ class Database:
     SQLite has one writer at a time. Rather than letting concurrent transactions collide and
     sleep in SQLite's busy handler (which adds latency spikes), writers in this process queue on
     an asyncio lock; `BEGIN IMMEDIATE` covers writers in other processes (CLI commands).
+    Use `transaction()` for anything that writes and `sessions()` only to read.
     PostgreSQL needs neither: row locks and unique keys do the work there.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Read-only work (no lock, deferred BEGIN on SQLite).
         self.sessions = create_session_factory(engine)
+        self._writer = create_session_factory(
+            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        )
         self.is_sqlite = is_sqlite(str(engine.url))
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
@@ -86,7 +96,7 @@ class Database:
         if lock is not None:
             await lock.acquire()
         try:
-            async with self.sessions() as session, session.begin():
+            async with self._writer() as session, session.begin():
                 yield session
         finally:
             if lock is not None:

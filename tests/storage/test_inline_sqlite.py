@@ -59,3 +59,29 @@ async def test_transactions_errors_and_concurrency(tmp_path: Path) -> None:
             assert mode == "wal"
     finally:
         await db.dispose()
+
+
+async def test_a_reader_in_the_middle_does_not_block_a_writer(tmp_path: Path) -> None:
+    """Reads begin DEFERRED: a session paused mid-read must not hold SQLite's write lock while
+    a writer (which would then block the event loop in the busy handler) wants it."""
+    db = create_database(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+    try:
+        await upgrade(db.engine)
+
+        async def reader() -> None:
+            async with db.sessions() as session:
+                await session.execute(text("SELECT count(*) FROM users"))
+                await asyncio.sleep(0.2)
+                await session.execute(text("SELECT count(*) FROM users"))
+
+        async def writer() -> None:
+            await asyncio.sleep(0.05)
+            async with db.transaction() as session:
+                await repo.mark_processed(session, "t", "w")
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(asyncio.gather(reader(), writer()), 3)
+        assert loop.time() - started < 1.0
+    finally:
+        await db.dispose()
