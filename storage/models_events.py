@@ -64,6 +64,10 @@ class Shift(Base):
     skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
     auto_confirm: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(12), default="active")  # or "cancelled"
+    # Bumped whenever the time or the place changes: reminder keys carry it, so the reminders
+    # queued for an earlier time or place can be withdrawn and new ones queued (even when a
+    # change is undone later).
+    revision: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ShiftRegistration(Base):
@@ -98,6 +102,7 @@ class ShiftRegistration(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)  # 1..5 after the shift
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # thank-you queued
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

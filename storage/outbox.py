@@ -112,7 +112,7 @@ async def cancel_pending(session: AsyncSession, key_prefix: str, reason: str) ->
 
 
 # --- audiences --------------------------------------------------------------------------------
-AUDIENCES = ("all", "volunteers", "families", "district", "interest")
+AUDIENCES = ("all", "volunteers", "families", "district", "interest", "event")
 
 
 Join = tuple[Any, ColumnElement[bool]]
@@ -120,6 +120,7 @@ Join = tuple[Any, ColumnElement[bool]]
 
 def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list[Join]]:
     """(condition on the joined rows, the joins it needs) for a broadcast audience."""
+    from storage.models_events import Shift, ShiftRegistration
     from storage.models_families import Family
 
     kind = audience.get("kind", "all")
@@ -137,6 +138,17 @@ def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list
         # Interest codes are ASCII words stored as a JSON list; a quoted match is exact and
         # portable across SQLite and PostgreSQL.
         return cast(Volunteer.interests, String).like(f'%"{value}"%'), volunteer
+    if kind == "event":
+        # Registrants of event X: confirmed, waiting for approval or on a waitlist.
+        if not value.isdigit():
+            return false(), []
+        joins: list[Join] = [
+            *volunteer,
+            (ShiftRegistration, ShiftRegistration.volunteer_id == Volunteer.id),
+            (Shift, Shift.id == ShiftRegistration.shift_id),
+        ]
+        live = ShiftRegistration.status.in_(("pending", "confirmed", "waitlisted"))
+        return and_(Shift.event_id == int(value), live), joins
     return false(), []
 
 

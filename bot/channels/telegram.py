@@ -407,7 +407,11 @@ class TelegramChannel:
     async def _send_attachment(self, chat_id: int, out: Outbound) -> None:
         assert out.attachment is not None
         item = out.attachment
-        upload = BufferedInputFile(item.data, filename=item.filename)
+        # A file Telegram already holds (a family's product photo) goes by its id; bytes we
+        # made (an export) are uploaded.
+        upload: str | BufferedInputFile = (
+            item.file_id if item.file_id else BufferedInputFile(item.data, filename=item.filename)
+        )
         caption = item.caption[:CAPTION_LIMIT] or None
         if item.kind == "photo":
             await self.call(SendPhoto(chat_id=chat_id, photo=upload, caption=caption))

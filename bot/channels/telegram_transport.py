@@ -43,10 +43,16 @@ class TelegramTransport:
                 caption = text if len(text) <= CAPTION_LIMIT else None
                 method = SendPhoto if message.attachment.kind == "photo" else SendDocument
                 field = "photo" if message.attachment.kind == "photo" else "document"
+                buttons = (
+                    inline_keyboard(message.choices)
+                    if caption is not None and message.choices
+                    else None
+                )
                 await self.bot(
                     method(
                         chat_id=chat_id,
                         caption=caption,
+                        reply_markup=buttons,
                         **{field: message.attachment.file_id},
                         **extra,
                     )

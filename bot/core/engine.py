@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+MOVEMENT = frozenset({"_b", "_c", "_k"})  # back, cancel, keep: never what a number means
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
@@ -247,7 +248,10 @@ class Engine:
         if not state.shown:
             return inbound
         text = clean_input(inbound.text[:200])
-        if text.isdigit():
+        only_movement = all(cid.rsplit(":", 1)[-1] in MOVEMENT for cid, _ in state.shown)
+        if text.isdigit() and not only_movement:
+            # A number picks the n-th option, unless the step offers nothing but back, keep
+            # and cancel: then it asks for a number (a capacity, say) and gets it.
             index = int(text) - 1
             if 0 <= index < len(state.shown):
                 return replace(inbound, kind=InboundKind.CHOICE, text=state.shown[index][0])

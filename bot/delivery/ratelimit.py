@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-
 # Sends are timed on our clock but counted on the platform's: a little under the cap keeps
 # jitter from making the 31st message land inside Telegram's second (each 429 costs a pause).
 SAFETY = 0.98

@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.i18n import Catalogs
+from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Attachment, Choice, Location, Outbound
 from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
@@ -219,21 +219,23 @@ class OutboxSender:
                 return None
             text = broadcast_text(broadcast.text_ar, broadcast.text_en, tr.locale)
             attachment = None
+            # {"kind", "file_id", "channel"} for a file, and/or {"choices": [...]} for buttons
+            # (an event's announcement opens the event).
+            extra = broadcast.attachment or {}
             # A platform's file id only means something on that platform.
-            if broadcast.attachment and broadcast.attachment.get("channel") == row.channel:
-                attachment = Attachment(
-                    kind=broadcast.attachment["kind"], file_id=broadcast.attachment["file_id"]
-                )
-            return Outbound(text=text, attachment=attachment, hints={"locale": tr.locale})
+            if extra.get("file_id") and extra.get("channel") == row.channel:
+                attachment = Attachment(kind=extra["kind"], file_id=extra["file_id"])
+            return Outbound(
+                text=text,
+                attachment=attachment,
+                choices=_choices(tr, extra),
+                hints={"locale": tr.locale},
+            )
         key = row.payload.get("key")
         if not key:
             return None
         text = tr.t(key, **row.payload.get("params", {}))
-        # Buttons in a notification carry global choice ids (see BotApp.add_global_choice).
-        choices = tuple(
-            Choice(c["id"], tr.label(c["label"], **c.get("params", {})))
-            for c in row.payload.get("choices", ())
-        )
+        choices = _choices(tr, row.payload)
         location = row.payload.get("location")
         return Outbound(
             text=rtl_lines(text) if tr.locale == "ar" else text,
@@ -302,6 +304,15 @@ class OutboxSender:
                             "params": {"id": broadcast.id, "done": done, "total": total},
                         },
                     )
+
+
+def _choices(tr: Translator, spec: Mapping[str, Any]) -> tuple[Choice, ...]:
+    """Buttons in a notification or a broadcast carry global choice ids (see
+    BotApp.add_global_choice): [{"id": ..., "label": message id, "params": {...}}]."""
+    return tuple(
+        Choice(c["id"], tr.label(c["label"], **c.get("params", {})))
+        for c in spec.get("choices", ())
+    )
 
 
 async def fan_out_due(db: Database, now: datetime | None = None) -> list[int]:

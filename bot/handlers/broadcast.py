@@ -10,10 +10,12 @@ from typing import Any
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, parse_choice_id
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Attachment, Inbound, InboundKind
-from bot.core.validators import parse_announcement, parse_send_time
+from bot.core.validators import Invalid, parse_announcement, parse_send_time
 from bot.delivery.render import broadcast_text
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
+from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
 from bot.handlers.staff import STAFF_PANEL
+from storage import events as event_store
 from storage import outbox
 from storage import repositories as repo
 from storage.models import Broadcast
@@ -21,10 +23,11 @@ from storage.models import Broadcast
 BROADCAST_FORM = "bc"
 SCHEDULED = "bcl"
 PREVIEW_CHARS = 60
+EVENT_NUMBER_STEPS = frozenset({"ev", "aud_event"})
 
 AUDIENCE_OPTIONS = tuple(
     Option(kind, f"bc.aud.{kind}")
-    for kind in ("all", "volunteers", "families", "district", "interest")
+    for kind in ("all", "volunteers", "families", "district", "interest", "event")
 )
 WHEN_OPTIONS = (Option("now", "bc.when.now"), Option("later", "bc.when.later"))
 
@@ -35,7 +38,27 @@ def audience_of(values: Values) -> dict[str, Any]:
         return {"kind": kind, "value": values["district"]}
     if kind == "interest":
         return {"kind": kind, "value": values["interest"]}
+    if kind == "event":
+        return {"kind": kind, "value": str(values["aud_event"]["id"])}
     return {"kind": kind}
+
+
+async def _event_ref(ctx: Context, text: str) -> dict[str, Any]:
+    """An event by its number (staff see the numbers in their events list)."""
+    event = await event_store.get_event(ctx.session, parse_event_number(text))
+    if event is None:
+        raise Invalid("bc.err.event_unknown")
+    return {"id": event.id, "title": event.title_ar}
+
+
+def _show_event(ctx: Context, value: dict[str, Any]) -> str:
+    return ctx.tr.label("bc.event_ref", id=value["id"], title=value["title"])
+
+
+def _event_buttons(values: Values) -> list[dict[str, Any]]:
+    """An event's announcement carries a button that opens the event."""
+    ref = values.get("ev")
+    return [open_event_choice(ref["id"])] if ref else []
 
 
 def _text(ctx: Context, text: str) -> str:
@@ -66,6 +89,8 @@ def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
         return f"{label}: {show_district(ctx, value)}"
     if audience["kind"] == "interest" and value:
         return f"{label}: {ctx.tr.label(f'vol.interest.{value}')}"
+    if audience["kind"] == "event" and value:
+        return f"{label}: #{value}"
     return label
 
 
@@ -74,6 +99,16 @@ class BroadcastForm(Form):
     intro = "bc.intro"
     summary_title = "bc.summary_title"
     fields = (
+        # Present only when staff announce an event (the announcement gets its button).
+        Field(
+            "ev",
+            "bc.q.event_button",
+            "bc.f.event_button",
+            parse=_event_ref,
+            render=_show_event,
+            required=False,
+            when=lambda v: "ev" in v,
+        ),
         Field("aud", "bc.q.audience", "bc.f.audience", FieldKind.CHOICE, AUDIENCE_OPTIONS),
         Field(
             "district",
@@ -92,6 +127,14 @@ class BroadcastForm(Form):
             FieldKind.CHOICE,
             INTERESTS,
             when=lambda v: v.get("aud") == "interest",
+        ),
+        Field(
+            "aud_event",
+            "bc.q.event",
+            "bc.f.event",
+            parse=_event_ref,
+            render=_show_event,
+            when=lambda v: v.get("aud") == "event",
         ),
         Field("text_ar", "bc.q.text_ar", "bc.f.text_ar", parse=_text, render=_short),
         Field(
@@ -115,7 +158,7 @@ class BroadcastForm(Form):
             ctx.say("staff.only")
             await ctx.home()
             return
-        await super().handle(ctx, inbound)
+        await super().handle(ctx, typed_number(ctx, inbound, EVENT_NUMBER_STEPS))
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
         """The preview: each language version exactly as its readers will get it."""
@@ -141,12 +184,15 @@ class BroadcastForm(Form):
         at = datetime.fromisoformat(values["at"]) if values.get("when") == "later" else ctx.now
         if values.get("when") == "later" and at <= ctx.now:
             raise FieldError("at", "err.datetime.past")
+        attachment = values.get("file")
+        if _event_buttons(values):
+            attachment = {**(attachment or {}), "choices": _event_buttons(values)}
         broadcast = Broadcast(
             created_by=ctx.user.id,
             audience=audience_of(values),
             text_ar=values["text_ar"],
             text_en=values.get("text_en"),
-            attachment=values.get("file"),
+            attachment=attachment,
             scheduled_at=at,
             status="scheduled",
             recipients=0,

@@ -1,9 +1,59 @@
-"""Events and volunteer shifts (issue 6)."""
+"""Events and volunteer shifts (issue 6): staff publish events with shifts, volunteers register
+(with waitlists), get reminded, and their hours are counted.
+
+The feature lives in three modules: `events_common` (rules, display, notifications),
+`events_browse` (volunteers) and `events_staff` (staff); this one plugs them into the app.
+"""
 
 from __future__ import annotations
 
-from bot.core.flow import BotApp
+from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
+from bot.handlers.events_browse import (
+    EventsFlow,
+    MyShiftsFlow,
+    menu_hours,
+    on_open,
+    on_rate,
+)
+from bot.handlers.events_common import (
+    EVENTS,
+    MY_SHIFTS,
+    OPEN,
+    RATE,
+    THANK_YOU_JOB_SECONDS,
+    send_thank_yous,
+)
+from bot.handlers.events_staff import EventAdmin, EventForm, ShiftForm, new_event, open_admin
+
+THANK_YOU_JOB_ID = "events.thank_you"
+
+
+async def _events(ctx: Context) -> None:
+    await ctx.goto(EVENTS)
+
+
+async def _my_shifts(ctx: Context) -> None:
+    await ctx.goto(MY_SHIFTS)
 
 
 def register(app: BotApp) -> None:
-    """Filled in by the events feature."""
+    app.add_flow(EventsFlow())
+    app.add_flow(MyShiftsFlow())
+    app.add_flow(EventAdmin())
+    app.add_flow(EventForm())
+    app.add_flow(ShiftForm())
+    app.add_global_choice(OPEN, on_open)
+    app.add_global_choice(RATE, on_rate)
+    app.add_menu_entry(MenuEntry("ev", "menu.events", _events, order=20))
+    app.add_menu_entry(MenuEntry("evm", "menu.my_shifts", _my_shifts, order=21))
+    app.add_menu_entry(MenuEntry("evh", "menu.my_hours", menu_hours, order=22))
+    app.add_menu_entry(
+        MenuEntry("eva", "staff.events", open_admin, order=20, staff_only=True), staff=True
+    )
+    app.add_menu_entry(
+        MenuEntry("evn", "staff.new_event", new_event, order=21, staff_only=True), staff=True
+    )
+    app.add_command(Command("events", _events, "cmd.events"))
+    app.add_command(Command("myshifts", _my_shifts, "cmd.myshifts"))
+    app.add_command(Command("myhours", menu_hours, "cmd.myhours"))
+    app.add_periodic(PeriodicJob(THANK_YOU_JOB_ID, THANK_YOU_JOB_SECONDS, send_thank_yous))

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("skills", JSON_T, nullable=False),
         sa.Column("auto_confirm", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["events.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -71,6 +72,7 @@ def upgrade() -> None:
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("thanked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("details", JSON_T, nullable=False),

@@ -1,0 +1,457 @@
+"""Shared pieces of the events feature: names, rules (as constants), display helpers and the
+notifications a registration can cause (confirmations, promotions, reminders, changes).
+
+Reminder rule (issue 6 §4): each confirmed registration gets outbox rows REMINDER_OFFSETS before
+its shift (24 h and 2 h), written in the same transaction as the registration. Their keys carry
+the shift's start and revision, so a change of time or place withdraws them (`cancel_pending`)
+and queues new ones; a cancelled registration's are withdrawn with it. After downtime a
+reminder is still sent while it is useful: each one expires when the next one takes over (the
+24-hour one at the 2-hour mark, the last one at the start of the shift), and the sender skips an
+expired one with the reason 'expired'. A reminder whose time has already passed when someone
+registers is not queued at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from hijridate import Hijri
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.dates import format_datetime
+from bot.core.forms import Option
+from bot.core.i18n import Translator
+from bot.core.messages import Inbound, InboundKind
+from bot.core.text import clean_input, to_ascii_digits
+from bot.core.validators import Invalid
+from storage import events as store
+from storage import outbox
+from storage.models import User, Volunteer
+from storage.models_events import EVENT_TYPES, Event, Shift, ShiftRegistration
+
+if TYPE_CHECKING:
+    from bot.core.flow import Context
+
+# Flow names and global choice prefixes (short: they are part of every button id).
+EVENTS = "ev"  # volunteers browse events
+MY_SHIFTS = "evm"  # a volunteer's registrations
+EVENT_ADMIN = "eva"  # staff: events, shifts, registrants, attendance
+EVENT_FORM = "evf"  # staff: create or edit an event
+SHIFT_FORM = "esf"  # staff: create or edit a shift
+OPEN = "evo"  # button in notices and announcements: "evo:e:<event id>" or "evo:m:0"
+RATE = "evr"  # rating buttons after a shift: "evr:<registration id>:<1-5>"
+
+# The rules, in one place.
+REMINDER_OFFSETS = (timedelta(hours=24), timedelta(hours=2))
+CANCEL_CUTOFF = timedelta(hours=12)  # volunteers cancel a confirmed place up to this before
+CHECKIN_OPENS = timedelta(hours=2)  # staff can check people in from this before the start
+THANK_YOU_WINDOW = timedelta(days=2)  # shifts that ended this recently get a thank-you
+THANK_YOU_EXPIRES = timedelta(days=7)
+THANK_YOU_JOB_SECONDS = 300.0
+MAX_CAPACITY = 1000
+MAX_SHIFT = timedelta(hours=24)
+PAGE_SIZE = 5
+RATINGS = range(1, 6)
+
+EVENT_TYPE_OPTIONS = tuple(Option(code, f"ev.type.{code}") for code in EVENT_TYPES)
+STATUS_KEYS = {
+    "confirmed": "ev.status.confirmed",
+    "pending": "ev.status.pending",
+    "waitlisted": "ev.status.waitlisted",
+    "cancelled": "ev.status.cancelled",
+}
+
+
+# --- display --------------------------------------------------------------------------------------
+def title_for(locale: str, event: Event) -> str:
+    return event.title_en if locale == "en" and event.title_en else event.title_ar
+
+
+def description_for(locale: str, event: Event) -> str:
+    if locale == "en" and event.description_en:
+        return event.description_en
+    return event.description_ar
+
+
+def pin_of(event: Event) -> tuple[float, float] | None:
+    if event.latitude is None or event.longitude is None:
+        return None
+    return (event.latitude, event.longitude)
+
+
+def fmt_dt(tr: Translator, tz: str, dt: datetime) -> str:
+    return format_datetime(
+        dt, tr.locale, tr.raw("datetime.pattern"), tz, tr.raw("datetime.fallback")
+    )
+
+
+def fmt_time(tr: Translator, tz: str, dt: datetime) -> str:
+    local = dt.astimezone(ZoneInfo(tz))
+    lang = "ar" if tr.locale.startswith("ar") else "en"
+    return to_ascii_digits(babel_format_time(local.time(), "h:mm a", locale=lang))
+
+
+def fmt_range(tr: Translator, tz: str, start: datetime, end: datetime) -> str:
+    """ "<date> <time> – <time>" on one day, else both date-times (plain text)."""
+    zone = ZoneInfo(tz)
+    if start.astimezone(zone).date() == end.astimezone(zone).date():
+        return tr.label("ev.range_day", start=fmt_dt(tr, tz, start), end=fmt_time(tr, tz, end))
+    return tr.label("ev.range", start=fmt_dt(tr, tz, start), end=fmt_dt(tr, tz, end))
+
+
+def fmt_short(tr: Translator, tz: str, start: datetime, end: datetime) -> str:
+    """A short "Tue 1 Dec 9:00 AM-12:00 PM" for buttons."""
+    local = start.astimezone(ZoneInfo(tz)).date()
+    lang = "ar" if tr.locale.startswith("ar") else "en"
+    day = to_ascii_digits(babel_format_date(local, "EEE d MMM", locale=lang))
+    return tr.label("ev.short", day=day, start=fmt_time(tr, tz, start), end=fmt_time(tr, tz, end))
+
+
+def fmt_hours(hours: float) -> str:
+    rounded = round(hours, 1)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def type_label(tr: Translator, code: str) -> str:
+    return tr.label(f"ev.type.{code}")
+
+
+# --- typed dates and times (Riyadh wall time) -----------------------------------------------------
+_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
+_DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
+_HIJRI_YEARS = range(1300, 1501)
+_GREGORIAN_YEARS = range(1900, 2101)
+
+
+def parse_day(text: str) -> date:
+    """A day typed as 2026-12-01, 1/12/2026 or a Hijri date such as 10/6/1448."""
+    m = _DATE_RE.search(clean_input(text))
+    if m is None:
+        raise Invalid("err.date.format")
+    return _day_from(m)
+
+
+def _day_from(m: re.Match[str]) -> date:
+    a, c = m[1], m[4]
+    year, month, day = (int(a), int(m[3]), int(c)) if len(a) == 4 else (int(c), int(m[3]), int(a))
+    try:
+        if year in _HIJRI_YEARS:
+            g = Hijri(year, month, day).to_gregorian()
+            return date(g.year, g.month, g.day)
+        if year in _GREGORIAN_YEARS:
+            return date(year, month, day)
+    except (ValueError, OverflowError) as exc:
+        raise Invalid("err.date.invalid") from exc
+    raise Invalid("err.date.invalid")
+
+
+def parse_days(text: str) -> tuple[date, date]:
+    """One day, or two (a range, in any order)."""
+    days = [_day_from(m) for m in _DATE_RE.finditer(clean_input(text))]
+    if len(days) not in (1, 2):
+        raise Invalid("err.date.format")
+    return min(days), max(days)
+
+
+def parse_event_number(text: str) -> int:
+    cleaned = clean_input(text).lstrip("#").strip()
+    if not cleaned.isdigit():
+        raise Invalid("ev.err.event_number")
+    return int(cleaned)
+
+
+def has_date(text: str) -> bool:
+    return _DATE_RE.search(clean_input(text)) is not None
+
+
+def parse_clock(text: str) -> dt_time | None:
+    m = _TIME_RE.search(clean_input(text))
+    if m is None:
+        return None
+    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
+    if marker:
+        if not 1 <= hour <= 12:
+            raise Invalid("err.datetime.format")
+        pm = marker.startswith("p") or marker == "\u0645"
+        hour = hour % 12 + (12 if pm else 0)
+    if hour > 23 or minute > 59:
+        raise Invalid("err.datetime.format")
+    return dt_time(hour, minute)
+
+
+def parse_moment(text: str, tz: str, *, day: date | None = None) -> datetime:
+    """A date and a time in `tz` (or only a time, on `day`), returned in UTC."""
+    clock = parse_clock(text)
+    if clock is None:
+        raise Invalid("err.datetime.format")
+    cleaned = clean_input(text)
+    m = _DATE_RE.search(cleaned)
+    if m is not None:
+        when_day = _day_from(m)
+    elif day is not None:
+        when_day = day
+    else:
+        raise Invalid("err.datetime.format")
+    local = datetime.combine(when_day, clock, tzinfo=ZoneInfo(tz))
+    return local.astimezone(UTC)
+
+
+def local_day(dt: datetime, tz: str) -> date:
+    return dt.astimezone(ZoneInfo(tz)).date()
+
+
+def day_start(d: date, tz: str) -> datetime:
+    return datetime.combine(d, dt_time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def typed_number(ctx: Context, inbound: Inbound, steps: frozenset[str]) -> Inbound:
+    """The engine reads a typed number as "the n-th button" (so "2" at a capacity question
+    would press "cancel"); on steps that ask for a number, keep what was typed."""
+    typed = ctx.inbound
+    if (
+        ctx.state.step in steps
+        and inbound.kind is InboundKind.CHOICE
+        and typed.kind is InboundKind.TEXT
+        and clean_input(typed.text).lstrip("#").isdigit()
+    ):
+        return typed
+    return inbound
+
+
+# --- notifications --------------------------------------------------------------------------------
+def open_event_choice(event_id: int) -> dict[str, Any]:
+    return {"id": f"{OPEN}:e:{event_id}", "label": "ev.btn.open"}
+
+
+MY_SHIFTS_CHOICE: dict[str, Any] = {"id": f"{OPEN}:m:0", "label": "ev.btn.my_shifts"}
+
+
+def reminder_prefix(reg_id: int) -> str:
+    return f"ev:r{reg_id}:rem:"
+
+
+def notice_payload(
+    key: str,
+    params: dict[str, Any],
+    *,
+    expires_at: datetime | None = None,
+    choices: list[dict[str, Any]] | None = None,
+    location: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The outbox payload `Context.notify` writes, for code that runs without a context (the
+    periodic thank-you job)."""
+    payload: dict[str, Any] = {"key": key, "params": params}
+    if expires_at is not None:
+        payload["expires_at"] = expires_at.isoformat()
+    if choices:
+        payload["choices"] = choices
+    if location is not None:
+        payload["location"] = list(location)
+    return payload
+
+
+@dataclass
+class Notices:
+    """Notifications about registrations, worded in each recipient's own language (params
+    such as dates are rendered here for the recipient; the sender renders the message)."""
+
+    ctx: Context
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.ctx.session
+
+    @property
+    def tz(self) -> str:
+        return self.ctx.settings.timezone
+
+    def tr(self, user: User) -> Translator:
+        return self.ctx.catalogs.translator(user.locale)
+
+    def params(self, user: User, event: Event, shift: Shift) -> dict[str, Any]:
+        tr = self.tr(user)
+        return {
+            "title": title_for(tr.locale, event),
+            "when": fmt_range(tr, self.tz, shift.starts_at, shift.ends_at),
+            "place": event.place_name,
+        }
+
+    async def send(
+        self,
+        user: User,
+        key: str,
+        *,
+        idem: str,
+        params: dict[str, Any],
+        kind: str = "notice",
+        due_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        choices: list[dict[str, Any]] | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> bool:
+        return await self.ctx.notify(
+            user.id,
+            key,
+            idempotency_key=idem,
+            params=params,
+            kind=kind,
+            due_at=due_at or self.ctx.now,  # the engine's clock, not the wall clock
+            expires_at=expires_at,
+            choices=choices,
+            location=location,
+        )
+
+    async def about(
+        self,
+        user: User,
+        reg: ShiftRegistration,
+        event: Event,
+        shift: Shift,
+        key: str,
+        tag: str,
+        **extra: Any,
+    ) -> bool:
+        """A notice about one registration, sent now, with the event button and its pin."""
+        return await self.send(
+            user,
+            key,
+            idem=f"ev:r{reg.id}:{tag}",
+            params={**self.params(user, event, shift), **extra},
+            choices=[open_event_choice(event.id)],
+            location=pin_of(event),
+        )
+
+    async def schedule_reminders(
+        self, user: User, reg: ShiftRegistration, event: Event, shift: Shift
+    ) -> int:
+        """Queue the reminders of a confirmed registration (see the module docstring)."""
+        now = self.ctx.now
+        offsets = sorted(REMINDER_OFFSETS, reverse=True)
+        tr = self.tr(user)
+        stamp = shift.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+        queued = 0
+        for index, offset in enumerate(offsets):
+            due = shift.starts_at - offset
+            if due <= now:
+                continue
+            takes_over = offsets[index + 1] if index + 1 < len(offsets) else timedelta(0)
+            minutes = int(offset.total_seconds() // 60)
+            hours = minutes // 60
+            left = tr.tn("ev.in_hours", hours) if minutes % 60 == 0 else tr.tn("ev.in_min", minutes)
+            created = await self.send(
+                user,
+                "ev.n.reminder",
+                idem=f"{reminder_prefix(reg.id)}{stamp}:v{shift.revision}:{minutes}m",
+                params={**self.params(user, event, shift), "left": left},
+                kind="reminder",
+                due_at=due,
+                expires_at=shift.starts_at - takes_over,
+                choices=[MY_SHIFTS_CHOICE],
+                location=pin_of(event),
+            )
+            queued += int(created)
+        return queued
+
+    async def withdraw_reminders(self, reg: ShiftRegistration, reason: str) -> int:
+        return await outbox.cancel_pending(self.session, reminder_prefix(reg.id), reason)
+
+    async def person(self, reg: ShiftRegistration) -> tuple[Volunteer, User]:
+        volunteer = await self.session.get(Volunteer, reg.volunteer_id)
+        assert volunteer is not None
+        user = await self.session.get(User, volunteer.user_id)
+        assert user is not None
+        return volunteer, user
+
+    async def promoted(self, promoted: list[ShiftRegistration], event: Event, shift: Shift) -> None:
+        """Tell the volunteers who moved up from the waitlist, at once."""
+        for reg in promoted:
+            _, user = await self.person(reg)
+            if reg.status == "confirmed":
+                await self.about(user, reg, event, shift, "ev.n.promoted", "promoted")
+                await self.schedule_reminders(user, reg, event, shift)
+            else:
+                await self.about(user, reg, event, shift, "ev.n.promoted_pending", "promoted")
+
+    async def changed(self, event: Event, shifts: list[Shift] | None = None) -> int:
+        """Staff changed the time or the place: tell every registrant and queue their
+        reminders again (the old ones are withdrawn)."""
+        inbound = self.ctx.inbound
+        token = f"{inbound.channel}:{inbound.update_id}"
+        told = 0
+        changed = shifts if shifts is not None else await store.shifts_of(self.session, event.id)
+        for shift in changed:
+            shift.revision += 1  # new reminder keys, even if a later change undoes this one
+        wanted = {s.id for s in changed}
+        for r in await store.registrants(self.session, event_id=event.id):
+            if r.shift.id not in wanted:
+                continue
+            await self.withdraw_reminders(r.registration, "changed")
+            await self.send(
+                r.user,
+                "ev.n.changed",
+                idem=f"ev:r{r.registration.id}:chg:{token}"[:120],
+                params=self.params(r.user, event, r.shift),
+                choices=[open_event_choice(event.id)],
+                location=pin_of(event),
+            )
+            if r.registration.status == "confirmed":
+                await self.schedule_reminders(r.user, r.registration, event, r.shift)
+            told += 1
+        return told
+
+    async def cancelled(self, event: Event, key: str, shift: Shift | None = None) -> int:
+        """Staff cancelled the event (or one shift): every registrant is told, reminders are
+        withdrawn, the registrations are cancelled."""
+        told = 0
+        regs = await store.registrants(
+            self.session, event_id=event.id, shift_id=shift.id if shift else None
+        )
+        for r in regs:
+            await self.withdraw_reminders(r.registration, "cancelled by staff")
+            await self.send(
+                r.user,
+                key,
+                idem=f"ev:r{r.registration.id}:cancelled",
+                params=self.params(r.user, event, r.shift),
+            )
+            told += 1
+        await store.cancel_all(self.session, [r.registration for r in regs], self.ctx.now)
+        return told
+
+
+# --- the periodic thank-you -----------------------------------------------------------------------
+async def send_thank_yous(db: Any, now: datetime) -> int:
+    """After a shift, everyone who was checked in is thanked and asked for a 1-5 rating."""
+    queued = 0
+    async with db.transaction() as session:
+        for r in await store.thank_you_due(session, now, THANK_YOU_WINDOW):
+            event = await session.get(Event, r.shift.event_id)
+            assert event is not None
+            reg = r.registration
+            choices = [
+                {"id": f"{RATE}:{reg.id}:{n}", "label": "ev.btn.rate", "params": {"n": n}}
+                for n in RATINGS
+            ]
+            created = await outbox.enqueue(
+                session,
+                r.user.id,
+                kind="notice",
+                key=f"ev:r{reg.id}:thanks",
+                payload=notice_payload(
+                    "ev.n.thanks",
+                    {"title": title_for(r.user.locale or "ar", event)},
+                    expires_at=r.shift.ends_at + THANK_YOU_EXPIRES,
+                    choices=choices,
+                ),
+                due_at=now,
+            )
+            reg.thanked_at = now
+            queued += int(created)
+    return queued

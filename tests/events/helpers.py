@@ -1,0 +1,138 @@
+"""Events and shifts straight into the database, and small readers for the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.engine import Engine
+from storage.db import Database
+from storage.models import OutboxMessage, Volunteer
+from storage.models_events import Event, Shift, ShiftRegistration
+from tests.support import Chat
+
+PIN = (21.2703, 40.4158)
+
+
+@dataclass
+class Seeded:
+    event_id: int
+    shift_ids: list[int]
+
+
+async def seed_event(
+    db: Database,
+    now: datetime,
+    *,
+    shifts: list[dict[str, Any]] | None = None,
+    title: str = "حملة تشجير الردف",
+    title_en: str | None = "Al-Rudaf tree planting",
+    event_type: str = "afforestation",
+    days_ahead: int = 3,
+    pin: tuple[float, float] | None = PIN,
+    place: str = "منتزه الردف",
+) -> Seeded:
+    """An event `days_ahead` days from `now` with shifts given as dicts of
+    start (hours after the event start), hours, capacity, gender, auto."""
+    start = now + timedelta(days=days_ahead)
+    specs = shifts or [{"start": 0, "hours": 3, "capacity": 2}]
+    async with db.transaction() as session:
+        event = Event(
+            title_ar=title,
+            title_en=title_en,
+            description_ar="نزرع الأشجار معًا <ونحتفل> & نتعلم",
+            description_en="We plant trees together",
+            type=event_type,
+            place_name=place,
+            latitude=pin[0] if pin else None,
+            longitude=pin[1] if pin else None,
+            starts_at=start,
+            ends_at=start + timedelta(hours=max(s["start"] + s["hours"] for s in specs)),
+            status="published",
+            created_at=now,
+        )
+        session.add(event)
+        await session.flush()
+        ids = []
+        for spec in specs:
+            shift_start = start + timedelta(hours=spec["start"])
+            shift = Shift(
+                event_id=event.id,
+                starts_at=shift_start,
+                ends_at=shift_start + timedelta(hours=spec["hours"]),
+                capacity=spec.get("capacity", 2),
+                gender=spec.get("gender"),
+                skills=spec.get("skills", []),
+                auto_confirm=spec.get("auto", True),
+                status="active",
+                revision=0,
+            )
+            session.add(shift)
+            await session.flush()
+            ids.append(shift.id)
+        return Seeded(event.id, ids)
+
+
+async def volunteers(engine: Engine, *names: str, locale: str = "ar") -> list[Chat]:
+    chats = []
+    for name in names:
+        chat = Chat(engine, user=name)
+        await chat.signup_with_id(name)
+        chats.append(chat)
+    return chats
+
+
+async def open_event(chat: Chat, event_id: int) -> None:
+    await chat.send("/events")
+    await chat.press(f"e{event_id}")
+
+
+async def register(chat: Chat, event_id: int, shift_id: int) -> None:
+    await open_event(chat, event_id)
+    await chat.press(f"s{shift_id}")
+
+
+async def outbox_rows(db: Database, prefix: str = "") -> list[OutboxMessage]:
+    async with db.sessions() as session:
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        if prefix:
+            stmt = stmt.where(OutboxMessage.idempotency_key.startswith(prefix))
+        return list((await session.execute(stmt)).scalars())
+
+
+async def registrations(db: Database, shift_id: int | None = None) -> list[ShiftRegistration]:
+    async with db.sessions() as session:
+        stmt = select(ShiftRegistration).order_by(ShiftRegistration.id)
+        if shift_id is not None:
+            stmt = stmt.where(ShiftRegistration.shift_id == shift_id)
+        return list((await session.execute(stmt)).scalars())
+
+
+async def status_of(db: Database, user: str) -> dict[int, str]:
+    """shift id -> live status of the volunteer whose console user id is `user`."""
+    from storage.models import ChannelIdentity
+
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(ShiftRegistration.shift_id, ShiftRegistration.status)
+            .join(Volunteer, Volunteer.id == ShiftRegistration.volunteer_id)
+            .join(ChannelIdentity, ChannelIdentity.user_id == Volunteer.user_id)
+            .where(ChannelIdentity.external_id == user, ShiftRegistration.status != "cancelled")
+        )
+        return {shift_id: status for shift_id, status in rows.all()}
+
+
+async def user_id(db: Database, user: str) -> int:
+    from storage.models import ChannelIdentity
+
+    async with db.sessions() as session:
+        return int(
+            (
+                await session.execute(
+                    select(ChannelIdentity.user_id).where(ChannelIdentity.external_id == user)
+                )
+            ).scalar_one()
+        )

@@ -1,0 +1,350 @@
+"""Staff: create an event with its pin and shifts in the chat, edit and cancel (registrants are
+told, reminders move or are withdrawn), capacity up (waitlist promoted) and down (refused below
+the people registered), approval, check-in/out from the list and by ID or mobile, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.core.engine import Engine
+from bot.core.messages import InboundKind, Location
+from storage.db import Database
+from storage.models import AuditLog
+from storage.models_events import Event, Shift, ShiftRegistration
+from tests.conftest import Clock
+from tests.events.helpers import (
+    outbox_rows,
+    register,
+    registrations,
+    seed_event,
+    status_of,
+    volunteers,
+)
+from tests.support import ADULT_ANSWERS, Chat
+
+
+async def staff(engine: Engine) -> Chat:
+    boss = Chat(engine, user="boss")
+    await boss.onboard()
+    return boss
+
+
+async def open_shift(boss: Chat, event_id: int, shift_id: int) -> None:
+    await boss.send("/staff")
+    await boss.press("eva")
+    await boss.press(f"e{event_id}")
+    await boss.press(f"s{shift_id}")
+
+
+async def test_staff_create_an_event_with_a_pin_and_a_shift(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = await staff(engine)
+    await boss.send("/staff")
+    await boss.press("evn")
+    await boss.send("حملة نظافة السوق <الكبرى>")
+    await boss.send("Market clean-up")
+    await boss.send("ننظف ساحة السوق ونوزع أكياس النفايات")
+    await boss.press("_s")
+    await boss.press("cleaning")
+    await boss.send("سوق عكاظ")
+    await boss.send("/help")  # a detour keeps the form
+    await boss.deliver(boss.inbound(InboundKind.LOCATION, location=Location(21.43, 40.51)))
+    await boss.send("2020-01-01 08:00")
+    assert "مضى" in boss.text
+    await boss.send("١/١٢/٢٠٢٦ 8:00 ص")
+    await boss.send("11:00")
+    assert "راجع الفعالية" in boss.text and "&lt;الكبرى&gt;" in boss.text
+    await boss.press("_ok")
+    assert "نُشرت الفعالية" in boss.text
+    async with db.sessions() as session:
+        event = (await session.execute(select(Event))).scalar_one()
+    assert event.title_ar == "حملة نظافة السوق <الكبرى>" and event.type == "cleaning"
+    assert (event.latitude, event.longitude) == (21.43, 40.51)
+    assert event.starts_at == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 08:00 in Riyadh
+    assert event.ends_at == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    # the event's page offers to add a shift
+    await boss.press("as")
+    await boss.send("2026-12-01 08:00")
+    await boss.send("10:30")
+    await boss.send("2")  # a number, not "the second button"
+    await boss.press("f")
+    await boss.send("إسعافات أولية، تصوير")
+    await boss.press("staff")
+    assert "النساء فقط" in boss.text and "بموافقة الموظفين" in boss.text
+    await boss.press("_ok")
+    assert "أُضيفت الوردية" in boss.text
+    async with db.sessions() as session:
+        shift = (await session.execute(select(Shift))).scalar_one()
+        actions = set((await session.execute(select(AuditLog.action))).scalars())
+    assert shift.capacity == 2 and shift.gender == "f" and not shift.auto_confirm
+    assert shift.skills == ["إسعافات أولية", "تصوير"]
+    assert shift.ends_at - shift.starts_at == timedelta(hours=2, minutes=30)
+    assert {"event.created", "shift.created"} <= actions
+    # a typed "map link" works as a pin too, when editing
+    await boss.press("_bk")
+    await boss.press("ed")
+    await boss.press("_e")
+    await boss.press("pin")
+    await boss.send("https://maps.google.com/?q=21.2703,40.4158")
+    await boss.press("_ok")
+    async with db.sessions() as session:
+        event = (await session.execute(select(Event))).scalar_one()
+    assert (event.latitude, event.longitude) == (21.2703, 40.4158)
+
+
+async def test_only_staff_manage_events(engine: Engine, db: Database, clock: Clock) -> None:
+    seeded = await seed_event(db, clock.now)
+    [volunteer] = await volunteers(engine, "x1")
+    await volunteer.send("/staff")
+    assert "مخصّص لموظفي الأمانة" in volunteer.text
+    await volunteer.press_id(f"eva:list:e{seeded.event_id}")  # a forged button
+    await volunteer.press_id("eva:event:cx")
+    async with db.sessions() as session:
+        event = await session.get(Event, seeded.event_id)
+    assert event is not None and event.status == "published"
+
+
+async def test_changing_a_shift_time_tells_registrants_and_moves_reminders(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 3}])
+    shift_id = seeded.shift_ids[0]
+    first, second = await volunteers(engine, "c1", "c2")
+    await register(first, seeded.event_id, shift_id)
+    await register(second, seeded.event_id, shift_id)
+    old = {r.idempotency_key for r in await outbox_rows(db, "ev:r") if ":rem:" in r.idempotency_key}
+    assert len(old) == 4
+    boss = await staff(engine)
+    await open_shift(boss, seeded.event_id, shift_id)
+    await boss.press("es")
+    await boss.press("_e")
+    await boss.press("starts")
+    await boss.send("2026-11-29 10:00")
+    await boss.press("_e")
+    await boss.press("ends")
+    await boss.send("13:00")
+    await boss.press("_ok")
+    assert "أُبلغ مسجّلان." in boss.text
+    rows = await outbox_rows(db, "ev:r")
+    withdrawn = [r for r in rows if r.idempotency_key in old]
+    assert {(r.status, r.last_error) for r in withdrawn} == {("skipped", "changed")}
+    fresh = [r for r in rows if ":rem:" in r.idempotency_key and r.idempotency_key not in old]
+    start = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+    assert len(fresh) == 4 and {r.due_at for r in fresh} == {
+        start - timedelta(hours=24),
+        start - timedelta(hours=2),
+    }
+    assert all("20261129T0700Z" in r.idempotency_key for r in fresh)
+    changed = [r for r in rows if ":chg:" in r.idempotency_key]
+    assert len(changed) == 2 and all(r.payload["key"] == "ev.n.changed" for r in changed)
+    # changing it back gives new reminders again (the shift's revision is in the key)
+    await boss.press("es")
+    await boss.press("_e")
+    await boss.press("starts")
+    await boss.send("2026-11-28 12:00")
+    await boss.press("_e")
+    await boss.press("ends")
+    await boss.send("15:00")
+    await boss.press("_ok")
+    pending = [
+        r
+        for r in await outbox_rows(db, "ev:r")
+        if ":rem:" in r.idempotency_key and r.status == "pending"
+    ]
+    assert len(pending) == 4 and all("20261128T0900Z" in r.idempotency_key for r in pending)
+
+
+async def test_cancelling_the_event_tells_everyone_and_withdraws_reminders(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    shift_id = seeded.shift_ids[0]
+    first, second = await volunteers(engine, "k1", "k2")
+    await register(first, seeded.event_id, shift_id)
+    await register(second, seeded.event_id, shift_id)
+    await second.press(f"w{shift_id}")
+    boss = await staff(engine)
+    await boss.send("/staff")
+    await boss.press("eva")
+    await boss.press(f"e{seeded.event_id}")
+    await boss.press("cx")
+    assert "سنُبلغ المسجّلَين فيها" in boss.text
+    await boss.press("y")
+    assert "أُلغيت فعالية" in boss.text and "أُبلغ مسجّلان." in boss.text
+    rows = await outbox_rows(db, "ev:r")
+    assert not [r for r in rows if ":rem:" in r.idempotency_key and r.status == "pending"]
+    told = [r for r in rows if r.idempotency_key.endswith(":cancelled")]
+    assert len(told) == 2 and all(r.payload["key"] == "ev.n.event_cancelled" for r in told)
+    assert all(r.status == "cancelled" for r in await registrations(db))
+    await first.send("/events")
+    assert not first.offers(f"e{seeded.event_id}")
+
+
+async def test_capacity_up_promotes_and_down_is_refused_below_the_registered(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    shift_id = seeded.shift_ids[0]
+    chats = await volunteers(engine, "p1", "p2", "p3")
+    for chat in chats:
+        await register(chat, seeded.event_id, shift_id)
+        if chat.offers(f"w{shift_id}"):
+            await chat.press(f"w{shift_id}")
+    boss = await staff(engine)
+    await open_shift(boss, seeded.event_id, shift_id)
+    await boss.press("es")
+    await boss.press("_e")
+    await boss.press("cap")
+    await boss.send("3")
+    await boss.press("_ok")
+    assert "نُقل شخصان من قائمة الانتظار" in boss.text
+    assert [await status_of(db, u) for u in ("p1", "p2", "p3")] == [{shift_id: "confirmed"}] * 3
+    seats = sorted(r.seat or 0 for r in await registrations(db, shift_id))
+    assert seats == [1, 2, 3]
+    assert len([r for r in await outbox_rows(db) if r.idempotency_key.endswith(":promoted")]) == 2
+    # one leaves, then the capacity goes down to 2: the seats are renumbered within it
+    await chats[0].send("/myshifts")
+    await chats[0].press_id(next(cid for cid, _ in chats[0].choices if ":r" in cid))
+    await chats[0].press("x")
+    await chats[0].press("y")
+    await boss.press("es")
+    await boss.press("_e")
+    await boss.press("cap")
+    await boss.send("1")
+    await boss.press("_ok")
+    assert "لا يمكن أن يقل العدد عن المسجّلين حاليًا (2)" in boss.text
+    await boss.send("2")
+    await boss.press("_ok")
+    async with db.sessions() as session:
+        shift = await session.get(Shift, shift_id)
+    assert shift is not None and shift.capacity == 2
+    live = [r for r in await registrations(db, shift_id) if r.status == "confirmed"]
+    assert sorted(r.seat or 0 for r in live) == [1, 2]
+
+
+async def test_approval_and_attendance(engine: Engine, db: Database, clock: Clock) -> None:
+    seeded = await seed_event(
+        db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1, "auto": False}]
+    )
+    shift_id = seeded.shift_ids[0]
+    first, second = await volunteers(engine, "a1", "a2")
+    await register(first, seeded.event_id, shift_id)
+    assert "سنخبرك عند موافقة الموظفين" in first.text
+    await register(second, seeded.event_id, shift_id)
+    await second.press(f"w{shift_id}")  # the request waiting for approval holds the place
+    assert not await outbox_rows(db, "ev:r")  # no reminders before approval
+    boss = await staff(engine)
+    await open_shift(boss, seeded.event_id, shift_id)
+    await boss.press("rg")
+    assert "بانتظار موافقة الموظفين" in boss.text
+    [first_reg, second_reg] = await registrations(db, shift_id)
+    await boss.press(f"a{first_reg.id}")
+    assert "قُبل طلب" in boss.text
+    assert await status_of(db, "a1") == {shift_id: "confirmed"}
+    approved = await outbox_rows(db, f"ev:r{first_reg.id}:")
+    assert {r.payload["key"] for r in approved} == {"ev.n.approved", "ev.n.reminder"}
+    # check-in opens two hours before the start
+    await boss.press(f"i{first_reg.id}")
+    assert "يبدأ تسجيل الحضور" in boss.text
+    start = clock.now + timedelta(days=3)
+    clock.now = start - timedelta(minutes=5)
+    await boss.press(f"i{first_reg.id}")
+    assert "سُجّل حضور" in boss.text
+    clock.now = start + timedelta(hours=2, minutes=30)
+    await boss.press(f"o{first_reg.id}")
+    assert "الساعات: 2.6" in boss.text  # 2 h 35 min
+    # by mobile: both share one (a family's); only a1 is confirmed, and already checked out
+    await boss.press("_bk")
+    await boss.press("ci")
+    await boss.send("12345")
+    assert "اكتب رقم هوية صحيحًا" in boss.text
+    await boss.send("0512345678")
+    assert "أكثر من متطوع مسجّل بهذا الجوال" in boss.text
+    async with db.sessions() as session:
+        regs = {r.id: r for r in (await session.execute(select(ShiftRegistration))).scalars()}
+    assert regs[first_reg.id].checked_out_at == start + timedelta(hours=2, minutes=30)
+    assert regs[second_reg.id].checked_in_at is None
+
+
+async def test_check_in_by_national_id(engine: Engine, db: Database, clock: Clock) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3}])
+    shift_id = seeded.shift_ids[0]
+    chat = Chat(engine, user="n1")
+    await chat.signup()  # ADULT_ANSWERS: a known national ID
+    await register(chat, seeded.event_id, shift_id)
+    clock.now += timedelta(days=3)
+    boss = await staff(engine)
+    await open_shift(boss, seeded.event_id, shift_id)
+    await boss.press("ci")
+    national_id = ADULT_ANSWERS[1][1]
+    await boss.send(national_id)
+    assert "سُجّل حضور محمد عبدالله الغامدي" in boss.text
+    clock.now += timedelta(hours=3, minutes=15)
+    await boss.send(national_id)  # the second time checks out
+    assert "سُجّل انصراف" in boss.text and "الساعات: 3.2" in boss.text
+    await boss.send(national_id)
+    assert "وانصرافه من قبل" in boss.text
+    await boss.send("1000000008")  # valid, but not registered here
+    assert "لا يوجد متطوع بهذا الرقم" in boss.text
+    # by mobile, in any common spelling
+    other = Chat(engine, user="n2")
+    answers = list(ADULT_ANSWERS)
+    answers[1] = ("text", "1000000008")
+    answers[2] = ("text", "0559876543")
+    answers[0] = ("text", "سارة محمد الحارثي")
+    await other.signup(answers)
+    clock.now -= timedelta(days=1)
+    await register(other, seeded.event_id, shift_id)
+    clock.now += timedelta(days=1)
+    await boss.send("+966 55 987 6543")
+    assert "سُجّل حضور سارة محمد الحارثي" in boss.text
+
+
+async def test_export_registrants_waitlist_attendance_and_hours(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    shift_id = seeded.shift_ids[0]
+    first, second = await volunteers(engine, "e1", "e2")
+    await register(first, seeded.event_id, shift_id)
+    await register(second, seeded.event_id, shift_id)
+    await second.press(f"w{shift_id}")
+    boss = await staff(engine)
+    await open_shift(boss, seeded.event_id, shift_id)
+    await boss.press("rg")
+    [first_reg, _] = await registrations(db, shift_id)
+    start = clock.now + timedelta(days=3)
+    clock.now = start
+    await boss.press(f"i{first_reg.id}")
+    clock.now = start + timedelta(hours=3, minutes=30)  # over, no check-out: planned 3 h
+    await boss.send("/staff")
+    await boss.press("eva")
+    await boss.press(f"e{seeded.event_id}")
+    await boss.press("xl")
+    files = {o.attachment.filename: o.attachment.data for o in boss.last if o.attachment}
+    name = f"event-{seeded.event_id}"
+    assert set(files) == {f"{name}.xlsx", f"{name}.csv"}
+    sheet = load_workbook(io.BytesIO(files[f"{name}.xlsx"])).active
+    assert sheet is not None
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = rows[0]
+    assert header[:3] == ["الوردية", "الاسم", "رقم الهوية"]
+    by_status = {row[header.index("الحالة")]: row for row in rows[1:]}
+    confirmed = by_status["مؤكَّد ✅"]
+    waiting = by_status["في قائمة الانتظار"]
+    assert confirmed[header.index("الساعات")] == 3
+    assert confirmed[header.index("الحضور")] == datetime(2026, 11, 28, 12, 0)  # Riyadh time
+    assert waiting[header.index("ترتيب الانتظار")] == 1
+    assert waiting[header.index("الساعات")] == 0
+    assert confirmed[header.index("الجوال")] == "'+966512345678"  # no formula injection
+    table = list(csv.reader(io.StringIO(files[f"{name}.csv"].decode("utf-8-sig"))))
+    assert table[0] == header and len(table) == 3
+    async with db.sessions() as session:
+        actions = set((await session.execute(select(AuditLog.action))).scalars())
+    assert "event.exported" in actions and "attendance.check_in" in actions
