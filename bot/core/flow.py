@@ -259,6 +259,10 @@ MenuLabel = Callable[[Context], Awaitable[str | None]]
 GlobalChoiceHandler = Callable[[Context, ChoiceRef], Awaitable[None]]
 
 
+# Lines (localized HTML) that a feature contributes to "my data" for the current person.
+DataSection = Callable[[Context], Awaitable[list[str]]]
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     """Work a feature needs on a clock (e.g. expiring stall offers). `run(db, now)` does its
@@ -301,6 +305,8 @@ class BotApp:
     staff_menu: list[MenuEntry] = field(default_factory=list)
     global_choices: dict[str, GlobalChoiceHandler] = field(default_factory=dict)
     periodic: list[PeriodicJob] = field(default_factory=list)
+    # PDPL: "my data" shows everything kept about a person; each feature adds its part.
+    data_sections: list[DataSection] = field(default_factory=list)
 
     def add_global_choice(self, prefix: str, handler: GlobalChoiceHandler) -> None:
         if prefix in self.flows or prefix in self.global_choices:

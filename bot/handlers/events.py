@@ -12,6 +12,7 @@ from bot.handlers.events_browse import (
     EventsFlow,
     MyShiftsFlow,
     menu_hours,
+    my_data_lines,
     on_open,
     on_rate,
 )
@@ -56,4 +57,5 @@ def register(app: BotApp) -> None:
     app.add_command(Command("events", _events, "cmd.events"))
     app.add_command(Command("myshifts", _my_shifts, "cmd.myshifts"))
     app.add_command(Command("myhours", menu_hours, "cmd.myhours"))
+    app.data_sections.append(my_data_lines)
     app.add_periodic(PeriodicJob(THANK_YOU_JOB_ID, THANK_YOU_JOB_SECONDS, send_thank_yous))

@@ -34,7 +34,15 @@ from bot.handlers.events_common import (
 )
 from storage import events as store
 from storage import repositories as repo
-from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
+from storage.models_events import (
+    CANCELLED,
+    CONFIRMED,
+    PENDING,
+    WAITLISTED,
+    Event,
+    Shift,
+    ShiftRegistration,
+)
 
 DATE_PRESETS = ("today", "weekend", "week", "month")
 FRIDAY, SATURDAY = 4, 5
@@ -649,6 +657,31 @@ async def show_hours(ctx: Context) -> None:
             )
         )
     ctx.reply("\n".join(lines))
+
+
+async def my_data_lines(ctx: Context) -> list[str]:
+    """For "my data": every shift registration kept about this person and their hours."""
+    volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+    if volunteer is None:
+        return []
+    registrations = await store.volunteer_registrations(
+        ctx.session, volunteer.id, statuses=(PENDING, CONFIRMED, WAITLISTED, CANCELLED)
+    )
+    if not registrations:
+        return []
+    tr = ctx.tr
+    total, count = await store.volunteer_hours(ctx.session, volunteer.id, ctx.now)
+    lines = [tr.t("ev.mydata_title"), tr.tn("ev.hours_total", count, hours=fmt_hours(total))]
+    for reg, shift, event in registrations:
+        lines.append(
+            tr.t(
+                "ev.mydata_line",
+                title=title_for(tr.locale, event),
+                day=ctx.fmt_date(shift.starts_at.astimezone(ctx.timezone).date()),
+                status=await status_text(ctx, reg),
+            )
+        )
+    return lines
 
 
 async def menu_hours(ctx: Context) -> None:

@@ -48,6 +48,8 @@ class MyDataFlow(Flow):
             lines.append(tr.t("mydata.profile"))
             lines += self.form.summary_lines(ctx, volunteer_values(volunteer, ctx.today))
             choices.append(ctx.choice("main", "edit", "mydata.correct"))
+        for section in ctx.app.data_sections:
+            lines += await section(ctx)
         lines.append(tr.t("mydata.rights"))
         choices += [
             ctx.choice("main", "del", "mydata.delete"),

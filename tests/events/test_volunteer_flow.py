@@ -271,3 +271,14 @@ async def test_hours_thank_you_and_rating(engine: Engine, db: Database, clock: C
     [other] = await volunteers(engine, "h2")
     await other.press_id(choices[0]["id"])
     assert "تعذّر تسجيل هذا التقييم" in other.text
+
+
+async def test_my_data_lists_registrations_and_hours(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now)
+    [chat] = await volunteers(engine, "md1")
+    await register(chat, seeded.event_id, seeded.shift_ids[0])
+    await chat.send("/mydata")
+    assert "مشاركاتك في الفعاليات" in chat.text
+    assert "حملة تشجير الردف" in chat.text
