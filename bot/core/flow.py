@@ -307,6 +307,9 @@ class BotApp:
     periodic: list[PeriodicJob] = field(default_factory=list)
     # PDPL: "my data" shows everything kept about a person; each feature adds its part.
     data_sections: list[DataSection] = field(default_factory=list)
+    # Called before a person's data is deleted, to release what they hold (a shift place
+    # goes to the waitlist); the deletion itself is a cascade.
+    before_delete: list[CommandHandler] = field(default_factory=list)
 
     def add_global_choice(self, prefix: str, handler: GlobalChoiceHandler) -> None:
         if prefix in self.flows or prefix in self.global_choices:

@@ -15,6 +15,7 @@ from bot.handlers.events_browse import (
     my_data_lines,
     on_open,
     on_rate,
+    release_places,
 )
 from bot.handlers.events_common import (
     EVENTS,
@@ -58,4 +59,5 @@ def register(app: BotApp) -> None:
     app.add_command(Command("myshifts", _my_shifts, "cmd.myshifts"))
     app.add_command(Command("myhours", menu_hours, "cmd.myhours"))
     app.data_sections.append(my_data_lines)
+    app.before_delete.append(release_places)
     app.add_periodic(PeriodicJob(THANK_YOU_JOB_ID, THANK_YOU_JOB_SECONDS, send_thank_yous))

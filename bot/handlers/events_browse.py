@@ -684,6 +684,19 @@ async def my_data_lines(ctx: Context) -> list[str]:
     return lines
 
 
+async def release_places(ctx: Context) -> None:
+    """Before a volunteer deletes their data: cancel what they hold so the waitlist moves."""
+    volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+    if volunteer is None:
+        return
+    notices = Notices(ctx)
+    for reg, shift, event in await store.volunteer_registrations(ctx.session, volunteer.id):
+        await notices.withdraw_reminders(reg, "data deleted")
+        if shift.starts_at > ctx.now:
+            promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
+            await notices.promoted(promoted, event, shift)
+
+
 async def menu_hours(ctx: Context) -> None:
     await show_hours(ctx)
     await ctx.show_current()

@@ -94,6 +94,8 @@ class MyDataFlow(Flow):
 
     async def _delete(self, ctx: Context) -> None:
         user_id = ctx.user.id
+        for release in ctx.app.before_delete:
+            await release(ctx)
         await repo.delete_user(ctx.session, user_id)
         # The loaded rows are gone; forget them so the commit does not try to update them.
         ctx.session.expunge_all()

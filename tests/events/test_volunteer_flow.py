@@ -282,3 +282,20 @@ async def test_my_data_lists_registrations_and_hours(
     await chat.send("/mydata")
     assert "مشاركاتك في الفعاليات" in chat.text
     assert "حملة تشجير الردف" in chat.text
+
+
+async def test_deleting_my_data_gives_my_place_to_the_waitlist(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    shift_id = seeded.shift_ids[0]
+    first, second = await volunteers(engine, "del1", "del2")
+    await register(first, seeded.event_id, shift_id)
+    await register(second, seeded.event_id, shift_id)
+    await second.press(f"w{shift_id}")
+    await first.send("/mydata")
+    await first.press("del")
+    await first.press("yes")
+    assert await status_of(db, "del2") == {shift_id: "confirmed"}
+    promoted = [r for r in await outbox_rows(db) if r.idempotency_key.endswith(":promoted")]
+    assert [r.user_id for r in promoted] == [await user_id(db, "del2")]
