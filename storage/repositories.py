@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,20 +26,29 @@ from storage.models import (
     utcnow,
 )
 
+# The statements of the per-update hot path are built once, with bound parameters: building
+# them anew each time made SQLAlchemy recompute cache keys over fresh values on every update.
+_processed = cast(Table, ProcessedUpdate.__table__)
+_MARK_PROCESSED = {
+    name: dialect_insert(_processed)
+    .values(
+        channel=bindparam("b_channel"),
+        update_id=bindparam("b_update_id"),
+        processed_at=bindparam("b_at", type_=_processed.c.processed_at.type),
+    )
+    .on_conflict_do_nothing()
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
 
 async def mark_processed(session: AsyncSession, channel: str, update_id: str) -> bool:
     """Record an update id; False when it was seen before (a re-delivery)."""
-    values = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported backends
-        stmt = insert(ProcessedUpdate).values(values)
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = _MARK_PROCESSED[session.get_bind().dialect.name]
+    conn = await session.connection()
+    result = await conn.execute(
+        stmt, {"b_channel": channel, "b_update_id": update_id, "b_at": utcnow()}
+    )
+    return bool(result.rowcount)
 
 
 async def prune_processed(session: AsyncSession, before: datetime) -> int:
@@ -62,16 +71,22 @@ async def find_identity(
     return None if row is None else (row[0], row[1])
 
 
+_LOAD_FOR_UPDATE = (
+    select(ChannelIdentity, User, Conversation)
+    .join(User, User.id == ChannelIdentity.user_id)
+    .outerjoin(Conversation, Conversation.user_id == User.id)
+    .where(
+        ChannelIdentity.channel == bindparam("b_channel"),
+        ChannelIdentity.external_id == bindparam("b_external"),
+    )
+)
+
+
 async def load_for_update(
     session: AsyncSession, channel: str, external_id: str
 ) -> tuple[ChannelIdentity, User, Conversation | None] | None:
     row = (
-        await session.execute(
-            select(ChannelIdentity, User, Conversation)
-            .join(User, User.id == ChannelIdentity.user_id)
-            .outerjoin(Conversation, Conversation.user_id == User.id)
-            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
-        )
+        await session.execute(_LOAD_FOR_UPDATE, {"b_channel": channel, "b_external": external_id})
     ).first()
     return None if row is None else (row[0], row[1], row[2])
 
@@ -100,6 +115,23 @@ async def get_conversation(session: AsyncSession, user_id: int) -> Conversation 
     return await session.get(Conversation, user_id)
 
 
+_conversations = cast(Table, Conversation.__table__)
+_SAVE_CONVERSATION = (
+    update(_conversations)
+    .where(
+        _conversations.c.user_id == bindparam("b_user"),
+        _conversations.c.version == bindparam("b_version"),
+    )
+    .values(
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        data=bindparam("b_data", type_=_conversations.c.data.type),
+        version=bindparam("b_next"),
+        updated_at=bindparam("b_now", type_=_conversations.c.updated_at.type),
+    )
+)
+
+
 async def save_conversation(
     session: AsyncSession,
     user_id: int,
@@ -118,13 +150,20 @@ async def save_conversation(
         session.add(conversation)
         await session.flush()
         return True
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.user_id == user_id, Conversation.version == expected_version)
-        .values(flow=flow, step=step, data=data, version=expected_version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+    conn = await session.connection()
+    result = await conn.execute(
+        _SAVE_CONVERSATION,
+        {
+            "b_user": user_id,
+            "b_version": expected_version,
+            "b_flow": flow,
+            "b_step": step,
+            "b_data": data,
+            "b_next": expected_version + 1,
+            "b_now": now,
+        },
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer | None:
