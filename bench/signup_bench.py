@@ -12,11 +12,13 @@ each `engine.handle` call, so it includes waiting for SQLite's single writer.
 First, in the same process, a baseline measures the "storage floor": the same number of
 transactions, each a single-row INSERT + SELECT + UPDATE with plain SQLAlchemy Core on the same
 driver and SQLite settings (WAL, synchronous=NORMAL, BEGIN IMMEDIATE, one writer at a time),
-with the same concurrency. The engine cannot be faster than that; the ratio is printed.
+with the same concurrency. The engine, which sends more statements per update, is not expected to
+beat it; the ratio engine/baseline is printed.
 
-Peak memory: the maximum resident set size of the whole process (getrusage), and the peak of
-Python allocations (tracemalloc) in a separate, untimed pass over a fresh database
-(--trace-conversations, at most 1,000 by default), because tracing slows the engine more than 2x.
+Peak memory: the maximum resident set size of this process (getrusage), and the peak of Python
+allocations (tracemalloc) in a separate, untimed child process that traces from interpreter start
+(imports, runtime set-up and --trace-conversations sign-ups, at most 1,000 by default) on its own
+fresh database; tracing slows the engine more than 2x, so the timed run is not traced.
 
 Exit status: 1 when the run is wrong (a conversation went off script, or the number of
 volunteer rows differs from the number of conversations); with --strict also when a target
@@ -35,6 +37,7 @@ import os
 import platform
 import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -219,6 +222,7 @@ class EngineResult:
     phase: Phase
     volunteers: int
     statements: int  # SQL statements sent to SQLite (BEGIN and SAVEPOINT included, COMMIT not)
+    driver: str  # the class of the driver connection under SQLAlchemy
 
 
 async def engine_run(path: Path, conversations: int, concurrency: int) -> EngineResult:
@@ -232,6 +236,9 @@ async def engine_run(path: Path, conversations: int, concurrency: int) -> Engine
         statements += 1
 
     try:
+        async with runtime.db.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            driver = f"{type(raw).__module__}.{type(raw).__name__}"
         engine = runtime.engine
         event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", count)
         phase.seconds = await run_workers(
@@ -243,18 +250,42 @@ async def engine_run(path: Path, conversations: int, concurrency: int) -> Engine
             volunteers = await repo.count_volunteers(session)
     finally:
         await runtime.close()
-    return EngineResult(phase, volunteers, statements)
+    return EngineResult(phase, volunteers, statements, driver)
 
 
-async def heap_peak(path: Path, conversations: int, concurrency: int) -> int:
-    """Peak bytes of Python allocations while `conversations` sign-ups run (tracemalloc)."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        await engine_run(path, conversations, concurrency)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+async def heap_pass(conversations: int, concurrency: int) -> int:
+    """In the traced child: run the sign-ups and print the tracemalloc peak in bytes."""
+    if not tracemalloc.is_tracing():
+        tracemalloc.start()
+    with tempfile.TemporaryDirectory(prefix="shuraka-bench-") as tmp:
+        result = await engine_run(Path(tmp) / "traced.db", conversations, concurrency)
+    if result.volunteers != conversations:
+        print(f"volunteers {result.volunteers} / {conversations}", file=sys.stderr)
+        return 1
+    print(tracemalloc.get_traced_memory()[1])
+    return 0
+
+
+def heap_peak(conversations: int, concurrency: int) -> tuple[int | None, str]:
+    """The tracemalloc peak of a child process that runs `conversations` sign-ups."""
+    command = [
+        sys.executable,
+        "-X",
+        "tracemalloc",
+        "-m",
+        "bench.signup_bench",
+        "--heap-pass",
+        "--conversations",
+        str(conversations),
+        "--concurrency",
+        str(concurrency),
+    ]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip().isdigit():
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"traced pass failed: {tail}"
+    return int(proc.stdout.strip()), ""
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -286,7 +317,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.signup_bench",
         description="Push complete volunteer sign-ups through the engine on SQLite.",
     )
-    parser.add_argument("--conversations", type=int, default=10_000, metavar="N")
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="complete sign-ups to run (default 10,000)",
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -306,6 +343,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="conversations in the untimed tracemalloc pass "
         f"(default: N, at most {TRACE_CONVERSATIONS:,}; 0 skips it)",
     )
+    parser.add_argument("--heap-pass", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--profile",
         type=int,
@@ -326,6 +364,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each line as it is measured, even piped
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
     logging.getLogger().setLevel(logging.ERROR)
@@ -358,9 +398,6 @@ async def main_async(args: argparse.Namespace) -> int:
         finally:
             if profiler:
                 profiler.disable()
-        rss = max_rss_mib()  # before the traced pass, whose bookkeeping would inflate it
-        m = args.trace_conversations
-        heap = await heap_peak(Path(tmp) / "traced.db", m, c) if m > 0 else None
 
     run, volunteers = result.phase, result.volunteers
     ratio = run.rate / floor.rate if floor.rate else float("nan")
@@ -370,14 +407,19 @@ async def main_async(args: argparse.Namespace) -> int:
         f"({ratio:.2f}x baseline)   p50 {p50:.2f} ms  p99 {p99:.2f} ms  "
         f"max {max(run.latencies) * 1000:.0f} ms"
     )
-    print(f"          {result.statements / run.updates:.1f} SQL statements per update")
-    traced = (
-        f"Python heap peak {heap / 2**20:.1f} MiB (tracemalloc, untimed pass of {m:,} "
-        "conversations)   "
-        if heap is not None
-        else ""
+    print(
+        f"          {result.statements / run.updates:.1f} SQL statements per update; "
+        f"driver {result.driver}"
     )
-    print(f"memory    {traced}max RSS {rss:.1f} MiB")
+
+    rss = max_rss_mib()
+    m = args.trace_conversations
+    heap, heap_error = heap_peak(m, c) if m > 0 else (None, "")
+    if heap is not None:
+        traced = f"   Python heap peak {heap / 2**20:.1f} MiB (tracemalloc, {m:,} conversations)"
+    else:
+        traced = f"   {heap_error}".rstrip()
+    print(f"memory    max RSS {rss:.1f} MiB{traced}")
 
     ok_count = volunteers == n and errors.count == 0
     print(
@@ -407,7 +449,10 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(main_async(parse_args(argv)))
+    args = parse_args(argv)
+    if args.heap_pass:
+        return asyncio.run(heap_pass(args.conversations, args.concurrency))
+    return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,511 @@
+"""Staff broadcast: fan-out time, and sending at Telegram's pace with nothing lost or doubled.
+
+    python -m bench.broadcast_bench                  # 10,000 recipients at 30/s (>= 5.5 min)
+    python -m bench.broadcast_bench --quick          # 1,000 recipients (>= 33 s)
+    python -m bench.broadcast_bench --quick --cap 300 --concurrency 4
+    python -m bench.broadcast_bench --cap 1000 --concurrency 8 --strict   # paid broadcasts
+    python -m bench.broadcast_bench --quick --sender-rate 29.4   # sender paced 2 % under the cap
+    python -m bench.broadcast_bench --quick --profile        # + cProfile of the send phase
+
+One process, one event loop: a fresh temporary SQLite database (storage.db + the Alembic
+schema), N recipients seeded in bulk (tests/delivery/seed.py: consented users, each with a
+Telegram identity), the fake Bot API server (tests/fakes/telegram_api.py, HTTP on 127.0.0.1)
+with Telegram's limits emulated (`emulate_limits(global_per_sec=CAP, per_chat_per_sec=1)`: it
+answers 429 as soon as a send would be the (CAP+1)th within a sliding second) and every
+recipient a known chat, and one broadcast to everyone, due now.
+
+1. Fan-out: the time `fan_out_due` takes to turn the broadcast into N outbox rows (one
+   INSERT ... SELECT). Baseline, same run and database: copying those N rows into a table of
+   the same shape without indexes (`INSERT INTO t SELECT * FROM outbox`), the cost of writing
+   the rows alone.
+2. Sending: the real `OutboxSender` with a `TelegramTransport` (aiogram, HTTP) and
+   DeliveryConfig(per_second=CAP (or --sender-rate), per_chat_per_second=1, concurrency=C,
+   batch=B, quiet hours off), `drain()` called until no row of the broadcast is pending or
+   sending (a row answered 429 comes back after `retry_after`; the loop polls every 50 ms
+   meanwhile). The clock runs from the first claim to the last row settled. Baseline: the
+   ideal time N / CAP (exactly CAP messages every second from the first moment). Share of the
+   cap = sent / elapsed / CAP, which is ideal / achieved time when everything was sent.
+   The mean time of the sender's parts (limiter wait, HTTP send, marking the row sent, progress
+   reports) is measured by wrapping them on the instance; no product code is changed.
+
+Checks, from the fake's own record of requests and from the outbox:
+duplicates = chats that got more than one sendMessage answered 200;
+losses = recipients that got no sendMessage answered 200, or outbox rows not 'sent' (the
+larger of the two). The 429s the fake answered are counted (each makes the sender pause
+`retry_after` >= 1 s for everyone, i.e. CAP messages' worth of time), with how close to the
+sliding window's edge they came, and the busiest sliding second at the fake.
+
+Targets: share of the cap >= 95 %, zero duplicates, zero losses.
+Exit status: 1 when a check fails (duplicates, losses, a timeout); with --strict also when
+the share of the cap is below target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import cProfile
+import io
+import logging
+import os
+import platform
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, text
+
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_transport import TelegramTransport
+from bot.core.i18n import load_catalogs
+from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from storage import outbox
+from storage.db import Database, create_database
+from storage.models import OutboxMessage, utcnow
+from storage.schema import upgrade
+from tests.delivery.seed import add_broadcast, seed_recipients
+from tests.fakes.telegram_api import FakeTelegramServer
+
+DEFAULT_RECIPIENTS = 10_000
+QUICK_RECIPIENTS = 1_000
+TELEGRAM_CAP = 30  # messages per second, Telegram's default bot limit
+TARGET_SHARE = 0.95  # of the cap, at least
+POLL = 0.05  # seconds between drains while rows wait for retry_after
+
+T = TypeVar("T")
+
+
+# --- timing of the sender's parts (wrappers on the instances, no product code changed) ------
+@dataclass
+class Timer:
+    calls: int = 0
+    seconds: float = 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        return self.seconds / self.calls * 1000 if self.calls else 0.0
+
+
+@dataclass
+class Breakdown:
+    timers: dict[str, Timer] = field(default_factory=dict)
+
+    def wrap(self, name: str, fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        timer = self.timers.setdefault(name, Timer())
+
+        async def timed(*args: Any, **kwargs: Any) -> T:
+            t0 = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                timer.calls += 1
+                timer.seconds += time.perf_counter() - t0
+
+        return timed
+
+
+def instrument(sender: OutboxSender, breakdown: Breakdown) -> None:
+    s: Any = sender  # instance attributes shadow the methods; the class is untouched
+    s.drain = breakdown.wrap("drain", sender.drain)
+    s._deliver = breakdown.wrap("deliver (one row, all of it)", sender._deliver)
+    s.limiter.acquire = breakdown.wrap("  limiter wait", sender.limiter.acquire)
+    for transport in sender.transports.values():
+        t: Any = transport
+        t.send = breakdown.wrap("  HTTP send", transport.send)
+    s._finish = breakdown.wrap("  mark sent (commit)", sender._finish)
+    s.report_progress = breakdown.wrap("report_progress (per batch)", sender.report_progress)
+
+
+# --- phases ---------------------------------------------------------------------------------
+async def fan_out_phase(db: Database, n: int) -> tuple[float, int, int]:
+    """(milliseconds, broadcast id, outbox rows) of fanning one broadcast out to everyone."""
+    broadcast_id = await add_broadcast(db, at=utcnow())
+    t0 = time.perf_counter()
+    started = await fan_out_due(db)
+    ms = (time.perf_counter() - t0) * 1000
+    if started != [broadcast_id]:
+        raise RuntimeError(f"fan_out_due started {started}, expected [{broadcast_id}]")
+    async with db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.broadcast_id == broadcast_id
+                )
+            )
+        ).scalar_one()
+    return ms, broadcast_id, int(rows)
+
+
+async def copy_floor(db: Database) -> float:
+    """Milliseconds to write the same rows again, without computing them or any index."""
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE bench_floor AS SELECT * FROM outbox WHERE 0"))
+    t0 = time.perf_counter()
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO bench_floor SELECT * FROM outbox"))
+    ms = (time.perf_counter() - t0) * 1000
+    async with db.transaction() as session:
+        await session.execute(text("DROP TABLE bench_floor"))
+    return ms
+
+
+async def open_rows(db: Database, broadcast_id: int) -> int:
+    async with db.sessions() as session:
+        counts = await outbox.broadcast_counts(session, broadcast_id)
+    return counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+
+
+@dataclass
+class SendRun:
+    seconds: float = 0.0
+    timed_out: bool = False
+    drains: int = 0
+    error: str | None = None  # the sender raised (the run stops there)
+
+
+async def send_phase(
+    db: Database, sender: OutboxSender, broadcast_id: int, timeout: float
+) -> SendRun:
+    run = SendRun()
+    t0 = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await sender.drain()
+                run.drains += 1
+                if not await open_rows(db, broadcast_id):
+                    break
+                await asyncio.sleep(POLL)  # rows answered 429 wait for their retry_after
+    except TimeoutError:
+        run.timed_out = True
+    except Exception as exc:  # reported, and the rows it left count as losses
+        run.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    run.seconds = time.perf_counter() - t0
+    return run
+
+
+# --- checks ---------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    statuses: dict[str, int]
+    ok_per_chat: Counter[int]
+    too_many: int  # 429 answers
+    other_errors: Counter[int]  # other non-200 answers, by status
+    ok_times: list[float]  # time.monotonic() of every sendMessage answered 200
+    early_ms: list[float]  # per 429: how much less than 1 s after the CAP-th last accepted send
+
+    def duplicates(self) -> int:
+        return sum(1 for n in self.ok_per_chat.values() if n > 1)
+
+    def missing(self, chats: list[int]) -> int:
+        return sum(1 for chat in chats if self.ok_per_chat[chat] == 0)
+
+    def peak_second(self) -> int:
+        """The most sends the fake accepted within any 1-second window."""
+        times, best = self.ok_times, 0
+        for i, t in enumerate(times):
+            best = max(best, bisect.bisect_left(times, t + 1.0) - i)
+        return best
+
+
+async def outcome(db: Database, fake: FakeTelegramServer, broadcast_id: int, cap: int) -> Outcome:
+    async with db.sessions() as session:
+        statuses = await outbox.broadcast_counts(session, broadcast_id)
+    calls = fake.calls("sendMessage")
+    accepted: list[float] = []
+    early_ms: list[float] = []
+    for call in calls:  # in arrival order
+        if call.ok:
+            accepted.append(call.time)
+        elif call.status == 429 and len(accepted) >= cap:
+            early_ms.append((1.0 - (call.time - accepted[-cap])) * 1000)
+    return Outcome(
+        statuses=statuses,
+        ok_per_chat=Counter(int(c.params["chat_id"]) for c in calls if c.ok),
+        too_many=sum(1 for c in calls if c.status == 429),
+        other_errors=Counter(c.status for c in calls if not c.ok and c.status != 429),
+        ok_times=accepted,
+        early_ms=sorted(early_ms),
+    )
+
+
+# --- reporting ------------------------------------------------------------------------------
+class ErrorCounter(logging.Handler):
+    """Counts errors the sender logs (it logs and retries instead of raising)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = f"{record.name}: {record.getMessage()}"
+
+
+AREAS = [  # (path fragment, area), first match wins
+    ("tests/fakes/", "fake Bot API server (tests/fakes)"),
+    ("/aiohttp/web", "fake Bot API server (aiohttp server)"),
+    ("/aiohttp/", "aiohttp client"),
+    ("/aiogram/", "aiogram (request building, response models)"),
+    ("/pydantic", "pydantic (aiogram's models)"),
+    ("/sqlalchemy/", "SQLAlchemy"),
+    ("/aiosqlite/", "aiosqlite"),
+    ("/greenlet/", "SQLAlchemy"),
+    ("/bot/", "bot (sender, transport, limiter)"),
+    ("/storage/", "storage (outbox queries)"),
+    ("/bench/", "bench wrappers"),
+    ("/asyncio/", "asyncio event loop"),
+]
+BUILTIN_AREAS = [  # C functions have no file: by name
+    ("select.epoll", "idle (event loop waiting in epoll)"),
+    ("greenlet", "SQLAlchemy"),
+    ("sqlite3", "sqlite3 (C)"),
+    ("socket", "sockets (send/recv)"),
+    ("pydantic", "pydantic (aiogram's models)"),
+    ("_queue", "thread hand-offs (aiosqlite)"),
+    ("_thread", "thread hand-offs (aiosqlite)"),
+]
+
+
+def profile_areas(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """cProfile's own time (tottime) summed by library or part of the project."""
+    totals: dict[str, float] = {}
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _, name), (_, _, tottime, *_rest) in raw.items():
+        if filename == "~":
+            area = next((a for key, a in BUILTIN_AREAS if key in name), "other built-ins")
+        else:
+            path = filename.replace(os.sep, "/")
+            area = next((a for key, a in AREAS if key in path), "other Python code")
+        totals[area] = totals.get(area, 0.0) + tottime
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.broadcast_bench",
+        description="Fan a broadcast out and send it through the outbox against the fake "
+        "Bot API with Telegram's limits emulated.",
+    )
+    parser.add_argument("--recipients", type=int, default=DEFAULT_RECIPIENTS, metavar="N")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"a fast check: {QUICK_RECIPIENTS:,} recipients"
+    )
+    parser.add_argument(
+        "--cap",
+        type=int,
+        default=TELEGRAM_CAP,
+        metavar="PER_SEC",
+        help=f"the global limit, emulated by the fake and configured in the sender "
+        f"(default {TELEGRAM_CAP}, Telegram's; 1000 = paid broadcasts)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        metavar="C",
+        help="DeliveryConfig.concurrency: sends in flight at once (default 1, the product's)",
+    )
+    parser.add_argument(
+        "--sender-rate",
+        type=float,
+        default=None,
+        metavar="PER_SEC",
+        help="DeliveryConfig.per_second (default: the cap itself; e.g. 29 leaves the sender "
+        "3 %% headroom under Telegram's 30/s)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=DeliveryConfig.batch, metavar="B", help="rows per claim"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up sending after S seconds (default 3 x N / CAP + 60)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=25,
+        default=0,
+        metavar="LINES",
+        help="profile the send phase with cProfile and print the top lines",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.recipients = QUICK_RECIPIENTS
+    if args.recipients < 1 or args.cap < 1 or args.concurrency < 1 or args.batch < 1:
+        parser.error("--recipients, --cap, --concurrency and --batch must be at least 1")
+    if args.sender_rate is None:
+        args.sender_rate = float(args.cap)
+    if args.sender_rate <= 0:
+        parser.error("--sender-rate must be positive")
+    if args.timeout is None:
+        args.timeout = 3 * args.recipients / args.cap + 60
+    return args
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    errors = ErrorCounter()
+    logging.getLogger().addHandler(errors)
+    logging.getLogger().setLevel(logging.ERROR)
+
+    n, cap, c = args.recipients, args.cap, args.concurrency
+    ideal = n / cap
+    print(
+        f"broadcast bench: {n:,} recipients, cap {cap}/s (1/s per chat), sender rate "
+        f"{args.sender_rate:g}/s, concurrency {c}, batch {args.batch}; ideal send time "
+        f"{ideal:,.1f} s; SQLite; Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    catalogs = load_catalogs()
+    async with contextlib.AsyncExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="shuraka-bench-"))
+        db = create_database(f"sqlite+aiosqlite:///{Path(tmp) / 'broadcast.db'}")
+        stack.push_async_callback(db.dispose)
+        await upgrade(db.engine)
+
+        t0 = time.perf_counter()
+        chats = await seed_recipients(db, n)
+        print(f"seeded    {n:,} recipients in {time.perf_counter() - t0:.1f} s")
+
+        fan_ms, broadcast_id, rows = await fan_out_phase(db, n)
+        floor_ms = await copy_floor(db)
+        print(
+            f"fan-out   {rows:,} outbox rows in {fan_ms:,.0f} ms "
+            f"({rows / max(fan_ms, 1e-3) * 1000:,.0f} rows/s); baseline: copying the rows "
+            f"{floor_ms:,.1f} ms -> {fan_ms / max(floor_ms, 1e-3):.1f}x baseline"
+        )
+
+        fake = await stack.enter_async_context(FakeTelegramServer())
+        fake.emulate_limits(global_per_sec=cap, per_chat_per_sec=1)
+        for chat in chats:
+            fake.known_chat(chat)
+        bot = create_bot(fake.token, fake.base_url)
+        stack.push_async_callback(bot.session.close)
+        config = DeliveryConfig(
+            per_second=args.sender_rate,
+            per_chat_per_second=1.0,
+            concurrency=c,
+            batch=args.batch,
+            quiet_start=clock_time(0),
+            quiet_end=clock_time(0),
+        )
+        sender = OutboxSender(db, catalogs, {"telegram": TelegramTransport(bot)}, config)
+        breakdown = Breakdown()
+        instrument(sender, breakdown)
+
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        try:
+            run = await send_phase(db, sender, broadcast_id, args.timeout)
+        finally:
+            if profiler:
+                profiler.disable()
+        result = await outcome(db, fake, broadcast_id, cap)
+
+    # --- numbers (everything above is shut down: bot session, fake server, database) ---
+    sent = result.statuses.get(outbox.SENT, 0)
+    rate = sent / run.seconds if run.seconds else 0.0
+    share = rate / cap
+    not_sent = sum(v for k, v in result.statuses.items() if k != outbox.SENT) + (n - rows)
+    missing = result.missing(chats)
+    losses = max(missing, not_sent)
+    duplicates = result.duplicates()
+    span = result.ok_times[-1] - result.ok_times[0] if len(result.ok_times) > 1 else 0.0
+    steady = (len(result.ok_times) - 1) / span if span else 0.0
+
+    print(
+        f"sending   {sent:,} sent in {run.seconds:,.1f} s = {rate:,.1f} msg/s "
+        f"= {share:.1%} of the cap; ideal {ideal:,.1f} s -> achieved/ideal time "
+        f"{run.seconds / ideal:.3f}x ({run.drains} drain calls)"
+    )
+    print(
+        f"          at the fake: first to last accepted send {span:,.1f} s = {steady:,.1f}/s; "
+        f"busiest second {result.peak_second()} (limit {cap})"
+    )
+    others = ", ".join(f"{k}: {v}" for k, v in sorted(result.other_errors.items())) or "none"
+    print(f"          429 answers {result.too_many}; other errors {others}")
+    if result.early_ms:
+        early = result.early_ms
+        slack_ms = (cap / args.sender_rate - 1.0) * 1000  # planned spare time per CAP sends
+        why = (
+            "timing jitter against a sender paced exactly at the cap"
+            if slack_ms <= 0
+            else f"timing jitter beyond the sender's headroom of {slack_ms:.1f} ms per {cap} sends"
+        )
+        print(
+            f"          the {len(early)} sends answered 429 came {early[len(early) // 2]:.1f} ms "
+            f"(median; max {early[-1]:.1f} ms) short of 1 s after the {cap}th last accepted "
+            f"one: {why}"
+        )
+    print(f"          outbox rows: {dict(sorted(result.statuses.items()))}")
+    print("          where the time went (mean per call; concurrent calls overlap):")
+    for name, timer in breakdown.timers.items():
+        print(
+            f"            {name:<30} {timer.calls:>7,} calls  {timer.mean_ms:8.2f} ms  "
+            f"total {timer.seconds:8.1f} s"
+        )
+    if run.timed_out:
+        print(f"FAILED: timed out after {args.timeout:,.0f} s")
+    if run.error:
+        print(f"FAILED: the sender raised {run.error}")
+    if errors.count:
+        print(f"errors logged: {errors.count}; first: {errors.first}")
+
+    share_ok = share >= TARGET_SHARE
+    checks = [
+        (f"share of cap >= {TARGET_SHARE:.0%}", share_ok, f"{share:.1%}"),
+        ("duplicates = 0", duplicates == 0, f"{duplicates}"),
+        (
+            "losses = 0",
+            losses == 0,
+            f"{losses} (recipients without a message {missing}, rows not sent {not_sent})",
+        ),
+    ]
+    for label, ok, value in checks:
+        print(f"target    {label:<22} {verdict(ok)}  ({value})")
+
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        print("profile of the send phase, own time by area (cProfile slows the run):")
+        for area, seconds in profile_areas(stats):
+            print(f"  {area:<44} {seconds:7.2f} s")
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        print(out.getvalue())
+
+    wrong = run.timed_out or run.error is not None or duplicates != 0 or losses != 0
+    if wrong:
+        return 1
+    if args.strict and not share_ok:
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

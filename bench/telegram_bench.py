@@ -1,0 +1,560 @@
+"""Telegram throughput: updates per second through the whole stack, against a bare echo bot.
+
+    python -m bench.telegram_bench                   # 200 users x 10 messages = 2,000 updates
+    python -m bench.telegram_bench --quick           # 50 users x 4 messages = 200 updates
+    python -m bench.telegram_bench --users 500 --messages 4 --strict
+    python -m bench.telegram_bench --profile         # + cProfile of our stack's run
+
+Two runs in one process, each against a fresh fake Bot API server (tests/fakes/telegram_api.py,
+HTTP on 127.0.0.1, in the same process and event loop as the bot):
+
+* ours: the real `TelegramService.run_polling` (aiogram long polling, our channel adapter, the
+  engine, the outbox sender and scheduler it starts, SQLite in a fresh temporary file);
+* echo: a bare aiogram `Dispatcher` with one message handler that answers `message.text` with
+  `bot.send_message`, started with `start_polling`.
+
+Workload, the same for both: U users each send M plain text messages, pushed into the fake as
+Telegram updates. The messages are a realistic start for our bot: "/start", the language picked
+by typing its number, the privacy notice accepted by number, then main-menu inputs in turn: the
+help entry's number, "مرحبا" (not understood), the help number in Arabic-Indic digits, "/help".
+The numbers are looked up first with a probe user on the engine alone, so the script follows
+menu changes (it fails loudly if there is no help entry). Every message gets a reply; ours
+answers most with two messages and first removes the keyboard of the previous menu, so it makes
+about three Bot API calls per update where the echo bot makes one. How they are pushed (--mode):
+
+* waves (default): message k of every user, once every update of wave k-1 is answered, so the
+  bot always finds U updates waiting and polls full batches of 100 (getUpdates' limit), and no
+  two updates of one user are in flight together;
+* burst: all U x M updates up front (message 1 of every user, then message 2 …);
+* closed: every user sends the next message as soon as the previous one is answered (the most
+  realistic; the bot then polls small batches, often a single update).
+
+An update counts as handled when its replies have been sent: for ours when
+`TelegramChannel.deliver` returns, for the echo bot when `send_message` returns. The clock runs
+from the first push to the last handled update. Afterwards each run is checked: every update
+handled, no failed Bot API call, for the echo bot one echo per update, for ours every user on the
+main menu with exactly one live menu. "fake handlers" is the time the fake spent in its method
+handlers (HTML parsing of our texts, storing messages): CPU a real Bot API server would spend
+elsewhere, shown so it can be discounted. With --repeat N both are run N times, alternately,
+and the best rate of each counts (the machine is shared; the best run is the least disturbed).
+
+Target: our stack reaches at least half of the echo bot's rate (ratio >= 0.5).
+Exit status: 1 when a run is wrong or times out; with --strict also when the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import itertools
+import logging
+import os
+import platform
+import pstats
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message, Update
+
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_service import TelegramService
+from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.runtime import create_runtime
+from bot.settings import load_settings
+from tests.fakes.telegram_api import JSON, FakeTelegramServer, parse_html
+
+TARGET_RATIO = 0.5  # ours / echo, at least
+DEFAULT_USERS = 200
+DEFAULT_MESSAGES = 10
+QUICK_USERS = 50
+QUICK_MESSAGES = 4
+RUN_TIMEOUT = 300.0  # seconds for one run before it is declared stuck
+FIRST_USER_ID = 500_001
+MODES = ("waves", "burst", "closed")
+DATABASE_NUMBERS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Where the choices the script types sit in the menus (1-based), found by `discover`, so
+    the script keeps working when features add or reorder menu entries."""
+
+    arabic: int  # in the language question
+    accept: int  # in the privacy notice
+    help: int  # on the main menu
+
+
+def to_arabic_indic(number: int) -> str:
+    return "".join(chr(0x0660 + int(d)) for d in str(number))
+
+
+def script(messages: int, numbers: Numbers) -> list[str]:
+    """The `messages` texts one user sends, in order: /start, the language and the privacy
+    notice answered by number, then main-menu inputs in turn: help by number, a greeting the
+    menu does not understand, help by number in Arabic-Indic digits, the /help command."""
+    opening = ["/start", str(numbers.arabic), str(numbers.accept)]
+    menu = [str(numbers.help), "مرحبا", to_arabic_indic(numbers.help), "/help"]
+    texts = itertools.chain(opening, itertools.cycle(menu))
+    return list(itertools.islice(texts, messages))
+
+
+OPENING_LENGTH = 3
+
+
+def _position(replies: list[Outbound], value: str) -> int:
+    """1-based number of the choice whose id ends with ':value' in the last menu shown."""
+    menus = [out for out in replies if out.choices]
+    if menus:
+        for number, choice in enumerate(menus[-1].choices, 1):
+            if choice.id.rsplit(":", 1)[-1] == value:
+                return number
+    raise RuntimeError(f"the bot's menu has no {value!r} choice: {replies}")
+
+
+async def discover(workdir: Path) -> Numbers:
+    """One probe user through the engine alone (own database): the numbers to type."""
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{workdir / 'probe.db'}")
+    runtime = await create_runtime(settings)
+    try:
+        update_ids = itertools.count(1)
+
+        async def say(kind: InboundKind, text: str) -> list[Outbound]:
+            inbound = Inbound(
+                channel="telegram",
+                external_user_id="1",
+                chat_id="1",
+                update_id=f"probe-{next(update_ids)}",
+                kind=kind,
+                text=text,
+                language_hint="ar",
+                display_name="Probe",
+            )
+            return await runtime.engine.handle(inbound)
+
+        arabic = _position(await say(InboundKind.COMMAND, "start"), "ar")
+        accept = _position(await say(InboundKind.TEXT, str(arabic)), "yes")
+        help_number = _position(await say(InboundKind.TEXT, str(accept)), "help")
+        return Numbers(arabic=arabic, accept=accept, help=help_number)
+    finally:
+        await runtime.close()
+
+
+# --- driving the fake -----------------------------------------------------------------------
+class Completions:
+    """update_id -> a future resolved when the bot has finished replying to that update."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._early: set[int] = set()
+        self.count = 0
+        self.last_at = 0.0
+
+    def expect(self, update_id: int) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        if update_id in self._early:
+            self._early.discard(update_id)
+            future.set_result(None)
+        else:
+            self._waiting[update_id] = future
+        return future
+
+    def done(self, update_id: int) -> None:
+        self.count += 1
+        self.last_at = time.perf_counter()
+        future = self._waiting.pop(update_id, None)
+        if future is None:
+            self._early.add(update_id)
+        elif not future.done():
+            future.set_result(None)
+
+
+class TimedFake(FakeTelegramServer):
+    """The fake, also adding up the time its method handlers take (HTML parsing, storing the
+    message …): CPU spent on the fake's side that a real Bot API server would spend elsewhere.
+    getUpdates is left out (it waits for updates)."""
+
+    handler_seconds = 0.0
+
+    async def _execute(self, token: str, handler: Any, name: str, params: JSON) -> Any:
+        if name == "getUpdates":
+            return await super()._execute(token, handler, name, params)
+        started = time.perf_counter()
+        try:
+            return await super()._execute(token, handler, name, params)
+        finally:
+            self.handler_seconds += time.perf_counter() - started
+
+
+def push(fake: FakeTelegramServer, user_id: int, text: str) -> int:
+    """The user writes `text` (a /command carries Telegram's bot_command entity)."""
+    if text.startswith("/"):
+        name, _, args = text[1:].partition(" ")
+        return fake.user_command(user_id, name, args, first_name=f"User {user_id}")
+    return fake.user_text(user_id, text, first_name=f"User {user_id}")
+
+
+async def drive(
+    fake: FakeTelegramServer, completions: Completions, texts: list[str], users: int, mode: str
+) -> float:
+    """Push the workload; return when every update is handled. Returns the start time
+    (perf_counter at the first push)."""
+    user_ids = [FIRST_USER_ID + n for n in range(users)]
+    started = time.perf_counter()
+    if mode == "waves":  # message k of every user, once all of wave k-1 is answered
+        for text in texts:
+            await asyncio.gather(*(completions.expect(push(fake, uid, text)) for uid in user_ids))
+    elif mode == "burst":  # everything up front, each user's messages in order
+        pushed = [push(fake, uid, text) for text in texts for uid in user_ids]
+        await asyncio.gather(*(completions.expect(update_id) for update_id in pushed))
+    else:  # "closed": each user sends the next message when the previous one is answered
+
+        async def one_user(user_id: int) -> None:
+            for text in texts:
+                await completions.expect(push(fake, user_id, text))
+
+        await asyncio.gather(*(one_user(uid) for uid in user_ids))
+    return started
+
+
+# --- results --------------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    updates: int = 0
+    handled: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    fake_seconds: float = 0.0
+    calls: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.handled / self.seconds if self.seconds > 0 else 0.0
+
+    def record_calls(self, fake: FakeTelegramServer, since: int) -> None:
+        for call in fake.sent[since:]:
+            self.calls[call.method] += 1
+            if not call.ok:
+                self.failed[f"{call.method} {call.status} {call.description}"] += 1
+
+    def api_calls_per_update(self) -> float:
+        sending = sum(n for method, n in self.calls.items() if method != "getUpdates")
+        return sending / self.handled if self.handled else 0.0
+
+
+async def timed(
+    result: Result,
+    fake: TimedFake,
+    completions: Completions,
+    texts: list[str],
+    users: int,
+    mode: str,
+) -> None:
+    gc.collect()
+    fake.handler_seconds = 0.0
+    cpu0 = time.process_time()
+    try:
+        work = drive(fake, completions, texts, users, mode)
+        started = await asyncio.wait_for(work, RUN_TIMEOUT)
+        result.seconds = completions.last_at - started
+    except TimeoutError:
+        result.problems.append(
+            f"timed out after {RUN_TIMEOUT:.0f}s with {completions.count} updates handled"
+        )
+        result.seconds = RUN_TIMEOUT
+    result.cpu_seconds = time.process_time() - cpu0
+    result.handled = completions.count
+    result.fake_seconds = fake.handler_seconds
+
+
+# --- our stack ------------------------------------------------------------------------------
+async def run_ours(
+    texts: list[str],
+    users: int,
+    mode: str,
+    workdir: Path,
+    profiler: cProfile.Profile | None = None,
+) -> Result:
+    result = Result("ours", updates=users * len(texts))
+    database = workdir / f"bench-{next(DATABASE_NUMBERS)}.db"
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{database}")
+    runtime = await create_runtime(settings)
+    try:
+        fake = TimedFake()
+        async with fake:
+            service = TelegramService(runtime, bot=create_bot(fake.token, fake.base_url))
+            completions = Completions()
+            original = service.channel.deliver
+
+            async def deliver(
+                chat_id: int,
+                inbound: Inbound,
+                replies: list[Outbound],
+                pressed: int | None = None,
+            ) -> None:
+                try:
+                    await original(chat_id, inbound, replies, pressed)
+                finally:
+                    completions.done(int(inbound.update_id))
+
+            service.channel.deliver = deliver  # type: ignore[method-assign]
+            polling = asyncio.create_task(service.run_polling(handle_signals=False))
+            try:
+                await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=30)
+                since = len(fake.sent)
+                if profiler is not None:
+                    profiler.enable()
+                try:
+                    await timed(result, fake, completions, texts, users, mode)
+                finally:
+                    if profiler is not None:
+                        profiler.disable()
+            finally:
+                await service.stop()
+                await polling
+            result.record_calls(fake, since)
+            menu_title, _ = parse_html(runtime.catalogs.translator("ar").t("menu.title"))
+            check_ours(result, fake, menu_title, users, len(texts))
+    finally:
+        await runtime.close()
+    return result
+
+
+def check_ours(
+    result: Result, fake: FakeTelegramServer, menu_title: str, users: int, messages: int
+) -> None:
+    if result.handled != result.updates:
+        result.problems.append(f"{result.handled} of {result.updates} updates handled")
+    if result.failed:
+        result.problems.append(f"failed Bot API calls: {dict(result.failed)}")
+    off_script = 0
+    for n in range(users):
+        mine = [m for m in fake.messages_to(FIRST_USER_ID + n) if m["from"].get("is_bot")]
+        live = [m for m in mine if m.get("reply_markup")]
+        if not mine or menu_title not in mine[-1].get("text", "") or len(live) != 1:
+            off_script += 1
+    if off_script and messages >= OPENING_LENGTH:
+        result.problems.append(f"{off_script} users not on the main menu with one live menu")
+
+
+# --- the bare echo bot ----------------------------------------------------------------------
+async def run_echo(texts: list[str], users: int, mode: str) -> Result:
+    result = Result("echo", updates=users * len(texts))
+    fake = TimedFake()
+    async with fake:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
+        bot = Bot(fake.token, session=session)
+        completions = Completions()
+        dispatcher = Dispatcher()
+
+        @dispatcher.message()
+        async def echo(message: Message, bot: Bot, event_update: Update) -> None:
+            try:
+                await bot.send_message(message.chat.id, message.text or "?")
+            finally:
+                completions.done(event_update.update_id)
+
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
+        try:
+            await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=30)
+            since = len(fake.sent)
+            await timed(result, fake, completions, texts, users, mode)
+        finally:
+            await dispatcher.stop_polling()
+            await polling
+            await bot.session.close()
+        result.record_calls(fake, since)
+        if result.handled != result.updates:
+            result.problems.append(f"{result.handled} of {result.updates} updates handled")
+        sent = sum(1 for c in fake.calls("sendMessage") if c.ok)
+        if sent != result.updates:
+            result.problems.append(f"{sent} echoes sent for {result.updates} updates")
+        if result.failed:
+            result.problems.append(f"failed Bot API calls: {dict(result.failed)}")
+    return result
+
+
+# --- profile --------------------------------------------------------------------------------
+AREAS: list[tuple[str, str]] = [
+    ("/tests/fakes/", "fake Bot API server (test code)"),
+    ("/bot/channels/", "our Telegram adapter"),
+    ("/bot/", "our engine, flows, i18n"),
+    ("/storage/", "our storage layer"),
+    ("/aiogram/", "aiogram"),
+    ("/aiohttp/web", "aiohttp server side (the fake)"),
+    ("/aiohttp/", "aiohttp (client + shared)"),
+    ("/sqlalchemy/", "SQLAlchemy"),
+    ("/aiosqlite/", "aiosqlite (event loop side)"),
+    ("/pydantic", "pydantic"),
+    ("/multidict/", "aiohttp (client + shared)"),
+    ("/yarl/", "aiohttp (client + shared)"),
+    ("/json/", "json"),
+    ("/asyncio/", "asyncio event loop"),
+    ("/selectors.py", "asyncio event loop"),
+]
+
+
+def area_of(filename: str) -> str:
+    for marker, area in AREAS:
+        if marker in filename:
+            return area
+    if filename.startswith("~") or filename == "<built-in>":
+        return "built-ins (C)"
+    return "other"
+
+
+def profile_report(profiler: cProfile.Profile, top: int = 25) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in raw.values()) or 1.0
+    areas: Counter[str] = Counter()
+    for (filename, _, _), entry in raw.items():
+        areas[area_of(filename)] += entry[2]
+    out.write("\nprofile of our stack's run (the main thread only: SQLite runs in aiosqlite's)\n")
+    out.write(f"  own time by area (total {total:.2f}s):\n")
+    for area, seconds in areas.most_common():
+        out.write(f"    {area:<36} {seconds:6.2f}s  {100 * seconds / total:5.1f}%\n")
+    out.write(f"\n  top {top} functions by own time:\n")
+    stats.sort_stats("tottime").print_stats(top)
+    out.write(f"\n  top {top} functions by cumulative time:\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# --- main -----------------------------------------------------------------------------------
+def print_result(result: Result) -> None:
+    calls = ", ".join(f"{method} {n}" for method, n in result.calls.most_common())
+    per_update = 1000 * result.cpu_seconds / result.handled if result.handled else 0.0
+    print(
+        f"{result.name:>5}: {result.handled:>6} updates in {result.seconds:7.3f}s = "
+        f"{result.rate:7.1f} updates/s   CPU {result.cpu_seconds:.2f}s "
+        f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s"
+    )
+    per_update_calls = result.api_calls_per_update()
+    print(f"       {per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls}")
+    for problem in result.problems:
+        print(f"       PROBLEM: {problem}")
+
+
+def best(results: list[Result]) -> Result:
+    return max(results, key=lambda r: (not r.problems, r.rate))
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    users, messages = args.users, args.messages
+    if args.quick:
+        users, messages = QUICK_USERS, QUICK_MESSAGES
+    print(
+        f"telegram bench: {users} users x {messages} messages = {users * messages} updates per "
+        f"run, mode {args.mode}; Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    profiler = cProfile.Profile() if args.profile else None
+    echoes: list[Result] = []
+    ourses: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="shuraka-tg-bench-") as tmp:
+        texts = script(messages, await discover(Path(tmp)))
+        print(f"  each user sends: {' | '.join(texts)}")
+        for _ in range(args.repeat):
+            # Echo first: it also warms up what both share (aiohttp, aiogram's models).
+            echoes.append(await run_echo(texts, users, args.mode))
+            ourses.append(await run_ours(texts, users, args.mode, Path(tmp), profiler))
+    print()
+    for ours_run, echo_run in zip(ourses, echoes, strict=True):
+        print_result(ours_run)
+        print_result(echo_run)
+    ours, echo = best(ourses), best(echoes)
+    if args.repeat > 1:
+        print(f"\nbest of {args.repeat}: ours {ours.rate:.1f}, echo {echo.rate:.1f} updates/s")
+    ratio = ours.rate / echo.rate if echo.rate else 0.0
+    verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+    print(
+        f"\nratio ours/echo: {ratio:.2f}   target >= {TARGET_RATIO:.2f}: {verdict}"
+        f"   (ours {ours.rate:.1f} vs echo {echo.rate:.1f} updates/s)"
+    )
+    if ours.seconds > ours.fake_seconds and echo.seconds > echo.fake_seconds:
+        net = (ours.handled / (ours.seconds - ours.fake_seconds)) / (
+            echo.handled / (echo.seconds - echo.fake_seconds)
+        )
+        print(f"ratio with the fake's handler time taken out of both runs: {net:.2f}")
+    if profiler is not None:
+        print(profile_report(profiler))
+    if ERRORS.count:
+        print(f"NOTE: {ERRORS.count} error(s) were logged during the runs (see above)")
+    leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if leftover:
+        print(f"PROBLEM: {len(leftover)} tasks still pending: {leftover[:3]}")
+    wrong = any(r.problems for r in (*ourses, *echoes))
+    if wrong or leftover:
+        return 1
+    if args.strict and verdict == "FAIL":
+        return 1
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.telegram_bench",
+        description="Updates/s: fake Bot API + aiogram + engine + SQLite vs a bare echo bot.",
+    )
+    parser.add_argument("--users", type=int, default=DEFAULT_USERS, help="users at once (200)")
+    parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES, help="per user (10)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_USERS} users x {QUICK_MESSAGES} messages"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="waves",
+        help="waves: message k of all users once wave k-1 is answered (default); "
+        "burst: all updates up front; closed: each user waits for the answer",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run both N times, best rate counts (1)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    parser.add_argument("--profile", action="store_true", help="cProfile our stack's run")
+    args = parser.parse_args(argv)
+    if min(args.users, args.messages, args.repeat) < 1:
+        parser.error("--users, --messages and --repeat must be at least 1")
+    return args
+
+
+class ErrorCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+ERRORS = ErrorCounter()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().addHandler(ERRORS)
+    warnings.simplefilter("default", ResourceWarning)
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
