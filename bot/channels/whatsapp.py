@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import mimetypes
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClient
@@ -174,7 +175,10 @@ def render(out: Outbound, labels: Labels, page: int = 0) -> list[dict[str, Any]]
     bodies: list[dict[str, Any]] = []
     if out.attachment is not None and out.attachment.file_id:
         kind = "image" if out.attachment.kind == "photo" else "document"
-        bodies.append({"type": kind, kind: {"id": out.attachment.file_id}})
+        media: dict[str, Any] = {"id": out.attachment.file_id}
+        if kind == "document" and out.attachment.filename:
+            media["filename"] = out.attachment.filename
+        bodies.append({"type": kind, kind: media})
     if not out.choices:
         bodies += [{"type": "text", "text": {"body": part}} for part in _split(text, TEXT_LIMIT)]
     else:
@@ -319,6 +323,7 @@ class WhatsAppChannel:
 
     async def deliver(self, chat_id: str, user_id: str, replies: list[Outbound]) -> None:
         for out in replies:
+            out = await self._uploaded(out)
             page = 0
             if out.choices:
                 previous = self._menus.get(chat_id)
@@ -328,6 +333,19 @@ class WhatsAppChannel:
                 self._menus[chat_id] = out
                 self._pages[chat_id] = page
             await self._send_all(chat_id, user_id, render(out, self._labels(out), page))
+
+    async def _uploaded(self, out: Outbound) -> Outbound:
+        """A file we made (bytes, no media id yet) is uploaded first, then sent by its id."""
+        item = out.attachment
+        if item is None or item.file_id or not item.data:
+            return out
+        mime = mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
+        try:
+            media_id = await self.client.upload(item.data, item.filename or "file", mime)
+        except GraphError as exc:
+            log.warning("could not upload %s: %s", item.filename, exc)
+            return replace(out, attachment=None)
+        return replace(out, attachment=replace(item, file_id=media_id))
 
     async def _send_all(self, chat_id: str, user_id: str, bodies: list[dict[str, Any]]) -> None:
         for body in bodies:

@@ -54,6 +54,28 @@ class WhatsAppClient:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise GraphError(NETWORK_ERROR, str(exc) or type(exc).__name__) from exc
 
+    async def upload(self, data: bytes, filename: str, mime_type: str) -> str:
+        """Upload a file we made (an export, a calendar file); returns its media id."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", data, filename=filename, content_type=mime_type)
+        session = await self._client()
+        url = self.url.rsplit("/", 1)[0] + "/media"
+        try:
+            async with session.post(url, data=form, headers=self._headers) as response:
+                body = await response.json(content_type=None)
+                if response.status >= 400 or "error" in body:
+                    error = body.get("error", {}) if isinstance(body, dict) else {}
+                    raise GraphError(
+                        int(error.get("code", response.status)),
+                        str(error.get("message", "error")),
+                        response.status,
+                    )
+                return str(body["id"])
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise GraphError(NETWORK_ERROR, str(exc) or type(exc).__name__) from exc
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

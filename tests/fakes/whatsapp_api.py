@@ -746,6 +746,7 @@ class FakeWhatsAppServer:
         """Listen on 127.0.0.1 on a free port."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/{version}/{phone_number_id}/messages", self._handle_messages)
+        app.router.add_post("/{version}/{phone_number_id}/media", self._handle_media_upload)
         app.router.add_get("/media/{media_id}", self._handle_media_download)
         app.router.add_get("/{version}/{media_id}", self._handle_media_info)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
@@ -1148,6 +1149,30 @@ class FakeWhatsAppServer:
         except Exception:  # a bug in the fake: make it loud, not a silent hang
             log.exception("fake WhatsApp server failed on %r", payload)
             return self._error_response(call, graph_error(131000, details="fake server bug"))
+        call.response = result
+        self._notify()
+        return web.json_response(result)
+
+    async def _handle_media_upload(self, request: web.Request) -> web.StreamResponse:
+        """The business uploads a file (multipart: messaging_product, type, file)."""
+        call = RecordedCall("POST", request.path, None, time.monotonic(), self.now)
+        self.sent.append(call)
+        try:
+            self._authorize(request)
+            self._check_object(request, request.match_info["phone_number_id"], self.phone_number_id)
+            form = await request.post()
+            if form.get("messaging_product") != "whatsapp":
+                raise _required("messaging_product")
+            upload = form.get("file")
+            if not isinstance(upload, web.FileField):
+                raise _required("file")
+            content = upload.file.read()
+            mime_type = str(form.get("type") or upload.content_type)
+        except GraphError as error:
+            return self._error_response(call, error)
+        media_id = str(1_000_000_000_000 + next(self._numbers))
+        self.media[media_id] = StoredMedia(media_id, content, mime_type)
+        result = {"id": media_id}
         call.response = result
         self._notify()
         return web.json_response(result)

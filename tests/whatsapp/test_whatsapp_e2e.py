@@ -16,6 +16,7 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.engine import Engine
+from bot.core.messages import Attachment, Outbound
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from storage import outbox
 from storage import repositories as repo
@@ -267,3 +268,16 @@ async def test_outside_the_window_goes_as_a_template_or_is_skipped(
             await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
         ).scalar_one()
     assert row.status == "skipped" and "no template for 'reminder'" in (row.last_error or "")
+
+
+async def test_files_we_make_are_uploaded_then_sent(
+    fake: FakeWhatsAppServer, whatsapp: tuple[WhatsAppService, str]
+) -> None:
+    service, _ = whatsapp
+    fake.user_text(WA_ID, "hi")
+    calendar = Attachment(kind="document", filename="shift.ics", data=b"BEGIN:VCALENDAR\r\n")
+    await service.channel.deliver(WA_ID, WA_ID, [Outbound("تقويم الوردية", attachment=calendar)])
+    document, text = fake.messages_to(WA_ID)[-2:]
+    assert document.type == "document" and document.payload["document"]["filename"] == "shift.ics"
+    assert fake.media[document.payload["document"]["id"]].content == b"BEGIN:VCALENDAR\r\n"
+    assert text.text == "تقويم الوردية"
