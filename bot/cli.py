@@ -1,4 +1,5 @@
-"""`shuraka` command line: chat, telegram, whatsapp, outbox, broadcast, db, staff, demo-data."""
+"""`shuraka` command line: chat, telegram, whatsapp, outbox, broadcast, db, staff, demo-data,
+export."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     bc.add_argument(
         "--audience",
         default="all",
-        help="all | volunteers | families | district:CODE | interest:CODE (default all)",
+        help="all | volunteers | families | district:CODE | interest:CODE | event:ID",
     )
     bc.add_argument("--at", help="send later: 'YYYY-MM-DD HH:MM' in TIMEZONE")
 
@@ -62,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     staff_sub.add_parser("list", help="list staff and admins")
 
     sub.add_parser("demo-data", help="add synthetic demo volunteers and a console admin")
+
+    ex = sub.add_parser("export", help="export data for staff")
+    ex_sub = ex.add_subparsers(dest="export_command", required=True)
+    exr = ex_sub.add_parser("requests", help="a site's stall requests (Arabic headers)")
+    exr.add_argument("--site", type=int, required=True, help="site id")
+    exr.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
+    exr.add_argument("--out", help="file to write (default site-ID-requests.FORMAT)")
     return parser
 
 
@@ -127,7 +135,7 @@ def _audience(spec: str) -> dict[str, str]:
     from storage.outbox import AUDIENCES
 
     kind, _, value = spec.partition(":")
-    if kind not in AUDIENCES or (kind in ("district", "interest")) != bool(value):
+    if kind not in AUDIENCES or (kind in ("district", "interest", "event")) != bool(value):
         raise ConfigError(f"unknown audience {spec!r}")
     return {"kind": kind, "value": value} if value else {"kind": kind}
 
@@ -221,6 +229,42 @@ async def _demo(settings: Settings) -> None:
         await db.dispose()
 
 
+async def _export_requests(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bot.core.i18n import load_catalogs
+    from bot.handlers.families_export import export_filename, export_site
+    from storage import families as fam
+    from storage import repositories as repo
+    from storage.db import create_database
+    from storage.schema import ensure_schema
+
+    db = create_database(settings.database_url)
+    try:
+        await ensure_schema(db.engine)
+        async with db.transaction() as session:
+            site = await fam.get_site(session, args.site)
+            if site is None:
+                raise ConfigError(f"no site with id {args.site}")
+            arabic = load_catalogs().translator("ar")
+            # A file written here stays on this machine: national IDs in full.
+            data, count = await export_site(
+                session, arabic, site, args.format, settings.timezone, full_ids=True
+            )
+            await repo.add_audit(
+                session,
+                "cli",
+                "site.exported",
+                f"site:{site.id}",
+                {"format": args.format, "rows": count},
+            )
+        out = Path(args.out or export_filename(site, args.format))
+        out.write_bytes(data)
+        print(f"{out}: {count} requests")
+    finally:
+        await db.dispose()
+
+
 def _run(coro: Coroutine[Any, Any, None]) -> int:
     try:
         asyncio.run(coro)
@@ -268,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(_staff(settings, args.staff_command, who, getattr(args, "admin", False)))
     if args.command == "demo-data":
         return _run(_demo(settings))
+    if args.command == "export":
+        return _run(_export_requests(settings, args))
     return 2
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.handlers.families_common import end_of_day
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Volunteer, utcnow
+from storage.models_families import Site
 
 
 def _with_check_digit(body: str) -> str:
@@ -60,6 +65,54 @@ DEMO_VOLUNTEERS = (
 )
 STAFF_USER = "staff"
 
+# Sites for productive families: (name, English name, district, (lat, lon) or None, food stalls,
+# non-food stalls, first day in days from today, length in days, fee, fee note, Saudi citizens
+# only, women only). Names are Latin like the demo volunteers' (no user text in the code).
+DEMO_SITES = (
+    (
+        "Souq Okaz Heritage Market",
+        "Souq Okaz Heritage Market",
+        "suq_ukaz",
+        (21.5500, 40.4833),
+        6,
+        10,
+        20,
+        10,
+        "free",
+        None,
+        True,
+        False,
+    ),
+    (
+        "Taif Rose Festival - Al-Rudaf Park",
+        "Taif Rose Festival - Al-Rudaf Park",
+        "radf",
+        (21.2411, 40.4286),
+        4,
+        8,
+        35,
+        14,
+        "symbolic",
+        None,
+        True,
+        False,
+    ),
+    (
+        "Women's Popular Market - Central Area",
+        "Women's Popular Market - Central Area",
+        "markaziya",
+        None,
+        3,
+        5,
+        10,
+        30,
+        "rent",
+        None,
+        True,
+        True,
+    ),
+)
+
 
 async def load_demo_data(db: Database) -> int:
     """Idempotent: adds what is missing and returns how many volunteers it added."""
@@ -88,4 +141,52 @@ async def load_demo_data(db: Database) -> int:
                 )
             )
             added += 1
+        await _demo_sites(session, now)
+    return added
+
+
+async def _demo_sites(session: AsyncSession, now: datetime) -> int:
+    """Sites for productive families, added once (matched by name)."""
+    known = set((await session.execute(select(Site.name_ar))).scalars())
+    today = now.date()
+    added = 0
+    for (
+        name_ar,
+        name_en,
+        district,
+        pin,
+        food,
+        nonfood,
+        offset,
+        days,
+        fee,
+        note,
+        saudi,
+        women,
+    ) in DEMO_SITES:
+        if name_ar in known:
+            continue
+        start = today + timedelta(days=offset)
+        deadline_day = start - timedelta(days=3)
+        session.add(
+            Site(
+                name_ar=name_ar,
+                name_en=name_en,
+                district=district,
+                latitude=pin[0] if pin else None,
+                longitude=pin[1] if pin else None,
+                food_stalls=food,
+                nonfood_stalls=nonfood,
+                start_date=start,
+                end_date=start + timedelta(days=days - 1),
+                deadline=end_of_day(deadline_day, "Asia/Riyadh"),
+                fee=fee,
+                fee_note=note,
+                saudi_only=saudi,
+                women_only=women,
+                is_open=True,
+                created_at=now,
+            )
+        )
+        added += 1
     return added

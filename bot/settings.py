@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     quiet_hours: str = "22:00-08:00"  # local time; broadcasts wait; "" turns it off
     telegram_paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(1000.0, gt=0)
+    # productive families: hours a family has to confirm an offered stall
+    stall_offer_hours: int = Field(48, ge=1)
     # telegram
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None

@@ -51,6 +51,7 @@ class Family(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     family_name: Mapped[str] = mapped_column(String(100))  # family or brand name
     applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_gender: Mapped[str] = mapped_column(String(1))  # "f" | "m" (women-only sites)
     national_id: Mapped[str] = mapped_column(String(10), unique=True)
     mobile: Mapped[str] = mapped_column(String(16))
     district: Mapped[str] = mapped_column(String(48))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.flow import BotApp, Context, FlowState, parse_choice_id
+from bot.core.flow import NOT_STARTED, BotApp, Context, FlowState, parse_choice_id
 from bot.core.i18n import Catalogs
 from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.core.text import clean_input, normalize_for_match
@@ -162,7 +162,7 @@ class Engine:
 
     def _state_from(self, conversation: Conversation | None) -> FlowState:
         if conversation is None:
-            return FlowState(flow=self.app.home, step="start")
+            return FlowState(flow=self.app.home, step=NOT_STARTED)
         data: dict[str, Any] = conversation.data or {}
         return FlowState(
             flow=conversation.flow,
@@ -216,7 +216,7 @@ class Engine:
         if global_ref is not None and global_ref.flow in self.app.global_choices:
             await self.app.global_choices[global_ref.flow](ctx, global_ref)
             return
-        if flow is None or ctx.state.step == "start":
+        if flow is None or ctx.state.step == NOT_STARTED:
             await ctx.home()
             return
         if inbound.kind is InboundKind.CHOICE:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # press on an old message can be recognised as stale.
 CHOICE_SEP = ":"
 MAX_CHOICE_ID_BYTES = 64
+# The step of a flow that has not shown anything yet; a character no step name uses, so a
+# form field may be called "start".
+NOT_STARTED = "~"
 
 
 def choice_id(flow: str, step: str, value: str) -> str:
@@ -185,12 +188,12 @@ class Context:
             current is not None
             and current.name != flow_name
             and current.keeps_draft
-            and self.state.step not in ("", "start")
+            and self.state.step not in ("", NOT_STARTED)
             and bool(self.state.data)
         )
         if leaving_form and current is not None:
             self.state.drafts[current.name] = {"step": self.state.step, "data": self.state.data}
-        self.state.flow, self.state.step, self.state.data = flow_name, "start", {}
+        self.state.flow, self.state.step, self.state.data = flow_name, NOT_STARTED, {}
         await self.app.flows[flow_name].start(self, params or {})
 
     async def home(self) -> None:

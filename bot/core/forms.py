@@ -35,6 +35,7 @@ class FieldKind(StrEnum):
     MULTI = "multi"  # several of `options`, then "done"
     PHONE = "phone"  # shared contact where the channel can, or a typed mobile number
     FILE = "file"  # a photo or document sent in the chat (kept by the platform's file id)
+    LOCATION = "location"  # a map pin sent in the chat, kept as [latitude, longitude]
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ class Form(Flow):
             return ctx.tr.label("form.skipped")
         if field.render is not None:
             return field.render(ctx, value)
+        if field.kind is FieldKind.LOCATION:
+            return isolate(f"{value[0]:.5f}, {value[1]:.5f}")
         labels = {o.value: ctx.tr.label(o.label) for o in field.option_list(ctx)}
         if field.kind is FieldKind.MULTI:
             return ctx.tr.label("form.list_sep").join(labels.get(v, v) for v in value)
@@ -282,6 +285,10 @@ class Form(Flow):
                 "channel": inbound.channel,
                 "name": inbound.file.name,
             }
+        if field.kind is FieldKind.LOCATION:
+            if inbound.kind is not InboundKind.LOCATION or inbound.location is None:
+                raise Invalid("form.err.location")
+            return [inbound.location.latitude, inbound.location.longitude]
         if inbound.kind is not InboundKind.TEXT:
             expected = "form.err.choose" if field.kind is FieldKind.CHOICE else "err.expected_text"
             raise Invalid(expected)

@@ -1,9 +1,68 @@
-"""Productive families: registration, stall requests, staff review (issue 5)."""
+"""Productive families: registration, stall requests, staff review (issue 5).
+
+The feature is split by audience: `families_forms` (the registration and stall-request
+forms), `families_family` (menu, open sites, "my requests", the buttons of notices),
+`families_staff` (sites and the review queue), `families_export` (spreadsheets) and
+`families_common` (what they share, with the periodic expiry of offers).
+"""
 
 from __future__ import annotations
 
-from bot.core.flow import BotApp
+from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
+from bot.handlers.families_common import (
+    EXPIRY_JOB_ID,
+    INFO_PREFIX,
+    OFFER_PREFIX,
+    expire_offers,
+)
+from bot.handlers.families_family import (
+    FamiliesMenu,
+    InfoAnswer,
+    MyRequests,
+    SitePicker,
+    families_entry,
+    my_data_lines,
+    on_info,
+    on_offer,
+    release_stalls,
+)
+from bot.handlers.families_forms import FamilyForm, StallRequestForm
+from bot.handlers.families_staff import REVIEW, SITES_ADMIN, Review, SiteForm, SitesAdmin
+
+EXPIRY_EVERY_SECONDS = 60.0
+
+
+async def _sites(ctx: Context) -> None:
+    await ctx.goto(SITES_ADMIN)
+
+
+async def _review(ctx: Context) -> None:
+    await ctx.goto(REVIEW)
 
 
 def register(app: BotApp) -> None:
-    """Filled in by the families feature."""
+    for flow in (
+        FamiliesMenu(),
+        FamilyForm(),
+        SitePicker(),
+        StallRequestForm(),
+        MyRequests(),
+        InfoAnswer(),
+        SitesAdmin(),
+        SiteForm(),
+        Review(),
+    ):
+        app.add_flow(flow)
+    app.add_global_choice(OFFER_PREFIX, on_offer)
+    app.add_global_choice(INFO_PREFIX, on_info)
+    app.add_menu_entry(MenuEntry("fam", "fam.menu_entry", families_entry, order=20))
+    app.add_menu_entry(
+        MenuEntry("frv", "fam.staff.review", _review, order=20, staff_only=True), staff=True
+    )
+    app.add_menu_entry(
+        MenuEntry("fsa", "fam.staff.sites", _sites, order=21, staff_only=True), staff=True
+    )
+    app.add_command(Command("families", families_entry, "cmd.families"))
+    app.add_periodic(PeriodicJob(EXPIRY_JOB_ID, EXPIRY_EVERY_SECONDS, expire_offers))
+    app.data_sections.append(my_data_lines)
+    app.before_delete.append(release_stalls)

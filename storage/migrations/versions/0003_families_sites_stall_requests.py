@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("family_name", sa.String(length=100), nullable=False),
         sa.Column("applicant_name", sa.String(length=100), nullable=False),
+        sa.Column("applicant_gender", sa.String(length=1), nullable=False),
         sa.Column("national_id", sa.String(length=10), nullable=False),
         sa.Column("mobile", sa.String(length=16), nullable=False),
         sa.Column("district", sa.String(length=48), nullable=False),

@@ -1,0 +1,388 @@
+"""Productive families, the shared part: options, parsers, display helpers, the notices a
+request's changes send to its family, and the operations both the chat and the periodic job
+use (offer a freed stall to the waiting list, expire an offer)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from hijridate import Hijri
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.dates import format_date, format_datetime
+from bot.core.flow import Context, choice_id
+from bot.core.forms import Option
+from bot.core.i18n import Catalogs, Translator, load_catalogs
+from bot.core.text import clean_input
+from bot.core.validators import Invalid
+from storage import families as fam
+from storage import outbox
+from storage.db import Database
+from storage.models import User
+from storage.models_families import (
+    APPROVED,
+    EXPIRED,
+    NEEDS_INFO,
+    REJECTED,
+    UNDER_REVIEW,
+    WAITLISTED,
+    Family,
+    Site,
+    StallRequest,
+    StallRequestChange,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+OFFER_HOURS = 48  # default; `stall_offer_hours` in the settings overrides it
+OFFER_PREFIX = "so"  # global choices in offer notices: so:ok:<id>, so:no:<id>, so:dx:<id>
+INFO_PREFIX = "si"  # global choice in "needs information" notices: si:a:<id>
+EXPIRY_JOB_ID = "families.expire_offers"
+
+CATEGORY_CODES = ("food", "sweets", "coffee", "honey", "perfume", "crafts", "sewing", "other")
+FOOD_CATEGORIES = frozenset({"food", "sweets", "coffee", "honey"})
+CATEGORIES = (
+    Option("food", "fam.cat.food"),
+    Option("sweets", "fam.cat.sweets"),
+    Option("coffee", "fam.cat.coffee"),
+    Option("honey", "fam.cat.honey"),
+    Option("perfume", "fam.cat.perfume"),
+    Option("crafts", "fam.cat.crafts"),
+    Option("sewing", "fam.cat.sewing"),
+    Option("other", "fam.cat.other"),
+)
+NEEDS = (Option("electricity", "fam.need.electricity"), Option("water", "fam.need.water"))
+STALL_OPTIONS = (Option("food", "fam.stall.food"), Option("nonfood", "fam.stall.nonfood"))
+REJECT_REASONS = (
+    Option("incomplete", "fam.reason.incomplete"),
+    Option("documents", "fam.reason.documents"),
+    Option("eligibility", "fam.reason.eligibility"),
+    Option("capacity", "fam.reason.capacity"),
+    Option("category", "fam.reason.category"),
+    Option("duplicate", "fam.reason.duplicate"),
+    Option("other", "fam.reason.other"),
+)
+FEES = (
+    Option("free", "fam.fee.free"),
+    Option("symbolic", "fam.fee.symbolic"),
+    Option("rent", "fam.fee.rent"),
+)
+YES_NO = (Option("yes", "fam.yes"), Option("no", "fam.no"))
+
+STATUS_ICONS = {
+    "submitted": "\U0001f4e8",
+    "under_review": "\U0001f50e",
+    "needs_info": "\u2753",
+    "waitlisted": "\u23f3",
+    "approved": "\U0001f381",
+    "confirmed": "\u2705",
+    "rejected": "\u274c",
+    "cancelled": "\u2716\ufe0f",
+    "expired": "\u231b",
+}
+
+SHORT_TEXT_MIN = 2
+_TEXT_PUNCT = frozenset("-'\u2019&.,()/+#")
+_DOC_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9/-]{3,31}")
+_DMY = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})")
+_YMD = re.compile(r"([0-9]{4})([/.\-])([0-9]{1,2})\2([0-9]{1,2})")
+_SEP_SPACES = re.compile(r"\s*([/.\-])\s*")
+# Optional calendar marker after a date: heh (+ tatweel) = Hijri, meem = Gregorian, or h/g.
+_MARKER = re.compile(r"\s*(\u0647\u0640*|\u0645|[hg])\.?$", re.IGNORECASE)
+_HIJRI_YEARS = range(1343, 1501)
+_GREGORIAN_YEARS = range(1900, 2101)
+
+
+# --- parsers -------------------------------------------------------------------------------------
+def parse_short_text(text: str, limit: int) -> str:
+    """A name of a brand, a site or a category: letters of any script, digits, spaces and a
+    little punctuation; markup-like characters are refused rather than stored."""
+    value = clean_input(text)
+    if not SHORT_TEXT_MIN <= len(value) <= limit:
+        raise Invalid("fam.err.text_length", min=SHORT_TEXT_MIN, max=limit)
+    for ch in value:
+        if not (ch == " " or ch.isalnum() or ch in _TEXT_PUNCT or _is_mark(ch)):
+            raise Invalid("fam.err.text_chars")
+    if not any(ch.isalpha() for ch in value):
+        raise Invalid("fam.err.text_chars")
+    return value
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc")
+
+
+def parse_doc_number(text: str) -> str:
+    value = re.sub(r"\s+", "", clean_input(text)).upper()
+    if not _DOC_NUMBER.fullmatch(value):
+        raise Invalid("fam.err.doc_number")
+    return value
+
+
+def parse_date(text: str) -> date:
+    """A date typed as day/month/year or year-month-day, Hijri (Umm al-Qura) or Gregorian,
+    told apart by the year; an optional calendar marker may follow."""
+    s = clean_input(text)
+    marked_hijri: bool | None = None
+    if m := _MARKER.search(s):
+        marked_hijri = m[1][0].lower() in ("h", "\u0647")
+        s = s[: m.start()]
+    s = _SEP_SPACES.sub(r"\1", s)
+    if m := _DMY.fullmatch(s):
+        year, month, day = int(m[4]), int(m[3]), int(m[1])
+    elif m := _YMD.fullmatch(s):
+        year, month, day = int(m[1]), int(m[3]), int(m[4])
+    else:
+        raise Invalid("err.date.format")
+    hijri = year in _HIJRI_YEARS
+    if not hijri and year not in _GREGORIAN_YEARS:
+        raise Invalid("err.date.invalid")
+    if marked_hijri is not None and marked_hijri != hijri:
+        raise Invalid("err.date.invalid")
+    try:
+        if hijri:
+            g = Hijri(year, month, day).to_gregorian()
+            return date(g.year, g.month, g.day)
+        return date(year, month, day)
+    except (ValueError, OverflowError) as exc:
+        raise Invalid("err.date.invalid") from exc
+
+
+def end_of_day(day: date, tz: str) -> datetime:
+    """The last second of a local day, in UTC (an application deadline)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+# --- display -------------------------------------------------------------------------------------
+def site_name(site: Site, locale: str) -> str:
+    return site.name_en if locale == "en" and site.name_en else site.name_ar
+
+
+def fmt_date(tr: Translator, d: date) -> str:
+    return format_date(d, tr.locale, tr.raw("date.pattern"), tr.raw("date.fallback"))
+
+
+def fmt_datetime(tr: Translator, dt: datetime, tz: str) -> str:
+    return format_datetime(
+        dt, tr.locale, tr.raw("datetime.pattern"), tz, tr.raw("datetime.fallback")
+    )
+
+
+def status_label(tr: Translator, status: str) -> str:
+    return f"{STATUS_ICONS.get(status, '')} {tr.label(f'fam.status.{status}')}".strip()
+
+
+def stall_label(tr: Translator, stall_type: str) -> str:
+    return tr.label(f"fam.stall.{stall_type}")
+
+
+def needs_food_certificate(categories: list[str]) -> bool:
+    return any(c in FOOD_CATEGORIES for c in categories)
+
+
+def offer_hours(settings: Settings) -> float:
+    return float(getattr(settings, "stall_offer_hours", OFFER_HOURS))
+
+
+def actor_of(ctx: Context) -> str:
+    return f"user:{ctx.user.id}"
+
+
+# --- notices to the family -----------------------------------------------------------------------
+@dataclass
+class Notice:
+    user_id: int
+    key: str  # message id, rendered at send time in the recipient's language
+    idempotency_key: str
+    params: dict[str, Any]
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    expires_at: datetime | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The outbox payload, the same shape `Context.notify` writes."""
+        payload: dict[str, Any] = {"key": self.key, "params": self.params}
+        if self.expires_at is not None:
+            payload["expires_at"] = self.expires_at.isoformat()
+        if self.choices:
+            payload["choices"] = self.choices
+        return payload
+
+
+def _button(prefix: str, step: str, request_id: int, label: str) -> dict[str, Any]:
+    return {"id": choice_id(prefix, step, str(request_id)), "label": label, "params": {}}
+
+
+async def build_notice(
+    session: AsyncSession,
+    catalogs: Catalogs,
+    tz: str,
+    request: StallRequest,
+    site: Site,
+    change: StallRequestChange,
+) -> Notice | None:
+    """What the family is told about a change staff or the system made (their own changes are
+    answered directly in the chat)."""
+    family = await session.get(Family, request.family_id)
+    if family is None:
+        return None
+    user = await session.get(User, family.user_id)
+    tr = catalogs.translator(user.locale if user else None)
+    params: dict[str, Any] = {"id": request.id, "site": site_name(site, tr.locale)}
+    notice = Notice(family.user_id, "", f"sr{request.id}:h{change.id}", params)
+    status = change.to_status
+    if status == UNDER_REVIEW:
+        notice.key = "fam.n.review"
+    elif status == APPROVED:
+        assert request.offer_expires_at is not None
+        notice.key = "fam.n.offer"
+        params.update(
+            stall=request.stall_number,
+            type=stall_label(tr, request.stall_type),
+            start=fmt_date(tr, request.start_date),
+            end=fmt_date(tr, request.end_date),
+            until=fmt_datetime(tr, request.offer_expires_at, tz),
+        )
+        notice.choices = [
+            _button(OFFER_PREFIX, "ok", request.id, "fam.offer.confirm"),
+            _button(OFFER_PREFIX, "no", request.id, "fam.offer.decline"),
+        ]
+        notice.expires_at = request.offer_expires_at
+    elif status == WAITLISTED:
+        notice.key = "fam.n.waitlisted"
+    elif status == REJECTED:
+        params["reason"] = tr.label(f"fam.reason.{request.reject_reason or 'other'}")
+        if request.reject_note:
+            notice.key = "fam.n.rejected_note"
+            params["note"] = request.reject_note
+        else:
+            notice.key = "fam.n.rejected"
+    elif status == NEEDS_INFO:
+        notice.key = "fam.n.needs_info"
+        params["question"] = request.info_request or ""
+        notice.choices = [_button(INFO_PREFIX, "a", request.id, "fam.info.answer")]
+    elif status == EXPIRED:
+        notice.key = "fam.n.expired"
+    else:
+        return None
+    return notice
+
+
+class Notifier:
+    """Sends the notices of request changes: through `ctx.notify` in a chat update, straight
+    to the outbox in a periodic job; either way in the transaction of the change."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        catalogs: Catalogs,
+        settings: Settings,
+        ctx: Context | None = None,
+    ) -> None:
+        self.session = session
+        self.catalogs = catalogs
+        self.settings = settings
+        self.ctx = ctx
+        self.queued = 0
+
+    @classmethod
+    def of(cls, ctx: Context) -> Notifier:
+        return cls(ctx.session, ctx.catalogs, ctx.settings, ctx)
+
+    async def changed(self, request: StallRequest, site: Site, change: StallRequestChange) -> None:
+        notice = await build_notice(
+            self.session, self.catalogs, self.settings.timezone, request, site, change
+        )
+        if notice is None:
+            return
+        if self.ctx is not None:
+            created = await self.ctx.notify(
+                notice.user_id,
+                notice.key,
+                idempotency_key=notice.idempotency_key,
+                params=notice.params,
+                choices=notice.choices or None,
+                expires_at=notice.expires_at,
+            )
+        else:
+            created = await outbox.enqueue(
+                self.session,
+                notice.user_id,
+                kind="notice",
+                key=notice.idempotency_key,
+                payload=notice.payload(),
+            )
+        self.queued += int(created)
+
+
+# --- operations shared by the chat and the periodic job ------------------------------------------
+async def pass_on(
+    notifier: Notifier, site: Site, stall_type: str, now: datetime, actor: str = "system"
+) -> int:
+    """Offer free stalls of a site and type to the waiting list, oldest first."""
+    session = notifier.session
+    offered = 0
+    while True:
+        waiting = await fam.oldest_waitlisted(session, site.id, stall_type)
+        if waiting is None:
+            return offered
+        change = await fam.allocate(
+            session,
+            waiting,
+            site,
+            status=APPROVED,
+            actor=actor,
+            now=now,
+            offer_hours=offer_hours(notifier.settings),
+        )
+        if change is None:
+            return offered
+        await notifier.changed(waiting, site, change)
+        offered += 1
+
+
+async def expire_offer(
+    notifier: Notifier, request: StallRequest, site: Site, now: datetime
+) -> None:
+    """An offer not confirmed in time: the family is told and the stall goes to the next
+    waiting family of that site and type."""
+    number = request.stall_number
+    change = await fam.set_status(
+        notifier.session, request, EXPIRED, "system", now, f"stall {number}"
+    )
+    await notifier.changed(request, site, change)
+    await pass_on(notifier, site, request.stall_type, now)
+
+
+@cache
+def _job_defaults() -> tuple[Catalogs, Settings]:
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    return load_catalogs(default=settings.default_locale), settings
+
+
+async def expire_offers(
+    db: Database,
+    now: datetime,
+    catalogs: Catalogs | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """The periodic job: expire unconfirmed offers, pass their stalls on; returns how many
+    notifications it queued."""
+    if catalogs is None or settings is None:
+        default_catalogs, default_settings = _job_defaults()
+        catalogs, settings = catalogs or default_catalogs, settings or default_settings
+    async with db.transaction() as session:
+        notifier = Notifier(session, catalogs, settings)
+        for request in await fam.due_offers(session, now):
+            site = await fam.get_site(session, request.site_id)
+            assert site is not None
+            await expire_offer(notifier, request, site, now)
+        return notifier.queued

@@ -1,0 +1,104 @@
+"""A site's stall requests as a spreadsheet for staff (issue 5 §8): XLSX or CSV with the
+headers in Arabic from the catalog. Used by the staff chat and by `shuraka export requests`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.districts import ALL_DISTRICTS
+from bot.core.forms import Option
+from bot.core.i18n import N_, Translator
+from bot.core.text import mask_national_id
+from bot.exports import to_csv, to_xlsx
+from bot.handlers.families_common import CATEGORIES, NEEDS, stall_label
+from storage import families as fam
+from storage.models_families import Site
+
+FORMATS = ("xlsx", "csv")
+COLUMNS = (
+    N_("fam.x.id"),
+    N_("fam.x.status"),
+    N_("fam.x.family"),
+    N_("fam.x.applicant"),
+    N_("fam.x.nid"),
+    N_("fam.x.mobile"),
+    N_("fam.x.district"),
+    N_("fam.x.categories"),
+    N_("fam.x.description"),
+    N_("fam.x.stall_type"),
+    N_("fam.x.stall_number"),
+    N_("fam.x.start"),
+    N_("fam.x.end"),
+    N_("fam.x.freelance_no"),
+    N_("fam.x.freelance_exp"),
+    N_("fam.x.health_no"),
+    N_("fam.x.health_exp"),
+    N_("fam.x.needs"),
+    N_("fam.x.submitted"),
+    N_("fam.x.updated"),
+)
+
+
+def _labels(tr: Translator, codes: list[str], options: Sequence[Option]) -> str:
+    names = {o.value: tr.label(o.label) for o in options}
+    return tr.label("form.list_sep").join(names.get(c, c) for c in codes)
+
+
+def export_filename(site: Site, fmt: str) -> str:
+    return f"site-{site.id}-requests.{fmt}"
+
+
+async def export_site(
+    session: AsyncSession,
+    tr: Translator,
+    site: Site,
+    fmt: str,
+    timezone: str,
+    *,
+    full_ids: bool = False,
+) -> tuple[bytes, int]:
+    """The file's bytes and how many requests it lists. National IDs are masked unless
+    `full_ids` (files sent through a messenger leave the Kingdom; the CLI's stay local)."""
+    tz = ZoneInfo(timezone)
+    rows = []
+    for request, family in await fam.site_requests(session, site.id):
+        categories = _labels(tr, list(family.categories), CATEGORIES)
+        if family.other_category:
+            categories += tr.label("form.list_sep") + family.other_category
+        district = (
+            tr.label(f"district.{family.district}")
+            if family.district in ALL_DISTRICTS
+            else family.district
+        )
+        rows.append(
+            [
+                request.id,
+                tr.label(f"fam.status.{request.status}"),
+                family.family_name,
+                family.applicant_name,
+                family.national_id if full_ids else mask_national_id(family.national_id),
+                family.mobile,
+                district,
+                categories,
+                family.description,
+                stall_label(tr, request.stall_type),
+                request.stall_number,
+                request.start_date,
+                request.end_date,
+                family.freelance_doc_number,
+                family.freelance_doc_expiry,
+                family.health_cert_number,
+                family.health_cert_expiry,
+                _labels(tr, list(family.needs), NEEDS),
+                request.created_at.astimezone(tz),
+                request.updated_at.astimezone(tz),
+            ]
+        )
+    headers = [tr.label(key) for key in COLUMNS]
+    if fmt == "csv":
+        return to_csv(headers, rows), len(rows)
+    # Sheet names cannot hold some characters a site name may have ("/"): use a fixed title.
+    return to_xlsx(tr.label("fam.x.sheet", id=site.id), headers, rows), len(rows)

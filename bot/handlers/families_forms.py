@@ -1,0 +1,462 @@
+"""The two forms a family fills in: its registration and a stall request (issue 5 §2, §3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.flow import Context
+from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
+from bot.core.messages import Inbound
+from bot.core.text import isolate, mask_national_id
+from bot.core.validators import Invalid, parse_announcement, parse_name, parse_national_id
+from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district
+from bot.handlers.families_common import (
+    CATEGORIES,
+    NEEDS,
+    STALL_OPTIONS,
+    actor_of,
+    fmt_datetime,
+    needs_food_certificate,
+    parse_date,
+    parse_doc_number,
+    parse_short_text,
+    site_name,
+)
+from bot.handlers.volunteer_signup import GENDERS
+from storage import families as fam
+from storage.models_families import SUBMITTED, Family, Site, StallRequest
+
+FAMILY_FORM = "fam"
+REQUEST_FORM = "fsr"
+FAMILIES_MENU = "fm"
+MY_REQUESTS = "fmy"
+
+FAMILY_NAME_MAX = 60
+OTHER_CATEGORY_MAX = 60
+DESCRIPTION_MAX = 500
+PREVIEW_CHARS = 60
+PHOTO_FIELDS = ("ph1", "ph2", "ph3")
+
+
+# --- family registration -------------------------------------------------------------------------
+def _family_name(ctx: Context, text: str) -> str:
+    return parse_short_text(text, FAMILY_NAME_MAX)
+
+
+def _other(ctx: Context, text: str) -> str:
+    return parse_short_text(text, OTHER_CATEGORY_MAX)
+
+
+def _applicant(ctx: Context, text: str) -> str:
+    return parse_name(text)
+
+
+async def _national_id(ctx: Context, text: str) -> str:
+    nid = parse_national_id(text)
+    if await fam.family_nid_taken(ctx.session, nid, except_user_id=ctx.user.id):
+        raise Invalid("fam.err.nid_taken")
+    return nid
+
+
+def _doc_number(ctx: Context, text: str) -> str:
+    return parse_doc_number(text)
+
+
+def _expiry(ctx: Context, text: str) -> str:
+    day = parse_date(text)
+    if day < ctx.today:
+        raise Invalid("fam.err.doc_expired")
+    return day.isoformat()
+
+
+def _description(ctx: Context, text: str) -> str:
+    return parse_announcement(text, limit=DESCRIPTION_MAX)
+
+
+def _show_nid(ctx: Context, value: str) -> str:
+    return isolate(mask_national_id(value))
+
+
+def _show_mobile(ctx: Context, value: str) -> str:
+    return isolate(value)
+
+
+def _show_date(ctx: Context, value: str) -> str:
+    return ctx.fmt_date(date.fromisoformat(value))
+
+
+def _show_short(ctx: Context, value: str) -> str:
+    line = value.replace("\n", " ")
+    return line if len(line) <= PREVIEW_CHARS else line[:PREVIEW_CHARS] + "\u2026"
+
+
+def _show_photo(ctx: Context, value: dict[str, Any]) -> str:
+    return ctx.tr.label("fam.photo_attached")
+
+
+def _show_needs(ctx: Context, value: list[str]) -> str:
+    if not value:
+        return ctx.tr.label("fam.need.none")
+    labels = {o.value: ctx.tr.label(o.label) for o in NEEDS}
+    return ctx.tr.label("form.list_sep").join(labels.get(v, v) for v in value)
+
+
+def _food(values: Values) -> bool:
+    return needs_food_certificate(values.get("cats") or [])
+
+
+class FamilyForm(Form):
+    name = FAMILY_FORM
+    intro = "fam.intro"
+    summary_title = "fam.summary_title"
+    fields = (
+        Field("fname", "fam.q.family_name", "fam.f.family_name", parse=_family_name),
+        Field("applicant", "fam.q.applicant", "fam.f.applicant", parse=_applicant),
+        Field("gender", "fam.q.gender", "fam.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
+        Field("nid", "fam.q.nid", "fam.f.nid", parse=_national_id, render=_show_nid),
+        Field(
+            "mobile",
+            "fam.q.mobile",
+            "fam.f.mobile",
+            kind=FieldKind.PHONE,
+            prompt_contact="fam.q.mobile_share",
+            render=_show_mobile,
+        ),
+        Field(
+            "district",
+            "fam.q.district",
+            "fam.f.district",
+            kind=FieldKind.CHOICE,
+            options=DISTRICT_OPTIONS,
+            parse=parse_district,
+            render=show_district,
+        ),
+        Field("cats", "fam.q.categories", "fam.f.categories", FieldKind.MULTI, CATEGORIES),
+        Field(
+            "other",
+            "fam.q.other",
+            "fam.f.other",
+            parse=_other,
+            when=lambda v: "other" in (v.get("cats") or []),
+        ),
+        Field("fl_no", "fam.q.freelance_no", "fam.f.freelance_no", parse=_doc_number),
+        Field(
+            "fl_exp", "fam.q.freelance_exp", "fam.f.freelance_exp", parse=_expiry, render=_show_date
+        ),
+        Field("hc_no", "fam.q.health_no", "fam.f.health_no", parse=_doc_number, when=_food),
+        Field(
+            "hc_exp",
+            "fam.q.health_exp",
+            "fam.f.health_exp",
+            parse=_expiry,
+            render=_show_date,
+            when=_food,
+        ),
+        Field(
+            "desc", "fam.q.description", "fam.f.description", parse=_description, render=_show_short
+        ),
+        Field(
+            "ph1",
+            "fam.q.photo1",
+            "fam.f.photo1",
+            FieldKind.FILE,
+            required=False,
+            render=_show_photo,
+        ),
+        Field(
+            "ph2",
+            "fam.q.photo2",
+            "fam.f.photo2",
+            FieldKind.FILE,
+            required=False,
+            render=_show_photo,
+            when=lambda v: bool(v.get("ph1")),
+        ),
+        Field(
+            "ph3",
+            "fam.q.photo3",
+            "fam.f.photo3",
+            FieldKind.FILE,
+            required=False,
+            render=_show_photo,
+            when=lambda v: bool(v.get("ph1")) and bool(v.get("ph2")),
+        ),
+        Field(
+            "needs",
+            "fam.q.needs",
+            "fam.f.needs",
+            FieldKind.MULTI,
+            NEEDS,
+            min_selected=0,
+            render=_show_needs,
+        ),
+    )
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        if params.get("values") is None and FAMILY_FORM not in ctx.state.drafts:
+            family = await fam.family_for_user(ctx.session, ctx.user.id)
+            if family is not None:
+                # Registered already: the same form corrects the stored data.
+                await super().start(ctx, {"values": family_values(family)})
+                return
+        await super().start(ctx, params)
+
+    async def _parse_input(self, ctx: Context, field: Field, inbound: Inbound) -> Any:
+        value = await super()._parse_input(ctx, field, inbound)
+        if field.kind is FieldKind.FILE and value.get("kind") != "photo":
+            raise Invalid("fam.err.photo_only")
+        return value
+
+    async def submit(self, ctx: Context, values: Values) -> None:
+        family = await fam.family_for_user(ctx.session, ctx.user.id)
+        is_new = family is None
+        if family is None:
+            family = Family(user_id=ctx.user.id, created_at=ctx.now)
+        food = _food(values)
+        family.family_name = values["fname"]
+        family.applicant_name = values["applicant"]
+        family.applicant_gender = values["gender"]
+        family.national_id = values["nid"]
+        family.mobile = values["mobile"]
+        family.district = values["district"]
+        family.categories = list(values["cats"])
+        family.other_category = values.get("other") if "other" in values["cats"] else None
+        family.freelance_doc_number = values["fl_no"]
+        family.freelance_doc_expiry = date.fromisoformat(values["fl_exp"])
+        family.health_cert_number = values.get("hc_no") if food else None
+        family.health_cert_expiry = date.fromisoformat(values["hc_exp"]) if food else None
+        family.description = values["desc"]
+        family.photos = [
+            {"kind": p["kind"], "file_id": p["file_id"], "channel": p["channel"]}
+            for p in (values.get(name) for name in PHOTO_FIELDS)
+            if p
+        ]
+        family.needs = list(values.get("needs") or [])
+        family.updated_at = ctx.now
+        try:
+            # A savepoint: a lost race on the unique national ID must not undo the update.
+            async with ctx.session.begin_nested():
+                ctx.session.add(family)
+                await ctx.session.flush()
+        except IntegrityError:
+            raise FieldError("nid", "fam.err.nid_taken") from None
+        ctx.state.data = {}
+        ctx.say("fam.saved" if is_new else "fam.updated")
+        await ctx.goto(FAMILIES_MENU)
+
+
+def family_values(family: Family) -> Values:
+    values: Values = {
+        "fname": family.family_name,
+        "applicant": family.applicant_name,
+        "gender": family.applicant_gender,
+        "nid": family.national_id,
+        "mobile": family.mobile,
+        "district": family.district,
+        "cats": list(family.categories),
+        "fl_no": family.freelance_doc_number,
+        "fl_exp": family.freelance_doc_expiry.isoformat(),
+        "desc": family.description,
+        "needs": list(family.needs),
+    }
+    if "other" in family.categories:
+        values["other"] = family.other_category
+    if needs_food_certificate(family.categories):
+        values["hc_no"] = family.health_cert_number
+        values["hc_exp"] = (
+            family.health_cert_expiry.isoformat() if family.health_cert_expiry else None
+        )
+    photos = list(family.photos)
+    for index, name in enumerate(PHOTO_FIELDS):
+        if index < len(photos):
+            values[name] = photos[index]
+        elif index == len(photos):
+            values[name] = None  # "skipped": no more photos
+    return values
+
+
+# --- stall request -------------------------------------------------------------------------------
+SAME_DAY = "same"
+TO_END = "last"
+END_OPTIONS = (Option(SAME_DAY, "fam.req.same_day"), Option(TO_END, "fam.req.to_end"))
+
+
+def _site_range(ctx: Context) -> tuple[date, date]:
+    start, end = ctx.state.data["range"]
+    return date.fromisoformat(start), date.fromisoformat(end)
+
+
+def _stall_types(ctx: Context) -> list[Option]:
+    caps: dict[str, int] = ctx.state.data.get("caps", {})
+    return [o for o in STALL_OPTIONS if caps.get(o.value, 0) > 0]
+
+
+def _within_site(ctx: Context, day: date) -> date:
+    first, last = _site_range(ctx)
+    if not first <= day <= last:
+        raise Invalid("fam.err.date_range", start=ctx.fmt_date(first), end=ctx.fmt_date(last))
+    if day < ctx.today:
+        raise Invalid("fam.err.date_past")
+    return day
+
+
+def _start_date(ctx: Context, text: str) -> str:
+    return _within_site(ctx, parse_date(text)).isoformat()
+
+
+def _end_date(ctx: Context, text: str) -> str:
+    day = _within_site(ctx, parse_date(text))
+    start = ctx.state.data.get("v", {}).get("from")
+    if start and day < date.fromisoformat(start):
+        raise Invalid("fam.err.end_before_start")
+    return day.isoformat()
+
+
+def end_day(ctx: Context, values: Values) -> date:
+    value = values["until"]
+    if value == SAME_DAY:
+        return date.fromisoformat(values["from"])
+    if value == TO_END:
+        return _site_range(ctx)[1]
+    return date.fromisoformat(value)
+
+
+def _show_end(ctx: Context, value: str) -> str:
+    values = ctx.state.data.get("v", {})
+    if value in (SAME_DAY, TO_END) and values.get("from"):
+        return ctx.fmt_date(end_day(ctx, {**values, "until": value}))
+    return ctx.fmt_date(date.fromisoformat(value))
+
+
+class StallRequestForm(Form):
+    """Started for one site (`params["site"]`), which the site list has already checked."""
+
+    name = REQUEST_FORM
+    summary_title = "fam.req.summary_title"
+    fields = (
+        Field("stype", "fam.q.stall_type", "fam.f.stall_type", FieldKind.CHOICE, _stall_types),
+        Field("from", "fam.q.start", "fam.f.start", parse=_start_date, render=_show_date),
+        Field(
+            "until",
+            "fam.q.end",
+            "fam.f.end",
+            FieldKind.CHOICE,
+            END_OPTIONS,
+            parse=_end_date,
+            render=_show_end,
+        ),
+    )
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        site = await fam.get_site(ctx.session, int(params.get("site", 0)))
+        if site is None:
+            await ctx.goto(FAMILIES_MENU)
+            return
+        ctx.say(
+            "fam.req.site_intro",
+            site=site_name(site, ctx.tr.locale),
+            start=ctx.fmt_date(site.start_date),
+            end=ctx.fmt_date(site.end_date),
+            deadline=fmt_datetime(ctx.tr, site.deadline, ctx.settings.timezone),
+        )
+        draft = ctx.state.drafts.pop(self.name, None)
+        if draft and draft["data"].get("site") == site.id:
+            ctx.state.data, ctx.state.step = draft["data"], draft["step"]
+            ctx.say("form.resumed")
+            await self.show(ctx)
+            return
+        # The site's facts are in place before the first question (its stall types).
+        ctx.state.data = {
+            "v": {},
+            "edit": False,
+            "site": site.id,
+            "range": [site.start_date.isoformat(), site.end_date.isoformat()],
+            "caps": {"food": site.food_stalls, "nonfood": site.nonfood_stalls},
+        }
+        await self._ask(ctx, self.fields[0])
+
+    def summary_lines(self, ctx: Context, values: Values) -> list[str]:
+        name = ctx.state.data.get("site_name", "")
+        line = ctx.tr.t("form.summary_line", label=ctx.tr.label("fam.f.site"), value=name)
+        return [line, *super().summary_lines(ctx, values)]
+
+    async def before_summary(self, ctx: Context, values: Values) -> None:
+        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
+        ctx.state.data["site_name"] = site_name(site, ctx.tr.locale) if site else ""
+
+    async def submit(self, ctx: Context, values: Values) -> None:
+        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
+        family = await fam.family_for_user(ctx.session, ctx.user.id)
+        if site is None or family is None:
+            await self._abandon(ctx, "fam.err.site_gone")
+            return
+        problem = eligibility_problem(ctx, site, family)
+        if problem is not None:
+            await self._abandon(ctx, problem)
+            return
+        stall_type = values["stype"]
+        if site.capacity(stall_type) <= 0:
+            raise FieldError("stype", "form.err.choose")
+        start = date.fromisoformat(values["from"])
+        end = end_day(ctx, values)
+        first, last = site.start_date, site.end_date
+        if not (first <= start <= last and first <= end <= last):
+            raise FieldError(
+                "from", "fam.err.date_range", start=ctx.fmt_date(first), end=ctx.fmt_date(last)
+            )
+        if end < start:
+            raise FieldError("until", "fam.err.end_before_start")
+        if family.freelance_doc_expiry < end:
+            raise FieldError(
+                "until", "fam.err.freelance_expires", date=ctx.fmt_date(family.freelance_doc_expiry)
+            )
+        if stall_type == "food":
+            expiry = family.health_cert_expiry
+            if not family.health_cert_number or expiry is None:
+                raise FieldError("stype", "fam.err.health_missing")
+            if expiry < end:
+                raise FieldError("until", "fam.err.health_expires", date=ctx.fmt_date(expiry))
+        request = StallRequest(
+            family_id=family.id,
+            site_id=site.id,
+            stall_type=stall_type,
+            start_date=start,
+            end_date=end,
+            status=SUBMITTED,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+        try:
+            # The partial unique index keeps one active request per family and site.
+            async with ctx.session.begin_nested():
+                ctx.session.add(request)
+                await ctx.session.flush()
+        except IntegrityError:
+            await self._abandon(ctx, "fam.err.already_requested")
+            return
+        await fam.record_change(ctx.session, request, None, actor_of(ctx), ctx.now)
+        ctx.state.data = {}
+        ctx.say("fam.req.submitted", id=request.id, site=site_name(site, ctx.tr.locale))
+        await ctx.goto(MY_REQUESTS)
+
+    async def _abandon(self, ctx: Context, msgid: str) -> None:
+        ctx.state.data = {}
+        ctx.state.drafts.pop(self.name, None)
+        ctx.say(msgid)
+        await ctx.goto(FAMILIES_MENU)
+
+
+def eligibility_problem(ctx: Context, site: Site, family: Family) -> str | None:
+    """Why this family cannot apply to this site now (a message id), or None."""
+    if not site.is_open or site.end_date < ctx.today:
+        return "fam.err.site_closed"
+    if site.deadline < ctx.now:
+        return "fam.err.deadline_passed"
+    if site.saudi_only and not family.national_id.startswith("1"):
+        return "fam.err.saudi_only"
+    if site.women_only and family.applicant_gender != "f":
+        return "fam.err.women_only"
+    return None

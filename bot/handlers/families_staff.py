@@ -1,0 +1,775 @@
+"""Staff tools for productive families: sites (create, edit, open/close, export) and the
+review queue of stall requests (approve with a stall number, reject, ask for information,
+waitlist). Every staff action is written to the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.flow import Context, Flow, parse_choice_id
+from bot.core.forms import Field, FieldError, FieldKind, Form, Values
+from bot.core.messages import Attachment, Inbound, InboundKind
+from bot.core.text import clean_input, isolate, mask_national_id
+from bot.core.validators import Invalid, parse_announcement
+from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district
+from bot.handlers.families_common import (
+    CATEGORIES,
+    FEES,
+    NEEDS,
+    REJECT_REASONS,
+    YES_NO,
+    Notifier,
+    actor_of,
+    end_of_day,
+    fmt_datetime,
+    offer_hours,
+    parse_date,
+    parse_short_text,
+    pass_on,
+    site_name,
+    stall_label,
+    status_label,
+)
+from bot.handlers.families_export import FORMATS, export_filename, export_site
+from bot.handlers.families_family import site_description, site_location
+from bot.handlers.staff import STAFF_PANEL
+from storage import families as fam
+from storage import repositories as repo
+from storage.models_families import (
+    APPROVED,
+    CONFIRMED,
+    NEEDS_INFO,
+    REJECTED,
+    SUBMITTED,
+    UNDER_REVIEW,
+    WAITLISTED,
+    Family,
+    Site,
+    StallRequest,
+)
+
+SITES_ADMIN = "fsa"
+SITE_FORM = "fsf"
+REVIEW = "frv"
+
+SITES_SHOWN = 20
+QUEUE_SHOWN = 10
+WAITLIST_SHOWN = 5
+NUMBERS_SHOWN = 30
+HISTORY_SHOWN = 6
+MAX_STALLS = 500
+SITE_NAME_MAX = 120
+NOTE_MAX = 500
+COUNT_FIELDS = frozenset({"food", "nonfood"})
+TEXT_STEPS = frozenset({"rn", "iq"})  # the review steps that want typed text
+
+CAN_APPROVE = (SUBMITTED, UNDER_REVIEW, WAITLISTED)
+CAN_REJECT = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, WAITLISTED)
+CAN_ASK = (SUBMITTED, UNDER_REVIEW)
+CAN_WAITLIST = (SUBMITTED, UNDER_REVIEW)
+
+
+def _value(inbound: Inbound) -> str | None:
+    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+    return ref.value if ref else None
+
+
+def _number(value: str | None, prefix: str) -> int | None:
+    if value and value.startswith(prefix) and value[len(prefix) :].isdigit():
+        return int(value[len(prefix) :])
+    return None
+
+
+def typed_text(ctx: Context, inbound: Inbound, steps: frozenset[str] | None = None) -> Inbound:
+    """The engine reads a typed number as "the n-th button" ("2" at the stall-count question
+    would press "cancel"). On steps that want typed text, what was typed is kept."""
+    typed = ctx.inbound
+    wanted = steps is None or ctx.state.step in steps
+    if wanted and inbound.kind is InboundKind.CHOICE and typed.kind is InboundKind.TEXT:
+        return typed
+    return inbound
+
+
+async def _not_staff(ctx: Context) -> bool:
+    """The role may have been taken away while a staff flow was open."""
+    if ctx.is_staff:
+        return False
+    ctx.state.data = {}
+    ctx.say("staff.only")
+    await ctx.home()
+    return True
+
+
+async def _audit(ctx: Context, action: str, target: str, **details: Any) -> None:
+    await repo.add_audit(ctx.session, actor_of(ctx), action, target, details)
+
+
+# --- sites ---------------------------------------------------------------------------------------
+class SitesAdmin(Flow):
+    name = SITES_ADMIN
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        ctx.state.data = {}
+        if params.get("site"):
+            ctx.state.data["site"] = int(params["site"])
+            await self._show_site(ctx)
+        else:
+            await self._show_list(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        if ctx.state.step == "site":
+            await self._show_site(ctx)
+        else:
+            await self._show_list(ctx)
+
+    async def _show_list(self, ctx: Context) -> None:
+        ctx.set_step("list")
+        sites = await fam.list_sites(ctx.session)
+        lines = [ctx.tr.t("fam.sa.title"), ctx.tr.tn("fam.sa.count", len(sites))]
+        choices = []
+        for site in sites[:SITES_SHOWN]:
+            state = ctx.tr.label("fam.sa.open" if site.is_open else "fam.sa.closed")
+            lines.append(
+                ctx.tr.t(
+                    "fam.sa.line",
+                    id=site.id,
+                    name=site_name(site, ctx.tr.locale),
+                    state=state,
+                    start=ctx.fmt_date(site.start_date),
+                )
+            )
+            choices.append(
+                ctx.choice(
+                    "list",
+                    f"s{site.id}",
+                    "fam.sa.open_n",
+                    id=site.id,
+                    name=site_name(site, ctx.tr.locale),
+                )
+            )
+        choices.append(ctx.choice("list", "new", "fam.sa.new"))
+        choices.append(ctx.choice("list", "back", "form.back"))
+        ctx.reply("\n".join(lines), choices)
+
+    async def _show_site(self, ctx: Context) -> None:
+        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
+        if site is None:
+            await self._show_list(ctx)
+            return
+        ctx.set_step("site")
+        counts = await fam.status_counts(ctx.session, site.id)
+        held = {t: len(await fam.held_numbers(ctx.session, site.id, t)) for t in fam.STALL_TYPES}
+        lines = [
+            await site_description(ctx, site),
+            ctx.tr.t(
+                "fam.sa.capacity",
+                food_held=held["food"],
+                food=site.food_stalls,
+                nonfood_held=held["nonfood"],
+                nonfood=site.nonfood_stalls,
+            ),
+            ctx.tr.t(
+                "fam.sa.state",
+                state=ctx.tr.label("fam.sa.open" if site.is_open else "fam.sa.closed"),
+            ),
+            ctx.tr.tn("fam.sa.requests", sum(counts.values())),
+        ]
+        lines += [
+            ctx.tr.t("fam.sa.status_count", status=status_label(ctx.tr, s), n=n)
+            for s, n in sorted(counts.items())
+        ]
+        ctx.reply("\n".join(lines))
+        site_location(ctx, site)
+        toggle = "close" if site.is_open else "reopen"
+        choices = [
+            ctx.choice("site", "edit", "fam.sa.edit"),
+            ctx.choice("site", toggle, f"fam.sa.{toggle}"),
+            ctx.choice("site", "xlsx", "fam.sa.export_xlsx"),
+            ctx.choice("site", "csv", "fam.sa.export_csv"),
+            ctx.choice("site", "back", "form.back"),
+        ]
+        ctx.reply(ctx.tr.t("fam.sa.actions"), choices)
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if await _not_staff(ctx):
+            return
+        value = _value(inbound)
+        if ctx.state.step == "list":
+            site_id = _number(value, "s")
+            if value == "new":
+                await ctx.goto(SITE_FORM, {"new": True})
+            elif value == "back":
+                await ctx.goto(STAFF_PANEL)
+            elif site_id is not None:
+                ctx.state.data["site"] = site_id
+                await self._show_site(ctx)
+            else:
+                await self._show_list(ctx)
+            return
+        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
+        if site is None or value == "back":
+            await self._show_list(ctx)
+        elif value == "edit":
+            await ctx.goto(SITE_FORM, {"site": site.id})
+        elif value in ("close", "reopen"):
+            site.is_open = value == "reopen"
+            await _audit(ctx, "site.opened" if site.is_open else "site.closed", f"site:{site.id}")
+            ctx.say("fam.sa.reopened" if site.is_open else "fam.sa.closed_done")
+            await self._show_site(ctx)
+        elif value in FORMATS:
+            await self._export(ctx, site, value)
+            await self._show_site(ctx)
+        else:
+            await self._show_site(ctx)
+
+    async def _export(self, ctx: Context, site: Site, fmt: str) -> None:
+        # The column headers are Arabic whatever the staff member's language (issue 5 §8).
+        arabic = ctx.catalogs.translator("ar")
+        data, count = await export_site(
+            ctx.session, arabic, site, fmt, ctx.settings.timezone, full_ids=False
+        )
+        filename = export_filename(site, fmt)
+        caption = ctx.tr.tn("fam.sa.exported", count, name=site_name(site, ctx.tr.locale))
+        ctx.reply(
+            caption,
+            attachment=Attachment(kind="document", filename=filename, data=data),
+        )
+        await _audit(ctx, "site.exported", f"site:{site.id}", format=fmt, rows=count)
+
+
+def _site_name(ctx: Context, text: str) -> str:
+    return parse_short_text(text, SITE_NAME_MAX)
+
+
+def _count(ctx: Context, text: str) -> int:
+    value = clean_input(text)
+    if not value.isdigit() or int(value) > MAX_STALLS:
+        raise Invalid("fam.sf.err.count", max=MAX_STALLS)
+    return int(value)
+
+
+def _site_start(ctx: Context, text: str) -> str:
+    return parse_date(text).isoformat()
+
+
+def _site_end(ctx: Context, text: str) -> str:
+    day = parse_date(text)
+    start = ctx.state.data.get("v", {}).get("first")
+    if start and day < date.fromisoformat(start):
+        raise Invalid("fam.err.end_before_start")
+    return day.isoformat()
+
+
+def _deadline(ctx: Context, text: str) -> str:
+    day = parse_date(text)
+    end = ctx.state.data.get("v", {}).get("last")
+    if end and day > date.fromisoformat(end):
+        raise Invalid("fam.sf.err.deadline_after_end")
+    return day.isoformat()
+
+
+def _fee_note(ctx: Context, text: str) -> str:
+    return parse_announcement(text, limit=200)
+
+
+def _show_date(ctx: Context, value: str) -> str:
+    return ctx.fmt_date(date.fromisoformat(value))
+
+
+class SiteForm(Form):
+    """A new site, or an existing one (`params["site"]`) to correct."""
+
+    name = SITE_FORM
+    intro = "fam.sf.intro"
+    summary_title = "fam.sf.summary_title"
+    fields = (
+        Field("name_ar", "fam.sf.q.name_ar", "fam.sf.f.name_ar", parse=_site_name),
+        Field("name_en", "fam.sf.q.name_en", "fam.sf.f.name_en", parse=_site_name, required=False),
+        Field(
+            "district",
+            "fam.sf.q.district",
+            "fam.sf.f.district",
+            FieldKind.CHOICE,
+            DISTRICT_OPTIONS,
+            parse=parse_district,
+            render=show_district,
+        ),
+        Field(
+            "pin",
+            "fam.sf.q.pin",
+            "fam.sf.f.pin",
+            FieldKind.LOCATION,
+            required=False,
+        ),
+        Field("food", "fam.sf.q.food", "fam.sf.f.food", parse=_count),
+        Field("nonfood", "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
+        Field("first", "fam.sf.q.start", "fam.sf.f.start", parse=_site_start, render=_show_date),
+        Field("last", "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=_show_date),
+        Field(
+            "deadline", "fam.sf.q.deadline", "fam.sf.f.deadline", parse=_deadline, render=_show_date
+        ),
+        Field("fee", "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
+        Field(
+            "fee_note", "fam.sf.q.fee_note", "fam.sf.f.fee_note", parse=_fee_note, required=False
+        ),
+        Field("saudi", "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
+        Field("women", "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
+    )
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        site = await fam.get_site(ctx.session, int(params.get("site") or 0))
+        draft = ctx.state.drafts.get(self.name)
+        editing_draft = bool(draft and draft["data"].get("site_id"))
+        if site is not None or (params.get("new") and editing_draft):
+            ctx.state.drafts.pop(self.name, None)
+        if site is None:
+            await super().start(ctx, {})
+            return
+        await super().start(ctx, {"values": site_values(site, ctx.settings.timezone)})
+        ctx.state.data["site_id"] = site.id
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if await _not_staff(ctx):
+            return
+        await super().handle(ctx, typed_text(ctx, inbound, COUNT_FIELDS))
+
+    async def submit(self, ctx: Context, values: Values) -> None:
+        site_id = ctx.state.data.get("site_id")
+        site = await fam.get_site(ctx.session, int(site_id)) if site_id else None
+        start, end = date.fromisoformat(values["first"]), date.fromisoformat(values["last"])
+        deadline = date.fromisoformat(values["deadline"])
+        if values["food"] + values["nonfood"] <= 0:
+            raise FieldError("food", "fam.sf.err.no_stalls")
+        if end < start:
+            raise FieldError("last", "fam.err.end_before_start")
+        if deadline > end:
+            raise FieldError("deadline", "fam.sf.err.deadline_after_end")
+        grown: list[str] = []
+        if site is not None:
+            for stall_type, field in (("food", "food"), ("nonfood", "nonfood")):
+                highest = await fam.highest_held(ctx.session, site.id, stall_type)
+                if values[field] < highest:
+                    raise FieldError(field, "fam.sf.err.below_held", n=highest)
+                if values[field] > site.capacity(stall_type):
+                    grown.append(stall_type)
+        is_new = site is None
+        if site is None:
+            site = Site(created_by=ctx.user.id, created_at=ctx.now, is_open=True)
+        pin = values.get("pin")
+        site.name_ar = values["name_ar"]
+        site.name_en = values.get("name_en")
+        site.district = values["district"]
+        site.latitude, site.longitude = (pin[0], pin[1]) if pin else (None, None)
+        site.food_stalls, site.nonfood_stalls = values["food"], values["nonfood"]
+        site.start_date, site.end_date = start, end
+        site.deadline = end_of_day(deadline, ctx.settings.timezone)
+        site.fee = values["fee"]
+        site.fee_note = values.get("fee_note")
+        site.saudi_only = values["saudi"] == "yes"
+        site.women_only = values["women"] == "yes"
+        ctx.session.add(site)
+        await ctx.session.flush()
+        await _audit(
+            ctx,
+            "site.created" if is_new else "site.updated",
+            f"site:{site.id}",
+            food=site.food_stalls,
+            nonfood=site.nonfood_stalls,
+        )
+        for stall_type in grown:  # new stalls go to families on the waiting list first
+            await pass_on(Notifier.of(ctx), site, stall_type, ctx.now, actor_of(ctx))
+        ctx.state.data = {}
+        ctx.say("fam.sf.saved" if is_new else "fam.sf.updated", name=site.name_ar)
+        await ctx.goto(SITES_ADMIN, {"site": site.id})
+
+
+def site_values(site: Site, timezone: str) -> Values:
+    deadline_day = site.deadline.astimezone(ZoneInfo(timezone)).date()
+    pin = (
+        [site.latitude, site.longitude]
+        if site.latitude is not None and site.longitude is not None
+        else None
+    )
+    return {
+        "name_ar": site.name_ar,
+        "name_en": site.name_en,
+        "district": site.district,
+        "pin": pin,
+        "food": site.food_stalls,
+        "nonfood": site.nonfood_stalls,
+        "first": site.start_date.isoformat(),
+        "last": site.end_date.isoformat(),
+        "deadline": deadline_day.isoformat(),
+        "fee": site.fee,
+        "fee_note": site.fee_note,
+        "saudi": "yes" if site.saudi_only else "no",
+        "women": "yes" if site.women_only else "no",
+    }
+
+
+# --- the review queue ----------------------------------------------------------------------------
+class Review(Flow):
+    """Steps: q (queue) → rq (one request) → num (stall number) | rr (reason) → rn (note) |
+    iq (question for the family)."""
+
+    name = REVIEW
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        ctx.state.data = {}
+        if params.get("rid"):
+            await self._open(ctx, int(params["rid"]))
+        else:
+            await self._queue(ctx)
+
+    async def show(self, ctx: Context) -> None:
+        step = ctx.state.step
+        rid = int(ctx.state.data.get("rid", 0))
+        if step == "q" or not rid:
+            await self._queue(ctx)
+        elif step == "num":
+            await self._numbers(ctx, rid)
+        elif step == "rr":
+            self._reasons(ctx)
+        elif step in ("rn", "iq"):
+            self._ask_text(ctx, step)
+        else:
+            await self._open(ctx, rid)
+
+    # --- views -------------------------------------------------------------------------------
+    async def _queue(self, ctx: Context) -> None:
+        ctx.set_step("q")
+        ctx.state.data = {}
+        tr = ctx.tr
+        counts = await fam.status_counts(ctx.session)
+        pending = counts.get(SUBMITTED, 0) + counts.get(UNDER_REVIEW, 0)
+        lines = [
+            tr.t("fam.rev.title"),
+            tr.tn("fam.rev.pending", pending),
+            tr.t(
+                "fam.rev.counts",
+                new=counts.get(SUBMITTED, 0),
+                review=counts.get(UNDER_REVIEW, 0),
+                info=counts.get(NEEDS_INFO, 0),
+                waiting=counts.get(WAITLISTED, 0),
+                offered=counts.get(APPROVED, 0),
+                confirmed=counts.get(CONFIRMED, 0),
+            ),
+        ]
+        choices = []
+        for request, family, site in await fam.review_queue(ctx.session, QUEUE_SHOWN):
+            lines.append(self._item(ctx, request, family, site))
+            choices.append(
+                ctx.choice(
+                    "q", f"r{request.id}", "fam.rev.open_n", id=request.id, name=family.family_name
+                )
+            )
+        waiting = await fam.waitlist(ctx.session, WAITLIST_SHOWN)
+        if waiting:
+            lines.append(tr.t("fam.rev.waitlist_title"))
+        for request, family, site in waiting:
+            lines.append(self._item(ctx, request, family, site))
+            choices.append(
+                ctx.choice(
+                    "q", f"r{request.id}", "fam.rev.open_n", id=request.id, name=family.family_name
+                )
+            )
+        choices.append(ctx.choice("q", "back", "form.back"))
+        ctx.reply("\n".join(lines), choices)
+
+    def _item(self, ctx: Context, request: StallRequest, family: Family, site: Site) -> str:
+        return ctx.tr.t(
+            "fam.rev.item",
+            id=request.id,
+            family=family.family_name,
+            site=site_name(site, ctx.tr.locale),
+            type=stall_label(ctx.tr, request.stall_type),
+            status=status_label(ctx.tr, request.status),
+            date=ctx.fmt_date(request.created_at.astimezone(ctx.timezone).date()),
+        )
+
+    async def _open(self, ctx: Context, rid: int) -> None:
+        request = await fam.get_request(ctx.session, rid, lock=True)
+        if request is None:
+            ctx.say("fam.rev.gone")
+            await self._queue(ctx)
+            return
+        site = await fam.get_site(ctx.session, request.site_id)
+        family = await ctx.session.get(Family, request.family_id)
+        assert site is not None and family is not None
+        if request.status == SUBMITTED:
+            # Opening a new request is the start of its review; the family is told.
+            change = await fam.set_status(
+                ctx.session, request, UNDER_REVIEW, actor_of(ctx), ctx.now
+            )
+            await Notifier.of(ctx).changed(request, site, change)
+            await _audit(ctx, "stall_request.review", f"stall_request:{rid}")
+        ctx.set_step("rq")
+        ctx.state.data = {"rid": rid}
+        ctx.reply(await self._details(ctx, request, family, site))
+        for index, photo in enumerate(family.photos, start=1):
+            # A platform's file id only means something on that platform.
+            if photo.get("channel") == ctx.inbound.channel and photo.get("file_id"):
+                ctx.reply(
+                    ctx.tr.t("fam.rev.photo", n=index),
+                    attachment=Attachment(kind="photo", file_id=photo["file_id"]),
+                )
+        choices = []
+        if request.status in CAN_APPROVE:
+            choices.append(ctx.choice("rq", "ap", "fam.rev.approve"))
+        if request.status in CAN_WAITLIST:
+            choices.append(ctx.choice("rq", "wl", "fam.rev.waitlist"))
+        if request.status in CAN_ASK:
+            choices.append(ctx.choice("rq", "in", "fam.rev.ask"))
+        if request.status in CAN_REJECT:
+            choices.append(ctx.choice("rq", "rj", "fam.rev.reject"))
+        choices.append(ctx.choice("rq", "back", "form.back"))
+        ctx.reply(ctx.tr.t("fam.rev.actions", id=rid), choices)
+
+    async def _details(
+        self, ctx: Context, request: StallRequest, family: Family, site: Site
+    ) -> str:
+        tr = ctx.tr
+        sep = tr.label("form.list_sep")
+        cats = [tr.label(o.label) for o in CATEGORIES if o.value in family.categories]
+        if family.other_category:
+            cats.append(family.other_category)
+        needs = [tr.label(o.label) for o in NEEDS if o.value in family.needs]
+        lines = [
+            tr.t(
+                "fam.rev.detail",
+                id=request.id,
+                status=status_label(tr, request.status),
+                site=site_name(site, tr.locale),
+                type=stall_label(tr, request.stall_type),
+                start=ctx.fmt_date(request.start_date),
+                end=ctx.fmt_date(request.end_date),
+                submitted=ctx.fmt_datetime(request.created_at),
+                family=family.family_name,
+                applicant=family.applicant_name,
+                gender=tr.label(
+                    f"vol.gender.{'female' if family.applicant_gender == 'f' else 'male'}"
+                ),
+                nid=isolate(mask_national_id(family.national_id)),
+                mobile=isolate(family.mobile),
+                district=show_district(ctx, family.district),
+                categories=sep.join(cats),
+                freelance=isolate(family.freelance_doc_number),
+                freelance_exp=ctx.fmt_date(family.freelance_doc_expiry),
+                description=family.description,
+                needs=sep.join(needs) if needs else tr.label("fam.need.none"),
+            )
+        ]
+        if family.health_cert_number and family.health_cert_expiry:
+            lines.append(
+                tr.t(
+                    "fam.rev.health",
+                    number=isolate(family.health_cert_number),
+                    expiry=ctx.fmt_date(family.health_cert_expiry),
+                )
+            )
+        expiries = [family.freelance_doc_expiry]
+        if request.stall_type == "food" and family.health_cert_expiry:
+            expiries.append(family.health_cert_expiry)
+        if min(expiries) < request.end_date:
+            lines.append(tr.t("fam.rev.docs_warning"))
+        if request.stall_number is not None:
+            lines.append(tr.t("fam.my.stall", stall=request.stall_number))
+        if request.info_request:
+            lines.append(tr.t("fam.rev.question", question=request.info_request))
+        if request.info_reply:
+            lines.append(tr.t("fam.rev.answer", answer=request.info_reply))
+        changes = list(await fam.history(ctx.session, request.id))[-HISTORY_SHOWN:]
+        if changes:
+            lines.append(tr.t("fam.rev.history"))
+        for change in changes:
+            lines.append(
+                tr.t(
+                    "fam.rev.history_line",
+                    when=ctx.fmt_datetime(change.created_at),
+                    status=status_label(tr, change.to_status),
+                )
+            )
+        return "\n".join(lines)
+
+    async def _numbers(self, ctx: Context, rid: int) -> None:
+        request = await fam.get_request(ctx.session, rid)
+        site = await fam.get_site(ctx.session, request.site_id) if request else None
+        if request is None or site is None:
+            await self._queue(ctx)
+            return
+        free = await fam.free_numbers(ctx.session, site, request.stall_type)
+        if not free:
+            ctx.say("fam.rev.no_stall")
+            await self._open(ctx, rid)
+            return
+        ctx.set_step("num")
+        choices = [ctx.choice("num", f"n{n}", "fam.rev.stall_n", n=n) for n in free[:NUMBERS_SHOWN]]
+        choices.append(ctx.choice("num", "auto", "fam.rev.stall_auto"))
+        choices.append(ctx.choice("num", "back", "form.back"))
+        ctx.reply(
+            ctx.tr.tn(
+                "fam.rev.pick_number", len(free), type=stall_label(ctx.tr, request.stall_type)
+            ),
+            choices,
+        )
+
+    def _reasons(self, ctx: Context) -> None:
+        ctx.set_step("rr")
+        choices = [ctx.choice("rr", o.value, o.label) for o in REJECT_REASONS]
+        choices.append(ctx.choice("rr", "back", "form.back"))
+        ctx.reply(ctx.tr.t("fam.rev.reason_q"), choices)
+
+    def _ask_text(self, ctx: Context, step: str) -> None:
+        ctx.set_step(step)
+        choices = []
+        if step == "rn":
+            choices.append(ctx.choice(step, "_s", "form.skip"))
+        choices.append(ctx.choice(step, "back", "form.back"))
+        ctx.reply(ctx.tr.t("fam.rev.note_q" if step == "rn" else "fam.rev.ask_q"), choices)
+
+    # --- input -------------------------------------------------------------------------------
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if await _not_staff(ctx):
+            return
+        inbound = typed_text(ctx, inbound, TEXT_STEPS)
+        value = _value(inbound)
+        step = ctx.state.step
+        rid = int(ctx.state.data.get("rid", 0))
+        if step == "q":
+            opened = _number(value, "r")
+            if value == "back":
+                await ctx.goto(STAFF_PANEL)
+            elif opened is not None:
+                await self._open(ctx, opened)
+            else:
+                await self._queue(ctx)
+        elif value == "back":
+            await (self._queue(ctx) if step == "rq" else self._open(ctx, rid))
+        elif step == "rq":
+            await self._on_action(ctx, rid, value)
+        elif step == "num" and (value == "auto" or _number(value, "n") is not None):
+            await self._approve(ctx, rid, _number(value, "n"))
+        elif step == "rr" and value in {o.value for o in REJECT_REASONS}:
+            ctx.state.data["reason"] = value
+            self._ask_text(ctx, "rn")
+        elif step in ("rn", "iq"):
+            await self._on_text(ctx, inbound, step, rid, value)
+        else:
+            await self.show(ctx)
+
+    async def _on_action(self, ctx: Context, rid: int, value: str | None) -> None:
+        if value == "ap":
+            await self._numbers(ctx, rid)
+        elif value == "rj":
+            self._reasons(ctx)
+        elif value == "in":
+            self._ask_text(ctx, "iq")
+        elif value == "wl":
+            await self._decide(ctx, rid, WAITLISTED, CAN_WAITLIST)
+        else:
+            await self._open(ctx, rid)
+
+    async def _on_text(
+        self, ctx: Context, inbound: Inbound, step: str, rid: int, value: str | None
+    ) -> None:
+        if step == "rn" and value == "_s":
+            await self._decide(ctx, rid, REJECTED, CAN_REJECT)
+            return
+        try:
+            if inbound.kind is not InboundKind.TEXT:
+                raise Invalid("err.expected_text")
+            text = parse_announcement(inbound.text, limit=NOTE_MAX)
+        except Invalid as err:
+            ctx.say(err.msgid, **err.params)
+            self._ask_text(ctx, step)
+            return
+        if step == "rn":
+            await self._decide(ctx, rid, REJECTED, CAN_REJECT, note=text)
+        else:
+            await self._decide(ctx, rid, NEEDS_INFO, CAN_ASK, note=text)
+
+    # --- decisions -----------------------------------------------------------------------------
+    async def _locked(
+        self, ctx: Context, rid: int, allowed: tuple[str, ...]
+    ) -> tuple[StallRequest, Site] | None:
+        """The request, locked and re-read: another staff member may have decided meanwhile."""
+        request = await fam.get_request(ctx.session, rid, lock=True)
+        site = await fam.get_site(ctx.session, request.site_id) if request else None
+        if request is None or site is None:
+            ctx.say("fam.rev.gone")
+            await self._queue(ctx)
+            return None
+        if request.status not in allowed:
+            ctx.say("fam.rev.changed", id=rid, status=status_label(ctx.tr, request.status))
+            await self._queue(ctx)
+            return None
+        return request, site
+
+    async def _approve(self, ctx: Context, rid: int, wanted: int | None) -> None:
+        found = await self._locked(ctx, rid, CAN_APPROVE)
+        if found is None:
+            return
+        request, site = found
+        change = await fam.allocate(
+            ctx.session,
+            request,
+            site,
+            status=APPROVED,
+            actor=actor_of(ctx),
+            now=ctx.now,
+            offer_hours=offer_hours(ctx.settings),
+            preferred=wanted,
+        )
+        if change is None:
+            ctx.say("fam.rev.no_stall")
+            await self._open(ctx, rid)
+            return
+        if wanted is not None and request.stall_number != wanted:
+            ctx.say("fam.rev.number_taken", wanted=wanted, stall=request.stall_number)
+        await Notifier.of(ctx).changed(request, site, change)
+        await _audit(
+            ctx, "stall_request.approved", f"stall_request:{rid}", stall=request.stall_number
+        )
+        assert request.offer_expires_at is not None
+        ctx.say(
+            "fam.rev.approved",
+            id=rid,
+            stall=request.stall_number,
+            until=fmt_datetime(ctx.tr, request.offer_expires_at, ctx.settings.timezone),
+        )
+        await self._queue(ctx)
+
+    async def _decide(
+        self,
+        ctx: Context,
+        rid: int,
+        status: str,
+        allowed: tuple[str, ...],
+        note: str | None = None,
+    ) -> None:
+        reason = ctx.state.data.get("reason")
+        found = await self._locked(ctx, rid, allowed)
+        if found is None:
+            return
+        request, site = found
+        if status == REJECTED:
+            request.reject_reason = reason or "other"
+            request.reject_note = note
+        elif status == NEEDS_INFO:
+            request.info_request = note
+            request.info_reply = None
+        change = await fam.set_status(
+            ctx.session,
+            request,
+            status,
+            actor_of(ctx),
+            ctx.now,
+            reason if status == REJECTED else None,
+        )
+        await Notifier.of(ctx).changed(request, site, change)
+        details: dict[str, Any] = {"reason": reason} if status == REJECTED else {}
+        await _audit(ctx, f"stall_request.{status}", f"stall_request:{rid}", **details)
+        ctx.say(f"fam.rev.done.{status}", id=rid)
+        await self._queue(ctx)
