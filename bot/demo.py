@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,7 @@ from bot.handlers.families_common import end_of_day
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Volunteer, utcnow
+from storage.models_events import Event, Shift
 from storage.models_families import Site
 
 
@@ -142,6 +144,67 @@ async def load_demo_data(db: Database) -> int:
             )
             added += 1
         await _demo_sites(session, now)
+        await _demo_events(session, now)
+    return added
+
+
+# Events with shifts, so a newcomer can browse and register at once: (title, type, place,
+# (lat, lon), days from now, [(start hour local, hours, capacity)]). Latin like the rest.
+DEMO_EVENTS = (
+    (
+        "Al-Rudaf Park tree planting",
+        "afforestation",
+        "Al-Rudaf Park",
+        (21.2427, 40.4166),
+        5,
+        [(7, 3, 10), (16, 3, 10)],
+    ),
+    (
+        "Central area cleaning campaign",
+        "cleaning",
+        "Bab Al-Hazm",
+        (21.2703, 40.4158),
+        9,
+        [(8, 4, 2)],
+    ),
+)
+
+
+async def _demo_events(session: AsyncSession, now: datetime) -> int:
+    """Upcoming events with shifts, added once (matched by title)."""
+    known = set((await session.execute(select(Event.title_ar))).scalars())
+    added = 0
+    riyadh = ZoneInfo("Asia/Riyadh")
+    for title, kind, place, pin, days, shifts in DEMO_EVENTS:
+        if title in known:
+            continue
+        day = (now.astimezone(riyadh) + timedelta(days=days)).date()
+        starts = [
+            datetime.combine(day, time(hour), tzinfo=riyadh).astimezone(UTC)
+            for hour, _, _ in shifts
+        ]
+        ends = [
+            start + timedelta(hours=length)
+            for start, (_, length, _) in zip(starts, shifts, strict=True)
+        ]
+        event = Event(
+            title_ar=title,
+            title_en=title,
+            description_ar=title,
+            type=kind,
+            place_name=place,
+            latitude=pin[0],
+            longitude=pin[1],
+            starts_at=min(starts),
+            ends_at=max(ends),
+            status="published",
+            created_at=now,
+        )
+        session.add(event)
+        await session.flush()
+        for start, end, (_, _, capacity) in zip(starts, ends, shifts, strict=True):
+            session.add(Shift(event_id=event.id, starts_at=start, ends_at=end, capacity=capacity))
+        added += 1
     return added
 
 
