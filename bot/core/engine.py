@@ -211,20 +211,20 @@ class Engine:
             return
         if inbound.kind is InboundKind.TEXT:
             inbound = self._text_as_choice(ctx.state, inbound)
-        flow = self.app.flows.get(ctx.state.flow)
-        global_ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        if global_ref is not None and global_ref.flow in self.app.global_choices:
-            await self.app.global_choices[global_ref.flow](ctx, global_ref)
+        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+        if ref is not None and ref.flow in self.app.global_choices:
+            # A button inside a notification: valid whatever step the person is on.
+            await self.app.global_choices[ref.flow](ctx, ref)
             return
+        flow = self.app.flows.get(ctx.state.flow)
         if flow is None or ctx.state.step == NOT_STARTED:
             await ctx.home()
             return
-        if inbound.kind is InboundKind.CHOICE:
-            ref = parse_choice_id(inbound.text)
-            if ref is None or ref.flow != ctx.state.flow or ref.step != ctx.state.step:
-                # A button from an older message: never act on it, show where the user is.
-                await ctx.show_current()
-                return
+        stale = ref is None or ref.flow != ctx.state.flow or ref.step != ctx.state.step
+        if inbound.kind is InboundKind.CHOICE and stale:
+            # A button from an older message: never act on it, show where the user is.
+            await ctx.show_current()
+            return
         await flow.handle(ctx, inbound)
 
     async def _command(self, ctx: Context, pending_gate: str | None) -> None:
