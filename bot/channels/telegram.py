@@ -442,6 +442,7 @@ class TelegramChannel:
 
 
 def build_dispatcher(channel: TelegramChannel) -> Dispatcher:
-    dispatcher = Dispatcher()
+    # Conversation state is the engine's (in the database): aiogram's FSM would only cost time.
+    dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(channel.router())
     return dispatcher
