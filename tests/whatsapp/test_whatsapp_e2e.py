@@ -17,6 +17,7 @@ from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.engine import Engine
 from bot.core.messages import Attachment, Outbound
+from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from storage import outbox
 from storage import repositories as repo
@@ -281,3 +282,58 @@ async def test_files_we_make_are_uploaded_then_sent(
     assert document.type == "document" and document.payload["document"]["filename"] == "shift.ics"
     assert fake.media[document.payload["document"]["id"]].content == b"BEGIN:VCALENDAR\r\n"
     assert text.text == "تقويم الوردية"
+
+
+async def no_wait(seconds: float) -> None:
+    return None
+
+
+async def test_unreachable_and_throttled_like_their_telegram_counterparts(
+    fake: FakeWhatsAppServer, db: Database, catalogs: Any
+) -> None:
+    people = {}
+    for wa_id in ("966500000011", "966500000012"):
+        async with db.transaction() as session:
+            identity, user = await repo.create_user(session, "whatsapp", wa_id, wa_id, locale="ar")
+            user.consent_version, user.consent_at = "2026-11", utcnow()
+            identity.last_seen_at = utcnow()  # inside the 24-hour window
+            people[wa_id] = user.id
+            await outbox.enqueue(
+                session,
+                user.id,
+                kind="notice",
+                key=f"n:{wa_id}",
+                payload={"key": "wa.choose", "params": {}},
+            )
+    fake.fail_next(131026, to="966500000011")  # undeliverable: like Telegram's 403
+    fake.fail_next(130429, to="966500000012")  # throttled: like Telegram's 429
+    now = {"t": utcnow()}
+    transport = WhatsAppTransport(
+        WhatsAppClient(fake.graph_url, fake.phone_number_id, fake.token),
+        {},
+        lambda locale: labels_for(catalogs, locale),
+        clock=lambda: now["t"],
+    )
+    sender = OutboxSender(
+        db,
+        catalogs,
+        {"whatsapp": transport},
+        DeliveryConfig(per_second=100, quiet_start=time(0), quiet_end=time(0)),
+        clock=lambda: now["t"],
+        limiter=RateLimiter(100, 100, sleep=no_wait),  # the pause is checked, not waited out
+    )
+    try:
+        await sender.drain()
+        now["t"] += timedelta(seconds=10)  # past the pause after the throttling answer
+        await sender.drain()
+    finally:
+        await transport.client.close()
+    async with db.sessions() as session:
+        rows = {
+            r.idempotency_key: r.status
+            for r in (await session.execute(select(OutboxMessage))).scalars()
+        }
+        unreachable = (await session.get(User, people["966500000011"])).unreachable  # type: ignore[union-attr]
+    assert rows == {"n:966500000011": "blocked", "n:966500000012": "sent"}
+    assert unreachable is True
+    assert len(fake.messages_to("966500000012")) == 1
