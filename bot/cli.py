@@ -82,6 +82,7 @@ def _split_who(who: str) -> tuple[str, str]:
 
 async def _chat(settings: Settings, user: str, demo: bool) -> None:
     from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleTransport
+    from bot.core.flow import JobEnv
     from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
     from bot.demo import load_demo_data
     from bot.runtime import create_runtime
@@ -100,8 +101,9 @@ async def _chat(settings: Settings, user: str, demo: bool) -> None:
         await sender.recover()
 
         async def deliver_notifications() -> None:
+            env = JobEnv(runtime.db, runtime.catalogs, settings)
             for job in runtime.engine.app.periodic:
-                await job.run(runtime.db, runtime.engine.clock())
+                await job.run(env, runtime.engine.clock())
             await fan_out_due(runtime.db)
             await sender.drain()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.core.flow import PeriodicJob
+from bot.core.flow import JobEnv, PeriodicJob
 from bot.delivery.sender import OutboxSender, fan_out_due
 from storage.db import Database
 from storage.models import utcnow
@@ -88,15 +88,15 @@ def add_delivery_jobs(
     )
 
 
-async def run_periodic(job: PeriodicJob, db: Database, sender: OutboxSender) -> None:
-    if await job.run(db, utcnow()):
+async def run_periodic(job: PeriodicJob, env: JobEnv, sender: OutboxSender) -> None:
+    if await job.run(env, utcnow()):
         sender.wake()
 
 
 def add_feature_jobs(
     scheduler: AsyncIOScheduler,
     jobs: list[PeriodicJob],
-    db: Database,
+    env: JobEnv,
     sender: OutboxSender,
     tracker: JobTracker | None = None,
 ) -> None:
@@ -107,7 +107,7 @@ def add_feature_jobs(
             track(run_periodic),
             "interval",
             seconds=job.seconds,
-            args=[job, db, sender],
+            args=[job, env, sender],
             id=job.id,
             replace_existing=True,
         )

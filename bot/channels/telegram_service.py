@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from bot.channels.telegram import CHANNEL, TelegramChannel, build_dispatcher, create_bot
 from bot.channels.telegram_transport import TelegramTransport
+from bot.core.flow import JobEnv
 from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
@@ -76,7 +77,7 @@ class TelegramService:
         add_feature_jobs(
             self.scheduler,
             self.runtime.engine.app.periodic,
-            self.runtime.db,
+            JobEnv(self.runtime.db, self.runtime.catalogs, self.runtime.settings),
             self.sender,
             tracker=self.jobs,
         )

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
+from bot.core.flow import JobEnv
 from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
@@ -158,8 +159,9 @@ class WhatsAppService:
         db = self.runtime.db
         add_housekeeping(self.scheduler, db)
         add_delivery_jobs(self.scheduler, db, self.sender, tracker=self.jobs)
+        env = JobEnv(db, self.runtime.catalogs, self.runtime.settings)
         add_feature_jobs(
-            self.scheduler, self.runtime.engine.app.periodic, db, self.sender, tracker=self.jobs
+            self.scheduler, self.runtime.engine.app.periodic, env, self.sender, tracker=self.jobs
         )
         self.scheduler.start()
         self._tasks = [

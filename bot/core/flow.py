@@ -267,13 +267,22 @@ DataSection = Callable[[Context], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
+class JobEnv:
+    """What a periodic job gets from the running process (no globals, no reading settings)."""
+
+    db: Any  # storage.db.Database
+    catalogs: Catalogs
+    settings: Settings
+
+
+@dataclass(frozen=True)
 class PeriodicJob:
-    """Work a feature needs on a clock (e.g. expiring stall offers). `run(db, now)` does its
+    """Work a feature needs on a clock (e.g. expiring stall offers). `run(env, now)` does its
     own transaction and returns how many notifications it queued (to wake the sender)."""
 
     id: str
     seconds: float
-    run: Callable[[Any, datetime], Awaitable[int]]
+    run: Callable[[JobEnv, datetime], Awaitable[int]]
 
 
 @dataclass(frozen=True)

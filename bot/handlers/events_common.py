@@ -37,7 +37,7 @@ from storage.models import User, Volunteer
 from storage.models_events import EVENT_TYPES, Event, Shift, ShiftRegistration
 
 if TYPE_CHECKING:
-    from bot.core.flow import Context
+    from bot.core.flow import Context, JobEnv
 
 # Flow names and global choice prefixes (short: they are part of every button id).
 EVENTS = "ev"  # volunteers browse events
@@ -427,10 +427,10 @@ class Notices:
 
 
 # --- the periodic thank-you -----------------------------------------------------------------------
-async def send_thank_yous(db: Any, now: datetime) -> int:
+async def send_thank_yous(env: JobEnv, now: datetime) -> int:
     """After a shift, everyone who was checked in is thanked and asked for a 1-5 rating."""
     queued = 0
-    async with db.transaction() as session:
+    async with env.db.transaction() as session:
         for r in await store.thank_you_due(session, now, THANK_YOU_WINDOW):
             event = await session.get(Event, r.shift.event_id)
             assert event is not None

@@ -8,7 +8,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -16,14 +15,13 @@ from hijridate import Hijri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, format_datetime
-from bot.core.flow import Context, choice_id
+from bot.core.flow import Context, JobEnv, choice_id
 from bot.core.forms import Option
-from bot.core.i18n import Catalogs, Translator, load_catalogs
+from bot.core.i18n import Catalogs, Translator
 from bot.core.text import clean_input
 from bot.core.validators import Invalid
 from storage import families as fam
 from storage import outbox
-from storage.db import Database
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -360,27 +358,11 @@ async def expire_offer(
     await pass_on(notifier, site, request.stall_type, now)
 
 
-@cache
-def _job_defaults() -> tuple[Catalogs, Settings]:
-    from bot.settings import load_settings
-
-    settings = load_settings()
-    return load_catalogs(default=settings.default_locale), settings
-
-
-async def expire_offers(
-    db: Database,
-    now: datetime,
-    catalogs: Catalogs | None = None,
-    settings: Settings | None = None,
-) -> int:
+async def expire_offers(env: JobEnv, now: datetime) -> int:
     """The periodic job: expire unconfirmed offers, pass their stalls on; returns how many
     notifications it queued."""
-    if catalogs is None or settings is None:
-        default_catalogs, default_settings = _job_defaults()
-        catalogs, settings = catalogs or default_catalogs, settings or default_settings
-    async with db.transaction() as session:
-        notifier = Notifier(session, catalogs, settings)
+    async with env.db.transaction() as session:
+        notifier = Notifier(session, env.catalogs, env.settings)
         for request in await fam.due_offers(session, now):
             site = await fam.get_site(session, request.site_id)
             assert site is not None

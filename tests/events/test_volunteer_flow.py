@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.core.engine import Engine
+from bot.core.flow import JobEnv
 from bot.handlers.events_common import CANCEL_CUTOFF, REMINDER_OFFSETS, send_thank_yous
 from storage.db import Database
 from storage.models_events import ShiftRegistration
@@ -250,12 +251,14 @@ async def test_hours_thank_you_and_rating(engine: Engine, db: Database, clock: C
     clock.now = start + timedelta(hours=3)  # the first is over, the second has not begun
     await chat.send("/myhours")
     assert "المجموع: 2.5 ساعة في وردية واحدة." in chat.text
-    assert await send_thank_yous(db, clock.now) == 1
+    assert await send_thank_yous(JobEnv(db, engine.catalogs, engine.settings), clock.now) == 1
     clock.now = start + timedelta(hours=7)  # both over: planned 2 h for the second
     await chat.send("/myhours")
     assert "المجموع: 4.5 ساعة في ورديتين." in chat.text
-    assert await send_thank_yous(db, clock.now) == 1
-    assert await send_thank_yous(db, clock.now) == 0  # once each
+    assert await send_thank_yous(JobEnv(db, engine.catalogs, engine.settings), clock.now) == 1
+    assert (
+        await send_thank_yous(JobEnv(db, engine.catalogs, engine.settings), clock.now) == 0
+    )  # once each
     thanks = [r for r in await outbox_rows(db) if r.idempotency_key.endswith(":thanks")]
     assert len(thanks) == 2
     choices = thanks[0].payload["choices"]

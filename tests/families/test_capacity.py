@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
 from bot.handlers.families_common import expire_offers
 from bot.settings import Settings
@@ -119,7 +120,7 @@ async def test_two_families_confirming_at_once(
         await boss.press("ap")
         await boss.press("auto")
     clock.now += timedelta(hours=49)
-    await expire_offers(db, clock.now, catalogs, settings)
+    await expire_offers(JobEnv(db, catalogs, settings), clock.now)
     assert {(await request_row(db, r)).status for r in (a, b)} == {"expired"}
     await open_review(boss)
     await boss.press(f"r{c}")
@@ -160,7 +161,7 @@ async def test_confirm_racing_the_expiry_job(
     family = Chat(make_engine(db_factory.open()), user="fam1")
     job_db = db_factory.open()
     await asyncio.gather(
-        family.press_id(f"so:ok:{a}"), expire_offers(job_db, clock.now, catalogs, settings)
+        family.press_id(f"so:ok:{a}"), expire_offers(JobEnv(job_db, catalogs, settings), clock.now)
     )
     assert await holders(db, site_id) == [(b, "food", 1)]
     assert (await request_row(db, a)).status == "expired"

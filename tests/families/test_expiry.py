@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.engine import Engine
+from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
 from bot.handlers import build_app
 from bot.handlers.families_common import EXPIRY_JOB_ID, expire_offers
@@ -48,7 +49,7 @@ async def setup_offer_and_waitlist(engine: Engine, db: Database, clock: Clock) -
 
 
 async def run_job(db: Database, catalogs: Catalogs, settings: Settings, clock: Clock) -> int:
-    return await expire_offers(db, clock.now, catalogs, settings)
+    return await expire_offers(JobEnv(db, catalogs, settings), clock.now)
 
 
 async def test_the_job_is_registered() -> None:

@@ -53,7 +53,7 @@ async def test_transactions_errors_and_concurrency(tmp_path: Path) -> None:
                 await repo.mark_processed(session, "t", "new")
                 raise RuntimeError("boom")
         async with db.sessions() as session:
-            count = (await session.execute(select(func.count()).select_from(ProcessedUpdate)))
+            count = await session.execute(select(func.count()).select_from(ProcessedUpdate))
             assert count.scalar_one() == 25
             mode = (await session.execute(text("PRAGMA journal_mode"))).scalar_one()
             assert mode == "wal"
