@@ -55,6 +55,13 @@ async def close(sender: OutboxSender) -> None:
         await transport.bot.session.close()  # type: ignore[attr-defined]
 
 
+async def one_recipient(db: Database, fake: FakeTelegramServer, chat: int) -> tuple[int, int]:
+    """A consented Telegram user the fake knows: (chat id, user id)."""
+    [chat] = await seed_recipients(db, 1, first=chat)
+    fake.known_chat(chat)
+    return chat, await user_id_for_chat(db, chat)
+
+
 def delivered(fake: FakeTelegramServer) -> Counter[int]:
     return Counter(int(c.params["chat_id"]) for c in fake.calls("sendMessage") if c.ok)
 
@@ -186,9 +193,7 @@ async def test_stopped_users_are_skipped_but_get_personal_notices(
 async def test_quiet_hours_hold_broadcasts_not_notices(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    [chat] = await seed_recipients(db, 1, first=40)
-    fake.known_chat(chat)
-    user = await user_id_for_chat(db, chat)
+    chat, user = await one_recipient(db, fake, 40)
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
@@ -280,9 +285,7 @@ async def test_a_cancelled_broadcast_sends_nothing_more(
 async def test_an_expired_notice_is_skipped_with_the_reason(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    [chat] = await seed_recipients(db, 1, first=80)
-    fake.known_chat(chat)
-    user = await user_id_for_chat(db, chat)
+    _, user = await one_recipient(db, fake, 80)
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
@@ -322,9 +325,7 @@ async def test_an_expired_notice_is_skipped_with_the_reason(
 async def test_a_notice_can_carry_buttons_and_a_map_pin(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    [chat] = await seed_recipients(db, 1, first=90)
-    fake.known_chat(chat)
-    user = await user_id_for_chat(db, chat)
+    chat, user = await one_recipient(db, fake, 90)
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
@@ -353,9 +354,7 @@ async def test_a_notice_can_carry_buttons_and_a_map_pin(
 async def test_paid_broadcasts_are_asked_for_announcements_only(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    [chat] = await seed_recipients(db, 1, first=95)
-    fake.known_chat(chat)
-    user = await user_id_for_chat(db, chat)
+    _, user = await one_recipient(db, fake, 95)
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
