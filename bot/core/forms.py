@@ -19,7 +19,7 @@ from typing import Any
 from bot.core.flow import Context, Flow, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
-from bot.core.validators import MAX_TEXT_CHARS, Invalid, parse_mobile
+from bot.core.validators import Invalid, check_length, parse_mobile
 
 SUMMARY = "_sum"
 EDIT = "_edit"
@@ -292,8 +292,7 @@ class Form(Flow):
         if inbound.kind is not InboundKind.TEXT:
             expected = "form.err.choose" if field.kind is FieldKind.CHOICE else "err.expected_text"
             raise Invalid(expected)
-        if len(inbound.text) > MAX_TEXT_CHARS:
-            raise Invalid("err.text.too_long", limit=MAX_TEXT_CHARS)
+        check_length(inbound.text)
         if field.kind is FieldKind.MULTI:
             return self._parse_multi(ctx, field, inbound.text)
         if field.kind is FieldKind.PHONE:
