@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import (
@@ -47,6 +46,7 @@ from aiogram.types import (
     Update,
 )
 
+from bot.channels.telegram_session import JsonBodySession
 from bot.core.flow import CHOICE_SEP
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
@@ -78,7 +78,8 @@ class UnreachableError(Exception):
 
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else None
+    api = TelegramAPIServer.from_base(api_base) if api_base else None
+    session = JsonBodySession(api=api) if api else JsonBodySession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -126,6 +126,7 @@ class RecordedCall:
     time: float
     status: int = 200  # HTTP status answered; 0 when the connection was dropped
     description: str | None = None  # error description when status != 200
+    content_type: str = ""  # of the request body ("" without one)
 
     @property
     def ok(self) -> bool:
@@ -517,7 +518,8 @@ class FakeTelegramServer:
             params = await _read_params(request)
         except ValueError:
             params = {}
-        call = RecordedCall(name, params, time.monotonic())
+        content_type = request.content_type if request.body_exists else ""
+        call = RecordedCall(name, params, time.monotonic(), content_type=content_type)
         self.sent.append(call)
         if self._take_fault(name, params, only_drops=True):
             call.status = 0
