@@ -1075,6 +1075,7 @@ START_TAG_RE = re.compile(
 )
 ATTRIBUTE_RE = re.compile(r"""([^\s=>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']*)))?""")
 END_TAG_RE = re.compile(r"</([^\s>]*)\s*>")
+PLAIN_RUN_RE = re.compile(r"[^&<]+")
 
 
 def utf16_len(text: str) -> int:
@@ -1111,9 +1112,11 @@ class _HtmlParser:
                 self._end_tag()
             elif char == "<":
                 self._start_tag()
-            else:
-                self._emit(char)
-                self.pos += 1
+            else:  # a run of plain text up to the next markup character
+                run = PLAIN_RUN_RE.match(self.source, self.pos)
+                assert run is not None
+                self._emit(run.group())
+                self.pos = run.end()
         if self.open_tags:
             name = self.open_tags[-1].name
             self._fail(f'Can\'t find end tag corresponding to start tag "{name}"')
