@@ -36,6 +36,8 @@ async def test_whole_signup_in_arabic_saves_the_profile(engine: Engine, db: Data
     assert "1234567897" not in chat.text
     await chat.press("_ok")
     assert "تم تسجيلك متطوعًا" in chat.text
+    # The menu shown with the confirmation already counts the new profile.
+    assert dict(chat.choices)[chat.choice_id("vol")] == "🙋 ملفي التطوعي"
 
     [vol] = await volunteers(db)
     assert vol.full_name == "محمد عبدالله الغامدي"

@@ -231,7 +231,7 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
 
 
 async def _volunteer_label(ctx: Context) -> str:
-    if await repo.volunteer_for_user(ctx.session, ctx.user.id) is not None:
+    if await repo.is_volunteer(ctx.session, ctx.user.id):
         return "menu.my_profile"
     return "menu.volunteer_continue" if VOLUNTEER_FORM in ctx.state.drafts else "menu.volunteer"
 
