@@ -19,8 +19,9 @@ by typing its number, the privacy notice accepted by number, then main-menu inpu
 help entry's number, "مرحبا" (not understood), the help number in Arabic-Indic digits, "/help".
 The numbers are looked up first with a probe user on the engine alone, so the script follows
 menu changes (it fails loudly if there is no help entry). Every message gets a reply; ours
-answers most with two messages and first removes the keyboard of the previous menu, so it makes
-about three Bot API calls per update where the echo bot makes one. How they are pushed (--mode):
+is one message (a text merged with the menu after it) with an inline keyboard, and first the
+previous menu's keyboard is removed, so it makes 1.9 Bot API calls per update where the echo bot
+makes one. How they are pushed (--mode):
 
 * waves (default): message k of every user, once every update of wave k-1 is answered, so the
   bot always finds U updates waiting and polls full batches of 100 (getUpdates' limit), and no
@@ -37,6 +38,12 @@ main menu with exactly one live menu. "fake handlers" is the time the fake spent
 handlers (HTML parsing of our texts, storing messages): CPU a real Bot API server would spend
 elsewhere, shown so it can be discounted. With --repeat N both are run N times, alternately,
 and the best rate of each counts (the machine is shared; the best run is the least disturbed).
+Our stack starts as `shuraka telegram` does: the start-up heap is frozen (gc.freeze).
+
+Two stand-in runs of our stack follow (skip them with --no-floor), to show where the target
+stands: "silent" computes and saves every reply but sends nothing (aiogram's dispatch, the
+engine and a SQLite transaction per update: the floor before any Bot API call), and "as-echo"
+computes and saves them but sends what the echo bot sends (the user's text back).
 
 Target: our stack reaches at least half of the echo bot's rate (ratio >= 0.5).
 Exit status: 1 when a run is wrong or times out; with --strict also when the target is missed.
@@ -288,11 +295,21 @@ async def run_ours(
     mode: str,
     workdir: Path,
     profiler: cProfile.Profile | None = None,
+    *,
+    replies: str = "ours",
 ) -> Result:
-    result = Result("ours", updates=users * len(texts))
+    """`replies`: "ours" sends the bot's replies; "none" computes and saves them but sends
+    nothing (what the stack costs before its first Bot API call); "echo" computes and saves
+    them but sends what the echo bot sends instead (the user's text back, one short message)."""
+    names = {"ours": "ours", "none": "silent", "echo": "as-echo"}
+    result = Result(names[replies], updates=users * len(texts))
     database = workdir / f"bench-{next(DATABASE_NUMBERS)}.db"
     settings = load_settings(database_url=f"sqlite+aiosqlite:///{database}")
     runtime = await create_runtime(settings)
+    # As `shuraka telegram` does after start-up (bot/cli.py): what is loaded by now lives as
+    # long as the process, so the collector is kept off it. Undone after the run.
+    gc.collect()
+    gc.freeze()
     try:
         fake = TimedFake()
         async with fake:
@@ -303,11 +320,14 @@ async def run_ours(
             async def deliver(
                 chat_id: int,
                 inbound: Inbound,
-                replies: list[Outbound],
+                outs: list[Outbound],
                 pressed: int | None = None,
             ) -> None:
                 try:
-                    await original(chat_id, inbound, replies, pressed)
+                    if replies == "ours":
+                        await original(chat_id, inbound, outs, pressed)
+                    elif replies == "echo":
+                        await service.bot.send_message(chat_id, inbound.text or "?")
                 finally:
                     completions.done(int(inbound.update_id))
 
@@ -327,10 +347,14 @@ async def run_ours(
                 await service.stop()
                 await polling
             result.record_calls(fake, since)
-            menu_title, _ = parse_html(runtime.catalogs.translator("ar").t("menu.title"))
-            check_ours(result, fake, menu_title, users, len(texts))
+            if replies != "ours":
+                check_stand_in(result)
+            else:
+                menu_title, _ = parse_html(runtime.catalogs.translator("ar").t("menu.title"))
+                check_ours(result, fake, menu_title, users, len(texts))
     finally:
         await runtime.close()
+        gc.unfreeze()
     return result
 
 
@@ -349,6 +373,16 @@ def check_ours(
             off_script += 1
     if off_script and messages >= OPENING_LENGTH:
         result.problems.append(f"{off_script} users not on the main menu with one live menu")
+
+
+def check_stand_in(result: Result) -> None:
+    if result.handled != result.updates:
+        result.problems.append(f"{result.handled} of {result.updates} updates handled")
+    if result.failed:
+        result.problems.append(f"failed Bot API calls: {dict(result.failed)}")
+    expected = 0.0 if result.name == "silent" else 1.0
+    if result.api_calls_per_update() != expected:
+        result.problems.append(f"{result.api_calls_per_update():.2f} calls/update, not {expected}")
 
 
 # --- the bare echo bot ----------------------------------------------------------------------
@@ -443,14 +477,39 @@ def print_result(result: Result) -> None:
     calls = ", ".join(f"{method} {n}" for method, n in result.calls.most_common())
     per_update = 1000 * result.cpu_seconds / result.handled if result.handled else 0.0
     print(
-        f"{result.name:>5}: {result.handled:>6} updates in {result.seconds:7.3f}s = "
+        f"{result.name:>7}: {result.handled:>6} updates in {result.seconds:7.3f}s = "
         f"{result.rate:7.1f} updates/s   CPU {result.cpu_seconds:.2f}s "
         f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s"
     )
     per_update_calls = result.api_calls_per_update()
-    print(f"       {per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls}")
+    print(f"         {per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls}")
     for problem in result.problems:
-        print(f"       PROBLEM: {problem}")
+        print(f"         PROBLEM: {problem}")
+
+
+def cpu_per_update(result: Result) -> float:
+    return 1000 * result.cpu_seconds / result.handled if result.handled else 0.0
+
+
+def print_floor(none: Result, echoed: Result, ours: Result, echo: Result) -> None:
+    """Where the target stands against what our stack costs before it sends anything, and
+    when it answers exactly like the echo bot."""
+
+    def of_echo(result: Result) -> float:
+        return result.rate / echo.rate if echo.rate else 0.0
+
+    sending = cpu_per_update(ours) - cpu_per_update(none)
+    print(
+        "\nour stack (aiogram dispatch, engine, SQLite transaction per update) with stand-in"
+        " replies:"
+        f"\n  computed and saved, nothing sent:        {none.rate:7.1f} updates/s ="
+        f" {of_echo(none):.2f} of echo"
+        f"\n  computed and saved, the echo bot's reply: {echoed.rate:7.1f} updates/s ="
+        f" {of_echo(echoed):.2f} of echo"
+        f"\n  CPU per update: echo {cpu_per_update(echo):.2f} ms in all; ours"
+        f" {cpu_per_update(none):.2f} ms before its first Bot API call + {sending:.2f} ms"
+        f" sending its replies ({ours.api_calls_per_update():.2f} calls)"
+    )
 
 
 def best(results: list[Result]) -> Result:
@@ -468,6 +527,7 @@ async def main_async(args: argparse.Namespace) -> int:
     profiler = cProfile.Profile() if args.profile else None
     echoes: list[Result] = []
     ourses: list[Result] = []
+    stand_ins: dict[str, list[Result]] = {"none": [], "echo": []}
     with tempfile.TemporaryDirectory(prefix="shuraka-tg-bench-") as tmp:
         texts = script(messages, await discover(Path(tmp)))
         print(f"  each user sends: {' | '.join(texts)}")
@@ -475,10 +535,16 @@ async def main_async(args: argparse.Namespace) -> int:
             # Echo first: it also warms up what both share (aiohttp, aiogram's models).
             echoes.append(await run_echo(texts, users, args.mode))
             ourses.append(await run_ours(texts, users, args.mode, Path(tmp), profiler))
+            if not args.no_floor:
+                for kind, runs in stand_ins.items():
+                    runs.append(await run_ours(texts, users, args.mode, Path(tmp), replies=kind))
     print()
     for ours_run, echo_run in zip(ourses, echoes, strict=True):
         print_result(ours_run)
         print_result(echo_run)
+    for runs in stand_ins.values():
+        for stand_in in runs:
+            print_result(stand_in)
     ours, echo = best(ourses), best(echoes)
     if args.repeat > 1:
         print(f"\nbest of {args.repeat}: ours {ours.rate:.1f}, echo {echo.rate:.1f} updates/s")
@@ -493,6 +559,8 @@ async def main_async(args: argparse.Namespace) -> int:
             echo.handled / (echo.seconds - echo.fake_seconds)
         )
         print(f"ratio with the fake's handler time taken out of both runs: {net:.2f}")
+    if stand_ins["none"]:
+        print_floor(best(stand_ins["none"]), best(stand_ins["echo"]), ours, echo)
     if profiler is not None:
         print(profile_report(profiler))
     if ERRORS.count:
@@ -500,7 +568,8 @@ async def main_async(args: argparse.Namespace) -> int:
     leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if leftover:
         print(f"PROBLEM: {len(leftover)} tasks still pending: {leftover[:3]}")
-    wrong = any(r.problems for r in (*ourses, *echoes))
+    stand_in_runs = [r for runs in stand_ins.values() for r in runs]
+    wrong = any(r.problems for r in (*ourses, *echoes, *stand_in_runs))
     if wrong or leftover:
         return 1
     if args.strict and verdict == "FAIL":
@@ -530,6 +599,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("--profile", action="store_true", help="cProfile our stack's run")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the stand-in runs (our stack sending nothing, or the echo bot's reply)",
+    )
     args = parser.parse_args(argv)
     if min(args.users, args.messages, args.repeat) < 1:
         parser.error("--users, --messages and --repeat must be at least 1")
