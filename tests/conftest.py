@@ -19,6 +19,7 @@ from bot.handlers import build_app
 from bot.settings import Settings, load_settings
 from storage.db import Database, create_database
 from storage.schema import upgrade
+from tests.fakes.telegram_api import FakeTelegramServer
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -123,3 +124,11 @@ def make_engine(
 @pytest.fixture
 def engine(make_engine: Callable[..., Engine]) -> Engine:
     return make_engine()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramServer]:
+    """A fake Bot API server on 127.0.0.1 (tests/fakes/telegram_api.py). A module that needs
+    known chats overrides it with a fixture of the same name that takes this one."""
+    async with FakeTelegramServer() as server:
+        yield server

@@ -9,7 +9,6 @@ import random
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,12 +26,6 @@ from tests.delivery.test_sender import close, make_sender, statuses
 from tests.fakes.telegram_api import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 def sends_per_chat(fake: FakeTelegramServer) -> Counter[int]:

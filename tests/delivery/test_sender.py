@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.channels.telegram import create_bot
@@ -21,12 +19,6 @@ from tests.delivery.seed import add_broadcast, seed_recipients, user_id_for_chat
 from tests.fakes.telegram_api import FakeTelegramServer
 
 NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 def make_sender(

@@ -3,9 +3,6 @@ still), announcing an event with a button that opens it, through the real sender
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
 
 from bot.core.engine import Engine
@@ -19,12 +16,6 @@ from tests.delivery.test_sender import close, make_sender
 from tests.events.helpers import outbox_rows, register, seed_event, volunteers
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.support import ADULT_ANSWERS, Chat
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 async def test_registrants_of_an_event_is_a_segment(

@@ -5,7 +5,6 @@ skipped as 'expired' once the next one (or the shift itself) has taken over."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -23,10 +22,9 @@ CHAT = 5001
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        server.known_chat(CHAT)
-        yield server
+def fake(fake: FakeTelegramServer) -> FakeTelegramServer:
+    fake.known_chat(CHAT)
+    return fake
 
 
 async def telegram_volunteer(engine: Engine) -> Chat:

@@ -3,9 +3,6 @@ Bot API — sign up, browse, see the pin, register, open "my shifts", get the ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
 
 from bot.core.engine import Engine
@@ -16,12 +13,6 @@ from tests.events.helpers import PIN, outbox_rows, seed_event
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
 from tests.telegram.test_telegram_e2e import ARABIC_SIGNUP, drive
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 async def test_whole_registration_over_telegram(

@@ -6,9 +6,8 @@ the family confirms it; staff export the site's requests as a document."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.core.engine import Engine
@@ -18,12 +17,6 @@ from tests.families.support import add_site, national_id, request_row
 from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
 
 STAFF_ID, FAMILY_ID = 2001, 2002
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 async def send_photo(fake: FakeTelegramServer, tracker: DeliveryTracker, user_id: int) -> str:

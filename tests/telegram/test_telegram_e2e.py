@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -35,12 +32,6 @@ ARABIC_SIGNUP: list[tuple[str, str]] = [
     ("press", "_s"),
     ("press", "yes"),
 ]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
 
 
 async def drive(user: TelegramUser, steps: list[tuple[str, str]]) -> None:

@@ -21,10 +21,9 @@ CHAT = 4242
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        server.known_chat(CHAT)
-        yield server
+def fake(fake: FakeTelegramServer) -> FakeTelegramServer:
+    fake.known_chat(CHAT)
+    return fake
 
 
 @pytest.fixture
