@@ -64,6 +64,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 
+from bench.common import ErrorCounter, own_time_by_area
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
@@ -239,20 +240,6 @@ async def outcome(db: Database, fake: FakeTelegramServer, broadcast_id: int, cap
 
 
 # --- reporting ------------------------------------------------------------------------------
-class ErrorCounter(logging.Handler):
-    """Counts errors the sender logs (it logs and retries instead of raising)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-        self.first: str | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if self.first is None:
-            self.first = f"{record.name}: {record.getMessage()}"
-
-
 AREAS = [  # (path fragment, area), first match wins
     ("tests/fakes/", "fake Bot API server (tests/fakes)"),
     ("/aiohttp/web", "fake Bot API server (aiohttp server)"),
@@ -276,20 +263,6 @@ BUILTIN_AREAS = [  # C functions have no file: by name
     ("_queue", "thread hand-offs (aiosqlite)"),
     ("_thread", "thread hand-offs (aiosqlite)"),
 ]
-
-
-def profile_areas(stats: pstats.Stats) -> list[tuple[str, float]]:
-    """cProfile's own time (tottime) summed by library or part of the project."""
-    totals: dict[str, float] = {}
-    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
-    for (filename, _, name), (_, _, tottime, *_rest) in raw.items():
-        if filename == "~":
-            area = next((a for key, a in BUILTIN_AREAS if key in name), "other built-ins")
-        else:
-            path = filename.replace(os.sep, "/")
-            area = next((a for key, a in AREAS if key in path), "other Python code")
-        totals[area] = totals.get(area, 0.0) + tottime
-    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 def verdict(ok: bool) -> str:
@@ -488,7 +461,9 @@ async def main_async(args: argparse.Namespace) -> int:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         print("profile of the send phase, own time by area (cProfile slows the run):")
-        for area, seconds in profile_areas(stats):
+        for area, seconds in own_time_by_area(
+            stats, AREAS, BUILTIN_AREAS, other_builtins="other built-ins"
+        ):
             print(f"  {area:<44} {seconds:7.2f} s")
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile)

@@ -50,6 +50,7 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select, update
 
+from bench.common import ErrorCounter
 from bot.core.engine import Engine
 from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.demo import _with_check_digit
@@ -57,6 +58,7 @@ from bot.runtime import create_runtime
 from bot.settings import load_settings
 from storage import repositories as repo
 from storage.db import create_database
+from tests.support import ADULT_ANSWERS
 
 TARGET_RATE = 500.0  # updates per second, at least
 TARGET_P99_MS = 20.0  # milliseconds, below
@@ -65,23 +67,9 @@ TRACE_CONVERSATIONS = 1_000
 
 NID = object()  # stands for the conversation's own national ID in ANSWERS
 
-# The complete adult sign-up after /start, language, privacy and menu (copied from
-# tests/support.py ADULT_ANSWERS; the bench does not import from tests/).
-ANSWERS: list[tuple[str, Any]] = [
-    ("text", "محمد عبدالله الغامدي"),
-    ("text", NID),
-    ("text", "0512345678"),
-    ("press", "m"),
-    ("text", "15/03/1420"),
-    ("press", "hawiya"),
-    ("press", "environment"),
-    ("press", "events"),
-    ("press", "_d"),
-    ("press", "we_morning"),
-    ("press", "_d"),
-    ("press", "_s"),
-    ("press", "yes"),
-]
+# The complete adult sign-up after /start, language, privacy and menu: the tests' answers,
+# with each conversation's own national ID in place of the fixed one.
+ANSWERS: list[tuple[str, Any]] = [ADULT_ANSWERS[0], ("text", NID), *ADULT_ANSWERS[2:]]
 SCRIPT: list[tuple[str, Any]] = [
     ("command", "start"),
     ("press", "ar"),  # language
@@ -289,20 +277,6 @@ def heap_peak(conversations: int, concurrency: int) -> tuple[int | None, str]:
 
 
 # --- reporting ------------------------------------------------------------------------------
-class ErrorCounter(logging.Handler):
-    """Counts errors the engine logs (it answers "sorry" instead of raising)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-        self.first: str | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if self.first is None:
-            self.first = f"{record.name}: {record.getMessage()}"
-
-
 def max_rss_mib() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024  # bytes on macOS

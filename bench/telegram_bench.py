@@ -75,6 +75,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message, Update
 
+from bench.common import ErrorCounter, own_time_by_area
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_service import TelegramService
 from bot.core.messages import Inbound, InboundKind, Outbound
@@ -444,26 +445,14 @@ AREAS: list[tuple[str, str]] = [
 ]
 
 
-def area_of(filename: str) -> str:
-    for marker, area in AREAS:
-        if marker in filename:
-            return area
-    if filename.startswith("~") or filename == "<built-in>":
-        return "built-ins (C)"
-    return "other"
-
-
 def profile_report(profiler: cProfile.Profile, top: int = 25) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    total = sum(entry[2] for entry in raw.values()) or 1.0
-    areas: Counter[str] = Counter()
-    for (filename, _, _), entry in raw.items():
-        areas[area_of(filename)] += entry[2]
+    areas = own_time_by_area(stats, AREAS, other="other")
+    total = sum(seconds for _, seconds in areas) or 1.0
     out.write("\nprofile of our stack's run (the main thread only: SQLite runs in aiosqlite's)\n")
     out.write(f"  own time by area (total {total:.2f}s):\n")
-    for area, seconds in areas.most_common():
+    for area, seconds in areas:
         out.write(f"    {area:<36} {seconds:6.2f}s  {100 * seconds / total:5.1f}%\n")
     out.write(f"\n  top {top} functions by own time:\n")
     stats.sort_stats("tottime").print_stats(top)
@@ -516,7 +505,7 @@ def best(results: list[Result]) -> Result:
     return max(results, key=lambda r: (not r.problems, r.rate))
 
 
-async def main_async(args: argparse.Namespace) -> int:
+async def main_async(args: argparse.Namespace, errors: ErrorCounter) -> int:
     users, messages = args.users, args.messages
     if args.quick:
         users, messages = QUICK_USERS, QUICK_MESSAGES
@@ -563,8 +552,8 @@ async def main_async(args: argparse.Namespace) -> int:
         print_floor(best(stand_ins["none"]), best(stand_ins["echo"]), ours, echo)
     if profiler is not None:
         print(profile_report(profiler))
-    if ERRORS.count:
-        print(f"NOTE: {ERRORS.count} error(s) were logged during the runs (see above)")
+    if errors.count:
+        print(f"NOTE: {errors.count} error(s) were logged during the runs; first: {errors.first}")
     leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if leftover:
         print(f"PROBLEM: {len(leftover)} tasks still pending: {leftover[:3]}")
@@ -610,24 +599,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-class ErrorCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-ERRORS = ErrorCounter()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().addHandler(ERRORS)
+    errors = ErrorCounter()
+    logging.getLogger().addHandler(errors)
     warnings.simplefilter("default", ResourceWarning)
-    return asyncio.run(main_async(args))
+    return asyncio.run(main_async(args, errors))
 
 
 if __name__ == "__main__":
