@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models_families import (
     ACTIVE_STATUSES,
@@ -127,34 +129,36 @@ async def family_requests(session: AsyncSession, family_id: int) -> list[tuple[S
     return [(r, s) for r, s in (await session.execute(stmt)).all()]
 
 
-async def review_queue(
-    session: AsyncSession, limit: int = 10
+async def _requests_with_family_and_site(
+    session: AsyncSession, statuses: Sequence[str], since: InstrumentedAttribute[Any], limit: int
 ) -> list[tuple[StallRequest, Family, Site]]:
-    """Requests waiting for staff, oldest first."""
     stmt = (
         select(StallRequest, Family, Site)
         .join(Family, Family.id == StallRequest.family_id)
         .join(Site, Site.id == StallRequest.site_id)
-        .where(StallRequest.status.in_(PENDING_REVIEW))
-        .order_by(StallRequest.created_at, StallRequest.id)
+        .where(StallRequest.status.in_(statuses))
+        .order_by(since, StallRequest.id)
         .limit(limit)
     )
     return [(r, f, s) for r, f, s in (await session.execute(stmt)).all()]
+
+
+async def review_queue(
+    session: AsyncSession, limit: int = 10
+) -> list[tuple[StallRequest, Family, Site]]:
+    """Requests waiting for staff, oldest first."""
+    return await _requests_with_family_and_site(
+        session, PENDING_REVIEW, StallRequest.created_at, limit
+    )
 
 
 async def waitlist(
     session: AsyncSession, limit: int = 10
 ) -> list[tuple[StallRequest, Family, Site]]:
     """Families waiting for a stall to free up, longest waiting first."""
-    stmt = (
-        select(StallRequest, Family, Site)
-        .join(Family, Family.id == StallRequest.family_id)
-        .join(Site, Site.id == StallRequest.site_id)
-        .where(StallRequest.status == WAITLISTED)
-        .order_by(StallRequest.waitlisted_at, StallRequest.id)
-        .limit(limit)
+    return await _requests_with_family_and_site(
+        session, (WAITLISTED,), StallRequest.waitlisted_at, limit
     )
-    return [(r, f, s) for r, f, s in (await session.execute(stmt)).all()]
 
 
 async def status_counts(session: AsyncSession, site_id: int | None = None) -> dict[str, int]:

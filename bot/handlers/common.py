@@ -1,13 +1,18 @@
-"""Pieces several features share: Taif districts and volunteering interests."""
+"""Pieces several features share: Taif districts, volunteering interests, how a form shows a
+stored value, and saving a row that a unique constraint may refuse."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
+
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.districts import ALL_DISTRICTS, COMMON_DISTRICTS, match_district
 from bot.core.flow import Context
 from bot.core.forms import Option
 from bot.core.i18n import Catalogs
+from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 
 INTEREST_CODES = (
@@ -48,3 +53,30 @@ def parse_district(ctx: Context, text: str) -> str:
 
 def show_district(ctx: Context, value: str) -> str:
     return ctx.tr.label(f"district.{value}")
+
+
+# --- how forms show stored values in their summary -----------------------------------------------
+def show_nid(ctx: Context, value: str) -> str:
+    return isolate(mask_national_id(value))
+
+
+def show_mobile(ctx: Context, value: str) -> str:
+    return isolate(value)
+
+
+def show_iso_date(ctx: Context, value: str) -> str:
+    return ctx.fmt_date(date.fromisoformat(value))
+
+
+# --- saving ------------------------------------------------------------------------------------
+async def add_unique(ctx: Context, row: object) -> bool:
+    """Add and flush `row` in a savepoint; False when a unique constraint refused it. Losing
+    such a race must not undo the whole update: the savepoint rollback drops a new row and
+    reloads an existing one, and the rest of the transaction stays."""
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(row)
+            await ctx.session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core.flow import ChoiceRef, Context, Flow, choice_id, parse_choice_id
+from bot.core.flow import ChoiceRef, Context, Flow, choice_id
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
@@ -16,11 +16,13 @@ from bot.handlers.families_common import (
     Notifier,
     actor_of,
     expire_offer,
-    fmt_datetime,
     pass_on,
+    prefixed_number,
+    pressed_value,
     site_name,
     stall_label,
     status_label,
+    typed_text,
 )
 from bot.handlers.families_forms import (
     FAMILIES_MENU,
@@ -52,17 +54,6 @@ MY_REQUESTS_SHOWN = 10
 INFO_REPLY_MAX = 1000
 
 
-def _value(inbound: Inbound) -> str | None:
-    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-    return ref.value if ref else None
-
-
-def _number(value: str | None, prefix: str) -> int | None:
-    if value and value.startswith(prefix) and value[len(prefix) :].isdigit():
-        return int(value[len(prefix) :])
-    return None
-
-
 # --- the families menu ---------------------------------------------------------------------------
 class FamiliesMenu(Flow):
     name = FAMILIES_MENU
@@ -92,7 +83,7 @@ class FamiliesMenu(Flow):
         ctx.reply("\n".join(lines), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        value = _value(inbound)
+        value = pressed_value(inbound)
         if value == "reg":
             await ctx.goto(FAMILY_FORM)
         elif value == "req":
@@ -121,7 +112,7 @@ async def site_description(ctx: Context, site: Site) -> str:
             district=show_district(ctx, site.district),
             start=ctx.fmt_date(site.start_date),
             end=ctx.fmt_date(site.end_date),
-            deadline=fmt_datetime(tr, site.deadline, ctx.settings.timezone),
+            deadline=ctx.fmt_datetime(site.deadline),
             fee=tr.label(f"fam.fee.{site.fee}"),
             food=free["food"],
             nonfood=free["nonfood"],
@@ -159,8 +150,8 @@ class SitePicker(Flow):
         ctx.reply(ctx.tr.t("fam.sites.choose"), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        value = _value(inbound)
-        site_id = _number(value, "s")
+        value = pressed_value(inbound)
+        site_id = prefixed_number(value, "s")
         if value == "back":
             await ctx.goto(FAMILIES_MENU)
             return
@@ -211,7 +202,7 @@ def request_lines(ctx: Context, request: StallRequest, site: Site) -> list[str]:
     if request.status in HOLDS_STALL and request.stall_number is not None:
         lines.append(tr.t("fam.my.stall", stall=request.stall_number))
     if request.status == APPROVED and request.offer_expires_at is not None:
-        until = fmt_datetime(tr, request.offer_expires_at, ctx.settings.timezone)
+        until = ctx.fmt_datetime(request.offer_expires_at)
         lines.append(tr.t("fam.my.offer_until", until=until))
     if request.status == NEEDS_INFO and request.info_request:
         lines.append(tr.t("fam.my.question", question=request.info_request))
@@ -263,11 +254,11 @@ class MyRequests(Flow):
         ctx.reply("\n\n".join(blocks), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        value = _value(inbound)
+        value = pressed_value(inbound)
         step = ctx.state.step
         if value == "back":
             await ctx.goto(FAMILIES_MENU)
-        elif step == "list" and (request_id := _number(value, "x")) is not None:
+        elif step == "list" and (request_id := prefixed_number(value, "x")) is not None:
             ctx.set_step("cx")
             ctx.state.data["cx"] = request_id
             ctx.reply(
@@ -464,10 +455,9 @@ class InfoAnswer(Flow):
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if ctx.inbound.kind is InboundKind.TEXT:
-            # Typed, even if it looks like the number of a button ("1" would press "cancel").
-            inbound = ctx.inbound
-        if _value(inbound) == "_c":
+        # Typed, even if it looks like the number of a button ("1" would press "cancel").
+        inbound = typed_text(ctx, inbound)
+        if pressed_value(inbound) == "_c":
             ctx.state.data = {}
             ctx.say("fam.info.cancelled")
             await ctx.home()

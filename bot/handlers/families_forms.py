@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Inbound
-from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid, parse_announcement, parse_name, parse_national_id
-from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district
+from bot.handlers.common import (
+    DISTRICT_OPTIONS,
+    add_unique,
+    parse_district,
+    show_district,
+    show_iso_date,
+    show_mobile,
+    show_nid,
+)
 from bot.handlers.families_common import (
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
     actor_of,
-    fmt_datetime,
     needs_food_certificate,
     parse_date,
     parse_doc_number,
@@ -76,18 +80,6 @@ def _description(ctx: Context, text: str) -> str:
     return parse_announcement(text, limit=DESCRIPTION_MAX)
 
 
-def _show_nid(ctx: Context, value: str) -> str:
-    return isolate(mask_national_id(value))
-
-
-def _show_mobile(ctx: Context, value: str) -> str:
-    return isolate(value)
-
-
-def _show_date(ctx: Context, value: str) -> str:
-    return ctx.fmt_date(date.fromisoformat(value))
-
-
 def _show_short(ctx: Context, value: str) -> str:
     line = value.replace("\n", " ")
     return line if len(line) <= PREVIEW_CHARS else line[:PREVIEW_CHARS] + "\u2026"
@@ -116,14 +108,14 @@ class FamilyForm(Form):
         Field("fname", "fam.q.family_name", "fam.f.family_name", parse=_family_name),
         Field("applicant", "fam.q.applicant", "fam.f.applicant", parse=_applicant),
         Field("gender", "fam.q.gender", "fam.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
-        Field("nid", "fam.q.nid", "fam.f.nid", parse=_national_id, render=_show_nid),
+        Field("nid", "fam.q.nid", "fam.f.nid", parse=_national_id, render=show_nid),
         Field(
             "mobile",
             "fam.q.mobile",
             "fam.f.mobile",
             kind=FieldKind.PHONE,
             prompt_contact="fam.q.mobile_share",
-            render=_show_mobile,
+            render=show_mobile,
         ),
         Field(
             "district",
@@ -144,7 +136,11 @@ class FamilyForm(Form):
         ),
         Field("fl_no", "fam.q.freelance_no", "fam.f.freelance_no", parse=_doc_number),
         Field(
-            "fl_exp", "fam.q.freelance_exp", "fam.f.freelance_exp", parse=_expiry, render=_show_date
+            "fl_exp",
+            "fam.q.freelance_exp",
+            "fam.f.freelance_exp",
+            parse=_expiry,
+            render=show_iso_date,
         ),
         Field("hc_no", "fam.q.health_no", "fam.f.health_no", parse=_doc_number, when=_food),
         Field(
@@ -152,7 +148,7 @@ class FamilyForm(Form):
             "fam.q.health_exp",
             "fam.f.health_exp",
             parse=_expiry,
-            render=_show_date,
+            render=show_iso_date,
             when=_food,
         ),
         Field(
@@ -236,13 +232,8 @@ class FamilyForm(Form):
         ]
         family.needs = list(values.get("needs") or [])
         family.updated_at = ctx.now
-        try:
-            # A savepoint: a lost race on the unique national ID must not undo the update.
-            async with ctx.session.begin_nested():
-                ctx.session.add(family)
-                await ctx.session.flush()
-        except IntegrityError:
-            raise FieldError("nid", "fam.err.nid_taken") from None
+        if not await add_unique(ctx, family):  # lost a race on the unique national ID
+            raise FieldError("nid", "fam.err.nid_taken")
         ctx.state.data = {}
         ctx.say("fam.saved" if is_new else "fam.updated")
         await ctx.goto(FAMILIES_MENU)
@@ -338,7 +329,7 @@ class StallRequestForm(Form):
     summary_title = "fam.req.summary_title"
     fields = (
         Field("stype", "fam.q.stall_type", "fam.f.stall_type", FieldKind.CHOICE, _stall_types),
-        Field("from", "fam.q.start", "fam.f.start", parse=_start_date, render=_show_date),
+        Field("from", "fam.q.start", "fam.f.start", parse=_start_date, render=show_iso_date),
         Field(
             "until",
             "fam.q.end",
@@ -360,7 +351,7 @@ class StallRequestForm(Form):
             site=site_name(site, ctx.tr.locale),
             start=ctx.fmt_date(site.start_date),
             end=ctx.fmt_date(site.end_date),
-            deadline=fmt_datetime(ctx.tr, site.deadline, ctx.settings.timezone),
+            deadline=ctx.fmt_datetime(site.deadline),
         )
         draft = ctx.state.drafts.pop(self.name, None)
         if draft and draft["data"].get("site") == site.id:
@@ -429,12 +420,8 @@ class StallRequestForm(Form):
             created_at=ctx.now,
             updated_at=ctx.now,
         )
-        try:
-            # The partial unique index keeps one active request per family and site.
-            async with ctx.session.begin_nested():
-                ctx.session.add(request)
-                await ctx.session.flush()
-        except IntegrityError:
+        # The partial unique index keeps one active request per family and site.
+        if not await add_unique(ctx, request):
             await self._abandon(ctx, "fam.err.already_requested")
             return
         await fam.record_change(ctx.session, request, None, actor_of(ctx), ctx.now)

@@ -8,12 +8,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.flow import Context, Flow, parse_choice_id
+from bot.core.flow import Context, Flow
 from bot.core.forms import Field, FieldError, FieldKind, Form, Values
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.text import clean_input, isolate, mask_national_id
 from bot.core.validators import Invalid, parse_announcement
-from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district
+from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district, show_iso_date
 from bot.handlers.families_common import (
     CATEGORIES,
     FEES,
@@ -23,14 +23,16 @@ from bot.handlers.families_common import (
     Notifier,
     actor_of,
     end_of_day,
-    fmt_datetime,
     offer_hours,
     parse_date,
     parse_short_text,
     pass_on,
+    prefixed_number,
+    pressed_value,
     site_name,
     stall_label,
     status_label,
+    typed_text,
 )
 from bot.handlers.families_export import FORMATS, export_filename, export_site
 from bot.handlers.families_family import site_description, site_location
@@ -69,27 +71,6 @@ CAN_APPROVE = (SUBMITTED, UNDER_REVIEW, WAITLISTED)
 CAN_REJECT = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, WAITLISTED)
 CAN_ASK = (SUBMITTED, UNDER_REVIEW)
 CAN_WAITLIST = (SUBMITTED, UNDER_REVIEW)
-
-
-def _value(inbound: Inbound) -> str | None:
-    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-    return ref.value if ref else None
-
-
-def _number(value: str | None, prefix: str) -> int | None:
-    if value and value.startswith(prefix) and value[len(prefix) :].isdigit():
-        return int(value[len(prefix) :])
-    return None
-
-
-def typed_text(ctx: Context, inbound: Inbound, steps: frozenset[str] | None = None) -> Inbound:
-    """The engine reads a typed number as "the n-th button" ("2" at the stall-count question
-    would press "cancel"). On steps that want typed text, what was typed is kept."""
-    typed = ctx.inbound
-    wanted = steps is None or ctx.state.step in steps
-    if wanted and inbound.kind is InboundKind.CHOICE and typed.kind is InboundKind.TEXT:
-        return typed
-    return inbound
 
 
 async def _not_staff(ctx: Context) -> bool:
@@ -195,9 +176,9 @@ class SitesAdmin(Flow):
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         if await _not_staff(ctx):
             return
-        value = _value(inbound)
+        value = pressed_value(inbound)
         if ctx.state.step == "list":
-            site_id = _number(value, "s")
+            site_id = prefixed_number(value, "s")
             if value == "new":
                 await ctx.goto(SITE_FORM, {"new": True})
             elif value == "back":
@@ -274,10 +255,6 @@ def _fee_note(ctx: Context, text: str) -> str:
     return parse_announcement(text, limit=200)
 
 
-def _show_date(ctx: Context, value: str) -> str:
-    return ctx.fmt_date(date.fromisoformat(value))
-
-
 class SiteForm(Form):
     """A new site, or an existing one (`params["site"]`) to correct."""
 
@@ -305,10 +282,14 @@ class SiteForm(Form):
         ),
         Field("food", "fam.sf.q.food", "fam.sf.f.food", parse=_count),
         Field("nonfood", "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
-        Field("first", "fam.sf.q.start", "fam.sf.f.start", parse=_site_start, render=_show_date),
-        Field("last", "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=_show_date),
+        Field("first", "fam.sf.q.start", "fam.sf.f.start", parse=_site_start, render=show_iso_date),
+        Field("last", "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=show_iso_date),
         Field(
-            "deadline", "fam.sf.q.deadline", "fam.sf.f.deadline", parse=_deadline, render=_show_date
+            "deadline",
+            "fam.sf.q.deadline",
+            "fam.sf.f.deadline",
+            parse=_deadline,
+            render=show_iso_date,
         ),
         Field("fee", "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
         Field(
@@ -634,11 +615,11 @@ class Review(Flow):
         if await _not_staff(ctx):
             return
         inbound = typed_text(ctx, inbound, TEXT_STEPS)
-        value = _value(inbound)
+        value = pressed_value(inbound)
         step = ctx.state.step
         rid = int(ctx.state.data.get("rid", 0))
         if step == "q":
-            opened = _number(value, "r")
+            opened = prefixed_number(value, "r")
             if value == "back":
                 await ctx.goto(STAFF_PANEL)
             elif opened is not None:
@@ -649,8 +630,8 @@ class Review(Flow):
             await (self._queue(ctx) if step == "rq" else self._open(ctx, rid))
         elif step == "rq":
             await self._on_action(ctx, rid, value)
-        elif step == "num" and (value == "auto" or _number(value, "n") is not None):
-            await self._approve(ctx, rid, _number(value, "n"))
+        elif step == "num" and (value == "auto" or prefixed_number(value, "n") is not None):
+            await self._approve(ctx, rid, prefixed_number(value, "n"))
         elif step == "rr" and value in {o.value for o in REJECT_REASONS}:
             ctx.state.data["reason"] = value
             self._ask_text(ctx, "rn")
@@ -737,7 +718,7 @@ class Review(Flow):
             "fam.rev.approved",
             id=rid,
             stall=request.stall_number,
-            until=fmt_datetime(ctx.tr, request.offer_expires_at, ctx.settings.timezone),
+            until=ctx.fmt_datetime(request.offer_expires_at),
         )
         await self._queue(ctx)
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.flow import BotApp, Context, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.text import isolate, mask_national_id
 from bot.core.validators import (
     Invalid,
     age_on,
@@ -22,7 +19,15 @@ from bot.core.validators import (
     parse_name,
     parse_national_id,
 )
-from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
+from bot.handlers.common import (
+    DISTRICT_OPTIONS,
+    INTERESTS,
+    add_unique,
+    parse_district,
+    show_district,
+    show_mobile,
+    show_nid,
+)
 from storage import repositories as repo
 from storage.models import Volunteer
 
@@ -83,14 +88,6 @@ def _show_birth(ctx: Context, value: dict[str, Any]) -> str:
     return ctx.fmt_date(date.fromisoformat(value["date"]))
 
 
-def _show_mobile(ctx: Context, value: str) -> str:
-    return isolate(value)
-
-
-def _show_nid(ctx: Context, value: str) -> str:
-    return isolate(mask_national_id(value))
-
-
 def _show_charter(ctx: Context, value: str) -> str:
     return ctx.tr.label("vol.charter.accepted")
 
@@ -106,14 +103,14 @@ class VolunteerForm(Form):
     summary_title = "vol.summary_title"
     fields = (
         Field("name", "vol.q.name", "vol.f.name", parse=_name),
-        Field("nid", "vol.q.nid", "vol.f.nid", parse=_national_id, render=_show_nid),
+        Field("nid", "vol.q.nid", "vol.f.nid", parse=_national_id, render=show_nid),
         Field(
             "mobile",
             "vol.q.mobile",
             "vol.f.mobile",
             kind=FieldKind.PHONE,
             prompt_contact="vol.q.mobile_share",
-            render=_show_mobile,
+            render=show_mobile,
         ),
         Field("gender", "vol.q.gender", "vol.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
         Field("birth", "vol.q.birth", "vol.f.birth", parse=_birth, render=_show_birth),
@@ -123,7 +120,7 @@ class VolunteerForm(Form):
             "vol.q.guardian_mobile",
             "vol.f.guardian_mobile",
             parse=_mobile,
-            render=_show_mobile,
+            render=show_mobile,
             when=is_minor,
         ),
         Field(
@@ -191,14 +188,8 @@ class VolunteerForm(Form):
         volunteer.email = values.get("email")
         if is_new or volunteer.charter_accepted_at is None:
             volunteer.charter_accepted_at = ctx.now
-        try:
-            # A savepoint: a lost race on the unique national ID must not undo the whole update.
-            async with ctx.session.begin_nested():
-                ctx.session.add(volunteer)
-                await ctx.session.flush()
-        except IntegrityError:
-            # The savepoint rollback already dropped a new row and reloads an existing one.
-            raise FieldError("nid", "vol.err.nid_taken") from None
+        if not await add_unique(ctx, volunteer):  # lost a race on the unique national ID
+            raise FieldError("nid", "vol.err.nid_taken")
         ctx.state.data = {}
         ctx.say("vol.saved" if is_new else "vol.updated")
         await ctx.home()
