@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.core.engine import Engine
+from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs, load_catalogs
+from bot.delivery.sender import OutboxSender, config_from_settings
+from bot.delivery.transport import Transport
 from bot.handlers import build_app
 from bot.settings import Settings
+from scheduler.factory import add_housekeeping
+from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
 from storage.db import Database, create_database
 from storage.schema import ensure_schema
 
@@ -18,6 +25,28 @@ class Runtime:
     db: Database
     catalogs: Catalogs
     engine: Engine
+
+    def outbox_sender(self, transport: Transport) -> OutboxSender:
+        """The notification sender of a channel's process, woken by the engine after every
+        commit that queued notifications."""
+        sender = OutboxSender(
+            self.db,
+            self.catalogs,
+            {transport.channel: transport},
+            config_from_settings(self.settings),
+        )
+        self.engine.on_notified.append(sender.wake)
+        return sender
+
+    def start_jobs(
+        self, scheduler: AsyncIOScheduler, sender: OutboxSender, tracker: JobTracker
+    ) -> None:
+        """Housekeeping, the sender's wake-up and broadcast fan-out, the features' jobs."""
+        add_housekeeping(scheduler, self.db)
+        add_delivery_jobs(scheduler, self.db, sender, tracker=tracker)
+        env = JobEnv(self.db, self.catalogs, self.settings)
+        add_feature_jobs(scheduler, self.engine.app.periodic, env, sender, tracker=tracker)
+        scheduler.start()
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -54,6 +54,27 @@ def _latest_identity_id() -> Any:
     return select(func.max(inner.c.id)).where(inner.c.user_id == User.id).scalar_subquery()
 
 
+def notice_payload(
+    key: str,
+    params: dict[str, Any],
+    *,
+    expires_at: datetime | None = None,
+    choices: list[dict[str, Any]] | None = None,
+    location: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """A notification's payload: a message id and its params, rendered in the recipient's
+    language when sent. `expires_at`: skipped if it cannot go out before then; `choices`:
+    [{"id": global choice id, "label": message id, "params": {...}}]; `location`: a map pin."""
+    payload: dict[str, Any] = {"key": key, "params": params}
+    if expires_at is not None:
+        payload["expires_at"] = expires_at.isoformat()
+    if choices:
+        payload["choices"] = choices
+    if location is not None:
+        payload["location"] = list(location)
+    return payload
+
+
 async def enqueue(
     session: AsyncSession,
     user_id: int,
@@ -152,10 +173,12 @@ def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list
     return false(), []
 
 
-def _audience_select(audience: dict[str, Any]) -> Any:
+def _recipients(audience: dict[str, Any], *columns: Any) -> Any:
+    """`columns` for each person an audience reaches (consented, with a chat), joined with
+    the identity they are notified on."""
     condition, joins = audience_filter(audience)
     stmt = (
-        select(User.id)
+        select(*columns)
         .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
         .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
     )
@@ -165,42 +188,35 @@ def _audience_select(audience: dict[str, Any]) -> Any:
 
 
 async def count_audience(session: AsyncSession, audience: dict[str, Any]) -> int:
-    stmt = select(func.count()).select_from(_audience_select(audience).subquery())
+    stmt = select(func.count()).select_from(_recipients(audience, User.id).subquery())
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def fan_out(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
     """One outbox row per recipient in one statement; stopped or unreachable people get a
     'skipped' row so the summary accounts for everyone."""
-    condition, joins = audience_filter(broadcast.audience)
     skip = or_(User.opted_out_announcements, User.unreachable)
-    source = (
-        select(
-            literal(f"b{broadcast.id}:u") + cast(User.id, String),
-            User.id,
-            ChannelIdentity.channel,
-            ChannelIdentity.chat_id,
-            literal("broadcast"),
-            literal({"broadcast_id": broadcast.id}, type_=OutboxMessage.payload.type),
-            literal(broadcast.id),
-            true(),
-            true(),
-            case((skip, literal(SKIPPED)), else_=literal(PENDING)),
-            literal(now, type_=OutboxMessage.due_at.type),
-            literal(0),
-            case(
-                (User.opted_out_announcements, literal("opted out")),
-                (User.unreachable, literal("unreachable")),
-                else_=None,
-            ),
-            literal(now, type_=OutboxMessage.created_at.type),
-        )
-        .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
-        .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
+    source = _recipients(
+        broadcast.audience,
+        literal(f"b{broadcast.id}:u") + cast(User.id, String),
+        User.id,
+        ChannelIdentity.channel,
+        ChannelIdentity.chat_id,
+        literal("broadcast"),
+        literal({"broadcast_id": broadcast.id}, type_=OutboxMessage.payload.type),
+        literal(broadcast.id),
+        true(),
+        true(),
+        case((skip, literal(SKIPPED)), else_=literal(PENDING)),
+        literal(now, type_=OutboxMessage.due_at.type),
+        literal(0),
+        case(
+            (User.opted_out_announcements, literal("opted out")),
+            (User.unreachable, literal("unreachable")),
+            else_=None,
+        ),
+        literal(now, type_=OutboxMessage.created_at.type),
     )
-    for target, on in joins:
-        source = source.join(target, on)
-    source = source.distinct()
     columns = [
         "idempotency_key",
         "user_id",
@@ -383,6 +399,11 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str
         .group_by(OutboxMessage.status)
     )
     return {status: int(n) for status, n in rows.all()}
+
+
+def open_count(counts: dict[str, int]) -> int:
+    """Rows of a broadcast not finished yet, from its `broadcast_counts`."""
+    return counts.get(PENDING, 0) + counts.get(SENDING, 0)
 
 
 async def scheduled_broadcasts(session: AsyncSession) -> Sequence[Broadcast]:

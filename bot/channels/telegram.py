@@ -47,7 +47,7 @@ from aiogram.types import (
 )
 
 from bot.channels.telegram_session import JsonBodySession
-from bot.core.flow import CHOICE_SEP
+from bot.core.flow import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
     Choice,
@@ -183,10 +183,6 @@ def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outb
     return merged
 
 
-def _is_nav(choice: Choice) -> bool:
-    return choice.id.rsplit(CHOICE_SEP, 1)[-1].startswith("_")
-
-
 def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
@@ -194,8 +190,8 @@ def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
 def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
     """Options first (two to a row when short, for Arabic labels read right to left), then the
     navigation row (back, cancel …)."""
-    options = [c for c in choices if not _is_nav(c)]
-    nav = [c for c in choices if _is_nav(c)]
+    options = [c for c in choices if not is_navigation(c.id)]
+    nav = [c for c in choices if is_navigation(c.id)]
     short = all(len(c.label) <= SHORT_LABEL for c in options)
     rows = _rows(options, 2 if short else 1) + _rows(nav, 2)
     return InlineKeyboardMarkup(
@@ -360,8 +356,7 @@ class TelegramChannel:
     def _same_step_update(inbound: Inbound, replies: list[Outbound]) -> bool:
         if len(replies) != 1 or not replies[0].choices:
             return False
-        step = inbound.text.rsplit(CHOICE_SEP, 1)[0]
-        return all(c.id.rsplit(CHOICE_SEP, 1)[0] == step for c in replies[0].choices[:1])
+        return choice_prefix(replies[0].choices[0].id) == choice_prefix(inbound.text)
 
     async def _send(self, chat_id: int, out: Outbound, ui: ChatUi) -> None:
         chunks = split_text(out.text)

@@ -19,14 +19,12 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.telegram import CHANNEL, TelegramChannel, build_dispatcher, create_bot
+from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
 from bot.channels.telegram_transport import TelegramTransport
-from bot.core.flow import JobEnv
-from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
-from scheduler.factory import add_housekeeping, create_scheduler
-from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
+from scheduler.factory import create_scheduler
+from scheduler.jobs import JobTracker
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +51,9 @@ class TelegramService:
             first_time=engine.first_time,
         )
         self.dispatcher = build_dispatcher(self.channel)
-        self.sender = OutboxSender(
-            runtime.db,
-            runtime.catalogs,
-            {CHANNEL: TelegramTransport(bot, settings.telegram_paid_broadcast)},
-            config_from_settings(settings),
+        self.sender = runtime.outbox_sender(
+            TelegramTransport(bot, settings.telegram_paid_broadcast)
         )
-        engine.on_notified.append(self.sender.wake)
         self.scheduler = create_scheduler()
         self.jobs = JobTracker()
         self._stop = asyncio.Event()
@@ -72,16 +66,7 @@ class TelegramService:
 
     async def _prepare(self) -> None:
         await self.channel.set_commands(self.command_menu())
-        add_housekeeping(self.scheduler, self.runtime.db)
-        add_delivery_jobs(self.scheduler, self.runtime.db, self.sender, tracker=self.jobs)
-        add_feature_jobs(
-            self.scheduler,
-            self.runtime.engine.app.periodic,
-            JobEnv(self.runtime.db, self.runtime.catalogs, self.runtime.settings),
-            self.sender,
-            tracker=self.jobs,
-        )
-        self.scheduler.start()
+        self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
         self._sender_task = asyncio.create_task(self.sender.run(self._sender_stop))
 
     async def _shutdown(self) -> None:

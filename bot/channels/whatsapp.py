@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClient
+from bot.core.flow import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
     Choice,
@@ -227,20 +228,16 @@ def _interactive(
     return bodies
 
 
-def _is_nav(choice: Choice) -> bool:
-    return choice.id.rsplit(":", 1)[-1].startswith("_")
-
-
 def page_count(choices: tuple[Choice, ...]) -> int:
     if len(choices) <= MAX_ROWS:
         return 1
-    content = [c for c in choices if not _is_nav(c)]
+    content = [c for c in choices if not is_navigation(c.id)]
     per_page = _per_page(choices)
     return max(1, -(-len(content) // per_page))
 
 
 def _per_page(choices: tuple[Choice, ...]) -> int:
-    nav = sum(1 for c in choices if _is_nav(c))
+    nav = sum(1 for c in choices if is_navigation(c.id))
     return max(1, MAX_ROWS - nav - 2)  # room for "previous" and "next"
 
 
@@ -251,8 +248,8 @@ def _rows(
     "previous"/"next", then the navigation choices (done, back, cancel) on every page."""
     paged = len(choices) > MAX_ROWS
     if paged:
-        content = [c for c in choices if not _is_nav(c)]
-        nav = [c for c in choices if _is_nav(c)]
+        content = [c for c in choices if not is_navigation(c.id)]
+        nav = [c for c in choices if is_navigation(c.id)]
         size = _per_page(choices)
         page = min(max(page, 0), page_count(choices) - 1)
         shown = content[page * size : (page + 1) * size]
@@ -282,7 +279,7 @@ def _rows(
 
 
 def _step(out: Outbound) -> str:
-    return out.choices[0].id.rsplit(":", 1)[0] if out.choices else ""
+    return choice_prefix(out.choices[0].id) if out.choices else ""
 
 
 # --- the channel ------------------------------------------------------------------------------

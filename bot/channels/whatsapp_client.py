@@ -35,13 +35,11 @@ class WhatsAppClient:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return self._session
 
-    async def send(self, to: str, message: dict[str, Any]) -> str:
-        """Send one message body (type and its object); returns Meta's message id."""
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-        body.update(message)
+    async def _post(self, url: str, **request: Any) -> Any:
+        """One Graph API call; an error answer or a network failure raises GraphError."""
         session = await self._client()
         try:
-            async with session.post(self.url, json=body, headers=self._headers) as response:
+            async with session.post(url, headers=self._headers, **request) as response:
                 data = await response.json(content_type=None)
                 if response.status >= 400 or "error" in data:
                     error = data.get("error", {}) if isinstance(data, dict) else {}
@@ -50,9 +48,16 @@ class WhatsAppClient:
                         str(error.get("message", "error")),
                         response.status,
                     )
-                return str(data["messages"][0]["id"])
+                return data
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise GraphError(NETWORK_ERROR, str(exc) or type(exc).__name__) from exc
+
+    async def send(self, to: str, message: dict[str, Any]) -> str:
+        """Send one message body (type and its object); returns Meta's message id."""
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        body.update(message)
+        data = await self._post(self.url, json=body)
+        return str(data["messages"][0]["id"])
 
     async def upload(self, data: bytes, filename: str, mime_type: str) -> str:
         """Upload a file we made (an export, a calendar file); returns its media id."""
@@ -60,21 +65,9 @@ class WhatsAppClient:
         form.add_field("messaging_product", "whatsapp")
         form.add_field("type", mime_type)
         form.add_field("file", data, filename=filename, content_type=mime_type)
-        session = await self._client()
         url = self.url.rsplit("/", 1)[0] + "/media"
-        try:
-            async with session.post(url, data=form, headers=self._headers) as response:
-                body = await response.json(content_type=None)
-                if response.status >= 400 or "error" in body:
-                    error = body.get("error", {}) if isinstance(body, dict) else {}
-                    raise GraphError(
-                        int(error.get("code", response.status)),
-                        str(error.get("message", "error")),
-                        response.status,
-                    )
-                return str(body["id"])
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise GraphError(NETWORK_ERROR, str(exc) or type(exc).__name__) from exc
+        body = await self._post(url, data=form)
+        return str(body["id"])
 
     async def close(self) -> None:
         if self._session is not None:

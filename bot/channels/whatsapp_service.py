@@ -21,12 +21,10 @@ from aiohttp import web
 from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
-from bot.core.flow import JobEnv
-from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.runtime import Runtime
 from bot.settings import ConfigError
-from scheduler.factory import add_housekeeping, create_scheduler
-from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
+from scheduler.factory import create_scheduler
+from scheduler.jobs import JobTracker
 from storage import inbound
 
 log = logging.getLogger(__name__)
@@ -74,10 +72,7 @@ class WhatsAppService:
             settings.whatsapp_templates,
             lambda locale: labels_for(runtime.catalogs, locale),
         )
-        self.sender = OutboxSender(
-            runtime.db, runtime.catalogs, {CHANNEL: transport}, config_from_settings(settings)
-        )
-        engine.on_notified.append(self.sender.wake)
+        self.sender = runtime.outbox_sender(transport)
         self.scheduler = create_scheduler()
         self.jobs = JobTracker()
         self._work = asyncio.Event()
@@ -156,14 +151,7 @@ class WhatsAppService:
 
     # --- running -----------------------------------------------------------------------------
     async def start(self) -> None:
-        db = self.runtime.db
-        add_housekeeping(self.scheduler, db)
-        add_delivery_jobs(self.scheduler, db, self.sender, tracker=self.jobs)
-        env = JobEnv(db, self.runtime.catalogs, self.runtime.settings)
-        add_feature_jobs(
-            self.scheduler, self.runtime.engine.app.periodic, env, self.sender, tracker=self.jobs
-        )
-        self.scheduler.start()
+        self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
         self._tasks = [
             asyncio.create_task(self._worker()),
             asyncio.create_task(self.sender.run(self._stop)),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.channels.whatsapp import (
+    CHANNEL,
     OUTSIDE_WINDOW,
     RATE_LIMITED,
     UNDELIVERABLE,
@@ -46,7 +47,7 @@ def template_parameter(text: str) -> str:
 
 
 class WhatsAppTransport:
-    channel = "whatsapp"
+    channel = CHANNEL
 
     def __init__(
         self,

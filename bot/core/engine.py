@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.flow import NOT_STARTED, BotApp, Context, FlowState, parse_choice_id
+from bot.core.flow import (
+    NOT_STARTED,
+    BotApp,
+    Context,
+    FlowState,
+    choice_value,
+    parse_choice_id,
+)
 from bot.core.i18n import Catalogs
 from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.core.text import clean_input, normalize_for_match
@@ -248,7 +255,7 @@ class Engine:
         if not state.shown:
             return inbound
         text = clean_input(inbound.text[:200])
-        only_movement = all(cid.rsplit(":", 1)[-1] in MOVEMENT for cid, _ in state.shown)
+        only_movement = all(choice_value(cid) in MOVEMENT for cid, _ in state.shown)
         if text.isdigit() and not only_movement:
             # A number picks the n-th option, unless the step offers nothing but back, keep
             # and cancel: then it asks for a number (a capacity, say) and gets it.

@@ -51,6 +51,20 @@ def parse_choice_id(cid: str) -> ChoiceRef | None:
     return ChoiceRef(*parts)
 
 
+def choice_prefix(cid: str) -> str:
+    """ "<flow>:<step>", where a choice was offered."""
+    return cid.rsplit(CHOICE_SEP, 1)[0]
+
+
+def choice_value(cid: str) -> str:
+    return cid.rsplit(CHOICE_SEP, 1)[-1]
+
+
+def is_navigation(cid: str) -> bool:
+    """Back, cancel, done …: values starting with "_" (bot.core.forms), not options."""
+    return choice_value(cid).startswith("_")
+
+
 @dataclass
 class FlowState:
     """The conversation row as the engine hands it to flows (mutable during one update)."""
@@ -147,14 +161,9 @@ class Context:
     ) -> bool:
         """Queue a message to someone (not a direct reply) in this update's transaction.
         `expires_at`: if it cannot go out before then (e.g. the process was down), skip it."""
-        payload: dict[str, Any] = {"key": key, "params": params or {}}
-        if expires_at is not None:
-            payload["expires_at"] = expires_at.isoformat()
-        if choices:
-            # [{"id": global choice id, "label": message id, "params": {...}}]
-            payload["choices"] = choices
-        if location is not None:
-            payload["location"] = list(location)
+        payload = outbox.notice_payload(
+            key, params or {}, expires_at=expires_at, choices=choices, location=location
+        )
         created = await outbox.enqueue(
             self.session,
             user_id,

@@ -33,6 +33,11 @@ def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
     )
 
 
+async def _close(sender: OutboxSender) -> None:
+    for transport in sender.transports.values():
+        await transport.bot.session.close()  # type: ignore[attr-defined]
+
+
 async def _open_rows(db: Database) -> int:
     async with db.sessions() as session:
         stmt = select(func.count(OutboxMessage.id)).where(
@@ -60,8 +65,7 @@ async def run_sender(settings: Settings, until_empty: bool) -> None:
                 if not handled:
                     await asyncio.sleep(0.5)  # rows waiting for a retry time
         finally:
-            for transport in sender.transports.values():
-                await transport.bot.session.close()  # type: ignore[attr-defined]
+            await _close(sender)
     finally:
         await db.dispose()
 
@@ -111,7 +115,7 @@ async def broadcast_from_cli(
                 async with db.sessions() as session:
                     counts = await outbox.broadcast_counts(session, broadcast_id)
                 total = sum(counts.values())
-                open_rows = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+                open_rows = outbox.open_count(counts)
                 out.write("\r" + _bar(total - open_rows, total))
                 out.flush()
                 if not open_rows:
@@ -120,8 +124,7 @@ async def broadcast_from_cli(
                     await asyncio.sleep(0.5)
             await sender.report_progress()
         finally:
-            for transport in sender.transports.values():
-                await transport.bot.session.close()  # type: ignore[attr-defined]
+            await _close(sender)
         out.write("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + "\n")
         return counts
     finally:

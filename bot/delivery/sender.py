@@ -143,8 +143,6 @@ class OutboxSender:
             await self._deliver_all(batch)
             handled += len(batch)
             await self.report_progress()
-        if handled:
-            await self.report_progress()
         return handled
 
     async def _deliver_all(self, batch: list[outbox.Claimed]) -> None:
@@ -266,7 +264,7 @@ class OutboxSender:
             for broadcast in await outbox.sending_broadcasts(session):
                 counts = await outbox.broadcast_counts(session, broadcast.id)
                 total = sum(counts.values())
-                open_rows = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+                open_rows = outbox.open_count(counts)
                 done = total - open_rows
                 if open_rows == 0:
                     broadcast.status = "done"
@@ -278,9 +276,9 @@ class OutboxSender:
                             broadcast.created_by,
                             kind="notice",
                             key=f"b{broadcast.id}:summary",
-                            payload={
-                                "key": "broadcast.summary",
-                                "params": {
+                            payload=outbox.notice_payload(
+                                "broadcast.summary",
+                                {
                                     "id": broadcast.id,
                                     "total": total,
                                     "sent": counts.get(outbox.SENT, 0),
@@ -288,7 +286,7 @@ class OutboxSender:
                                     "failed": counts.get(outbox.FAILED, 0),
                                     "skipped": counts.get(outbox.SKIPPED, 0),
                                 },
-                            },
+                            ),
                         )
                     continue
                 percent = done * 100 // total if total else 0
@@ -299,10 +297,10 @@ class OutboxSender:
                         broadcast.created_by,
                         kind="notice",
                         key=f"b{broadcast.id}:p{reached[-1]}",
-                        payload={
-                            "key": "broadcast.progress",
-                            "params": {"id": broadcast.id, "done": done, "total": total},
-                        },
+                        payload=outbox.notice_payload(
+                            "broadcast.progress",
+                            {"id": broadcast.id, "done": done, "total": total},
+                        ),
                     )
 
 
