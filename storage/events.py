@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,6 +188,21 @@ async def volunteer_registrations(
     return [(r, s, e) for r, s, e in (await session.execute(stmt)).all()]
 
 
+# Registrations joined with their shift, volunteer and user: the rows of `Registrant`.
+_REGISTRANTS = (
+    select(ShiftRegistration, Shift, Volunteer, User)
+    .join(Shift, Shift.id == ShiftRegistration.shift_id)
+    .join(Volunteer, Volunteer.id == ShiftRegistration.volunteer_id)
+    .join(User, User.id == Volunteer.user_id)
+)
+
+
+async def _load_registrants(
+    session: AsyncSession, stmt: Select[ShiftRegistration, Shift, Volunteer, User]
+) -> list[Registrant]:
+    return [Registrant(r, s, v, u) for r, s, v, u in (await session.execute(stmt)).all()]
+
+
 async def registrants(
     session: AsyncSession,
     *,
@@ -196,24 +211,17 @@ async def registrants(
     statuses: Sequence[str] = LIVE,
 ) -> list[Registrant]:
     """Registrations with their shift, volunteer and user, in shift then waitlist order."""
-    stmt = (
-        select(ShiftRegistration, Shift, Volunteer, User)
-        .join(Shift, Shift.id == ShiftRegistration.shift_id)
-        .join(Volunteer, Volunteer.id == ShiftRegistration.volunteer_id)
-        .join(User, User.id == Volunteer.user_id)
-        .where(ShiftRegistration.status.in_(list(statuses)))
-        .order_by(
-            Shift.starts_at,
-            Shift.id,
-            ShiftRegistration.queued_at,
-            ShiftRegistration.id,
-        )
+    stmt = _REGISTRANTS.where(ShiftRegistration.status.in_(list(statuses))).order_by(
+        Shift.starts_at,
+        Shift.id,
+        ShiftRegistration.queued_at,
+        ShiftRegistration.id,
     )
     if event_id is not None:
         stmt = stmt.where(Shift.event_id == event_id)
     if shift_id is not None:
         stmt = stmt.where(Shift.id == shift_id)
-    return [Registrant(r, s, v, u) for r, s, v, u in (await session.execute(stmt)).all()]
+    return await _load_registrants(session, stmt)
 
 
 async def find_registrants(
@@ -228,19 +236,14 @@ async def find_registrants(
         matches.append(Volunteer.mobile == mobile)
     if not matches:
         return []
-    rows = await session.execute(
-        select(ShiftRegistration, Shift, Volunteer, User)
-        .join(Shift, Shift.id == ShiftRegistration.shift_id)
-        .join(Volunteer, Volunteer.id == ShiftRegistration.volunteer_id)
-        .join(User, User.id == Volunteer.user_id)
-        .where(
+    found = await _load_registrants(
+        session,
+        _REGISTRANTS.where(
             ShiftRegistration.shift_id == shift_id,
             ShiftRegistration.status.in_(LIVE),
             or_(*matches),
-        )
-        .order_by(ShiftRegistration.id)
+        ).order_by(ShiftRegistration.id),
     )
-    found = [Registrant(r, s, v, u) for r, s, v, u in rows.all()]
     return sorted(found, key=lambda r: r.registration.status != CONFIRMED)
 
 
@@ -484,38 +487,30 @@ def hours_of(reg: ShiftRegistration, shift: Shift, now: datetime) -> float:
     return max(seconds, 0.0) / 3600
 
 
-async def volunteer_hours(
-    session: AsyncSession, volunteer_id: int, now: datetime
-) -> tuple[float, int]:
-    """(total hours, number of shifts that count)."""
-    total, shifts = 0.0, 0
-    for reg, shift, _ in await volunteer_registrations(
-        session, volunteer_id, statuses=(CONFIRMED,)
-    ):
-        hours = hours_of(reg, shift, now)
-        if hours > 0:
-            total += hours
-            shifts += 1
-    return total, shifts
+def counted_shifts(
+    rows: Iterable[tuple[ShiftRegistration, Shift, Event]], now: datetime
+) -> list[tuple[Shift, Event, float]]:
+    """The shifts among `volunteer_registrations` rows that count towards the volunteer's
+    hours, with their hours."""
+    return [
+        (shift, event, hours)
+        for reg, shift, event in rows
+        if (hours := hours_of(reg, shift, now)) > 0
+    ]
 
 
 async def thank_you_due(
     session: AsyncSession, now: datetime, window: timedelta
 ) -> list[Registrant]:
     """Volunteers who attended a shift that ended within `window` and were not thanked yet."""
-    rows = await session.execute(
-        select(ShiftRegistration, Shift, Volunteer, User)
-        .join(Shift, Shift.id == ShiftRegistration.shift_id)
-        .join(Volunteer, Volunteer.id == ShiftRegistration.volunteer_id)
-        .join(User, User.id == Volunteer.user_id)
-        .where(
+    return await _load_registrants(
+        session,
+        _REGISTRANTS.where(
             ShiftRegistration.status == CONFIRMED,
             ShiftRegistration.checked_in_at.is_not(None),
             ShiftRegistration.thanked_at.is_(None),
             Shift.status == ACTIVE,
             Shift.ends_at <= now,
             Shift.ends_at > now - window,
-        )
-        .order_by(ShiftRegistration.id)
+        ).order_by(ShiftRegistration.id),
     )
-    return [Registrant(r, s, v, u) for r, s, v, u in rows.all()]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, format_datetime
 from bot.core.i18n import Catalogs, Translator
-from bot.core.messages import Choice, Inbound, Outbound
+from bot.core.messages import Choice, Inbound, InboundKind, Outbound
 from bot.core.text import rtl_lines
 from storage import outbox
 
@@ -49,6 +49,18 @@ def parse_choice_id(cid: str) -> ChoiceRef | None:
     if len(parts) != 3:
         return None
     return ChoiceRef(*parts)
+
+
+def pressed_value(inbound: Inbound) -> str:
+    """The value of the button pressed ("" for typed text and anything else)."""
+    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
+    return ref.value if ref else ""
+
+
+def number_after(value: str, prefix: str) -> int | None:
+    """The id in a choice value such as "e12" (prefix "e"), or None."""
+    rest = value[len(prefix) :]
+    return int(rest) if value.startswith(prefix) and rest.isdigit() else None
 
 
 def choice_prefix(cid: str) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, parse_choice_id
+from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.messages import Attachment, Inbound, InboundKind
+from bot.core.messages import Attachment, Inbound
 from bot.core.validators import Invalid, parse_announcement, parse_send_time
 from bot.delivery.render import broadcast_text
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
@@ -253,8 +253,7 @@ class ScheduledBroadcasts(Flow):
             ctx.say("staff.only")
             await ctx.home()
             return
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        value = ref.value if ref else ""
+        value = pressed_value(inbound)
         if value.startswith("x") and value[1:].isdigit():
             await self._cancel(ctx, int(value[1:]))
         elif value == "back":

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
-from bot.core.flow import ChoiceRef, Context, Flow, parse_choice_id
+from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid
 from bot.handlers.events_common import (
@@ -29,6 +29,7 @@ from bot.handlers.events_common import (
     fmt_short,
     parse_days,
     pin_of,
+    shift_params,
     title_for,
     type_label,
 )
@@ -47,16 +48,6 @@ from storage.models_events import (
 DATE_PRESETS = ("today", "weekend", "week", "month")
 FRIDAY, SATURDAY = 4, 5
 RECENT_HOURS_LINES = 10
-
-
-def _value(inbound: Inbound) -> str:
-    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-    return ref.value if ref else ""
-
-
-def _int_after(value: str, prefix: str) -> int | None:
-    rest = value[len(prefix) :]
-    return int(rest) if value.startswith(prefix) and rest.isdigit() else None
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date]:
@@ -157,7 +148,7 @@ class EventsFlow(Flow):
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         step = ctx.state.step
-        value = _value(inbound)
+        value = pressed_value(inbound)
         if value == "_mn":
             await ctx.home()
         elif value == "_my":
@@ -252,7 +243,7 @@ class EventsFlow(Flow):
 
     async def on_list(self, ctx: Context, value: str) -> None:
         data = ctx.state.data
-        event_id = _int_after(value, "e")
+        event_id = number_after(value, "e")
         if event_id is not None:
             data["eid"] = event_id
             await self.show_event(ctx, pin=True)
@@ -394,7 +385,7 @@ class EventsFlow(Flow):
         ctx.reply("\n".join(lines), choices, location=location_of(event) if pin else None)
 
     async def on_event(self, ctx: Context, value: str) -> None:
-        shift_id = _int_after(value, "s")
+        shift_id = number_after(value, "s")
         if shift_id is not None:
             await self.register(ctx, shift_id, waitlist_ok=False)
         elif value == "vol":
@@ -406,7 +397,7 @@ class EventsFlow(Flow):
             await self.show_event(ctx, pin=False)
 
     async def on_full(self, ctx: Context, value: str) -> None:
-        shift_id = _int_after(value, "w")
+        shift_id = number_after(value, "w")
         if shift_id is not None:
             await self.register(ctx, shift_id, waitlist_ok=True)
         else:
@@ -436,11 +427,7 @@ class EventsFlow(Flow):
             return
         reg = outcome.registration
         tr, tz = ctx.tr, ctx.settings.timezone
-        params = {
-            "title": title_for(tr.locale, event),
-            "when": fmt_range(tr, tz, shift.starts_at, shift.ends_at),
-            "place": event.place_name,
-        }
+        params = shift_params(tr, tz, event, shift)
         if reg.status == CONFIRMED:
             ctx.say(
                 "ev.registered",
@@ -483,7 +470,7 @@ class MyShiftsFlow(Flow):
             await self.show_list(ctx)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        value = _value(inbound)
+        value = pressed_value(inbound)
         step = ctx.state.step
         if value == "_mn":
             await ctx.home()
@@ -493,7 +480,7 @@ class MyShiftsFlow(Flow):
             await show_hours(ctx)
             await self.show_list(ctx)
         elif step == "list":
-            reg_id = _int_after(value, "r")
+            reg_id = number_after(value, "r")
             if reg_id is None:
                 ctx.say("form.err.use_choices")
                 await self.show_list(ctx)
@@ -561,6 +548,20 @@ class MyShiftsFlow(Flow):
             return False
         return reg.status != CONFIRMED or ctx.now < shift.starts_at - CANCEL_CUTOFF
 
+    async def _cancellable(self, ctx: Context) -> tuple[ShiftRegistration, Shift, Event] | None:
+        """The registration being looked at if it may still be cancelled; else None, after
+        showing the list (it is gone) or the registration (too late)."""
+        found = await self._mine(ctx)
+        if found is None:
+            await self.show_list(ctx)
+            return None
+        reg, shift, _ = found
+        if not self._can_cancel(ctx, reg, shift):
+            ctx.say("ev.cancel_closed")
+            await self.show_reg(ctx, with_files=False)
+            return None
+        return found
+
     async def show_reg(self, ctx: Context, *, with_files: bool) -> None:
         ctx.set_step("reg")
         found = await self._mine(ctx)
@@ -587,7 +588,7 @@ class MyShiftsFlow(Flow):
             choices.append(ctx.choice("reg", "x", "ev.btn.cancel_reg"))
         elif reg.status == CONFIRMED and shift.starts_at > ctx.now:
             lines.append(tr.t("ev.cancel_closed"))
-        if with_files and reg.status != "cancelled":
+        if with_files and reg.status != CANCELLED:
             lines.append(tr.t("ev.calendar_hint"))
         choices.append(ctx.choice("reg", "_bk", "form.back"))
         ctx.reply(
@@ -598,15 +599,10 @@ class MyShiftsFlow(Flow):
         )
 
     async def ask_cancel(self, ctx: Context) -> None:
-        found = await self._mine(ctx)
+        found = await self._cancellable(ctx)
         if found is None:
-            await self.show_list(ctx)
             return
-        reg, shift, event = found
-        if not self._can_cancel(ctx, reg, shift):
-            ctx.say("ev.cancel_closed")
-            await self.show_reg(ctx, with_files=False)
-            return
+        _, _, event = found
         ctx.set_step("cx")
         ctx.reply(
             ctx.tr.t("ev.cancel_q", title=title_for(ctx.tr.locale, event)),
@@ -614,15 +610,10 @@ class MyShiftsFlow(Flow):
         )
 
     async def cancel(self, ctx: Context) -> None:
-        found = await self._mine(ctx)
+        found = await self._cancellable(ctx)
         if found is None:
-            await self.show_list(ctx)
             return
         reg, shift, event = found
-        if not self._can_cancel(ctx, reg, shift):
-            ctx.say("ev.cancel_closed")
-            await self.show_reg(ctx, with_files=False)
-            return
         notices = Notices(ctx)
         await notices.withdraw_reminders(reg, "registration cancelled")
         promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
@@ -632,28 +623,30 @@ class MyShiftsFlow(Flow):
 
 
 # --- hours, ratings, buttons in notices -----------------------------------------------------------
+def hours_total(ctx: Context, attended: list[tuple[Shift, Event, float]]) -> str:
+    """The "N hours over M shifts" line, from `store.counted_shifts`."""
+    total = sum((hours for _, _, hours in attended), 0.0)
+    return ctx.tr.tn("ev.hours_total", len(attended), hours=fmt_hours(total))
+
+
 async def show_hours(ctx: Context) -> None:
     tr = ctx.tr
     volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
     if volunteer is None:
         ctx.say("ev.hours_no_profile")
         return
-    total, count = await store.volunteer_hours(ctx.session, volunteer.id, ctx.now)
-    lines = [tr.t("ev.hours_title"), tr.tn("ev.hours_total", count, hours=fmt_hours(total))]
-    attended = [
-        (reg, shift, event)
-        for reg, shift, event in await store.volunteer_registrations(
-            ctx.session, volunteer.id, statuses=(CONFIRMED,)
-        )
-        if store.hours_of(reg, shift, ctx.now) > 0
-    ]
-    for reg, shift, event in attended[-RECENT_HOURS_LINES:]:
+    attended = store.counted_shifts(
+        await store.volunteer_registrations(ctx.session, volunteer.id, statuses=(CONFIRMED,)),
+        ctx.now,
+    )
+    lines = [tr.t("ev.hours_title"), hours_total(ctx, attended)]
+    for shift, event, hours in attended[-RECENT_HOURS_LINES:]:
         lines.append(
             tr.t(
                 "ev.hours_line",
                 title=title_for(tr.locale, event),
                 day=ctx.fmt_date(shift.starts_at.astimezone(ctx.timezone).date()),
-                hours=fmt_hours(store.hours_of(reg, shift, ctx.now)),
+                hours=fmt_hours(hours),
             )
         )
     ctx.reply("\n".join(lines))
@@ -670,8 +663,11 @@ async def my_data_lines(ctx: Context) -> list[str]:
     if not registrations:
         return []
     tr = ctx.tr
-    total, count = await store.volunteer_hours(ctx.session, volunteer.id, ctx.now)
-    lines = [tr.t("ev.mydata_title"), tr.tn("ev.hours_total", count, hours=fmt_hours(total))]
+    # Only confirmed, attended shifts count: hours_of is 0 for the other statuses.
+    lines = [
+        tr.t("ev.mydata_title"),
+        hours_total(ctx, store.counted_shifts(registrations, ctx.now)),
+    ]
     for reg, shift, event in registrations:
         lines.append(
             tr.t(

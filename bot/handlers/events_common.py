@@ -123,6 +123,16 @@ def type_label(tr: Translator, code: str) -> str:
     return tr.label(f"ev.type.{code}")
 
 
+def shift_params(tr: Translator, tz: str, event: Event, shift: Shift) -> dict[str, Any]:
+    """The title, time and place of a shift, for messages about a registration."""
+    return {
+        "title": title_for(tr.locale, event),
+        "when": fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+        "place": event.place_name,
+    }
+
+
+# --- pressed buttons ------------------------------------------------------------------------------
 # --- typed dates and times (Riyadh wall time) -----------------------------------------------------
 _TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
 _DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
@@ -130,15 +140,8 @@ _HIJRI_YEARS = range(1300, 1501)
 _GREGORIAN_YEARS = range(1900, 2101)
 
 
-def parse_day(text: str) -> date:
-    """A day typed as 2026-12-01, 1/12/2026 or a Hijri date such as 10/6/1448."""
-    m = _DATE_RE.search(clean_input(text))
-    if m is None:
-        raise Invalid("err.date.format")
-    return _day_from(m)
-
-
 def _day_from(m: re.Match[str]) -> date:
+    """A day typed as 2026-12-01, 1/12/2026 or a Hijri date such as 10/6/1448."""
     a, c = m[1], m[4]
     year, month, day = (int(a), int(m[3]), int(c)) if len(a) == 4 else (int(c), int(m[3]), int(a))
     try:
@@ -212,8 +215,9 @@ def day_start(d: date, tz: str) -> datetime:
 
 
 def typed_number(ctx: Context, inbound: Inbound, steps: frozenset[str]) -> Inbound:
-    """The engine reads a typed number as "the n-th button" (so "2" at a capacity question
-    would press "cancel"); on steps that ask for a number, keep what was typed."""
+    """The engine reads a typed number as "the n-th button" unless a step offers only back,
+    keep and cancel (so "2" at an optional number question would press "skip"); on steps that
+    ask for a number, keep what was typed."""
     typed = ctx.inbound
     if (
         ctx.state.step in steps
@@ -237,26 +241,6 @@ def reminder_prefix(reg_id: int) -> str:
     return f"ev:r{reg_id}:rem:"
 
 
-def notice_payload(
-    key: str,
-    params: dict[str, Any],
-    *,
-    expires_at: datetime | None = None,
-    choices: list[dict[str, Any]] | None = None,
-    location: tuple[float, float] | None = None,
-) -> dict[str, Any]:
-    """The outbox payload `Context.notify` writes, for code that runs without a context (the
-    periodic thank-you job)."""
-    payload: dict[str, Any] = {"key": key, "params": params}
-    if expires_at is not None:
-        payload["expires_at"] = expires_at.isoformat()
-    if choices:
-        payload["choices"] = choices
-    if location is not None:
-        payload["location"] = list(location)
-    return payload
-
-
 @dataclass
 class Notices:
     """Notifications about registrations, worded in each recipient's own language (params
@@ -276,12 +260,7 @@ class Notices:
         return self.ctx.catalogs.translator(user.locale)
 
     def params(self, user: User, event: Event, shift: Shift) -> dict[str, Any]:
-        tr = self.tr(user)
-        return {
-            "title": title_for(tr.locale, event),
-            "when": fmt_range(tr, self.tz, shift.starts_at, shift.ends_at),
-            "place": event.place_name,
-        }
+        return shift_params(self.tr(user), self.tz, event, shift)
 
     async def send(
         self,
@@ -444,7 +423,7 @@ async def send_thank_yous(env: JobEnv, now: datetime) -> int:
                 r.user.id,
                 kind="notice",
                 key=f"ev:r{reg.id}:thanks",
-                payload=notice_payload(
+                payload=outbox.notice_payload(
                     "ev.n.thanks",
                     {"title": title_for(r.user.locale or "ar", event)},
                     expires_at=r.shift.ends_at + THANK_YOU_EXPIRES,

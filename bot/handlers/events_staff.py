@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.flow import Context, Flow, parse_choice_id
+from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.i18n import N_
 from bot.core.messages import Attachment, Choice, Inbound, InboundKind
@@ -17,6 +17,7 @@ from bot.core.text import clean_input, isolate
 from bot.core.validators import (
     MAX_TEXT_CHARS,
     Invalid,
+    check_length,
     parse_announcement,
     parse_mobile,
     parse_national_id,
@@ -46,7 +47,6 @@ from bot.handlers.events_common import (
     pin_of,
     title_for,
     type_label,
-    typed_number,
 )
 from bot.handlers.staff import STAFF_PANEL
 from storage import events as store
@@ -60,7 +60,6 @@ REGISTRANTS_PAGE = 8
 STAFF_DAYS_BACK = 30
 _COORDS = re.compile(r"(-?[0-9]{1,2}(?:\.[0-9]+)?)\s*[,\u060c ]\s*(-?[0-9]{1,3}(?:\.[0-9]+)?)")
 _SKILL_SEP = re.compile("[,\u060c;\u061b\n]")
-NUMBER_STEPS = frozenset({"cap"})
 
 EXPORT_COLUMNS = (
     N_("eva.x.shift"),
@@ -90,8 +89,7 @@ APPROVAL_OPTIONS = (
 # --- parsers and renderers shared by the two forms ------------------------------------------------
 def _line(ctx: Context, text: str) -> str:
     value = clean_input(text)
-    if len(value) > TITLE_MAX:
-        raise Invalid("err.text.too_long", limit=TITLE_MAX)
+    check_length(value, TITLE_MAX)
     return value
 
 
@@ -167,6 +165,15 @@ def _show_skills(ctx: Context, value: list[str]) -> str:
     return ctx.tr.label("form.list_sep").join(value)
 
 
+def _span(values: Values) -> tuple[datetime, datetime]:
+    """The start and the end a form collected; the end must come after the start."""
+    starts = datetime.fromisoformat(values["starts"])
+    ends = datetime.fromisoformat(values["ends"])
+    if ends <= starts:
+        raise FieldError("ends", "evf.err.end_before_start")
+    return starts, ends
+
+
 def _staff_only(ctx: Context) -> bool:
     if ctx.is_staff:
         return False
@@ -195,7 +202,23 @@ def event_values(event: Event) -> Values:
     }
 
 
-class EventForm(Form):
+class _StaffForm(Form):
+    """The two staff forms: staff only, and they remember the event (and shift) they edit."""
+
+    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        await super().start(ctx, params)
+        for key in ("eid", "sid"):
+            if params.get(key) is not None:
+                ctx.state.data[key] = int(params[key])
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        if _staff_only(ctx):
+            await ctx.home()
+            return
+        await super().handle(ctx, inbound)
+
+
+class EventForm(_StaffForm):
     name = EVENT_FORM
     intro = "evf.intro"
     summary_title = "evf.summary_title"
@@ -211,17 +234,6 @@ class EventForm(Form):
         Field("ends", "evf.q.ends", "evf.f.ends", parse=_event_ends, render=_show_moment),
     )
 
-    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        await super().start(ctx, params)
-        if params.get("eid") is not None:
-            ctx.state.data["eid"] = int(params["eid"])
-
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if _staff_only(ctx):
-            await ctx.home()
-            return
-        await super().handle(ctx, inbound)
-
     async def _parse_input(self, ctx: Context, field: Field, inbound: Inbound) -> Any:
         # The place's pin comes as a location message (Telegram: attach → Location), or typed.
         if field.name == "pin" and inbound.kind is InboundKind.LOCATION and inbound.location:
@@ -229,10 +241,7 @@ class EventForm(Form):
         return await super()._parse_input(ctx, field, inbound)
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        starts = datetime.fromisoformat(values["starts"])
-        ends = datetime.fromisoformat(values["ends"])
-        if ends <= starts:
-            raise FieldError("ends", "evf.err.end_before_start")
+        starts, ends = _span(values)
         pin = values.get("pin")
         event_id = ctx.state.data.get("eid")
         event = await store.get_event(ctx.session, int(event_id)) if event_id else None
@@ -283,7 +292,7 @@ def shift_values(shift: Shift) -> Values:
     }
 
 
-class ShiftForm(Form):
+class ShiftForm(_StaffForm):
     name = SHIFT_FORM
     intro = "esf.intro"
     summary_title = "esf.summary_title"
@@ -303,23 +312,8 @@ class ShiftForm(Form):
         Field("approval", "esf.q.approval", "esf.f.approval", FieldKind.CHOICE, APPROVAL_OPTIONS),
     )
 
-    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        await super().start(ctx, params)
-        for key in ("eid", "sid"):
-            if params.get(key) is not None:
-                ctx.state.data[key] = int(params[key])
-
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if _staff_only(ctx):
-            await ctx.home()
-            return
-        await super().handle(ctx, typed_number(ctx, inbound, NUMBER_STEPS))
-
     async def submit(self, ctx: Context, values: Values) -> None:
-        starts = datetime.fromisoformat(values["starts"])
-        ends = datetime.fromisoformat(values["ends"])
-        if ends <= starts:
-            raise FieldError("ends", "evf.err.end_before_start")
+        starts, ends = _span(values)
         event = await store.get_event(ctx.session, int(ctx.state.data.get("eid") or 0))
         shift_id = ctx.state.data.get("sid")
         shift = await store.get_shift(ctx.session, int(shift_id)) if shift_id else None
@@ -365,16 +359,6 @@ class ShiftForm(Form):
 
 
 # --- the staff's events panel ---------------------------------------------------------------------
-def _value(inbound: Inbound) -> str:
-    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-    return ref.value if ref else ""
-
-
-def _int_after(value: str, prefix: str) -> int | None:
-    rest = value[len(prefix) :]
-    return int(rest) if value.startswith(prefix) and rest.isdigit() else None
-
-
 def announcement_text(ctx: Context, locale: str, event: Event) -> str:
     """The text of an event's announcement in one language (plain: the broadcast escapes it)."""
     tr = ctx.catalogs.translator(locale)
@@ -424,7 +408,7 @@ class EventAdmin(Flow):
             await ctx.home()
             return
         step = ctx.state.step
-        value = _value(inbound)
+        value = pressed_value(inbound)
         if step == "find" and inbound.kind is InboundKind.TEXT:
             await self.find(ctx, inbound.text)
             return
@@ -452,6 +436,13 @@ class EventAdmin(Flow):
         if event is None or shift is None or shift.event_id != event.id:
             return None
         return event, shift
+
+    async def _shift_or_event(self, ctx: Context) -> tuple[Event, Shift] | None:
+        """The shift being looked at; None, after showing its event, when it is gone."""
+        found = await self._shift(ctx)
+        if found is None:
+            await self.show_event(ctx)
+        return found
 
     # --- list -------------------------------------------------------------------------------
     async def show_list(self, ctx: Context) -> None:
@@ -493,7 +484,7 @@ class EventAdmin(Flow):
         ctx.reply("\n".join(lines), choices)
 
     async def on_list(self, ctx: Context, value: str) -> None:
-        event_id = _int_after(value, "e")
+        event_id = number_after(value, "e")
         data = ctx.state.data
         if event_id is not None:
             data["eid"] = event_id
@@ -578,7 +569,7 @@ class EventAdmin(Flow):
         if event is None:
             await self.show_list(ctx)
             return
-        shift_id = _int_after(value, "s")
+        shift_id = number_after(value, "s")
         live = event.status == store.PUBLISHED
         if shift_id is not None:
             ctx.state.data["sid"] = shift_id
@@ -632,9 +623,8 @@ class EventAdmin(Flow):
     async def show_shift(self, ctx: Context) -> None:
         ctx.set_step("shift")
         tr, tz = ctx.tr, ctx.settings.timezone
-        found = await self._shift(ctx)
+        found = await self._shift_or_event(ctx)
         if found is None:
-            await self.show_event(ctx)
             return
         event, shift = found
         c = (await store.counts(ctx.session, [shift.id]))[shift.id]
@@ -673,9 +663,8 @@ class EventAdmin(Flow):
         ctx.reply("\n".join(lines), choices)
 
     async def on_shift(self, ctx: Context, value: str) -> None:
-        found = await self._shift(ctx)
+        found = await self._shift_or_event(ctx)
         if found is None:
-            await self.show_event(ctx)
             return
         event, shift = found
         active = shift.status == store.ACTIVE and event.status == store.PUBLISHED
@@ -715,9 +704,8 @@ class EventAdmin(Flow):
     async def show_registrants(self, ctx: Context) -> None:
         ctx.set_step("regs")
         tr, tz = ctx.tr, ctx.settings.timezone
-        found = await self._shift(ctx)
+        found = await self._shift_or_event(ctx)
         if found is None:
-            await self.show_event(ctx)
             return
         _, shift = found
         people = await store.registrants(ctx.session, shift_id=shift.id)
@@ -878,9 +866,8 @@ class EventAdmin(Flow):
             self.ask_find(ctx)
 
     async def find(self, ctx: Context, text: str) -> None:
-        found = await self._shift(ctx)
+        found = await self._shift_or_event(ctx)
         if found is None:
-            await self.show_event(ctx)
             return
         _, shift = found
         national_id = mobile = None

@@ -15,7 +15,7 @@ from hijridate import Hijri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, format_datetime
-from bot.core.flow import Context, JobEnv, choice_id, parse_choice_id
+from bot.core.flow import Context, JobEnv, choice_id
 from bot.core.forms import Option
 from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Inbound, InboundKind
@@ -195,19 +195,6 @@ def actor_of(ctx: Context) -> str:
 
 
 # --- input of the families' own flows ------------------------------------------------------------
-def pressed_value(inbound: Inbound) -> str | None:
-    """The value of a pressed button of the current flow, or None for anything else."""
-    ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-    return ref.value if ref else None
-
-
-def prefixed_number(value: str | None, prefix: str) -> int | None:
-    """The id in a choice value such as "s12" (prefix "s"), or None."""
-    if value and value.startswith(prefix) and value[len(prefix) :].isdigit():
-        return int(value[len(prefix) :])
-    return None
-
-
 def typed_text(ctx: Context, inbound: Inbound, steps: frozenset[str] | None = None) -> Inbound:
     """The engine reads a typed number as "the n-th button" ("2" at the stall-count question
     would press "cancel"). On steps that want typed text (all of them without `steps`), what

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core.flow import ChoiceRef, Context, Flow, choice_id
+from bot.core.flow import ChoiceRef, Context, Flow, choice_id, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
@@ -17,8 +17,6 @@ from bot.handlers.families_common import (
     actor_of,
     expire_offer,
     pass_on,
-    prefixed_number,
-    pressed_value,
     site_name,
     stall_label,
     status_label,
@@ -151,7 +149,7 @@ class SitePicker(Flow):
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
-        site_id = prefixed_number(value, "s")
+        site_id = number_after(value, "s")
         if value == "back":
             await ctx.goto(FAMILIES_MENU)
             return
@@ -258,7 +256,7 @@ class MyRequests(Flow):
         step = ctx.state.step
         if value == "back":
             await ctx.goto(FAMILIES_MENU)
-        elif step == "list" and (request_id := prefixed_number(value, "x")) is not None:
+        elif step == "list" and (request_id := number_after(value, "x")) is not None:
             ctx.set_step("cx")
             ctx.state.data["cx"] = request_id
             ctx.reply(

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.flow import Context, Flow
+from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Values
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.text import clean_input, isolate, mask_national_id
@@ -27,8 +27,6 @@ from bot.handlers.families_common import (
     parse_date,
     parse_short_text,
     pass_on,
-    prefixed_number,
-    pressed_value,
     site_name,
     stall_label,
     status_label,
@@ -178,7 +176,7 @@ class SitesAdmin(Flow):
             return
         value = pressed_value(inbound)
         if ctx.state.step == "list":
-            site_id = prefixed_number(value, "s")
+            site_id = number_after(value, "s")
             if value == "new":
                 await ctx.goto(SITE_FORM, {"new": True})
             elif value == "back":
@@ -619,7 +617,7 @@ class Review(Flow):
         step = ctx.state.step
         rid = int(ctx.state.data.get("rid", 0))
         if step == "q":
-            opened = prefixed_number(value, "r")
+            opened = number_after(value, "r")
             if value == "back":
                 await ctx.goto(STAFF_PANEL)
             elif opened is not None:
@@ -630,8 +628,8 @@ class Review(Flow):
             await (self._queue(ctx) if step == "rq" else self._open(ctx, rid))
         elif step == "rq":
             await self._on_action(ctx, rid, value)
-        elif step == "num" and (value == "auto" or prefixed_number(value, "n") is not None):
-            await self._approve(ctx, rid, prefixed_number(value, "n"))
+        elif step == "num" and (value == "auto" or number_after(value, "n") is not None):
+            await self._approve(ctx, rid, number_after(value, "n"))
         elif step == "rr" and value in {o.value for o in REJECT_REASONS}:
             ctx.state.data["reason"] = value
             self._ask_text(ctx, "rn")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Context, Flow, MenuEntry, parse_choice_id
-from bot.core.messages import Inbound, InboundKind
+from bot.core.flow import BotApp, Context, Flow, MenuEntry, pressed_value
+from bot.core.messages import Inbound
 
 MENU = "menu"
 
@@ -39,8 +39,7 @@ class MenuFlow(Flow):
         ctx.reply(ctx.tr.t("menu.title"), await show_entries(ctx, "main", ctx.app.menu))
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        if not await run_entry(ctx, ctx.app.menu, ref.value if ref else None):
+        if not await run_entry(ctx, ctx.app.menu, pressed_value(inbound)):
             ctx.say("menu.not_understood")
             await self.show(ctx)
 

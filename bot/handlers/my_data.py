@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, parse_choice_id
-from bot.core.messages import Inbound, InboundKind
+from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
+from bot.core.messages import Inbound
 from bot.handlers.volunteer_signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from storage import repositories as repo
 
@@ -68,8 +68,7 @@ class MyDataFlow(Flow):
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        value = ref.value if ref else None
+        value = pressed_value(inbound)
         if ctx.state.step == "del":
             if value == "yes":
                 await self._delete(ctx)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, parse_choice_id
-from bot.core.messages import Inbound, InboundKind
+from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
+from bot.core.messages import Inbound
 from bot.handlers.menu import run_entry, show_entries
 from storage import repositories as repo
 
@@ -37,8 +37,7 @@ class StaffPanel(Flow):
             ctx.say("staff.only")
             await ctx.home()
             return
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        value = ref.value if ref else None
+        value = pressed_value(inbound)
         if value == "back":
             await ctx.home()
         elif not await run_entry(ctx, ctx.app.staff_menu, value):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, Gate, parse_choice_id
+from bot.core.flow import BotApp, Command, Context, Flow, Gate, pressed_value
 from bot.core.i18n import Translator
-from bot.core.messages import Choice, Inbound, InboundKind
+from bot.core.messages import Choice, Inbound
 from bot.core.text import clean_input, isolate, rtl_lines
 
 LANGUAGE = "lang"
@@ -43,11 +43,11 @@ class LanguageFlow(Flow):
         ctx.reply(text, choices, bidi_done=True)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        if ref is None or ref.value not in ctx.catalogs.locales:
+        locale = pressed_value(inbound)
+        if locale not in ctx.catalogs.locales:
             await self.show(ctx)
             return
-        ctx.use_locale(ref.value)
+        ctx.use_locale(locale)
         ctx.say("lang.set")
         ctx.state.data = {}
         await ctx.home()
@@ -70,13 +70,13 @@ class PrivacyFlow(Flow):
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
-        if ref is not None and ref.value == "yes":
+        answer = pressed_value(inbound)
+        if answer == "yes":
             ctx.user.consent_version = ctx.settings.privacy_notice_version
             ctx.user.consent_at = ctx.now
             ctx.say("privacy.thanks")
             await ctx.home()
-        elif ref is not None and ref.value == "no":
+        elif answer == "no":
             ctx.say("privacy.declined")
             await self.show(ctx)
         else:
