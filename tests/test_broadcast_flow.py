@@ -26,14 +26,20 @@ async def registered(engine: Engine, *users: str) -> None:
         await Chat(engine, user=user).signup_with_id(user)
 
 
+async def composing(engine: Engine, audience: str) -> Chat:
+    """Staff start a broadcast to `audience`; the form asks for the text next."""
+    boss = Chat(engine, user="boss")
+    await boss.onboard()
+    await boss.send("/broadcast")
+    await boss.press(audience)
+    return boss
+
+
 async def test_staff_broadcast_now_with_preview_and_count(engine: Engine, db: Database) -> None:
     await registered(engine, "v1", "v2")
     plain_user = Chat(engine, user="p1")
     await plain_user.onboard()  # accepted the notice, not a volunteer
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
-    await boss.send("/broadcast")
-    await boss.press("volunteers")
+    boss = await composing(engine, "volunteers")
     await boss.send("حملة تشجير <كبيرة> يوم السبت\nالساعة 7 صباحًا & الجميع مدعو")
     await boss.send("Tree planting on Saturday")
     await boss.press("_s")  # no attachment
@@ -56,10 +62,7 @@ async def test_staff_broadcast_now_with_preview_and_count(engine: Engine, db: Da
 
 
 async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock) -> None:
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
-    await boss.send("/broadcast")
-    await boss.press("all")
+    boss = await composing(engine, "all")
     await boss.send("إعلان مجدول")
     await boss.press("_s")
     await boss.press("_s")
@@ -83,10 +86,7 @@ async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock) -
 
 
 async def test_broadcast_with_a_photo(engine: Engine, db: Database) -> None:
-    boss = Chat(engine, user="boss", channel="console")
-    await boss.onboard()
-    await boss.send("/broadcast")
-    await boss.press("all")
+    boss = await composing(engine, "all")
     await boss.send("صورة الفعالية")
     await boss.press("_s")
     await boss.send("not a file")
@@ -122,10 +122,7 @@ async def test_stop_and_resume_announcements(engine: Engine, db: Database) -> No
     async with db.sessions() as session:
         assert (await session.execute(select(User.opted_out_announcements))).scalar_one()
     # A stopped user's broadcast row is written as skipped, so the summary counts it.
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
-    await boss.send("/broadcast")
-    await boss.press("all")
+    boss = await composing(engine, "all")
     await boss.send("إعلان")
     await boss.press("_s")
     await boss.press("_s")

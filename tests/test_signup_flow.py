@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from bot.core.engine import Engine
+from bot.core.messages import Inbound
 from storage.db import Database
 from storage.models import Conversation, User, Volunteer
 from tests.support import ADULT_ANSWERS, Chat
@@ -16,6 +17,18 @@ from tests.support import ADULT_ANSWERS, Chat
 async def volunteers(db: Database) -> list[Volunteer]:
     async with db.sessions() as session:
         return list((await session.execute(select(Volunteer))).scalars())
+
+
+async def at_the_summary(chat: Chat) -> None:
+    """Start the sign-up and answer every question: the chat ends on the summary."""
+    await chat.start_signup()
+    for how, value in ADULT_ANSWERS:
+        await chat.answer(how, value)
+
+
+def confirm_update(chat: Chat) -> Inbound:
+    """A new update pressing "confirm" on the summary, not yet delivered."""
+    return chat.inbound(chat.last_inbound.kind, chat.choice_id("_ok"))  # type: ignore[union-attr]
 
 
 async def test_whole_signup_in_arabic_saves_the_profile(engine: Engine, db: Database) -> None:
@@ -100,10 +113,8 @@ async def test_restart_mid_form_resumes_at_the_same_step(
 
 async def test_the_same_update_twice_has_one_effect(engine: Engine, db: Database) -> None:
     chat = Chat(engine)
-    await chat.start_signup()
-    for how, value in ADULT_ANSWERS:
-        await chat.answer(how, value)
-    confirm = chat.inbound(chat.last_inbound.kind, chat.choice_id("_ok"))  # type: ignore[union-attr]
+    await at_the_summary(chat)
+    confirm = confirm_update(chat)
     first, second = await asyncio.gather(engine.handle(confirm), engine.handle(confirm))
     assert sorted([len(first), len(second)])[0] == 0  # one of them was recognised as a repeat
     again = await engine.handle(confirm)
@@ -125,12 +136,8 @@ async def test_two_concurrent_confirmations_give_one_registration(
     engine: Engine, db: Database
 ) -> None:
     chat = Chat(engine)
-    await chat.start_signup()
-    for how, value in ADULT_ANSWERS:
-        await chat.answer(how, value)
-    cid = chat.choice_id("_ok")
-    a = chat.inbound(chat.last_inbound.kind, cid)  # type: ignore[union-attr]
-    b = chat.inbound(chat.last_inbound.kind, cid)  # type: ignore[union-attr]
+    await at_the_summary(chat)
+    a, b = confirm_update(chat), confirm_update(chat)
     await asyncio.gather(engine.handle(a), engine.handle(b))
     assert len(await volunteers(db)) == 1
 
@@ -139,13 +146,9 @@ async def test_two_processes_confirming_at_once_give_one_registration(
     db_factory, make_engine, db: Database
 ) -> None:
     chat = Chat(make_engine())
-    await chat.start_signup()
-    for how, value in ADULT_ANSWERS:
-        await chat.answer(how, value)
-    cid = chat.choice_id("_ok")
+    await at_the_summary(chat)
     other = make_engine(db_factory.open())  # its own locks: only the database can arbitrate
-    a = chat.inbound(chat.last_inbound.kind, cid)  # type: ignore[union-attr]
-    b = chat.inbound(chat.last_inbound.kind, cid)  # type: ignore[union-attr]
+    a, b = confirm_update(chat), confirm_update(chat)
     await asyncio.gather(chat.engine.handle(a), other.handle(b))
     assert len(await volunteers(db)) == 1
 
@@ -153,11 +156,8 @@ async def test_two_processes_confirming_at_once_give_one_registration(
 async def test_same_national_id_from_two_users_at_once(engine: Engine, db: Database) -> None:
     one, two = Chat(engine, user="a"), Chat(engine, user="b")
     for chat in (one, two):
-        await chat.start_signup()
-        for how, value in ADULT_ANSWERS:
-            await chat.answer(how, value)
-    a = one.inbound(one.last_inbound.kind, one.choice_id("_ok"))  # type: ignore[union-attr]
-    b = two.inbound(two.last_inbound.kind, two.choice_id("_ok"))  # type: ignore[union-attr]
+        await at_the_summary(chat)
+    a, b = confirm_update(one), confirm_update(two)
     replies = await asyncio.gather(engine.handle(a), engine.handle(b))
     assert len(await volunteers(db)) == 1
     texts = ["\n".join(o.text for o in r) for r in replies]

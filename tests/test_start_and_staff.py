@@ -27,6 +27,14 @@ from tests.test_bad_input import (
 NAME = "محمد عبدالله الغامدي"
 
 
+async def asked_for_the_id(engine: Engine, user: str = "u1") -> Chat:
+    """Start the sign-up and give the name: the form asks for the national ID next."""
+    chat = Chat(engine, user=user)
+    await chat.start_signup()
+    await chat.send(NAME)
+    return chat
+
+
 def language_question(chat: Chat) -> bool:
     last = chat.last[-1] if chat.last else None
     return (
@@ -219,9 +227,7 @@ async def test_declining_the_notice_keeps_the_user_out(engine: Engine, db: Datab
 async def test_a_new_notice_version_asks_again(
     engine: Engine, make_engine: Callable[..., Engine], db: Database
 ) -> None:
-    chat = Chat(engine)
-    await chat.start_signup()
-    await chat.send(NAME)  # mid-form when the notice changes
+    await asked_for_the_id(engine)  # mid-form when the notice changes
     first = await user_row(db, "u1")
     assert first is not None and first.consent_version == "2026-11"
 
@@ -243,9 +249,7 @@ async def test_a_new_notice_version_asks_again(
 
 # --- /language, /cancel, unknown commands mid-form ----------------------------------------------
 async def test_language_switch_mid_form_keeps_the_draft(engine: Engine, db: Database) -> None:
-    chat = Chat(engine)
-    await chat.start_signup()
-    await chat.send(NAME)
+    chat = await asked_for_the_id(engine)
     await chat.send("1234567897")
     await chat.send("/language")
     assert language_question(chat)
@@ -268,9 +272,7 @@ async def test_language_switch_mid_form_keeps_the_draft(engine: Engine, db: Data
 
 
 async def test_cancel_mid_form_discards_the_draft(engine: Engine, db: Database) -> None:
-    chat = Chat(engine)
-    await chat.start_signup()
-    await chat.send(NAME)
+    chat = await asked_for_the_id(engine)
     await chat.send("1234567897")
     await chat.send("/cancel")
     assert_clean(chat.last)
@@ -297,9 +299,7 @@ async def test_cancel_with_nothing_to_cancel(engine: Engine, db: Database) -> No
 async def test_unknown_command_mid_form_answers_politely_and_reshows(
     engine: Engine, db: Database
 ) -> None:
-    chat = Chat(engine)
-    await chat.start_signup()
-    await chat.send(NAME)
+    chat = await asked_for_the_id(engine)
     before = state_key(await conversation(db, chat))
     for command in ("/foo", "/FOO bar", "/staffx", "/"):
         await chat.send(command)
@@ -323,9 +323,7 @@ async def test_unknown_command_in_english(engine: Engine, db: Database) -> None:
 async def test_plain_user_staff_command_is_answered_politely_and_changes_nothing(
     engine: Engine, db: Database
 ) -> None:
-    chat = Chat(engine)
-    await chat.start_signup()
-    await chat.send(NAME)
+    chat = await asked_for_the_id(engine)
     before = state_key(await conversation(db, chat))
     await chat.send("/staff")
     assert_clean(chat.last)
@@ -441,9 +439,7 @@ async def test_staff_menu_entry_only_for_staff(engine: Engine, db: Database) -> 
 
 
 async def test_staff_panel_mid_form_keeps_the_form_as_a_draft(engine: Engine, db: Database) -> None:
-    boss = Chat(engine, user="boss")
-    await boss.start_signup()
-    await boss.send(NAME)
+    boss = await asked_for_the_id(engine, "boss")
     await boss.send("/staff")
     assert plain(text_of("ar", "staff.panel_title")) in plain(boss.text)
     assert boss.offers("bc") and boss.offers("bcl")

@@ -1,13 +1,15 @@
-"""Many recipients quickly: bulk inserts of users with a Telegram identity each."""
+"""Many recipients quickly: bulk inserts of users with a Telegram identity each; broadcasts."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, User, utcnow
+from tests.fakes.telegram_api import FakeTelegramServer
 
 FIRST_CHAT = 100_000
 
@@ -56,6 +58,16 @@ async def seed_recipients(
                     for chat, uid in zip(part, ids, strict=True)
                 ],
             )
+    return chats
+
+
+async def known_recipients(
+    db: Database, fake: FakeTelegramServer, count: int, **kw: Any
+) -> list[int]:
+    """`seed_recipients` (same options), each chat also known to the fake Bot API."""
+    chats = await seed_recipients(db, count, **kw)
+    for chat in chats:
+        fake.known_chat(chat)
     return chats
 
 

@@ -21,7 +21,7 @@ from scheduler.jobs import add_delivery_jobs
 from storage.db import Database
 from storage.models import utcnow
 from tests.conftest import DatabaseFactory
-from tests.delivery.seed import add_broadcast, seed_recipients
+from tests.delivery.seed import add_broadcast, known_recipients
 from tests.delivery.test_sender import close, make_sender, statuses
 from tests.fakes.telegram_api import FakeTelegramServer
 
@@ -33,14 +33,26 @@ def sends_per_chat(fake: FakeTelegramServer) -> Counter[int]:
     return Counter(int(c.params["chat_id"]) for c in fake.calls("sendMessage") if c.ok)
 
 
-async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
+def cli_env(db_factory: DatabaseFactory, fake: FakeTelegramServer, rate: str) -> dict[str, str]:
+    """The environment for `bot.cli` in a subprocess: this database, the fake Bot API, the
+    outbox rate, no quiet hours."""
+    return {
+        **os.environ,
+        "DATABASE_URL": db_factory.url,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE": fake.base_url,
+        "OUTBOX_RATE": rate,
+        "QUIET_HOURS": "",
+    }
+
+
+async def start_cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`python -m bot.cli ARGS` from the project root, its output piped."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
-        "outbox",
-        "run",
-        "--until-empty",
+        *args,
         env=env,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
@@ -48,24 +60,19 @@ async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
+async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await start_cli(env, "outbox", "run", "--until-empty")
+
+
 async def test_sigkill_mid_broadcast_then_restart_sends_each_once(
     db_factory: DatabaseFactory, db: Database, fake: FakeTelegramServer
 ) -> None:
     if db_factory.backend != "sqlite":
         pytest.skip("the subprocess gets a plain DATABASE_URL; the SQLite run covers the crash")
-    chats = await seed_recipients(db, 2000)
-    for chat in chats:
-        fake.known_chat(chat)
+    chats = await known_recipients(db, fake, 2000)
     broadcast_id = await add_broadcast(db)
     await fan_out_due(db)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_factory.url,
-        "BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE": fake.base_url,
-        "OUTBOX_RATE": "1000",
-        "QUIET_HOURS": "",
-    }
+    env = cli_env(db_factory, fake, "1000")
     kill_after = random.randint(100, 1500)
     first = await start_sender(env)
     await fake.wait_for(lambda: len(fake.calls("sendMessage")) >= kill_after, timeout=60)
@@ -91,9 +98,7 @@ async def test_two_senders_on_postgresql_split_the_work(
 ) -> None:
     if db_factory.backend != "postgresql":
         pytest.skip("several senders need PostgreSQL (FOR UPDATE SKIP LOCKED)")
-    chats = await seed_recipients(db, 600)
-    for chat in chats:
-        fake.known_chat(chat)
+    chats = await known_recipients(db, fake, 600)
     broadcast_id = await add_broadcast(db)
     await fan_out_due(db)
     one = make_sender(db_factory.open(), catalogs, fake, clock=utcnow, batch=20)
@@ -113,9 +118,7 @@ async def test_two_senders_on_postgresql_split_the_work(
 async def test_broadcast_due_while_down_is_sent_after_restart(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    chats = await seed_recipients(db, 5)
-    for chat in chats:
-        fake.known_chat(chat)
+    await known_recipients(db, fake, 5)
     # Scheduled for an hour ago: the process was down at that time.
     broadcast_id = await add_broadcast(db, at=utcnow() - timedelta(hours=1))
     sender = make_sender(db, catalogs, fake, clock=utcnow)
@@ -140,32 +143,11 @@ async def test_broadcast_command_sends_a_file_to_a_segment_with_a_progress_bar(
 ) -> None:
     if db_factory.backend != "sqlite":
         pytest.skip("the subprocess gets a plain DATABASE_URL")
-    chats = await seed_recipients(db, 40)
-    for chat in chats:
-        fake.known_chat(chat)
+    chats = await known_recipients(db, fake, 40)
     message = tmp_path / "announcement.txt"
     message.write_text("حملة نظافة حي الفيصلية\nالسبت 7 صباحًا", encoding="utf-8")
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_factory.url,
-        "BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE": fake.base_url,
-        "OUTBOX_RATE": "500",
-        "QUIET_HOURS": "",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "broadcast",
-        str(message),
-        "--audience",
-        "all",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = cli_env(db_factory, fake, "500")
+    proc = await start_cli(env, "broadcast", str(message), "--audience", "all")
     _, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 0, err.decode()
     progress = err.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -15,7 +16,12 @@ from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from storage import outbox
 from storage.db import Database
 from storage.models import Broadcast, OutboxMessage, User
-from tests.delivery.seed import add_broadcast, seed_recipients, user_id_for_chat
+from tests.delivery.seed import (
+    add_broadcast,
+    known_recipients,
+    seed_recipients,
+    user_id_for_chat,
+)
 from tests.fakes.telegram_api import FakeTelegramServer
 
 NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -47,11 +53,26 @@ async def close(sender: OutboxSender) -> None:
         await transport.bot.session.close()  # type: ignore[attr-defined]
 
 
+async def drain_once(db: Database, catalogs: Catalogs, fake: FakeTelegramServer, **kw: Any) -> None:
+    """A fresh sender (`make_sender` options) sends what is due once, then closes."""
+    sender = make_sender(db, catalogs, fake, **kw)
+    try:
+        await sender.drain()
+    finally:
+        await close(sender)
+
+
 async def one_recipient(db: Database, fake: FakeTelegramServer, chat: int) -> tuple[int, int]:
     """A consented Telegram user the fake knows: (chat id, user id)."""
-    [chat] = await seed_recipients(db, 1, first=chat)
-    fake.known_chat(chat)
+    [chat] = await known_recipients(db, fake, 1, first=chat)
     return chat, await user_id_for_chat(db, chat)
+
+
+async def broadcast_fanned_out(db: Database) -> int:
+    """A broadcast to everyone, due at NOON_RIYADH and fanned out into its rows: its id."""
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
+    await fan_out_due(db, NOON_RIYADH)
+    return broadcast_id
 
 
 def delivered(fake: FakeTelegramServer) -> Counter[int]:
@@ -132,19 +153,13 @@ async def test_a_thousand_recipients_blocked_and_429s(
 async def test_english_users_get_the_english_text_when_there_is_one(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    [ar_chat] = await seed_recipients(db, 1, first=10)
-    [en_chat] = await seed_recipients(db, 1, first=20, locale="en")
-    for chat in (ar_chat, en_chat):
-        fake.known_chat(chat)
+    [ar_chat] = await known_recipients(db, fake, 1, first=10)
+    [en_chat] = await known_recipients(db, fake, 1, first=20, locale="en")
     await add_broadcast(
         db, text_ar="مرحبا <يا> & أهلا", text_en="Hello <there> & welcome", at=NOON_RIYADH
     )
     await fan_out_due(db, NOON_RIYADH)
-    sender = make_sender(db, catalogs, fake)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    await drain_once(db, catalogs, fake)
     texts = {int(c.params["chat_id"]): c.params["text"] for c in fake.calls("sendMessage")}
     assert "Hello &lt;there&gt; &amp; welcome" in texts[en_chat]
     assert "مرحبا &lt;يا&gt; &amp; أهلا" in texts[ar_chat]
@@ -153,9 +168,7 @@ async def test_english_users_get_the_english_text_when_there_is_one(
 async def test_stopped_users_are_skipped_but_get_personal_notices(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    chats = await seed_recipients(db, 3, first=30)
-    for chat in chats:
-        fake.known_chat(chat)
+    chats = await known_recipients(db, fake, 3, first=30)
     stopped = await user_id_for_chat(db, chats[0])
     async with db.transaction() as session:
         await session.execute(
@@ -169,13 +182,8 @@ async def test_stopped_users_are_skipped_but_get_personal_notices(
             due_at=NOON_RIYADH,
             payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
         )
-    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
-    await fan_out_due(db, NOON_RIYADH)
-    sender = make_sender(db, catalogs, fake)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    broadcast_id = await broadcast_fanned_out(db)
+    await drain_once(db, catalogs, fake)
     assert await statuses(db, broadcast_id) == {"sent": 2, "skipped": 1}
     counts = delivered(fake)
     assert counts[chats[0]] == 1  # only the personal notice
@@ -215,11 +223,8 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
 async def test_temporary_failures_back_off_then_fail_with_reason(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    chats = await seed_recipients(db, 2, first=50)
-    for chat in chats:
-        fake.known_chat(chat)
-    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
-    await fan_out_due(db, NOON_RIYADH)
+    chats = await known_recipients(db, fake, 2, first=50)
+    broadcast_id = await broadcast_fanned_out(db)
     now = {"t": NOON_RIYADH}
     sender = make_sender(db, catalogs, fake, clock=lambda: now["t"], max_attempts=3)
     fake.fail_next("sendMessage", error_code=500, times=2, chat_id=chats[0])
@@ -244,8 +249,7 @@ async def test_temporary_failures_back_off_then_fail_with_reason(
 
 async def test_fan_out_twice_creates_no_second_row(db: Database) -> None:
     await seed_recipients(db, 5, first=60)
-    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
-    await fan_out_due(db, NOON_RIYADH)
+    broadcast_id = await broadcast_fanned_out(db)
     async with db.transaction() as session:
         broadcast = await session.get(Broadcast, broadcast_id)
         assert broadcast is not None
@@ -256,20 +260,13 @@ async def test_fan_out_twice_creates_no_second_row(db: Database) -> None:
 async def test_a_cancelled_broadcast_sends_nothing_more(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
-    chats = await seed_recipients(db, 3, first=70)
-    for chat in chats:
-        fake.known_chat(chat)
-    broadcast_id = await add_broadcast(db, at=NOON_RIYADH)
-    await fan_out_due(db, NOON_RIYADH)
+    await known_recipients(db, fake, 3, first=70)
+    broadcast_id = await broadcast_fanned_out(db)
     async with db.transaction() as session:
         await session.execute(
             update(Broadcast).where(Broadcast.id == broadcast_id).values(status="cancelled")
         )
-    sender = make_sender(db, catalogs, fake)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    await drain_once(db, catalogs, fake)
     assert not fake.calls("sendMessage")
     assert await statuses(db, broadcast_id) == {"skipped": 3}
 
@@ -300,11 +297,7 @@ async def test_an_expired_notice_is_skipped_with_the_reason(
             payload={"key": "broadcast.progress", "params": {"id": 2, "done": 1, "total": 2}},
         )
         assert await outbox.cancel_pending(session, "r:2", "registration cancelled") == 1
-    sender = make_sender(db, catalogs, fake)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    await drain_once(db, catalogs, fake)
     assert not fake.calls("sendMessage")
     async with db.sessions() as session:
         found = {
@@ -332,11 +325,7 @@ async def test_a_notice_can_carry_buttons_and_a_map_pin(
                 "location": [21.27, 40.41],
             },
         )
-    sender = make_sender(db, catalogs, fake)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    await drain_once(db, catalogs, fake)
     messages = [m for m in fake.messages_to(chat) if m.get("from", {}).get("is_bot")]
     button = messages[0]["reply_markup"]["inline_keyboard"][0][0]
     assert button["callback_data"] == "rt:7:5" and "5" in button["text"]
@@ -356,8 +345,7 @@ async def test_paid_broadcasts_are_asked_for_announcements_only(
             due_at=NOON_RIYADH,
             payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
         )
-    await add_broadcast(db, at=NOON_RIYADH)
-    await fan_out_due(db, NOON_RIYADH)
+    await broadcast_fanned_out(db)
     sender = make_sender(db, catalogs, fake)
     transport = sender.transports["telegram"]
     assert isinstance(transport, TelegramTransport)

@@ -95,6 +95,53 @@ async def register(chat: Chat, event_id: int, shift_id: int) -> None:
     await chat.press(f"s{shift_id}")
 
 
+async def register_or_wait(chat: Chat, event_id: int, shift_id: int) -> None:
+    """Register for the shift, or join its waiting list when it is full."""
+    await register(chat, event_id, shift_id)
+    if chat.offers(f"w{shift_id}"):
+        await chat.press(f"w{shift_id}")
+
+
+async def one_registered_one_waiting(
+    engine: Engine, db: Database, now: datetime, first: str, second: str
+) -> tuple[Seeded, Chat, Chat]:
+    """An event with one one-place shift: volunteer `first` holds the place, `second` joined
+    the waiting list. Returns the event and the two chats."""
+    seeded = await seed_event(db, now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    shift_id = seeded.shift_ids[0]
+    holder, waiting = await volunteers(engine, first, second)
+    await register(holder, seeded.event_id, shift_id)
+    await register(waiting, seeded.event_id, shift_id)
+    await waiting.press(f"w{shift_id}")
+    return seeded, holder, waiting
+
+
+async def open_my_registration(chat: Chat) -> None:
+    """ "My shifts", then the first registration listed."""
+    await chat.send("/myshifts")
+    await chat.press_id(next(cid for cid, _ in chat.choices if ":r" in cid))
+
+
+async def cancel_my_registration(chat: Chat) -> None:
+    """Cancel the first registration in "my shifts", confirming it."""
+    await open_my_registration(chat)
+    await chat.press("x")
+    await chat.press("y")
+
+
+async def staff(engine: Engine) -> Chat:
+    boss = Chat(engine, user="boss")
+    await boss.onboard()
+    return boss
+
+
+async def open_event_admin(boss: Chat, event_id: int) -> None:
+    """The staff page of the event: /staff, events, the event."""
+    await boss.send("/staff")
+    await boss.press("eva")
+    await boss.press(f"e{event_id}")
+
+
 async def outbox_rows(db: Database, prefix: str = "") -> list[OutboxMessage]:
     async with db.sessions() as session:
         stmt = select(OutboxMessage).order_by(OutboxMessage.id)

@@ -18,8 +18,10 @@ from storage.db import Database
 from storage.models import Volunteer
 from tests.conftest import Clock, DatabaseFactory
 from tests.events.helpers import (
+    open_event,
+    open_my_registration,
     outbox_rows,
-    register,
+    register_or_wait,
     registrations,
     seed_event,
     status_of,
@@ -59,8 +61,7 @@ async def test_the_last_place_goes_to_exactly_one(
     shift_id = seeded.shift_ids[0]
     first, second = await volunteers(engine, "race1", "race2")
     for chat in (first, second):
-        await chat.send("/events")
-        await chat.press(f"e{seeded.event_id}")
+        await open_event(chat, seeded.event_id)
     # each through its own engine and connection pool: only the database can arbitrate
     first.engine = make_engine(db_factory.open())
     second.engine = make_engine(db_factory.open())
@@ -118,14 +119,11 @@ async def test_two_cancel_at_once_and_two_are_promoted(
     shift_id = seeded.shift_ids[0]
     chats = await volunteers(engine, "q1", "q2", "q3", "q4", "q5")
     for chat in chats:
-        await register(chat, seeded.event_id, shift_id)
-        if chat.offers(f"w{shift_id}"):
-            await chat.press(f"w{shift_id}")
+        await register_or_wait(chat, seeded.event_id, shift_id)
     assert [await status_of(db, u) for u in ("q3", "q4", "q5")] == [{shift_id: "waitlisted"}] * 3
     leaving = chats[:2]
     for chat in leaving:
-        await chat.send("/myshifts")
-        await chat.press_id(next(cid for cid, _ in chat.choices if ":r" in cid))
+        await open_my_registration(chat)
         await chat.press("x")
     leaving[0].engine = make_engine(db_factory.open())
     leaving[1].engine = make_engine(db_factory.open())

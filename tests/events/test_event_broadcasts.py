@@ -12,8 +12,16 @@ from storage import outbox
 from storage.db import Database
 from storage.models import Broadcast
 from tests.conftest import Clock
-from tests.delivery.test_sender import close, make_sender
-from tests.events.helpers import outbox_rows, register, seed_event, volunteers
+from tests.delivery.test_sender import drain_once
+from tests.events.helpers import (
+    cancel_my_registration,
+    open_event_admin,
+    outbox_rows,
+    register,
+    seed_event,
+    staff,
+    volunteers,
+)
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.support import ADULT_ANSWERS, Chat
 
@@ -30,10 +38,7 @@ async def test_registrants_of_an_event_is_a_segment(
     await b.press(f"w{shift_id}")  # waitlisted: a registrant too
     await register(c, seeded.event_id, shift_id)
     await c.press(f"w{shift_id}")
-    await c.send("/myshifts")  # ... who then leaves
-    await c.press_id(next(cid for cid, _ in c.choices if ":r" in cid))
-    await c.press("x")
-    await c.press("y")
+    await cancel_my_registration(c)  # ... who then leaves
     await register(d, other.event_id, other.shift_ids[0])  # another event
     async with db.sessions() as session:
         assert (
@@ -46,8 +51,7 @@ async def test_registrants_of_an_event_is_a_segment(
         assert await outbox.count_audience(session, {"kind": "interest", "value": "events"}) == 4
         assert await outbox.count_audience(session, {"kind": "interest", "value": "media"}) == 0
     # staff message the registrants from the event's page; the number typed is kept as text
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
+    boss = await staff(engine)
     await boss.send("/broadcast")
     await boss.press("event")
     await boss.send(str(seeded.event_id))  # "1": a number, not the first button
@@ -74,11 +78,8 @@ async def test_announcing_an_event_sends_a_button_that_opens_it(
     volunteer = Chat(engine, user=str(chat_id), channel="telegram")
     answers = list(ADULT_ANSWERS)
     await volunteer.signup(answers)
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
-    await boss.send("/staff")
-    await boss.press("eva")
-    await boss.press(f"e{seeded.event_id}")
+    boss = await staff(engine)
+    await open_event_admin(boss, seeded.event_id)
     await boss.press("an")
     # the texts are written for both languages; the audience and the time are asked
     await boss.press("volunteers")
@@ -92,11 +93,7 @@ async def test_announcing_an_event_sends_a_button_that_opens_it(
         "choices": [{"id": f"evo:e:{seeded.event_id}", "label": "ev.btn.open"}]
     }
     await fan_out_due(db, clock.now)
-    sender = make_sender(db, catalogs, fake, clock=clock)
-    try:
-        await sender.drain()
-    finally:
-        await close(sender)
+    await drain_once(db, catalogs, fake, clock=clock)
     [message] = [m for m in fake.messages_to(chat_id) if m.get("from", {}).get("is_bot")]
     assert "حملة تشجير الردف" in message["text"]
     [[button]] = message["reply_markup"]["inline_keyboard"]

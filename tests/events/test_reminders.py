@@ -5,7 +5,7 @@ skipped as 'expired' once the next one (or the shift itself) has taken over."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,8 +13,8 @@ from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from storage.db import Database
 from tests.conftest import Clock
-from tests.delivery.test_sender import close, make_sender
-from tests.events.helpers import PIN, outbox_rows, register, seed_event
+from tests.delivery.test_sender import close, drain_once, make_sender
+from tests.events.helpers import PIN, cancel_my_registration, outbox_rows, register, seed_event
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.support import Chat
 
@@ -31,6 +31,18 @@ async def telegram_volunteer(engine: Engine) -> Chat:
     chat = Chat(engine, user=str(CHAT), channel="telegram")
     await chat.signup_with_id("tg")
     return chat
+
+
+async def registered_on_telegram(
+    engine: Engine, db: Database, clock: Clock
+) -> tuple[Chat, datetime]:
+    """The Telegram volunteer registered for the shift of a new event three days ahead:
+    (the chat, the shift's start)."""
+    seeded = await seed_event(db, clock.now)
+    start = clock.now + timedelta(days=3)
+    chat = await telegram_volunteer(engine)
+    await register(chat, seeded.event_id, seeded.shift_ids[0])
+    return chat, start
 
 
 def bot_texts(fake: FakeTelegramServer) -> list[str]:
@@ -50,10 +62,7 @@ async def reminder_states(db: Database) -> dict[str, tuple[str, str | None]]:
 async def test_reminders_not_due_then_due_with_button_and_pin(
     engine: Engine, db: Database, catalogs: Catalogs, clock: Clock, fake: FakeTelegramServer
 ) -> None:
-    seeded = await seed_event(db, clock.now)
-    start = clock.now + timedelta(days=3)
-    chat = await telegram_volunteer(engine)
-    await register(chat, seeded.event_id, seeded.shift_ids[0])
+    chat, start = await registered_on_telegram(engine, db, clock)
     sender = make_sender(db, catalogs, fake, clock=clock)
     try:
         await sender.drain()
@@ -86,14 +95,8 @@ async def test_reminders_not_due_then_due_with_button_and_pin(
 async def test_a_cancelled_registration_gets_no_reminder(
     engine: Engine, db: Database, catalogs: Catalogs, clock: Clock, fake: FakeTelegramServer
 ) -> None:
-    seeded = await seed_event(db, clock.now)
-    start = clock.now + timedelta(days=3)
-    chat = await telegram_volunteer(engine)
-    await register(chat, seeded.event_id, seeded.shift_ids[0])
-    await chat.send("/myshifts")
-    await chat.press_id(next(cid for cid, _ in chat.choices if ":r" in cid))
-    await chat.press("x")
-    await chat.press("y")
+    chat, start = await registered_on_telegram(engine, db, clock)
+    await cancel_my_registration(chat)
     sender = make_sender(db, catalogs, fake, clock=clock)
     try:
         for moment in (start - timedelta(hours=24), start - timedelta(hours=2), start):
@@ -111,10 +114,7 @@ async def test_a_cancelled_registration_gets_no_reminder(
 async def test_after_downtime_a_late_reminder_is_sent_while_useful_else_expired(
     engine: Engine, db: Database, catalogs: Catalogs, clock: Clock, fake: FakeTelegramServer
 ) -> None:
-    seeded = await seed_event(db, clock.now)
-    start = clock.now + timedelta(days=3)
-    chat = await telegram_volunteer(engine)
-    await register(chat, seeded.event_id, seeded.shift_ids[0])
+    _, start = await registered_on_telegram(engine, db, clock)
     sender = make_sender(db, catalogs, fake, clock=clock)
     try:
         # down from before the 24-hour mark until 3 hours before: the 24-hour reminder is
@@ -134,16 +134,9 @@ async def test_after_downtime_a_late_reminder_is_sent_while_useful_else_expired(
 async def test_down_across_both_marks_sends_only_the_latest_useful_one(
     engine: Engine, db: Database, catalogs: Catalogs, clock: Clock, fake: FakeTelegramServer
 ) -> None:
-    seeded = await seed_event(db, clock.now)
-    start = clock.now + timedelta(days=3)
-    chat = await telegram_volunteer(engine)
-    await register(chat, seeded.event_id, seeded.shift_ids[0])
-    sender = make_sender(db, catalogs, fake, clock=clock)
-    try:
-        clock.now = start - timedelta(hours=1)  # back up one hour before the shift
-        await sender.drain()
-    finally:
-        await close(sender)
+    _, start = await registered_on_telegram(engine, db, clock)
+    clock.now = start - timedelta(hours=1)  # back up one hour before the shift
+    await drain_once(db, catalogs, fake, clock=clock)
     [text] = bot_texts(fake)
     assert "بعد ساعتين" in text  # one reminder, not two at once
     assert await reminder_states(db) == {"1440m": ("skipped", "expired"), "120m": ("sent", None)}

@@ -18,27 +18,34 @@ from storage.models import AuditLog
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
 from tests.events.helpers import (
+    cancel_my_registration,
+    one_registered_one_waiting,
+    open_event_admin,
     outbox_rows,
     register,
+    register_or_wait,
     registrations,
     seed_event,
+    staff,
     status_of,
     volunteers,
 )
 from tests.support import ADULT_ANSWERS, Chat
 
 
-async def staff(engine: Engine) -> Chat:
-    boss = Chat(engine, user="boss")
-    await boss.onboard()
-    return boss
-
-
 async def open_shift(boss: Chat, event_id: int, shift_id: int) -> None:
-    await boss.send("/staff")
-    await boss.press("eva")
-    await boss.press(f"e{event_id}")
+    await open_event_admin(boss, event_id)
     await boss.press(f"s{shift_id}")
+
+
+async def edit_shift(boss: Chat, *changes: tuple[str, str]) -> None:
+    """On the shift's staff page: edit, type a new value for each (field, value), save."""
+    await boss.press("es")
+    for field, value in changes:
+        await boss.press("_e")
+        await boss.press(field)
+        await boss.send(value)
+    await boss.press("_ok")
 
 
 async def test_staff_create_an_event_with_a_pin_and_a_shift(
@@ -122,14 +129,7 @@ async def test_changing_a_shift_time_tells_registrants_and_moves_reminders(
     assert len(old) == 4
     boss = await staff(engine)
     await open_shift(boss, seeded.event_id, shift_id)
-    await boss.press("es")
-    await boss.press("_e")
-    await boss.press("starts")
-    await boss.send("2026-11-29 10:00")
-    await boss.press("_e")
-    await boss.press("ends")
-    await boss.send("13:00")
-    await boss.press("_ok")
+    await edit_shift(boss, ("starts", "2026-11-29 10:00"), ("ends", "13:00"))
     assert "أُبلغ مسجّلان." in boss.text
     rows = await outbox_rows(db, "ev:r")
     withdrawn = [r for r in rows if r.idempotency_key in old]
@@ -144,14 +144,7 @@ async def test_changing_a_shift_time_tells_registrants_and_moves_reminders(
     changed = [r for r in rows if ":chg:" in r.idempotency_key]
     assert len(changed) == 2 and all(r.payload["key"] == "ev.n.changed" for r in changed)
     # changing it back gives new reminders again (the shift's revision is in the key)
-    await boss.press("es")
-    await boss.press("_e")
-    await boss.press("starts")
-    await boss.send("2026-11-28 12:00")
-    await boss.press("_e")
-    await boss.press("ends")
-    await boss.send("15:00")
-    await boss.press("_ok")
+    await edit_shift(boss, ("starts", "2026-11-28 12:00"), ("ends", "15:00"))
     pending = [
         r
         for r in await outbox_rows(db, "ev:r")
@@ -163,16 +156,9 @@ async def test_changing_a_shift_time_tells_registrants_and_moves_reminders(
 async def test_cancelling_the_event_tells_everyone_and_withdraws_reminders(
     engine: Engine, db: Database, clock: Clock
 ) -> None:
-    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
-    shift_id = seeded.shift_ids[0]
-    first, second = await volunteers(engine, "k1", "k2")
-    await register(first, seeded.event_id, shift_id)
-    await register(second, seeded.event_id, shift_id)
-    await second.press(f"w{shift_id}")
+    seeded, first, _ = await one_registered_one_waiting(engine, db, clock.now, "k1", "k2")
     boss = await staff(engine)
-    await boss.send("/staff")
-    await boss.press("eva")
-    await boss.press(f"e{seeded.event_id}")
+    await open_event_admin(boss, seeded.event_id)
     await boss.press("cx")
     assert "سنُبلغ المسجّلَين فيها" in boss.text
     await boss.press("y")
@@ -193,31 +179,18 @@ async def test_capacity_up_promotes_and_down_is_refused_below_the_registered(
     shift_id = seeded.shift_ids[0]
     chats = await volunteers(engine, "p1", "p2", "p3")
     for chat in chats:
-        await register(chat, seeded.event_id, shift_id)
-        if chat.offers(f"w{shift_id}"):
-            await chat.press(f"w{shift_id}")
+        await register_or_wait(chat, seeded.event_id, shift_id)
     boss = await staff(engine)
     await open_shift(boss, seeded.event_id, shift_id)
-    await boss.press("es")
-    await boss.press("_e")
-    await boss.press("cap")
-    await boss.send("3")
-    await boss.press("_ok")
+    await edit_shift(boss, ("cap", "3"))
     assert "نُقل شخصان من قائمة الانتظار" in boss.text
     assert [await status_of(db, u) for u in ("p1", "p2", "p3")] == [{shift_id: "confirmed"}] * 3
     seats = sorted(r.seat or 0 for r in await registrations(db, shift_id))
     assert seats == [1, 2, 3]
     assert len([r for r in await outbox_rows(db) if r.idempotency_key.endswith(":promoted")]) == 2
     # one leaves, then the capacity goes down to 2: the seats are renumbered within it
-    await chats[0].send("/myshifts")
-    await chats[0].press_id(next(cid for cid, _ in chats[0].choices if ":r" in cid))
-    await chats[0].press("x")
-    await chats[0].press("y")
-    await boss.press("es")
-    await boss.press("_e")
-    await boss.press("cap")
-    await boss.send("1")
-    await boss.press("_ok")
+    await cancel_my_registration(chats[0])
+    await edit_shift(boss, ("cap", "1"))
     assert "لا يمكن أن يقل العدد عن المسجّلين حاليًا (2)" in boss.text
     await boss.send("2")
     await boss.press("_ok")
@@ -309,12 +282,8 @@ async def test_check_in_by_national_id(engine: Engine, db: Database, clock: Cloc
 async def test_export_registrants_waitlist_attendance_and_hours(
     engine: Engine, db: Database, clock: Clock
 ) -> None:
-    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    seeded, _, _ = await one_registered_one_waiting(engine, db, clock.now, "e1", "e2")
     shift_id = seeded.shift_ids[0]
-    first, second = await volunteers(engine, "e1", "e2")
-    await register(first, seeded.event_id, shift_id)
-    await register(second, seeded.event_id, shift_id)
-    await second.press(f"w{shift_id}")
     boss = await staff(engine)
     await open_shift(boss, seeded.event_id, shift_id)
     await boss.press("rg")
@@ -323,9 +292,7 @@ async def test_export_registrants_waitlist_attendance_and_hours(
     clock.now = start
     await boss.press(f"i{first_reg.id}")
     clock.now = start + timedelta(hours=3, minutes=30)  # over, no check-out: planned 3 h
-    await boss.send("/staff")
-    await boss.press("eva")
-    await boss.press(f"e{seeded.event_id}")
+    await open_event_admin(boss, seeded.event_id)
     await boss.press("xl")
     files = {o.attachment.filename: o.attachment.data for o in boss.last if o.attachment}
     name = f"event-{seeded.event_id}"

@@ -17,6 +17,8 @@ from storage.models_events import ShiftRegistration
 from tests.conftest import Clock
 from tests.events.helpers import (
     PIN,
+    one_registered_one_waiting,
+    open_event,
     outbox_rows,
     register,
     registrations,
@@ -76,8 +78,7 @@ async def test_details_show_places_left_with_arabic_plurals(
         ],
     )
     [chat] = await volunteers(engine, "d1")
-    await chat.send("/events")
-    await chat.press(f"e{seeded.event_id}")
+    await open_event(chat, seeded.event_id)
     text = chat.text
     assert "بقي مكان واحد" in text
     assert "بقي مكانان" in text and "للنساء فقط" in text and "تصوير" in text
@@ -87,8 +88,7 @@ async def test_details_show_places_left_with_arabic_plurals(
     assert any(o.location and (o.location.latitude, o.location.longitude) == PIN for o in chat.last)
     await chat.send("/language")
     await chat.press("en")
-    await chat.send("/events")
-    await chat.press(f"e{seeded.event_id}")
+    await open_event(chat, seeded.event_id)
     assert "Al-Rudaf tree planting" in chat.text and "1 place left" in chat.text
     assert "11 places left" in chat.text
 
@@ -290,12 +290,8 @@ async def test_my_data_lists_registrations_and_hours(
 async def test_deleting_my_data_gives_my_place_to_the_waitlist(
     engine: Engine, db: Database, clock: Clock
 ) -> None:
-    seeded = await seed_event(db, clock.now, shifts=[{"start": 0, "hours": 3, "capacity": 1}])
+    seeded, first, _ = await one_registered_one_waiting(engine, db, clock.now, "del1", "del2")
     shift_id = seeded.shift_ids[0]
-    first, second = await volunteers(engine, "del1", "del2")
-    await register(first, seeded.event_id, shift_id)
-    await register(second, seeded.event_id, shift_id)
-    await second.press(f"w{shift_id}")
     await first.send("/mydata")
     await first.press("del")
     await first.press("yes")

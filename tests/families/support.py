@@ -135,6 +135,17 @@ async def request_stall(
         await chat.press("_ok")
 
 
+async def submitted(
+    engine: Engine, db: Database, user: str, seed: int, site_id: int | None = None, **kw: Any
+) -> int:
+    """Register `user`'s family and request a stall (at a new site unless `site_id` is given;
+    `kw` as for `request_stall`); returns the request's id."""
+    site_id = site_id or await add_site(db)
+    chat = await register_family(engine, user, seed=seed)
+    await request_stall(chat, site_id, **kw)
+    return max(r.id for r in await requests(db))
+
+
 async def staff(engine: Engine, user: str = "boss") -> Chat:
     chat = Chat(engine, user=user)
     await chat.onboard()
@@ -144,6 +155,19 @@ async def staff(engine: Engine, user: str = "boss") -> Chat:
 async def open_review(boss: Chat) -> None:
     await boss.send("/staff")
     await boss.press("frv")
+
+
+async def approve(boss: Chat, request_id: int, stall: str = "auto") -> None:
+    """In the review queue: open the request, approve it and offer `stall` ("auto", "n1", ...)."""
+    await boss.press(f"r{request_id}")
+    await boss.press("ap")
+    await boss.press(stall)
+
+
+async def waitlist(boss: Chat, request_id: int) -> None:
+    """In the review queue: open the request and put it on the waiting list."""
+    await boss.press(f"r{request_id}")
+    await boss.press("wl")
 
 
 async def requests(db: Database) -> list[StallRequest]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,12 +24,12 @@ from storage.models_families import HOLDS_STALL, StallRequest
 from tests.conftest import Clock, DatabaseFactory
 from tests.families.support import (
     add_site,
+    approve,
     open_review,
-    register_family,
     request_row,
-    request_stall,
-    requests,
     staff,
+    submitted,
+    waitlist,
 )
 from tests.support import Chat
 
@@ -45,12 +45,34 @@ async def holders(db: Database, site_id: int) -> list[tuple[int, str, int | None
 
 
 async def submitted_requests(engine: Engine, db: Database, site_id: int, n: int) -> list[int]:
-    ids = []
-    for seed in range(1, n + 1):
-        chat = await register_family(engine, f"fam{seed}", seed=seed)
-        await request_stall(chat, site_id)
-        ids.append(max(r.id for r in await requests(db)))
-    return ids
+    return [await submitted(engine, db, f"fam{seed}", seed, site_id) for seed in range(1, n + 1)]
+
+
+async def allocate_in_a_transaction(
+    db: Database, site_id: int, request_id: int, now: datetime
+) -> None:
+    """`fam.allocate` on its own, as another process approving the request would."""
+    async with db.transaction() as session:
+        site = await fam.get_site(session, site_id)
+        request = await fam.get_request(session, request_id, lock=True)
+        assert site is not None and request is not None
+        await fam.allocate(
+            session, request, site, status="approved", actor="test", now=now, offer_hours=48
+        )
+
+
+def stale_free_numbers_once(monkeypatch: pytest.MonkeyPatch, stale: list[int]) -> dict[str, int]:
+    """The first `fam.free_numbers` call answers `stale` (read just before another transaction
+    took a stall), later calls the truth. Returns the calls counted under "n"."""
+    real = fam.free_numbers
+    calls = {"n": 0}
+
+    async def stale_first(session, site, stall_type):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return stale if calls["n"] == 1 else await real(session, site, stall_type)
+
+    monkeypatch.setattr(fam, "free_numbers", stale_first)
+    return calls
 
 
 async def make_staff(db: Database, user: str) -> None:
@@ -116,16 +138,12 @@ async def test_two_families_confirming_at_once(
     boss = await staff(engine)
     await open_review(boss)
     for rid in (a, b):
-        await boss.press(f"r{rid}")
-        await boss.press("ap")
-        await boss.press("auto")
+        await approve(boss, rid)
     clock.now += timedelta(hours=49)
     await expire_offers(JobEnv(db, catalogs, settings), clock.now)
     assert {(await request_row(db, r)).status for r in (a, b)} == {"expired"}
     await open_review(boss)
-    await boss.press(f"r{c}")
-    await boss.press("ap")
-    await boss.press("n1")
+    await approve(boss, c, "n1")
     family_a = Chat(make_engine(db_factory.open()), user="fam1")
     family_b = Chat(make_engine(db_factory.open()), user="fam2")
     await asyncio.gather(family_a.press_id(f"so:ok:{a}"), family_b.press_id(f"so:ok:{b}"))
@@ -152,11 +170,8 @@ async def test_confirm_racing_the_expiry_job(
     a, b = await submitted_requests(engine, db, site_id, 2)
     boss = await staff(engine)
     await open_review(boss)
-    await boss.press(f"r{a}")
-    await boss.press("ap")
-    await boss.press("auto")
-    await boss.press(f"r{b}")
-    await boss.press("wl")
+    await approve(boss, a)
+    await waitlist(boss, b)
     clock.now += timedelta(hours=48, seconds=1)
     family = Chat(make_engine(db_factory.open()), user="fam1")
     job_db = db_factory.open()
@@ -175,22 +190,8 @@ async def test_lost_number_is_retried_with_the_next_one(
     unique index refuses it, the savepoint keeps the rest of the transaction, stall 2 is used."""
     site_id = await add_site(db, food_stalls=2)
     one, two = await submitted_requests(engine, db, site_id, 2)
-    async with db.transaction() as session:
-        site = await fam.get_site(session, site_id)
-        request = await fam.get_request(session, one, lock=True)
-        assert site is not None and request is not None
-        await fam.allocate(
-            session, request, site, status="approved", actor="test", now=clock.now, offer_hours=48
-        )
-    real = fam.free_numbers
-    calls = 0
-
-    async def stale_first(session, site, stall_type):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        return [1, 2] if calls == 1 else await real(session, site, stall_type)
-
-    monkeypatch.setattr(fam, "free_numbers", stale_first)
+    await allocate_in_a_transaction(db, site_id, one, clock.now)
+    calls = stale_free_numbers_once(monkeypatch, [1, 2])
     async with db.transaction() as session:
         await repo.add_audit(session, "test", "before", None)  # must survive the lost race
         site = await fam.get_site(session, site_id)
@@ -199,7 +200,7 @@ async def test_lost_number_is_retried_with_the_next_one(
         change = await fam.allocate(
             session, request, site, status="approved", actor="test", now=clock.now, offer_hours=48
         )
-        assert change is not None and request.stall_number == 2 and calls == 2
+        assert change is not None and request.stall_number == 2 and calls["n"] == 2
     assert sorted(n for _, _, n in await holders(db, site_id)) == [1, 2]
     async with db.sessions() as session:
         actions = (await session.execute(select(AuditLog.action))).scalars().all()
@@ -211,22 +212,8 @@ async def test_no_stall_left_after_a_lost_race(
 ) -> None:
     site_id = await add_site(db, food_stalls=1)
     one, two = await submitted_requests(engine, db, site_id, 2)
-    async with db.transaction() as session:
-        site = await fam.get_site(session, site_id)
-        request = await fam.get_request(session, one, lock=True)
-        assert site is not None and request is not None
-        await fam.allocate(
-            session, request, site, status="approved", actor="test", now=clock.now, offer_hours=48
-        )
-    real = fam.free_numbers
-    calls = 0
-
-    async def stale_first(session, site, stall_type):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        return [1] if calls == 1 else await real(session, site, stall_type)
-
-    monkeypatch.setattr(fam, "free_numbers", stale_first)
+    await allocate_in_a_transaction(db, site_id, one, clock.now)
+    stale_free_numbers_once(monkeypatch, [1])
     async with db.transaction() as session:
         site = await fam.get_site(session, site_id)
         request = await fam.get_request(session, two, lock=True)

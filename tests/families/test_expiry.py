@@ -15,6 +15,7 @@ from storage.db import Database
 from tests.conftest import Clock
 from tests.families.support import (
     add_site,
+    approve,
     history,
     notice_keys,
     notices,
@@ -22,8 +23,9 @@ from tests.families.support import (
     register_family,
     request_row,
     request_stall,
-    requests,
     staff,
+    submitted,
+    waitlist,
 )
 from tests.support import Chat
 
@@ -31,21 +33,27 @@ from tests.support import Chat
 async def setup_offer_and_waitlist(engine: Engine, db: Database, clock: Clock) -> list[int]:
     """One food stall: "a" is offered it, "b" then "c" wait for it (b first)."""
     site_id = await add_site(db, food_stalls=1)
-    ids = []
-    for seed, user in enumerate(("a", "b", "c"), start=1):
-        chat = await register_family(engine, user, seed=seed)
-        await request_stall(chat, site_id)
-        ids.append(max(r.id for r in await requests(db)))
+    users = enumerate(("a", "b", "c"), start=1)
+    ids = [await submitted(engine, db, user, seed, site_id) for seed, user in users]
     boss = await staff(engine)
     await open_review(boss)
-    await boss.press(f"r{ids[0]}")
-    await boss.press("ap")
-    await boss.press("auto")
+    await approve(boss, ids[0])
     for rid in ids[1:]:
         clock.now += timedelta(minutes=1)
-        await boss.press(f"r{rid}")
-        await boss.press("wl")
+        await waitlist(boss, rid)
     return ids
+
+
+async def offered(engine: Engine, db: Database, stall: str = "auto") -> Chat:
+    """Family "a" requests a stall at a new site and staff offer it `stall` (request 1).
+    Returns the family's chat."""
+    site_id = await add_site(db)
+    chat = await register_family(engine, "a")
+    await request_stall(chat, site_id)
+    boss = await staff(engine)
+    await open_review(boss)
+    await approve(boss, 1, stall)
+    return chat
 
 
 async def run_job(db: Database, catalogs: Catalogs, settings: Settings, clock: Clock) -> int:
@@ -101,14 +109,7 @@ async def test_offer_hours_come_from_the_settings(make_engine, db: Database, clo
     # `stall_offer_hours` is read from the settings when the lead adds it there.
     engine.settings = engine.settings.model_copy()
     object.__setattr__(engine.settings, "stall_offer_hours", 6)
-    site_id = await add_site(db)
-    chat = await register_family(engine, "a")
-    await request_stall(chat, site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press("r1")
-    await boss.press("ap")
-    await boss.press("auto")
+    await offered(engine, db)
     offer = await request_row(db, 1)
     assert offer.offer_expires_at == clock.now + timedelta(hours=6)
 
@@ -133,14 +134,7 @@ async def test_late_press_before_the_job_with_a_waiting_family(
 async def test_late_confirmation_is_honoured_when_nobody_waits(
     engine: Engine, db: Database, clock: Clock, catalogs: Catalogs, settings: Settings
 ) -> None:
-    site_id = await add_site(db)
-    chat = await register_family(engine, "a")
-    await request_stall(chat, site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press("r1")
-    await boss.press("ap")
-    await boss.press("n2")
+    chat = await offered(engine, db, "n2")
     offer = await request_row(db, 1)
     assert offer.offer_expires_at is not None
     clock.now = offer.offer_expires_at + timedelta(hours=1)
@@ -156,14 +150,7 @@ async def test_late_confirmation_is_honoured_when_nobody_waits(
 async def test_no_late_confirmation_after_the_site_ended(
     engine: Engine, db: Database, clock: Clock, catalogs: Catalogs, settings: Settings
 ) -> None:
-    site_id = await add_site(db)
-    chat = await register_family(engine, "a")
-    await request_stall(chat, site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press("r1")
-    await boss.press("ap")
-    await boss.press("auto")
+    chat = await offered(engine, db)
     clock.now += timedelta(days=40)
     await run_job(db, catalogs, settings, clock)
     await chat.press_id("so:ok:1")

@@ -25,6 +25,13 @@ async def send_photo(fake: FakeTelegramServer, tracker: DeliveryTracker, user_id
     return str(fake.update(update_id)["message"]["photo"][-1]["file_id"])
 
 
+async def onboard(user: TelegramUser) -> None:
+    """First contact in Arabic: /start, the language, the privacy notice accepted."""
+    await user.text("/start")
+    await user.press("ar")
+    await user.press("yes")
+
+
 async def press_data(
     fake: FakeTelegramServer, tracker: DeliveryTracker, user: TelegramUser, data: str
 ) -> None:
@@ -47,9 +54,7 @@ async def test_family_flow_over_telegram(
     tracker = DeliveryTracker()
     async with polling(runtime_for(engine), fake, tracker):
         family = TelegramUser(fake, tracker, FAMILY_ID, first_name="Noura")
-        await family.text("/start")
-        await family.press("ar")
-        await family.press("yes")
+        await onboard(family)
         await family.press("fam")
         await family.press("reg")
         assert "لا نطلب صور الهوية" in family.texts_since(-2)
@@ -84,9 +89,7 @@ async def test_family_flow_over_telegram(
         assert "أُرسل طلبك رقم 1" in family.texts_since(-2)
 
         boss = TelegramUser(fake, tracker, STAFF_ID, first_name="Boss")
-        await boss.text("/start")
-        await boss.press("ar")
-        await boss.press("yes")
+        await onboard(boss)
         await boss.text("/staff")
         await boss.press("frv")
         assert "طلب واحد بانتظار المراجعة" in boss.last_text()
@@ -138,9 +141,7 @@ async def test_staff_see_the_familys_own_photo_over_telegram(
     tracker = DeliveryTracker()
     async with polling(runtime_for(engine), fake, tracker):
         family = TelegramUser(fake, tracker, FAMILY_ID)
-        await family.text("/start")
-        await family.press("ar")
-        await family.press("yes")
+        await onboard(family)
         await family.press("fam")
         await family.press("reg")
         for answer in ("مطبخ أم محمد", "نورة عبدالله الحارثي"):
@@ -165,9 +166,7 @@ async def test_staff_see_the_familys_own_photo_over_telegram(
         await family.press("same")
         await family.press("_ok")
         boss = TelegramUser(fake, tracker, STAFF_ID)
-        await boss.text("/start")
-        await boss.press("ar")
-        await boss.press("yes")
+        await onboard(boss)
         await boss.text("/staff")
         await boss.press("frv")
         before = len(boss.bot_messages())

@@ -7,6 +7,7 @@ from bot.core.engine import Engine
 from storage.db import Database
 from tests.families.support import (
     add_site,
+    approve,
     audit_actions,
     history,
     notice_keys,
@@ -14,19 +15,36 @@ from tests.families.support import (
     open_review,
     register_family,
     request_row,
-    request_stall,
     requests,
     staff,
+    submitted,
+    waitlist,
 )
 from tests.support import Chat
 from tests.test_bad_input import assert_clean
 
 
-async def submitted(engine: Engine, db: Database, user: str, seed: int, **kw: object) -> int:
-    site_id = kw.pop("site_id", None) or await add_site(db)
-    chat = await register_family(engine, user, seed=seed)
-    await request_stall(chat, int(site_id), **kw)  # type: ignore[arg-type]
-    return max(r.id for r in await requests(db))
+async def opened_by_staff(engine: Engine, db: Database) -> tuple[int, Chat]:
+    """Family "fam" submits a request and staff open it from the review queue: (its id, the
+    staff chat)."""
+    rid = await submitted(engine, db, "fam", 1)
+    boss = await staff(engine)
+    await open_review(boss)
+    await boss.press(f"r{rid}")
+    return rid, boss
+
+
+async def offered_and_waiting(engine: Engine, db: Database, stall: str = "auto") -> tuple[int, int]:
+    """One food stall: staff offer it (`stall`) to family "a"'s request and put family "b"'s on
+    the waiting list. Returns the two request ids."""
+    site_id = await add_site(db, food_stalls=1)
+    one = await submitted(engine, db, "a", 1, site_id=site_id)
+    two = await submitted(engine, db, "b", 2, site_id=site_id)
+    boss = await staff(engine)
+    await open_review(boss)
+    await approve(boss, one, stall)
+    await waitlist(boss, two)
+    return one, two
 
 
 async def test_queue_oldest_first_with_counts(engine: Engine, db: Database, clock) -> None:
@@ -44,10 +62,7 @@ async def test_queue_oldest_first_with_counts(engine: Engine, db: Database, cloc
 
 
 async def test_open_approve_and_confirm(engine: Engine, db: Database) -> None:
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     # All details, the ID masked, the product photo sent by its file id.
     assert "مطبخ أم محمد" in boss.text and "1•••••••" in boss.text
     assert "&lt;طازجة&gt;" in boss.text
@@ -98,9 +113,7 @@ async def test_automatic_number_and_no_stall_left(engine: Engine, db: Database) 
     two = await submitted(engine, db, "b", 2, site_id=site_id)
     boss = await staff(engine)
     await open_review(boss)
-    await boss.press(f"r{one}")
-    await boss.press("ap")
-    await boss.press("auto")
+    await approve(boss, one)
     assert (await request_row(db, one)).stall_number == 1
     await boss.press(f"r{two}")
     await boss.press("ap")
@@ -112,10 +125,7 @@ async def test_automatic_number_and_no_stall_left(engine: Engine, db: Database) 
 
 
 async def test_reject_with_reason_and_note(engine: Engine, db: Database) -> None:
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     await boss.press("rj")
     await boss.press("documents")
     await boss.send("الشهادة الصحية <منتهية>")
@@ -134,10 +144,7 @@ async def test_reject_with_reason_and_note(engine: Engine, db: Database) -> None
 
 
 async def test_reject_without_a_note(engine: Engine, db: Database) -> None:
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     await boss.press("rj")
     await boss.press("other")
     await boss.press("_s")
@@ -146,10 +153,7 @@ async def test_reject_without_a_note(engine: Engine, db: Database) -> None:
 
 
 async def test_needs_information_and_the_answer(engine: Engine, db: Database) -> None:
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     await boss.press("in")
     await boss.send("هل تحتاجون مولّدًا؟")
     request = await request_row(db, rid)
@@ -183,10 +187,7 @@ async def test_needs_information_and_the_answer(engine: Engine, db: Database) ->
 
 
 async def test_stale_decision_is_refused(engine: Engine, db: Database) -> None:
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     # The family cancels while staff look at it.
     family = Chat(engine, user="fam")
     await family.send("/families")
@@ -201,16 +202,7 @@ async def test_stale_decision_is_refused(engine: Engine, db: Database) -> None:
 async def test_family_declines_and_the_stall_goes_to_the_waiting_list(
     engine: Engine, db: Database
 ) -> None:
-    site_id = await add_site(db, food_stalls=1)
-    one = await submitted(engine, db, "a", 1, site_id=site_id)
-    two = await submitted(engine, db, "b", 2, site_id=site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{one}")
-    await boss.press("ap")
-    await boss.press("n1")
-    await boss.press(f"r{two}")
-    await boss.press("wl")
+    one, two = await offered_and_waiting(engine, db, "n1")
     family = Chat(engine, user="a")
     await family.press_id(f"so:no:{one}")
     assert "هل تريد الاعتذار" in family.text
@@ -226,16 +218,7 @@ async def test_family_declines_and_the_stall_goes_to_the_waiting_list(
 
 
 async def test_cancelling_a_confirmed_stall_frees_it(engine: Engine, db: Database) -> None:
-    site_id = await add_site(db, food_stalls=1)
-    one = await submitted(engine, db, "a", 1, site_id=site_id)
-    two = await submitted(engine, db, "b", 2, site_id=site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{one}")
-    await boss.press("ap")
-    await boss.press("auto")
-    await boss.press(f"r{two}")
-    await boss.press("wl")
+    one, two = await offered_and_waiting(engine, db)
     family = Chat(engine, user="a")
     await family.press_id(f"so:ok:{one}")
     await family.send("/families")
@@ -270,10 +253,7 @@ async def test_only_staff_review(engine: Engine, db: Database) -> None:
 
 async def test_typed_numbers_are_answers_not_buttons(engine: Engine, db: Database) -> None:
     """ "1" typed as a note or an answer is text, not the first button (back or cancel)."""
-    rid = await submitted(engine, db, "fam", 1)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{rid}")
+    rid, boss = await opened_by_staff(engine, db)
     await boss.press("in")
     await boss.send("2")
     assert (await request_row(db, rid)).info_request == "2"
@@ -302,16 +282,7 @@ async def test_my_data_shows_the_family_and_its_requests(engine: Engine, db: Dat
 
 
 async def test_deleting_ones_data_passes_the_stall_on(engine: Engine, db: Database) -> None:
-    site_id = await add_site(db, food_stalls=1)
-    one = await submitted(engine, db, "a", 1, site_id=site_id)
-    two = await submitted(engine, db, "b", 2, site_id=site_id)
-    boss = await staff(engine)
-    await open_review(boss)
-    await boss.press(f"r{one}")
-    await boss.press("ap")
-    await boss.press("auto")
-    await boss.press(f"r{two}")
-    await boss.press("wl")
+    one, two = await offered_and_waiting(engine, db)
     family = Chat(engine, user="a")
     await family.press_id(f"so:ok:{one}")
     await family.send("/mydata")

@@ -23,6 +23,7 @@ from storage.schema import upgrade
 from tests.families.support import (
     FAMILY_NAME,
     add_site,
+    approve,
     audit_actions,
     national_id,
     notice_keys,
@@ -31,6 +32,7 @@ from tests.families.support import (
     request_row,
     request_stall,
     staff,
+    waitlist,
 )
 from tests.support import Chat
 from tests.test_bad_input import assert_clean
@@ -97,11 +99,8 @@ async def test_edit_close_and_reopen(engine: Engine, db: Database) -> None:
     await request_stall(other, site_id)
     boss = await staff(engine)
     await open_review(boss)
-    await boss.press("r1")
-    await boss.press("ap")
-    await boss.press("n1")
-    await boss.press("r2")
-    await boss.press("wl")
+    await approve(boss, 1, "n1")
+    await waitlist(boss, 2)
     await open_sites_admin(boss)
     await boss.press(f"s{site_id}")
     assert "أغذية 1 من 1" in boss.text
@@ -141,9 +140,7 @@ async def test_export_in_the_chat(engine: Engine, db: Database) -> None:
     await request_stall(second, site_id, "nonfood", "2026-12-11", "same")
     boss = await staff(engine)
     await open_review(boss)
-    await boss.press("r1")
-    await boss.press("ap")
-    await boss.press("n2")
+    await approve(boss, 1, "n2")
     await open_sites_admin(boss)
     await boss.press(f"s{site_id}")
     xlsx = await exported(boss, "xlsx")
