@@ -143,6 +143,10 @@ class OutboxSender:
             await self._deliver_all(batch)
             handled += len(batch)
             await self.report_progress()
+        if not handled:
+            # A broadcast can end with nothing to claim: when every recipient was skipped at
+            # fan-out (opted out, unreachable), it still owes its sender the summary.
+            await self.report_progress()
         return handled
 
     async def _deliver_all(self, batch: list[outbox.Claimed]) -> None:
@@ -259,6 +263,9 @@ class OutboxSender:
     async def report_progress(self) -> None:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
         summary. Idempotency keys make every note go out once, however often this runs."""
+        async with self.db.sessions() as session:
+            if not await outbox.sending_broadcasts(session):  # the usual case: no write
+                return
         now = self.clock()
         async with self.db.transaction() as session:
             for broadcast in await outbox.sending_broadcasts(session):
@@ -276,6 +283,7 @@ class OutboxSender:
                             broadcast.created_by,
                             kind="notice",
                             key=f"b{broadcast.id}:summary",
+                            due_at=now,  # the sender's clock, which claims it
                             payload=outbox.notice_payload(
                                 "broadcast.summary",
                                 {
@@ -297,6 +305,7 @@ class OutboxSender:
                         broadcast.created_by,
                         kind="notice",
                         key=f"b{broadcast.id}:p{reached[-1]}",
+                        due_at=now,  # the sender's clock, which claims it
                         payload=outbox.notice_payload(
                             "broadcast.progress",
                             {"id": broadcast.id, "done": done, "total": total},

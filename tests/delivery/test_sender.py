@@ -190,6 +190,30 @@ async def test_stopped_users_are_skipped_but_get_personal_notices(
     assert counts[chats[1]] == counts[chats[2]] == 1
 
 
+async def test_a_broadcast_everyone_skipped_still_ends_with_its_summary(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    chats = await known_recipients(db, fake, 2, first=35)
+    creator = await user_id_for_chat(db, chats[0])
+    async with db.transaction() as session:
+        await session.execute(update(User).values(opted_out_announcements=True))
+    broadcast_id = await add_broadcast(db, at=NOON_RIYADH, created_by=creator)
+    await fan_out_due(db, NOON_RIYADH)
+    assert await statuses(db, broadcast_id) == {"skipped": 2}  # nothing left to claim
+
+    sender = make_sender(db, catalogs, fake)
+    try:
+        await sender.drain()  # finishes the broadcast and queues the summary
+        await sender.drain()  # sends it
+    finally:
+        await close(sender)
+    async with db.sessions() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        assert broadcast is not None and broadcast.status == "done"
+    assert await summary_sent(db, broadcast_id)
+    assert delivered(fake) == Counter({chats[0]: 1})  # the summary only, to its creator
+
+
 async def test_quiet_hours_hold_broadcasts_not_notices(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
