@@ -48,10 +48,22 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+def _most_recent_first(identities: Any) -> tuple[Any, Any]:
+    """A person may be on several channels: reach them where they wrote from most recently
+    (the newest identity when none has written yet)."""
+    return identities.c.last_seen_at.desc().nulls_last(), identities.c.id.desc()
+
+
 def _latest_identity_id() -> Any:
-    """A person may be on several channels: notify where they wrote from most recently."""
+    """The id of `User`'s identity to reach them on, for a set-based query."""
     inner = ChannelIdentity.__table__.alias("ci2")
-    return select(func.max(inner.c.id)).where(inner.c.user_id == User.id).scalar_subquery()
+    return (
+        select(inner.c.id)
+        .where(inner.c.user_id == User.id)
+        .order_by(*_most_recent_first(inner))
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def notice_payload(
@@ -92,7 +104,7 @@ async def enqueue(
         await session.execute(
             select(ChannelIdentity)
             .where(ChannelIdentity.user_id == user_id)
-            .order_by(ChannelIdentity.last_seen_at.desc().nulls_last(), ChannelIdentity.id.desc())
+            .order_by(*_most_recent_first(ChannelIdentity.__table__))
             .limit(1)
         )
     ).scalar_one_or_none()

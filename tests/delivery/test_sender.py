@@ -15,7 +15,7 @@ from bot.core.i18n import Catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from storage import outbox
 from storage.db import Database
-from storage.models import Broadcast, OutboxMessage, User
+from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
 from tests.delivery.seed import (
     add_broadcast,
     known_recipients,
@@ -212,6 +212,44 @@ async def test_a_broadcast_everyone_skipped_still_ends_with_its_summary(
         assert broadcast is not None and broadcast.status == "done"
     assert await summary_sent(db, broadcast_id)
     assert delivered(fake) == Counter({chats[0]: 1})  # the summary only, to its creator
+
+
+async def test_broadcasts_and_notices_reach_a_person_where_they_wrote_last(db: Database) -> None:
+    [chat] = await seed_recipients(db, 1, first=45)
+    user = await user_id_for_chat(db, chat)
+    async with db.transaction() as session:  # a newer identity, but last seen a day earlier
+        session.add(
+            ChannelIdentity(
+                channel="whatsapp",
+                external_id="966512345678",
+                chat_id="966512345678",
+                user_id=user,
+                last_seen_at=utcnow() - timedelta(days=1),
+            )
+        )
+
+    async def channels_used() -> set[str]:
+        async with db.transaction() as session:
+            await outbox.enqueue(session, user, kind="notice", key=f"n{len(keys)}", payload={})
+            keys.append(1)
+        await fan_out_due(db, NOON_RIYADH)
+        async with db.sessions() as session:
+            rows = (await session.execute(select(OutboxMessage))).scalars().all()
+            return {row.channel for row in rows if row.status == "pending"}
+
+    keys: list[int] = []
+    await add_broadcast(db, at=NOON_RIYADH)
+    assert await channels_used() == {"telegram"}
+
+    async with db.transaction() as session:  # now they write on WhatsApp
+        await session.execute(update(OutboxMessage).values(status="sent"))
+        await session.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.channel == "whatsapp")
+            .values(last_seen_at=utcnow())
+        )
+    await add_broadcast(db, at=NOON_RIYADH)
+    assert await channels_used() == {"whatsapp"}
 
 
 async def test_quiet_hours_hold_broadcasts_not_notices(
