@@ -189,41 +189,54 @@ def _split_date(s: str) -> tuple[int, int, int]:
     raise Invalid("err.date.format")
 
 
-def parse_birth_date(text: str, today: date) -> BirthDate:
-    """Hijri or Gregorian date of birth; the calendar is told apart by the year."""
+Calendar = Literal["hijri", "gregorian"]
+
+
+def calendar_of(year: int) -> Calendar:
+    """Hijri and Gregorian years people type do not overlap, so the year tells the calendar."""
+    if year in _HIJRI_YEARS:
+        return "hijri"
+    if year in _GREGORIAN_YEARS:
+        return "gregorian"
+    raise Invalid("err.date.invalid")
+
+
+def day_of(year: int, month: int, day: int, calendar: Calendar | None = None) -> date:
+    """The Gregorian day of a date in `calendar` (by default, the one its year belongs to)."""
+    try:
+        if (calendar or calendar_of(year)) == "hijri":
+            # Umm al-Qura, the official Saudi calendar; raises outside 1343-1500 AH.
+            g = Hijri(year, month, day).to_gregorian()
+            return date(g.year, g.month, g.day)
+        return date(year, month, day)
+    except (ValueError, OverflowError) as exc:
+        raise Invalid("err.date.invalid") from exc
+
+
+def parse_calendar_date(text: str) -> tuple[date, Calendar]:
+    """A date typed as day/month/year or year-month-day, Hijri or Gregorian told apart by the
+    year; an optional calendar marker may follow. Returns the Gregorian day and the calendar."""
     s = clean_input(text)
     marked_hijri: bool | None = None  # None: no calendar marker given
     if m := _MARKER.search(s):
         marked_hijri = m[1][0].lower() in ("h", "\u0647")
         s = s[: m.start()]
     year, month, day = _split_date(_SEP_SPACES.sub(r"\1", s))
-
-    calendar: Literal["hijri", "gregorian"]
-    if year in _HIJRI_YEARS:
-        calendar = "hijri"
-    elif year in _GREGORIAN_YEARS:
-        calendar = "gregorian"
-    else:
-        raise Invalid("err.date.invalid")
+    calendar = calendar_of(year)
     # A marker that contradicts the year (e.g. 1420 marked Gregorian) is a typo we cannot fix.
     if marked_hijri is not None and marked_hijri != (calendar == "hijri"):
         raise Invalid("err.date.invalid")
+    return day_of(year, month, day, calendar), calendar
 
-    born: date
-    try:
-        if calendar == "hijri":
-            # Umm al-Qura, the official Saudi calendar; raises outside 1343-1500 AH.
-            born = Hijri(year, month, day).to_gregorian()
-        else:
-            born = date(year, month, day)
-    except (ValueError, OverflowError) as exc:
-        raise Invalid("err.date.invalid") from exc
 
+def parse_birth_date(text: str, today: date) -> BirthDate:
+    """Hijri or Gregorian date of birth; the calendar is told apart by the year."""
+    born, calendar = parse_calendar_date(text)
     if born > today:
         raise Invalid("err.date.future")
     if not MIN_AGE <= age_on(born, today) <= MAX_AGE:
         raise Invalid("err.birth_date.age", min=MIN_AGE, max=MAX_AGE)
-    return BirthDate(gregorian=date(born.year, born.month, born.day), calendar=calendar)
+    return BirthDate(gregorian=born, calendar=calendar)
 
 
 # --- Announcements and send times (staff input) -----------------------------------------------
@@ -261,15 +274,8 @@ def parse_send_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         pm = marker.startswith("p") or marker == "\u0645"
         hour = hour % 12 + (12 if pm else 0)
     date_part = (s[: m.start()] + s[m.end() :]).strip()
-    year, month, day = _split_date(_SEP_SPACES.sub(r"\1", date_part))
+    when_date = day_of(*_split_date(_SEP_SPACES.sub(r"\1", date_part)))
     try:
-        if year in _HIJRI_YEARS:
-            day_g = Hijri(year, month, day).to_gregorian()
-            when_date = date(day_g.year, day_g.month, day_g.day)
-        elif year in _GREGORIAN_YEARS:
-            when_date = date(year, month, day)
-        else:
-            raise Invalid("err.date.invalid")
         local = datetime.combine(when_date, dt_time(hour, minute), tzinfo=tz)
     except (ValueError, OverflowError) as exc:
         raise Invalid("err.date.invalid") from exc

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
-from hijridate import Hijri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_datetime
@@ -30,7 +29,7 @@ from bot.core.forms import Option
 from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.core.text import clean_input, to_ascii_digits
-from bot.core.validators import Invalid
+from bot.core.validators import Invalid, day_of
 from storage import events as store
 from storage import outbox
 from storage.models import User, Volunteer
@@ -136,23 +135,13 @@ def shift_params(tr: Translator, tz: str, event: Event, shift: Shift) -> dict[st
 # --- typed dates and times (Riyadh wall time) -----------------------------------------------------
 _TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
 _DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
-_HIJRI_YEARS = range(1300, 1501)
-_GREGORIAN_YEARS = range(1900, 2101)
 
 
 def _day_from(m: re.Match[str]) -> date:
     """A day typed as 2026-12-01, 1/12/2026 or a Hijri date such as 10/6/1448."""
     a, c = m[1], m[4]
     year, month, day = (int(a), int(m[3]), int(c)) if len(a) == 4 else (int(c), int(m[3]), int(a))
-    try:
-        if year in _HIJRI_YEARS:
-            g = Hijri(year, month, day).to_gregorian()
-            return date(g.year, g.month, g.day)
-        if year in _GREGORIAN_YEARS:
-            return date(year, month, day)
-    except (ValueError, OverflowError) as exc:
-        raise Invalid("err.date.invalid") from exc
-    raise Invalid("err.date.invalid")
+    return day_of(year, month, day)
 
 
 def parse_days(text: str) -> tuple[date, date]:

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from hijridate import Hijri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, format_datetime
@@ -20,7 +19,7 @@ from bot.core.forms import Option
 from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.core.text import clean_input
-from bot.core.validators import Invalid
+from bot.core.validators import Invalid, parse_calendar_date
 from storage import families as fam
 from storage import outbox
 from storage.models import User
@@ -90,13 +89,6 @@ STATUS_ICONS = {
 SHORT_TEXT_MIN = 2
 _TEXT_PUNCT = frozenset("-'\u2019&.,()/+#")
 _DOC_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9/-]{3,31}")
-_DMY = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})")
-_YMD = re.compile(r"([0-9]{4})([/.\-])([0-9]{1,2})\2([0-9]{1,2})")
-_SEP_SPACES = re.compile(r"\s*([/.\-])\s*")
-# Optional calendar marker after a date: heh (+ tatweel) = Hijri, meem = Gregorian, or h/g.
-_MARKER = re.compile(r"\s*(\u0647\u0640*|\u0645|[hg])\.?$", re.IGNORECASE)
-_HIJRI_YEARS = range(1343, 1501)
-_GREGORIAN_YEARS = range(1900, 2101)
 
 
 # --- parsers -------------------------------------------------------------------------------------
@@ -128,30 +120,7 @@ def parse_doc_number(text: str) -> str:
 def parse_date(text: str) -> date:
     """A date typed as day/month/year or year-month-day, Hijri (Umm al-Qura) or Gregorian,
     told apart by the year; an optional calendar marker may follow."""
-    s = clean_input(text)
-    marked_hijri: bool | None = None
-    if m := _MARKER.search(s):
-        marked_hijri = m[1][0].lower() in ("h", "\u0647")
-        s = s[: m.start()]
-    s = _SEP_SPACES.sub(r"\1", s)
-    if m := _DMY.fullmatch(s):
-        year, month, day = int(m[4]), int(m[3]), int(m[1])
-    elif m := _YMD.fullmatch(s):
-        year, month, day = int(m[1]), int(m[3]), int(m[4])
-    else:
-        raise Invalid("err.date.format")
-    hijri = year in _HIJRI_YEARS
-    if not hijri and year not in _GREGORIAN_YEARS:
-        raise Invalid("err.date.invalid")
-    if marked_hijri is not None and marked_hijri != hijri:
-        raise Invalid("err.date.invalid")
-    try:
-        if hijri:
-            g = Hijri(year, month, day).to_gregorian()
-            return date(g.year, g.month, g.day)
-        return date(year, month, day)
-    except (ValueError, OverflowError) as exc:
-        raise Invalid("err.date.invalid") from exc
+    return parse_calendar_date(text)[0]
 
 
 def end_of_day(day: date, tz: str) -> datetime:
