@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -67,6 +68,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 SHORT_LABEL = 16  # labels up to this many characters go two to a row
 MAX_ATTEMPTS = 5
+UI_CHATS = 50_000  # chats whose last menu this process remembers
 BACKOFF_START = 0.5
 
 T = TypeVar("T")
@@ -225,7 +227,8 @@ class TelegramChannel:
     mark_unreachable: Callable[[str, str], Awaitable[None]]
     first_time: Callable[[str, str], Awaitable[bool]]
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    _ui: dict[int, ChatUi] = field(default_factory=dict)
+    ui_chats: int = UI_CHATS
+    _ui: OrderedDict[int, ChatUi] = field(default_factory=OrderedDict)
     _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
 
     # --- calls with Telegram's error rules ---------------------------------------------------
@@ -329,7 +332,7 @@ class TelegramChannel:
     async def _deliver(
         self, chat_id: int, inbound: Inbound, replies: list[Outbound], pressed: int | None
     ) -> None:
-        ui = self._ui.setdefault(chat_id, ChatUi())
+        ui = self._chat_ui(chat_id)
         if pressed is not None and self._same_step_update(inbound, replies):
             # Toggling a multi-select answers in place instead of stacking messages.
             out = replies[0]
@@ -351,6 +354,16 @@ class TelegramChannel:
             ui.menu_message_id = None
         for out in merge_replies(replies):
             await self._send(chat_id, out, ui)
+
+    def _chat_ui(self, chat_id: int) -> ChatUi:
+        """What was last shown in the chat; only the most recently active chats are kept, so
+        a long-running process does not grow with every chat it ever answered (a forgotten
+        chat just keeps its old keyboard, as after a restart)."""
+        ui = self._ui.pop(chat_id, None) or ChatUi()
+        self._ui[chat_id] = ui
+        if len(self._ui) > self.ui_chats:
+            self._ui.popitem(last=False)
+        return ui
 
     @staticmethod
     def _same_step_update(inbound: Inbound, replies: list[Outbound]) -> bool:

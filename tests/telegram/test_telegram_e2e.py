@@ -257,3 +257,20 @@ async def test_stop_finishes_the_update_in_hand(
     assert [c.status for c in fake.calls("sendMessage")] == [200]
     async with db.sessions() as session:
         assert (await session.execute(select(Conversation))).scalar_one().step == "pick"
+
+
+async def test_only_the_most_recent_chats_menus_are_remembered(
+    fake: FakeTelegramServer, engine: Engine
+) -> None:
+    tracker = DeliveryTracker()
+    async with polling(runtime_for(engine), fake, tracker) as service:
+        service.channel.ui_chats = 2
+        first, second, third = (TelegramUser(fake, tracker, uid) for uid in (1201, 1202, 1203))
+        for user in (first, second, third):
+            await user.text("/start")
+        await second.text("/start")
+        assert len(second.live_menus()) == 1  # remembered: its old menu was closed
+        await first.text("/start")
+        # Forgotten (the process keeps the last two chats): the old menu stays, as after a
+        # restart; its buttons still work (a stale press shows the current step again).
+        assert len(first.live_menus()) == 2
