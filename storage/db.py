@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ from storage import inline_sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN = "sqlite_begin"
+# The database holds personal data: only its owner may read it. SQLite gives the -wal and
+# -shm files it creates later the database file's own permissions.
+PRIVATE_FILE_MODE = 0o600
 
 
 def is_sqlite(url: str) -> bool:
@@ -48,11 +52,28 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only, whatever the umask (SQLite takes an
+    empty file as an empty database)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # the umask may have taken bits from os.open's mode
+    finally:
+        os.close(fd)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Statement parameters are names, phone numbers and IDs: keep them out of the SQL log
+    # and out of the text of every DBAPI error (IntegrityError, DataError …).
+    kwargs["hide_parameters"] = True
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(database))
         if database and database != ":memory:" and kwargs.pop("inline", True):
             kwargs.setdefault("async_creator", inline_sqlite.creator(database))
         else:

@@ -173,7 +173,10 @@ class WhatsAppService:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
-        runner = web.AppRunner(self.webhook_app())
+        from bot.logs import PathOnlyAccessLogger
+
+        # The verification request carries hub.verify_token in its query string.
+        runner = web.AppRunner(self.webhook_app(), access_log_class=PathOnlyAccessLogger)
         await runner.setup()
         await self.start()
         try:
