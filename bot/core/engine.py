@@ -24,7 +24,7 @@ from bot.core.flow import (
 )
 from bot.core.i18n import Catalogs
 from bot.core.messages import Inbound, InboundKind, Outbound
-from bot.core.text import clean_input, normalize_for_match
+from bot.core.text import clean_input, normalize_for_match, strip_controls
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
@@ -87,6 +87,7 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event exactly once and return the direct replies (empty if a repeat)."""
+        inbound = _without_controls(inbound)
         async with self.locks.hold(inbound.user_key):
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
@@ -286,6 +287,19 @@ class Engine:
             log.exception("could not even build the failure reply")
             tr = self.catalogs.translator(self._hint_locale(inbound))
             return [Outbound(text=tr.t("err.internal"))]
+
+
+def _without_controls(inbound: Inbound) -> Inbound:
+    """Free text from every channel enters here: control characters (NUL, which PostgreSQL
+    refuses, and the ones that break an XLSX export) never reach a step or the database."""
+    text, args = strip_controls(inbound.text), strip_controls(inbound.args)
+    name = strip_controls(inbound.display_name) if inbound.display_name else inbound.display_name
+    file = inbound.file
+    if file is not None and file.name:
+        file = replace(file, name=strip_controls(file.name))
+    if (text, args, name, file) == (inbound.text, inbound.args, inbound.display_name, inbound.file):
+        return inbound
+    return replace(inbound, text=text, args=args, display_name=name, file=file)
 
 
 def _loose(text: str) -> str:

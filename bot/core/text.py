@@ -26,6 +26,9 @@ _DIGITS: dict[int, str | None] = {
 
 _KEEP_CONTROLS = frozenset("\n\t")
 _WS_RUN = re.compile(r"\s+")
+# C0 and C1 control characters except tab and newline (DEL too). NUL cannot be stored in
+# PostgreSQL text and most of them make an XLSX file invalid.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # Bidi embedding/override/isolate controls; removed inside `isolate` so a value cannot close
 # our isolate early (or leak an override into the rest of the message).
@@ -77,6 +80,13 @@ def strip_invisible(s: str) -> str:
             continue
         out.append(ch)
     return "".join(out)
+
+
+def strip_controls(s: str) -> str:
+    """Free text as it may be stored, line breaks kept: CR LF and lone CR become LF, other
+    control characters but tab go, lone surrogates become U+FFFD. Never raises for any str."""
+    s = _fix_surrogates(s).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", s)
 
 
 def clean_input(s: str) -> str:
