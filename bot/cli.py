@@ -7,14 +7,21 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logs import configure_logging, mask_personal_data
 from bot.settings import ConfigError, Settings, load_settings
+from storage.db import PRIVATE_FILE_MODE
 from storage.schema import SchemaOutdatedError
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (console channel)")
     chat.add_argument("--user", default="local", help="console user id (default: local)")
     chat.add_argument("--no-demo", action="store_true", help="do not add demo data")
+    chat.add_argument(
+        "--force-demo",
+        action="store_true",
+        help="add demo data even to a database with real (Telegram/WhatsApp) users",
+    )
 
     tg = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)")
     tg.add_argument(
@@ -62,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("who")
     staff_sub.add_parser("list", help="list staff and admins")
 
-    sub.add_parser("demo-data", help="add synthetic demo volunteers and a console admin")
+    demo = sub.add_parser("demo-data", help="add synthetic demo volunteers and a console admin")
+    demo.add_argument(
+        "--force-demo",
+        action="store_true",
+        help="add them even to a database with real (Telegram/WhatsApp) users",
+    )
 
     ex = sub.add_parser("export", help="export data for staff")
     ex_sub = ex.add_subparsers(dest="export_command", required=True)
@@ -80,17 +97,27 @@ def _split_who(who: str) -> tuple[str, str]:
     return channel, external
 
 
-async def _chat(settings: Settings, user: str, demo: bool) -> None:
+async def _load_demo(db: Database, force: bool) -> int:
+    from bot.demo import load_demo_data, real_users_present
+
+    if not force and await real_users_present(db):
+        raise ConfigError(
+            "this database has real users (Telegram/WhatsApp): no demo data added; "
+            "use --no-demo, or --force-demo to add it anyway"
+        )
+    return await load_demo_data(db)
+
+
+async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = False) -> None:
     from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleTransport
     from bot.core.flow import JobEnv
     from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
-    from bot.demo import load_demo_data
     from bot.runtime import create_runtime
 
     runtime = await create_runtime(settings)
     try:
         if demo:
-            await load_demo_data(runtime.db)
+            await _load_demo(runtime.db, force_demo)
         console = ConsoleChannel(runtime.engine.handle, user=user)
         sender = OutboxSender(
             runtime.db,
@@ -217,15 +244,14 @@ async def _staff(settings: Settings, action: str, who: str | None, admin: bool) 
         await db.dispose()
 
 
-async def _demo(settings: Settings) -> None:
-    from bot.demo import load_demo_data
+async def _demo(settings: Settings, force: bool = False) -> None:
     from storage.db import create_database
     from storage.schema import ensure_schema
 
     db = create_database(settings.database_url)
     try:
         await ensure_schema(db.engine)
-        added = await load_demo_data(db)
+        added = await _load_demo(db, force)
         print(f"demo data: {added} volunteers added; console admin user: 'staff'")
     finally:
         await db.dispose()
@@ -261,10 +287,19 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
                 {"format": args.format, "rows": count},
             )
         out = Path(args.out or export_filename(site, args.format))
-        out.write_bytes(data)
+        write_private(out, data)
         print(f"{out}: {count} requests")
     finally:
         await db.dispose()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file with personal data readable by its owner only, whatever the umask, also
+    when it replaces an older file that others could read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # before any data is written
+        file.write(data)
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> int:
@@ -278,7 +313,7 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
     except (OSError, SQLAlchemyError) as exc:
         # The database (or the network) is not there: one line, the traceback only with -v.
         logging.getLogger(__name__).debug("failed", exc_info=True)
-        first_line = (str(exc).strip().splitlines() or [""])[0]
+        first_line = mask_personal_data((str(exc).strip().splitlines() or [""])[0])
         print(f"shuraka: {type(exc).__name__}: {first_line}", file=sys.stderr)
         return 1
     return 0
@@ -286,17 +321,14 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"shuraka: {exc}", file=sys.stderr)
         return 2
     if args.command == "chat":
-        return _run(_chat(settings, args.user, not args.no_demo))
+        return _run(_chat(settings, args.user, not args.no_demo, args.force_demo))
     if args.command == "telegram":
         return _run(_telegram(settings, args.webhook))
     if args.command == "whatsapp":
@@ -313,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         who = getattr(args, "who", None)
         return _run(_staff(settings, args.staff_command, who, getattr(args, "admin", False)))
     if args.command == "demo-data":
-        return _run(_demo(settings))
+        return _run(_demo(settings, args.force_demo))
     if args.command == "export":
         return _run(_export_requests(settings, args))
     return 2

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.handlers.families_common import end_of_day
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import Volunteer, utcnow
+from storage.models import ChannelIdentity, Volunteer, utcnow
 from storage.models_events import Event, Shift
 from storage.models_families import Site
 
@@ -116,16 +116,30 @@ DEMO_SITES = (
 )
 
 
+# Demo people exist only on the console channel (a terminal on this machine); anyone who has
+# an identity on a messenger reached the bot from outside, so is a real person.
+DEMO_CHANNEL = "console"
+
+
+async def real_users_present(db: Database) -> bool:
+    """True when the database holds people demo data must not be mixed with."""
+    async with db.sessions() as session:
+        found = await session.execute(
+            select(ChannelIdentity.id).where(ChannelIdentity.channel != DEMO_CHANNEL).limit(1)
+        )
+        return found.first() is not None
+
+
 async def load_demo_data(db: Database) -> int:
     """Idempotent: adds what is missing and returns how many volunteers it added."""
     added = 0
     now = utcnow()
     async with db.transaction() as session:
-        await repo.set_role(session, "console", STAFF_USER, "admin")
+        await repo.set_role(session, DEMO_CHANNEL, STAFF_USER, "admin")
         for user, name, body, mobile, gender, born, district, interests, avail in DEMO_VOLUNTEERS:
-            if await repo.find_identity(session, "console", user) is not None:
+            if await repo.find_identity(session, DEMO_CHANNEL, user) is not None:
                 continue
-            _, person = await repo.create_user(session, "console", user, user, locale="ar")
+            _, person = await repo.create_user(session, DEMO_CHANNEL, user, user, locale="ar")
             person.consent_version, person.consent_at = "demo", now
             session.add(
                 Volunteer(

@@ -11,6 +11,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///shuraka.db"
 _QUIET = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
+# What an ADMIN_IDS entry's id must look like on each channel: Telegram user ids are positive
+# integers, WhatsApp ids are the sender's digits (no "+"), console ids a simple word.
+_ADMIN_ID_FORMS = {
+    "telegram": (re.compile(r"[1-9][0-9]{0,19}"), "a positive number"),
+    "whatsapp": (re.compile(r"[1-9][0-9]{5,19}"), "digits only, without '+'"),
+    "console": (re.compile(r"[A-Za-z0-9_.-]{1,64}"), "a simple word"),
+}
 
 
 class ConfigError(Exception):
@@ -74,7 +81,17 @@ class Settings(BaseSettings):
     @field_validator("admin_ids")
     @classmethod
     def _normalize_admins(cls, value: list[str]) -> list[str]:
-        return [item if ":" in item else f"telegram:{item}" for item in value]
+        entries = [item if ":" in item else f"telegram:{item}" for item in value]
+        for entry in entries:
+            # A mistyped entry would silently grant nobody (or the wrong person) the admin role.
+            channel, _, external = entry.partition(":")
+            if channel not in _ADMIN_ID_FORMS:
+                known = ", ".join(_ADMIN_ID_FORMS)
+                raise ValueError(f"{entry!r}: unknown channel {channel!r} (use {known})")
+            pattern, expected = _ADMIN_ID_FORMS[channel]
+            if not pattern.fullmatch(external):
+                raise ValueError(f"{entry!r}: a {channel} id is {expected}")
+        return entries
 
     @field_validator("quiet_hours")
     @classmethod
