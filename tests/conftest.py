@@ -132,3 +132,17 @@ async def fake() -> AsyncIterator[FakeTelegramServer]:
     known chats overrides it with a fixture of the same name that takes this one."""
     async with FakeTelegramServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _cli_log_filter_stays_in_its_test() -> Any:
+    """`shuraka` commands run by a test put the personal-data filter on the root logger's
+    handlers, and some of pytest's handlers outlive the test: take it off again."""
+    import logging
+
+    from bot.logs import PersonalDataFilter
+
+    yield
+    for handler in logging.root.handlers:
+        for found in [f for f in handler.filters if isinstance(f, PersonalDataFilter)]:
+            handler.removeFilter(found)

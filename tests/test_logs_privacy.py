@@ -1,0 +1,220 @@
+"""Logs hold no personal data: the masking filter the CLI installs, SQL parameters hidden by
+every engine, and no WhatsApp verify token in the webhook's access log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import insert
+
+from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
+from bot.core.engine import Engine
+from bot.logs import PersonalDataFilter, configure_logging, mask_personal_data
+from bot.settings import Settings
+from storage.db import Database, create_database, create_engine
+from storage.models import ChannelIdentity
+from tests.conftest import DatabaseFactory
+from tests.fakes.whatsapp_api import FakeWhatsAppServer
+from tests.support import Chat
+from tests.telegram.harness import runtime_for
+
+PHONE = "0551234567"
+NATIONAL_ID = "1000000008"
+NAME = "Nourah-Alharthi"
+
+
+@pytest.fixture
+def cli_logging() -> Iterator[None]:
+    """The `shuraka` logging set-up, on pytest's handlers too (caplog's among them)."""
+    configure_logging(verbose=False)
+    yield
+    for handler in logging.root.handlers:
+        for found in [f for f in handler.filters if isinstance(f, PersonalDataFilter)]:
+            handler.removeFilter(found)
+
+
+def rendered(caplog: pytest.LogCaptureFixture) -> str:
+    """Every captured record as a handler would write it, tracebacks included."""
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    return "\n".join(formatter.format(record) for record in caplog.records) + caplog.text
+
+
+# --- the filter --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("0551234567", "+9665•••••567"),
+        ("551234567", "+9665•••••567"),
+        ("966551234567", "+9665•••••567"),
+        ("+966551234567", "+9665•••••567"),
+        ("00966551234567", "+9665•••••567"),
+        ("+966 55 123 4567", "+9665•••••567"),
+        ("055-123-4567", "+9665•••••567"),
+        ("+966 0551234567", "+9665•••••567"),
+        ("\u0660\u0665\u0665\u0661\u0662\u0663\u0664\u0665\u0666\u0667", "+9665•••••567"),
+        ("\u06f0\u06f5\u06f5\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7", "+9665•••••567"),
+        ("1000000008", "1•••••••08"),  # national ID
+        ("2000000006", "2•••••••06"),  # iqama
+        ("\u0661\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0668", "1•••••••08"),
+        ("447700900123", "•••••••••123"),  # a WhatsApp id (any country)
+        ("+44 7700 900123", "•••••••••123"),
+        ("123456789", "••••••789"),  # a Telegram user id
+    ],
+)
+def test_every_number_form_is_masked_keeping_the_last_digits(raw: str, masked: str) -> None:
+    assert mask_personal_data(f"user {raw} failed") == f"user {masked} failed"
+    assert mask_personal_data(f"({raw})") == f"({masked})"
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    ["update 42 failed", "2026-12-01 18:30", "05-12-2026 18:30:00", "row 12345678", "v3.12.14"],
+)
+def test_short_numbers_and_dates_stay_readable(harmless: str) -> None:
+    assert mask_personal_data(harmless) == harmless
+
+
+def test_the_filter_masks_arguments_exception_text_and_stack() -> None:
+    try:
+        raise ValueError(f"bad mobile {PHONE} for {NATIONAL_ID}")
+    except ValueError:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "sending to %s", (PHONE,), sys.exc_info()
+        )
+    record.stack_info = f"Stack: called with {NATIONAL_ID}"
+    assert PersonalDataFilter().filter(record)
+    line = logging.Formatter().format(record)
+    assert "ValueError: bad mobile +9665•••••567 for 1•••••••08" in line
+    assert "sending to +9665•••••567" in line
+    assert PHONE not in line and NATIONAL_ID not in line
+
+
+# --- a failing update through the engine -------------------------------------------------------
+
+
+async def _insert_the_text(self: Engine, ctx: Any) -> None:
+    # A write that fails in the database with the user's text among its parameters.
+    await ctx.session.execute(
+        insert(ChannelIdentity).values(
+            channel="console", external_id=ctx.inbound.text, user_id=987654
+        )
+    )
+
+
+async def _raise_with_the_text(self: Engine, ctx: Any) -> None:
+    raise ValueError(f"cannot handle {ctx.inbound.text!r}")
+
+
+@pytest.mark.parametrize("failure", [_insert_the_text, _raise_with_the_text])
+async def test_failing_update_logs_no_phone_or_id(
+    engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+    cli_logging: None,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Any,
+) -> None:
+    chat = Chat(engine)
+    await chat.onboard()
+    monkeypatch.setattr(Engine, "_route", failure)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        replies = await chat.send(f"{NAME} {PHONE} {NATIONAL_ID}")
+    assert replies  # the user still gets the "something went wrong" reply
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and all(r.exc_text for r in errors), "the failure is logged with its traceback"
+    text = rendered(caplog)
+    assert PHONE not in text and "551234567" not in text
+    assert NATIONAL_ID not in text
+    if failure is _insert_the_text:
+        # The database error names its statement, never its parameters (no message text).
+        assert "IntegrityError" in text and NAME not in text
+    else:
+        assert "+9665•••••567" in text and "1•••••••08" in text
+
+
+async def test_every_engine_hides_sql_parameters(db: Database, db_factory: DatabaseFactory) -> None:
+    assert db.engine.sync_engine.hide_parameters
+    # What the Alembic environment and the CLI build, even when asked otherwise.
+    other = create_engine(db_factory.url, hide_parameters=False)
+    try:
+        assert other.sync_engine.hide_parameters
+    finally:
+        await other.dispose()
+
+
+async def test_sqlite_in_memory_engine_hides_parameters_too() -> None:
+    db = create_database("sqlite+aiosqlite:///:memory:")
+    try:
+        assert db.engine.sync_engine.hide_parameters
+    finally:
+        await db.dispose()
+
+
+# --- the WhatsApp webhook's access log ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_verify_request_leaves_no_token_in_the_access_log(
+    make_engine: Any, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _free_port()
+    async with FakeWhatsAppServer() as fake:
+        engine: Engine = make_engine(
+            whatsapp_token=fake.token,
+            whatsapp_phone_number_id=fake.phone_number_id,
+            whatsapp_app_secret=fake.app_secret,
+            whatsapp_verify_token=fake.verify_token,
+            whatsapp_api_base=fake.graph_url,
+            whatsapp_host="127.0.0.1",
+            whatsapp_port=port,
+        )
+        service = WhatsAppService(runtime_for(engine))
+        caplog.set_level(logging.INFO, logger="aiohttp.access")
+        running = asyncio.create_task(service.run(handle_signals=False))
+        try:
+            url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+            status = await _verify_when_listening(fake, url)
+            assert status == 200
+            lines = await _access_lines(caplog)
+        finally:
+            running.cancel()
+            await asyncio.wait([running], timeout=10)
+    assert any(f"GET {WEBHOOK_PATH}?" in line and " 200 " in line for line in lines), lines
+    for line in lines:
+        assert fake.verify_token not in line
+        assert "verify_token" not in line
+
+
+async def _verify_when_listening(fake: FakeWhatsAppServer, url: str) -> int:
+    for _ in range(100):
+        try:
+            status, _ = await fake.verify_webhook(url, timeout=5)
+            return status
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("the webhook never started listening")
+
+
+async def _access_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    # aiohttp writes the access line right after the response: wait for it, briefly.
+    for _ in range(100):
+        lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        if lines:
+            return lines
+        await asyncio.sleep(0.02)
+    raise AssertionError("no access log line")
