@@ -174,10 +174,15 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from bot.core.text import strip_controls
     from bot.delivery.runner import broadcast_from_cli
 
-    text_ar = Path(args.file).read_text(encoding="utf-8").strip()
-    text_en = Path(args.en_file).read_text(encoding="utf-8").strip() if args.en_file else None
+    def read(name: str) -> str:
+        # A file is free text like any other: a NUL in it would fail on PostgreSQL.
+        return strip_controls(Path(name).read_text(encoding="utf-8")).strip()
+
+    text_ar = read(args.file)
+    text_en = read(args.en_file) if args.en_file else None
     if not text_ar:
         raise ConfigError(f"{args.file} is empty")
     at = None
