@@ -1,7 +1,8 @@
 """The Telegram channel on aiogram 3: updates become `Inbound`, `Outbound` becomes messages.
 
 Thin by design: no business rule lives here, only Telegram's shapes and limits (HTML parse
-mode, inline keyboards, 4096-character messages, answering every callback query, 429/403).
+mode, inline keyboards, 4096 UTF-16 units per message, answering every callback query,
+429/403).
 """
 
 from __future__ import annotations

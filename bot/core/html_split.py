@@ -172,11 +172,10 @@ def split_html(text: str, limit: int) -> list[str]:
     start = 0
     while start < len(atoms):
         end = _cut(atoms, start, limit)
-        # A closing tag stays with what it closes; an opening tag goes with what it opens.
+        # A closing tag stays with what it closes (an opening one after the cut already goes
+        # with what it opens).
         while end < len(atoms) and atoms[end].kind == _CLOSE:
             end += 1
-        while end > start + 1 and atoms[end - 1].kind == _OPEN:
-            end -= 1
         open_tags = list(carried)
         for atom in atoms[start:end]:
             if atom.kind == _OPEN:
