@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -42,6 +43,10 @@ SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
     "pending",
     "sending",
 )
+
+
+# Payload key of the platform's message ids, set when the platform accepted the message.
+PROVIDER_IDS = "provider_ids"
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -360,11 +365,42 @@ async def finish(
     status: str,
     now: datetime,
     error: str | None = None,
+    *,
+    provider_ids: Sequence[str] | None = None,
 ) -> None:
+    """`provider_ids`: the platform's ids of the accepted messages, kept in the payload (no
+    column of its own) so a failure reported later can be traced back to this row."""
     values: dict[str, Any] = {"status": status, "last_error": error}
     if status == SENT:
         values["sent_at"] = now
+    if provider_ids:
+        payload = (
+            await session.execute(select(OutboxMessage.payload).where(OutboxMessage.id == row_id))
+        ).scalar_one()
+        values["payload"] = {**payload, PROVIDER_IDS: list(provider_ids)}
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+async def fail_sent(
+    session: AsyncSession, channel: str, provider_id: str, error: str
+) -> int | None:
+    """A message the platform accepted and later reported undelivered (a WhatsApp `failed`
+    status): its sent row becomes failed with the reason. Returns the row's user id, or None
+    when no sent row carries that id (a direct reply, or a status seen before)."""
+    ids = OutboxMessage.payload[PROVIDER_IDS]
+    holds: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        holds = func.jsonb_exists(ids, literal(provider_id, String)).is_(true())
+    else:
+        each = func.json_each(OutboxMessage.payload, f"$.{PROVIDER_IDS}").table_valued("value")
+        holds = exists(select(1).select_from(each).where(each.c.value == provider_id))
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == SENT, holds)
+        .values(status=FAILED, last_error=error[:300])
+        .returning(OutboxMessage.user_id)
+    )
+    return result.scalars().first()
 
 
 async def retry_later(

@@ -1,7 +1,8 @@
 """The Telegram channel on aiogram 3: updates become `Inbound`, `Outbound` becomes messages.
 
 Thin by design: no business rule lives here, only Telegram's shapes and limits (HTML parse
-mode, inline keyboards, 4096-character messages, answering every callback query, 429/403).
+mode, inline keyboards, 4096 UTF-16 units per message, answering every callback query,
+429/403).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from aiogram.types import (
 
 from bot.channels.telegram_session import JsonBodySession
 from bot.core.flow import choice_prefix, is_navigation
+from bot.core.html_split import split_html, visible_len, visible_text
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
     Choice,
@@ -142,27 +144,12 @@ def callback_to_inbound(update_id: int, query: CallbackQuery) -> Inbound:
 
 # --- outbound ---------------------------------------------------------------------------------
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at line ends so HTML tags (never spanning lines in our catalogs) stay balanced."""
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single huge line: cut it, as plain escaped text
-            head, line = line[:limit], line[limit:]
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(head)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
+    """Messages of at most `limit` UTF-16 units as Telegram counts them (after HTML parsing),
+    each valid HTML on its own (see bot.core.html_split)."""
+    parts = split_html(text, limit)
+    # Telegram refuses a message that is only white space; such a part carries nothing.
+    kept = [part for part in parts if visible_text(part).strip()]
+    return kept or parts[:1]
 
 
 def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outbound]:
@@ -178,7 +165,11 @@ def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outb
             and previous.location is None
             and not previous.ask_contact
         )
-        if previous is not None and plain and len(previous.text) + 2 + len(out.text) <= limit:
+        if (
+            previous is not None
+            and plain
+            and visible_len(previous.text) + 2 + visible_len(out.text) <= limit
+        ):
             merged[-1] = replace(out, text=f"{previous.text}\n\n{out.text}")
         else:
             merged.append(out)
@@ -421,7 +412,13 @@ class TelegramChannel:
         upload: str | BufferedInputFile = (
             item.file_id if item.file_id else BufferedInputFile(item.data, filename=item.filename)
         )
-        caption = item.caption[:CAPTION_LIMIT] or None
+        caption: str | None = item.caption or None
+        if caption is not None and visible_len(caption) > CAPTION_LIMIT:
+            # Cutting a caption would lose words and could break its markup: the text goes
+            # first as messages of its own, the file follows without a caption.
+            for chunk in split_text(caption):
+                await self.call(SendMessage(chat_id=chat_id, text=chunk))
+            caption = None
         if item.kind == "photo":
             await self.call(SendPhoto(chat_id=chat_id, photo=upload, caption=caption))
         else:

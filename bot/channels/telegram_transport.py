@@ -15,6 +15,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto
 
 from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, inline_keyboard, split_text
+from bot.core.html_split import visible_len
 from bot.core.messages import Outbound
 from bot.delivery.transport import (
     Delivery,
@@ -40,7 +41,8 @@ class TelegramTransport:
         try:
             text = message.text
             if message.attachment is not None and message.attachment.file_id:
-                caption = text if len(text) <= CAPTION_LIMIT else None
+                # Telegram's 1024 counts UTF-16 units of the parsed text: an emoji is two.
+                caption = text if visible_len(text) <= CAPTION_LIMIT else None
                 method = SendPhoto if message.attachment.kind == "photo" else SendDocument
                 field = "photo" if message.attachment.kind == "photo" else "document"
                 buttons = (

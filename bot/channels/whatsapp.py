@@ -67,6 +67,13 @@ def messages_in(payload: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[
                 yield message, contacts.get(message.get("from"), {})
 
 
+def statuses_in(payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The delivery statuses of a webhook body (sent, delivered, read, failed)."""
+    for entry in payload.get("entry", []):
+        for change in entry.get("changes", []):
+            yield from change.get("value", {}).get("statuses", [])
+
+
 def to_inbound(message: dict[str, Any], contact: dict[str, Any]) -> Inbound:
     sender = str(message.get("from", ""))
     base: dict[str, Any] = {
@@ -289,6 +296,8 @@ class WhatsAppChannel:
     handle: Handler
     catalogs: Catalogs
     mark_unreachable: Callable[[str, str], Awaitable[None]]
+    # (WhatsApp message id, error code, reason): a message Meta accepted failed later.
+    message_failed: Callable[[str, int, str], Awaitable[None]] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # The last menu shown to each person and its page, for paging without the engine.
     _menus: dict[str, Outbound] = field(default_factory=dict)
@@ -303,6 +312,27 @@ class WhatsAppChannel:
                 continue
             replies = await self.handle(inbound)
             await self.deliver(inbound.chat_id, inbound.external_user_id, replies)
+        for status in statuses_in(payload):
+            await self._status(status)
+
+    async def _status(self, status: dict[str, Any]) -> None:
+        """Meta accepts a message and may report later that it could not be delivered; sent,
+        delivered and read need nothing from us."""
+        if status.get("status") != "failed":
+            return
+        error = (status.get("errors") or [{}])[0]
+        try:
+            code = int(error.get("code", 0))
+        except (TypeError, ValueError):
+            code = 0
+        reason = f"({code}) {error.get('title') or error.get('message') or 'failed'}"
+        log.info("whatsapp reported a sent message as failed: %s", reason)
+        if self.message_failed is not None:
+            await self.message_failed(str(status.get("id", "")), code, reason)
+        if code == UNDELIVERABLE:
+            # As when the send itself is refused with 131026; 131047 (the 24-hour window)
+            # says nothing about the person, who stays reachable.
+            await self.mark_unreachable(CHANNEL, str(status.get("recipient_id", "")))
 
     async def _page(self, inbound: Inbound) -> bool:
         menu = self._menus.get(inbound.chat_id)

@@ -25,7 +25,7 @@ from bot.runtime import Runtime
 from bot.settings import ConfigError
 from scheduler.factory import create_scheduler
 from scheduler.jobs import JobTracker
-from storage import inbound
+from storage import inbound, outbox
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class WhatsAppService:
             handle=engine.handle,
             catalogs=runtime.catalogs,
             mark_unreachable=engine.mark_unreachable,
+            message_failed=self._message_failed,
         )
         transport = WhatsAppTransport(
             self.client,
@@ -113,6 +114,12 @@ class WhatsAppService:
             await inbound.store(session, CHANNEL, payload)
         self._work.set()
         return web.Response(text="ok")
+
+    async def _message_failed(self, message_id: str, code: int, reason: str) -> None:
+        """The outbox row of a message Meta accepted and then failed to deliver is failed too
+        (a direct reply has no row: nothing to change)."""
+        async with self.runtime.db.transaction() as session:
+            await outbox.fail_sent(session, CHANNEL, message_id, reason)
 
     # --- the worker ----------------------------------------------------------------------------
     async def process_pending(self) -> int:

@@ -61,24 +61,28 @@ class WhatsAppTransport:
         self.labels = labels
         self.clock = clock
 
-    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
+    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> list[str]:
+        """Returns the WhatsApp ids of the messages Meta accepted: a failure it reports
+        later, in a status webhook, names one of them."""
         seen = delivery.last_inbound_at
         in_window = seen is not None and self.clock() - seen < WINDOW
+        accepted: list[str] = []
         try:
             if in_window:
                 try:
                     for body in render(message, self.labels(message.hints.get("locale"))):
-                        await self.client.send(chat_id, body)
-                    return
+                        accepted.append(await self.client.send(chat_id, body))
+                    return accepted
                 except GraphError as exc:
                     if exc.code != OUTSIDE_WINDOW:
                         raise
                     # Meta's clock says the window closed: fall back to the template.
-            await self._template(chat_id, message, delivery)
+            accepted.append(await self._template(chat_id, message, delivery))
+            return accepted
         except GraphError as exc:
             raise _outcome(exc) from exc
 
-    async def _template(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
+    async def _template(self, chat_id: str, message: Outbound, delivery: Delivery) -> str:
         template = self.templates.get(delivery.kind)
         if template is None:
             raise Skip(f"outside the 24-hour window and no template for '{delivery.kind}'")
@@ -95,7 +99,7 @@ class WhatsAppTransport:
                 ],
             },
         }
-        await self.client.send(chat_id, body)
+        return await self.client.send(chat_id, body)
 
 
 def _outcome(exc: GraphError) -> Exception:

@@ -181,7 +181,7 @@ class OutboxSender:
         await self.limiter.acquire(f"{row.channel}:{row.chat_id}")
         try:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
-            await transport.send(row.chat_id, message, delivery)
+            accepted = await transport.send(row.chat_id, message, delivery)
         except RetryAfter as exc:
             self.limiter.pause(exc.after)
             async with self.db.transaction() as session:
@@ -207,7 +207,10 @@ class OutboxSender:
                 due = self.clock() + timedelta(seconds=delay)
                 await outbox.retry_later(session, row.id, due, attempts, str(exc))
         else:
-            await self._finish(row, outbox.SENT)
+            async with self.db.transaction() as session:
+                await outbox.finish(
+                    session, row.id, outbox.SENT, self.clock(), provider_ids=accepted
+                )
 
     async def _finish(self, row: outbox.Claimed, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as session:

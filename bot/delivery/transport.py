@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -49,5 +50,8 @@ class Delivery:
 class Transport(Protocol):
     channel: str
 
-    async def send(self, chat_id: str, message: Outbound, delivery: Delivery) -> None:
-        """Send one message or raise a DeliveryError."""
+    async def send(
+        self, chat_id: str, message: Outbound, delivery: Delivery
+    ) -> Sequence[str] | None:
+        """Send one message or raise a DeliveryError. May return the platform's ids of the
+        messages it accepted (WhatsApp reports some failures later, by these ids)."""

@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
+from bot.core.html_split import utf16_len
 from bot.core.messages import Attachment, Inbound
-from bot.core.validators import Invalid, parse_announcement, parse_send_time
+from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
 from bot.delivery.render import broadcast_text
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
@@ -62,7 +63,13 @@ def _event_buttons(values: Values) -> list[dict[str, Any]]:
 
 
 def _text(ctx: Context, text: str) -> str:
-    return parse_announcement(text)
+    cleaned = parse_announcement(text)
+    # Telegram measures in UTF-16 units (an emoji is two): counted that way, an announcement
+    # that passes here fits one message, with room for the direction marks added to it.
+    length = utf16_len(cleaned)
+    if length > ANNOUNCEMENT_MAX_CHARS:
+        raise Invalid("bc.err.too_long", length=length, limit=ANNOUNCEMENT_MAX_CHARS)
+    return cleaned
 
 
 def _send_time(ctx: Context, text: str) -> str:

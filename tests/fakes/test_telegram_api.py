@@ -181,6 +181,21 @@ async def test_text_limit_counts_utf16_after_html(bot: Bot, fake: FakeTelegramSe
     assert len(fake.messages_to(USER)) == 2
 
 
+async def test_issue_11_announcement_and_captions_are_measured_like_telegram(
+    bot: Bot, fake: FakeTelegramServer
+) -> None:
+    fake.known_chat(USER)
+    # 3,500 characters (our old check and split passed it whole) but 4,200 UTF-16 units.
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER, "😀" * 700 + "ش" * 2800)
+    await bot.send_message(USER, "&amp;" * 4096, parse_mode="HTML")  # one unit each
+    upload = BufferedInputFile(b"a", filename="a.csv")
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await bot.send_document(USER, upload, caption="😀" * 513)
+    await bot.send_document(USER, upload, caption="<b>" + "😀" * 512 + "</b>", parse_mode="HTML")
+    assert len(fake.messages_to(USER)) == 2
+
+
 async def test_callback_data_over_64_bytes_is_refused(bot: Bot, fake: FakeTelegramServer) -> None:
     fake.known_chat(USER)
     await bot.send_message(USER, "ok", reply_markup=keyboard("x" * 64))

@@ -1,0 +1,85 @@
+"""Direct replies measured as Telegram measures them (UTF-16 units after HTML parsing): the
+real aiogram client against the fake Bot API, which refuses what real Telegram refuses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.telegram import TelegramChannel, create_bot
+from bot.core.html_split import visible_text
+from bot.core.i18n import Catalogs
+from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
+from tests.fakes.telegram_api import FakeTelegramServer
+
+CHAT = 4242
+EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 units
+
+
+@pytest.fixture
+async def channel(fake: FakeTelegramServer, catalogs: Catalogs) -> AsyncIterator[TelegramChannel]:
+    fake.known_chat(CHAT)
+    unreachable: list[str] = []
+
+    async def handle(inbound: Inbound) -> list[Outbound]:
+        return []
+
+    async def mark_unreachable(channel: str, user: str) -> None:
+        unreachable.append(user)
+
+    async def first_time(channel: str, key: str) -> bool:
+        return True
+
+    bot = create_bot(fake.token, fake.base_url)
+    try:
+        yield TelegramChannel(bot, handle, catalogs, mark_unreachable, first_time)
+    finally:
+        await bot.session.close()
+    assert not unreachable
+
+
+def inbound() -> Inbound:
+    return Inbound(
+        channel="telegram",
+        external_user_id=str(CHAT),
+        chat_id=str(CHAT),
+        update_id="1",
+        kind=InboundKind.TEXT,
+        text="x",
+    )
+
+
+async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(
+    channel: TelegramChannel, fake: FakeTelegramServer
+) -> None:
+    bold = f"<b>{EMOJI_HEAVY}</b> &amp; \u0634"
+    await channel.deliver(CHAT, inbound(), [Outbound(text=bold)])
+    assert [c.description for c in fake.calls("sendMessage") if not c.ok] == []
+    messages = fake.messages_to(CHAT)
+    assert len(messages) == 2
+    assert "".join(m["text"] for m in messages) == visible_text(bold)
+    # The bold run goes on in the second message: the tag was closed and reopened.
+    assert all(m["entities"][0]["type"] == "bold" for m in messages)
+
+
+async def test_a_long_caption_goes_as_text_before_the_file(
+    channel: TelegramChannel, fake: FakeTelegramServer
+) -> None:
+    caption = "\u0634" + "\U0001f600" * 600  # 601 characters, 1,201 units
+    document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)
+    await channel.deliver(CHAT, inbound(), [Outbound(text="\u0634", attachment=document)])
+    assert all(c.ok for c in fake.sent)
+    text, note, sent_file = fake.messages_to(CHAT)
+    assert text["text"] == "\u0634" and note["text"] == caption
+    assert "document" in sent_file and "caption" not in sent_file
+
+
+async def test_a_short_caption_stays_a_caption(
+    channel: TelegramChannel, fake: FakeTelegramServer
+) -> None:
+    caption = "\U0001f600" * 512  # exactly 1,024 units
+    document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)
+    await channel.deliver(CHAT, inbound(), [Outbound(text="\u0634", attachment=document)])
+    assert all(c.ok for c in fake.sent)
+    assert fake.messages_to(CHAT)[-1]["caption"] == caption
