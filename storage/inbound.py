@@ -98,13 +98,31 @@ def _without(value: Any, external_id: str) -> Any:
     return value
 
 
+def _lists_in(value: Any) -> bool:
+    if isinstance(value, list):
+        return True
+    return isinstance(value, dict) and any(_lists_in(item) for item in value.values())
+
+
+def _has_records(value: Any) -> bool:
+    """Whether a body still holds a record for someone: a list item without lists inside
+    (a message, a contact card, a status), as opposed to the envelope around them."""
+    if isinstance(value, list):
+        return any(
+            (isinstance(item, dict) and not _lists_in(item)) or _has_records(item)
+            for item in value
+        )
+    return isinstance(value, dict) and any(_has_records(item) for item in value.values())
+
+
 async def purge_person(session: AsyncSession, user_id: int) -> int:
     """Remove everything stored bodies hold about a person (for "delete my data"); returns the
     number of bodies changed or deleted.
 
     The JSON is matched as text (the same on SQLite and PostgreSQL) to find candidates, then
-    checked field by field: a body that still mentions the id anywhere after its items about
-    the person are removed (e.g. inside someone's text) is deleted whole, privacy first.
+    checked field by field: the person's items are cut out of a body that holds someone
+    else's too; a body left with nobody's is deleted, and so is one that still mentions the id
+    anywhere (e.g. inside someone's text), privacy first.
     """
     identities = (
         await session.execute(
@@ -126,7 +144,7 @@ async def purge_person(session: AsyncSession, user_id: int) -> int:
         ).all()
         for work_id, payload in rows:
             kept = _without(payload, external_id)
-            if external_id in json.dumps(kept, ensure_ascii=False):
+            if external_id in json.dumps(kept, ensure_ascii=False) or not _has_records(kept):
                 await session.execute(delete(InboundWork).where(InboundWork.id == work_id))
             elif kept != payload:
                 await session.execute(
