@@ -99,7 +99,7 @@ def guarded(
         except Exception as exc:
             delay = backoff.failed()
             resume_at = now + delay
-            log.error("job %s failed; paused for %.0f s: %s", name, delay, describe(exc))
+            log.error("job %s failed; paused for %.1f s: %s", name, delay, describe(exc))
             return
         backoff.succeeded()
 
