@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # {"broadcast": {"name": "announcement", "language": "ar"}, "notice": {...}}. The message
     # text goes in as the template's single body parameter.
     whatsapp_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Fairness: messages a minute one sender may send before the excess is dropped (with one
+    # polite notice), and how many senders are worked on at the same time.
+    whatsapp_sender_rate: int = Field(20, ge=1)
+    whatsapp_parallel_senders: int = Field(8, ge=1)
+    # Raw webhook bodies are deleted once processed; failed ones are kept this long to look at.
+    inbound_failed_retention_hours: int = Field(24, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,4 +1,8 @@
-"""The periodic jobs of a running bot. Each has a fixed id; the rows they scan are the truth."""
+"""The periodic jobs of a running bot. Each has a fixed id; the rows they scan are the truth.
+
+A job that fails is logged and paused with a capped backoff (`bot.supervise.guarded`), never
+allowed to take the scheduler or the process down; its next run picks up where it left off.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.flow import JobEnv, PeriodicJob
 from bot.delivery.sender import OutboxSender, fan_out_due
+from bot.supervise import guarded
 from storage.db import Database
 from storage.models import utcnow
 
@@ -24,13 +29,15 @@ class JobTracker:
     def __init__(self) -> None:
         self._running: set[asyncio.Task[Any]] = set()
 
-    def wrap(self, job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def wrap(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
+        safe = guarded(getattr(job, "__name__", "job"), job)
+
         async def tracked(*args: Any) -> None:
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)
             try:
-                await job(*args)
+                await safe(*args)
             finally:
                 if task is not None:
                     self._running.discard(task)
@@ -48,6 +55,10 @@ class JobTracker:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         scheduler.shutdown(wait=False)
+
+
+def _guard(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    return guarded(getattr(job, "__name__", "job"), job)
 
 
 async def fan_out_and_wake(db: Database, sender: OutboxSender) -> None:
@@ -69,7 +80,7 @@ def add_delivery_jobs(
     fan_out_seconds: float = 10.0,
     tracker: JobTracker | None = None,
 ) -> None:
-    track = tracker.wrap if tracker is not None else (lambda job: job)
+    track = tracker.wrap if tracker is not None else _guard
     scheduler.add_job(
         track(wake_sender),
         "interval",
@@ -101,7 +112,7 @@ def add_feature_jobs(
     tracker: JobTracker | None = None,
 ) -> None:
     """The periodic jobs features registered (`BotApp.add_periodic`), under their fixed ids."""
-    track = tracker.wrap if tracker is not None else (lambda job: job)
+    track = tracker.wrap if tracker is not None else _guard
     for job in jobs:
         scheduler.add_job(
             track(run_periodic),

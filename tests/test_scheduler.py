@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
+import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlalchemy import select
 
-from scheduler.factory import PRUNE_JOB_ID, add_housekeeping, create_scheduler
+from bot.supervise import Backoff, guarded
+from scheduler.factory import (
+    INBOUND_PURGE_JOB_ID,
+    PRUNE_JOB_ID,
+    add_housekeeping,
+    add_inbound_purge,
+    create_scheduler,
+)
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ProcessedUpdate, utcnow
+from storage.models_channels import InboundWork
 
 
 async def test_housekeeping_prunes_old_update_ids_once_scheduled(db: Database) -> None:
@@ -38,3 +48,75 @@ async def test_housekeeping_prunes_old_update_ids_once_scheduled(db: Database) -
     async with db.sessions() as session:
         left = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
     assert left == ["new"]
+
+
+async def test_the_daily_purge_removes_raw_bodies_past_their_retention(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {"entry": [{"changes": [{"value": {"messages": [{"from": "966512345678"}]}}]}]}
+    now = utcnow()
+    ages = {
+        "failed-old": ("failed", timedelta(hours=25)),
+        "failed-new": ("failed", timedelta(hours=23)),
+        "done-new": ("done", timedelta(minutes=1)),  # left by an older version
+        "pending-new": ("pending", timedelta(hours=30)),  # still owed an answer
+        "pending-stale": ("pending", timedelta(days=8)),  # Meta gave up long ago
+    }
+    async with db.transaction() as session:
+        for label, (status, age) in ages.items():
+            session.add(
+                InboundWork(
+                    channel="whatsapp",
+                    payload=body,
+                    status=status,
+                    attempts=0,
+                    last_error=label,
+                    received_at=now - age,
+                )
+            )
+
+    scheduler = create_scheduler()
+    add_inbound_purge(scheduler, db, timedelta(hours=24))
+    done = asyncio.Event()
+    scheduler.add_listener(lambda event: done.set(), mask=EVENT_JOB_EXECUTED)
+    caplog.set_level(logging.INFO, logger="scheduler.factory")
+    scheduler.start()
+    try:
+        job = scheduler.get_job(INBOUND_PURGE_JOB_ID)
+        assert job is not None and job.trigger.interval == timedelta(days=1)
+        scheduler.modify_job(INBOUND_PURGE_JOB_ID, next_run_time=utcnow())
+        await asyncio.wait_for(done.wait(), timeout=10)
+    finally:
+        scheduler.shutdown(wait=False)
+
+    async with db.sessions() as session:
+        left = (await session.execute(select(InboundWork.last_error))).scalars().all()
+    assert sorted(left) == ["failed-new", "pending-new"]
+    [line] = [r.getMessage() for r in caplog.records if "inbound bodies purged" in r.message]
+    assert "purged: 3" in line and "24 h" in line and "966" not in line
+
+
+async def test_a_failing_job_is_logged_paused_and_tried_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[int] = []
+    phone = "966512345678"
+
+    async def flaky() -> None:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RuntimeError(f"not stored for {phone}")  # its text holds personal data
+
+    job = guarded("flaky", flaky, Backoff(first=0.05, cap=0.1))
+    await job()  # fails: paused 0.05 s
+    await job()  # skipped while paused
+    assert len(calls) == 1
+    await asyncio.sleep(0.06)
+    await job()  # fails again: paused 0.1 s
+    await asyncio.sleep(0.11)
+    await job()  # succeeds
+    await job()  # and the next run is not paused
+    assert len(calls) == 4
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all("RuntimeError" in r.getMessage() for r in errors)
+    assert not any(phone in r.getMessage() for r in caplog.records)

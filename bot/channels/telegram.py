@@ -48,6 +48,8 @@ from aiogram.types import (
     Update,
 )
 
+from bot.channels import lru
+from bot.channels.lru import RECENT_CHATS
 from bot.channels.telegram_session import JsonBodySession
 from bot.core.flow import choice_prefix, is_navigation
 from bot.core.html_split import split_html, visible_len, visible_text
@@ -70,7 +72,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 SHORT_LABEL = 16  # labels up to this many characters go two to a row
 MAX_ATTEMPTS = 5
-UI_CHATS = 50_000  # chats whose last menu this process remembers
+UI_CHATS = RECENT_CHATS  # chats whose last menu this process remembers
 BACKOFF_START = 0.5
 
 T = TypeVar("T")
@@ -350,11 +352,7 @@ class TelegramChannel:
         """What was last shown in the chat; only the most recently active chats are kept, so
         a long-running process does not grow with every chat it ever answered (a forgotten
         chat just keeps its old keyboard, as after a restart)."""
-        ui = self._ui.pop(chat_id, None) or ChatUi()
-        self._ui[chat_id] = ui
-        if len(self._ui) > self.ui_chats:
-            self._ui.popitem(last=False)
-        return ui
+        return lru.touch(self._ui, chat_id, ChatUi, self.ui_chats)
 
     @staticmethod
     def _same_step_update(inbound: Inbound, replies: list[Outbound]) -> bool:

@@ -23,6 +23,7 @@ from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.runtime import Runtime
 from bot.settings import ConfigError
+from bot.supervise import supervise
 from scheduler.factory import create_scheduler
 from scheduler.jobs import JobTracker
 
@@ -67,7 +68,11 @@ class TelegramService:
     async def _prepare(self) -> None:
         await self.channel.set_commands(self.command_menu())
         self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
-        self._sender_task = asyncio.create_task(self.sender.run(self._sender_stop))
+        self._sender_task = asyncio.create_task(
+            supervise(
+                "telegram sender", lambda: self.sender.run(self._sender_stop), self._sender_stop
+            )
+        )
 
     async def _shutdown(self) -> None:
         await self.channel.drain()

@@ -8,10 +8,13 @@ import html
 import logging
 import mimetypes
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
+from bot.channels import lru
 from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClient
 from bot.core.flow import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
@@ -291,6 +294,15 @@ def _step(out: Outbound) -> str:
 
 # --- the channel ------------------------------------------------------------------------------
 @dataclass
+class ShownMenu:
+    """The last menu shown in a chat and the page of it on screen, for paging without the
+    engine."""
+
+    menu: Outbound
+    page: int = 0
+
+
+@dataclass
 class WhatsAppChannel:
     client: WhatsAppClient
     handle: Handler
@@ -299,9 +311,8 @@ class WhatsAppChannel:
     # (WhatsApp message id, error code, reason): a message Meta accepted failed later.
     message_failed: Callable[[str, int, str], Awaitable[None]] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    # The last menu shown to each person and its page, for paging without the engine.
-    _menus: dict[str, Outbound] = field(default_factory=dict)
-    _pages: dict[str, int] = field(default_factory=dict)
+    ui_chats: int = lru.RECENT_CHATS
+    _shown: OrderedDict[str, ShownMenu] = field(default_factory=OrderedDict)
 
     async def process(self, payload: dict[str, Any]) -> None:
         """Handle one stored webhook body (called by the queue worker, not the web handler)."""
@@ -335,11 +346,12 @@ class WhatsAppChannel:
             await self.mark_unreachable(CHANNEL, str(status.get("recipient_id", "")))
 
     async def _page(self, inbound: Inbound) -> bool:
-        menu = self._menus.get(inbound.chat_id)
+        shown = lru.recall(self._shown, inbound.chat_id)
         page = inbound.text[len(PAGE_PREFIX) :]
-        if menu is None or not page.isdigit():
-            return False  # forgotten (a restart): the engine re-shows the current step
-        self._pages[inbound.chat_id] = int(page)
+        if shown is None or not page.isdigit():
+            return False  # forgotten (a restart, or long ago): the engine re-shows the step
+        shown.page = int(page)
+        menu = shown.menu
         await self._send_all(
             inbound.chat_id, inbound.external_user_id, render(menu, self._labels(menu), int(page))
         )
@@ -353,12 +365,11 @@ class WhatsAppChannel:
             out = await self._uploaded(out)
             page = 0
             if out.choices:
-                previous = self._menus.get(chat_id)
-                if previous is not None and _step(previous) == _step(out):
+                shown = lru.touch(self._shown, chat_id, partial(ShownMenu, out), self.ui_chats)
+                if _step(shown.menu) == _step(out):
                     # The same question again (a multi-select toggle): stay on its page.
-                    page = self._pages.get(chat_id, 0)
-                self._menus[chat_id] = out
-                self._pages[chat_id] = page
+                    page = shown.page
+                shown.menu, shown.page = out, page
             await self._send_all(chat_id, user_id, render(out, self._labels(out), page))
 
     async def _uploaded(self, out: Outbound) -> Outbound:

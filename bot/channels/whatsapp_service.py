@@ -1,8 +1,18 @@
 """Running the WhatsApp channel: the signed webhook, the queue worker, and the outbox sender.
 
 The webhook checks Meta's signature on the raw body, stores the body and answers 200 at
-once; a worker processes stored bodies in order (and, after a restart, whatever was left).
-A message id seen before has no second effect: the engine deduplicates by it.
+once (503 when it cannot be stored, so Meta delivers it again); a worker processes stored
+bodies (and, after a restart, whatever was left) and deletes each once processed. A message id
+seen before has no second effect: the engine deduplicates by it.
+
+Fairness: bodies are worked in one lane per sender — in order within a lane, lanes side by
+side up to WHATSAPP_PARALLEL_SENDERS — so one person flooding the webhook does not hold up
+anyone else. A sender above WHATSAPP_SENDER_RATE messages a minute has the excess dropped, not
+deferred (a deferred flood would still crowd the queue), and is told once, politely, per
+throttling period; what they send after a minute's pause is handled again.
+
+The worker and the sender run under `supervise`: an error is logged and retried with a capped
+backoff, and a task that dies anyway is restarted.
 """
 
 from __future__ import annotations
@@ -13,29 +23,94 @@ import hmac
 import json
 import logging
 import signal
+import time
+from collections import OrderedDict, deque
 from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
 from typing import Any
 
 from aiohttp import web
 
-from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for
+from bot.channels import lru
+from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for, messages_in
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
+from bot.core.messages import Outbound
 from bot.runtime import Runtime
 from bot.settings import ConfigError
-from scheduler.factory import create_scheduler
+from bot.supervise import Backoff, describe, supervise, wait_or_stop
+from scheduler.factory import add_inbound_purge, create_scheduler
 from scheduler.jobs import JobTracker
 from storage import inbound, outbox
+from storage import repositories as repo
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WEBHOOK_PATH = "/whatsapp/webhook"
+RATE_WINDOW = 60.0  # seconds: WHATSAPP_SENDER_RATE counts messages per minute
+QUEUED_LIMIT = 500  # bodies held in memory by the worker at a time
+FETCH = 100
+IDLE_WAIT = 5.0
 
 
 def signature_ok(raw: bytes, header: str, secret: str) -> bool:
     expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), header.encode())
+
+
+def sender_of(payload: dict[str, Any]) -> tuple[str, float | None]:
+    """The sender of a stored body and when they sent it (Meta's timestamp); ("", None) for
+    bodies without messages (status updates), which are never throttled."""
+    for message, _ in messages_in(payload):
+        sent = message.get("timestamp")
+        try:
+            at = float(sent) if sent is not None else None
+        except (TypeError, ValueError):
+            at = None
+        return str(message.get("from", "")), at
+    return "", None
+
+
+class Verdict(Enum):
+    ACCEPT = "accept"
+    DROP = "drop"
+    DROP_AND_TELL = "tell"  # the first message dropped in this throttling period
+
+
+@dataclass
+class _Window:
+    accepted: deque[float] = field(default_factory=deque)
+    told: bool = False
+
+
+class SenderThrottle:
+    """At most `per_minute` messages a sender in any minute, by the time they sent them (so a
+    backlog after an outage is not mistaken for a flood). Remembers the most recent senders
+    only, like the channels' per-chat caches."""
+
+    def __init__(self, per_minute: int, senders: int = lru.RECENT_CHATS) -> None:
+        self.per_minute = per_minute
+        self.senders = senders
+        self._windows: OrderedDict[str, _Window] = OrderedDict()
+
+    def admit(self, sender: str, at: float) -> Verdict:
+        window = lru.touch(self._windows, sender, _Window, self.senders)
+        accepted = window.accepted
+        if accepted:
+            at = max(at, accepted[-1])  # Meta may re-deliver out of order
+        while accepted and accepted[0] <= at - RATE_WINDOW:
+            accepted.popleft()
+        if len(accepted) < self.per_minute:
+            accepted.append(at)
+            window.told = False  # under the limit again: a new period may be announced
+            return Verdict.ACCEPT
+        if window.told:
+            return Verdict.DROP
+        window.told = True
+        return Verdict.DROP_AND_TELL
 
 
 class WhatsAppService:
@@ -76,6 +151,8 @@ class WhatsAppService:
         self.sender = runtime.outbox_sender(transport)
         self.scheduler = create_scheduler()
         self.jobs = JobTracker()
+        self.throttle = SenderThrottle(settings.whatsapp_sender_rate)
+        self.parallel = settings.whatsapp_parallel_senders
         self._work = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -110,8 +187,13 @@ class WhatsAppService:
             payload: dict[str, Any] = json.loads(raw)
         except ValueError:
             return web.Response(status=400, text="bad json")
-        async with self.runtime.db.transaction() as session:
-            await inbound.store(session, CHANNEL, payload)
+        try:
+            async with self.runtime.db.transaction() as session:
+                await inbound.store(session, CHANNEL, payload)
+        except Exception as exc:
+            # Not stored means not acknowledged: Meta retries a non-2xx delivery.
+            log.error("whatsapp webhook body not stored, answering 503: %s", describe(exc))
+            return web.Response(status=503, text="try again")
         self._work.set()
         return web.Response(text="ok")
 
@@ -123,45 +205,131 @@ class WhatsAppService:
 
     # --- the worker ----------------------------------------------------------------------------
     async def process_pending(self) -> int:
-        """Process stored bodies in arrival order; returns how many were handled."""
+        """Process the stored bodies, one lane per sender; returns how many were handled.
+
+        Returns when nothing is left; raises (after the other lanes finished their queues)
+        when the database failed under a lane: the bodies stay stored for the next round."""
         handled = 0
+        lanes: dict[str, deque[tuple[int, dict[str, Any], int]]] = {}
+        running: set[asyncio.Task[int]] = set()
+        gate = asyncio.Semaphore(self.parallel)
+        failure: BaseException | None = None
+        cursor = 0  # rows are fetched once per round; a retried row waits for the next round
         while True:
-            async with self.runtime.db.sessions() as session:
-                batch = [
-                    (w.id, w.payload, w.attempts) for w in await inbound.pending(session, CHANNEL)
-                ]
-            if not batch:
+            batch: list[tuple[int, dict[str, Any], int]] = []
+            queued = sum(len(q) for q in lanes.values())
+            fetching = failure is None and not self._stop.is_set() and queued < QUEUED_LIMIT
+            if fetching:
+                self._work.clear()
+                async with self.runtime.db.sessions() as session:
+                    rows = await inbound.pending(session, CHANNEL, FETCH, after=cursor)
+                    batch = [(w.id, w.payload, w.attempts) for w in rows]
+            for item in batch:
+                cursor = item[0]
+                key, _ = sender_of(item[1])
+                lane = lanes.get(key)
+                if lane is None:
+                    lanes[key] = lane = deque()
+                    running.add(asyncio.create_task(self._lane(key, lanes, gate)))
+                lane.append(item)
+            if batch and len(batch) == FETCH:
+                continue  # more may be waiting
+            if not running:
+                if failure is not None:
+                    raise failure
                 return handled
-            for work_id, payload, attempts in batch:
-                try:
-                    await self.channel.process(payload)
-                except Exception as exc:
-                    log.exception("whatsapp work %s failed", work_id)
-                    async with self.runtime.db.transaction() as session:
-                        await inbound.failed_attempt(session, work_id, attempts + 1, str(exc))
-                    continue
+            # Wait for a lane to end, or (when fetching) for a new body from the webhook.
+            wake = asyncio.ensure_future(self._work.wait() if fetching else asyncio.Event().wait())
+            await asyncio.wait({*running, wake}, return_when=asyncio.FIRST_COMPLETED)
+            wake.cancel()
+            for task in [t for t in running if t.done()]:
+                running.discard(task)
+                error = task.exception()
+                if error is not None:
+                    failure = failure or error
+                else:
+                    handled += task.result()
+
+    async def _lane(
+        self,
+        key: str,
+        lanes: dict[str, deque[tuple[int, dict[str, Any], int]]],
+        gate: asyncio.Semaphore,
+    ) -> int:
+        """One sender's bodies in arrival order. The gate is taken per body, so lanes take
+        turns instead of one keeping its place until its whole queue is done."""
+        handled = 0
+        queue = lanes[key]
+        try:
+            while queue and not self._stop.is_set():
+                work_id, payload, attempts = queue.popleft()
+                async with gate:
+                    handled += await self._one(work_id, payload, attempts)
+        finally:
+            # No await between the empty check and this: a body fetched later starts a lane.
+            lanes.pop(key, None)
+        return handled
+
+    async def _one(self, work_id: int, payload: dict[str, Any], attempts: int) -> int:
+        sender, at = sender_of(payload)
+        if sender:
+            verdict = self.throttle.admit(sender, time.time() if at is None else at)
+            if verdict is not Verdict.ACCEPT:
+                if verdict is Verdict.DROP_AND_TELL:
+                    log.info("whatsapp work %s: sender above the rate, excess dropped", work_id)
+                    await self._tell_throttled(sender)
                 async with self.runtime.db.transaction() as session:
                     await inbound.done(session, work_id)
-                handled += 1
+                return 0
+        try:
+            await self.channel.process(payload)
+        except Exception as exc:
+            # Only the type is stored and logged: an error's text may quote personal data.
+            log.warning("whatsapp work %s failed: %s", work_id, describe(exc))
+            async with self.runtime.db.transaction() as session:
+                await inbound.failed_attempt(session, work_id, attempts + 1, type(exc).__name__)
+            return 0
+        async with self.runtime.db.transaction() as session:
+            await inbound.done(session, work_id)
+        return 1
+
+    async def _tell_throttled(self, wa_id: str) -> None:
+        async with self.runtime.db.sessions() as session:
+            found = await repo.find_identity(session, CHANNEL, wa_id)
+        tr = self.runtime.catalogs.translator(found[1].locale if found is not None else None)
+        await self.channel.deliver(wa_id, wa_id, [Outbound(tr.t("wa.throttled"))])
 
     async def _worker(self) -> None:
+        backoff = Backoff()
         while not self._stop.is_set():
-            self._work.clear()
-            await self.process_pending()
+            try:
+                await self.process_pending()
+            except Exception as exc:
+                delay = backoff.failed()
+                log.error("whatsapp worker: retrying in %.1f s: %s", delay, describe(exc))
+                await wait_or_stop(self._stop, delay)
+                continue
+            backoff.succeeded()
             waiters = [
                 asyncio.ensure_future(self._work.wait()),
                 asyncio.ensure_future(self._stop.wait()),
             ]
-            _, pending = await asyncio.wait(waiters, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(
+                waiters, timeout=IDLE_WAIT, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in pending:
                 task.cancel()
 
     # --- running -----------------------------------------------------------------------------
     async def start(self) -> None:
         self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
+        retention = timedelta(hours=self.runtime.settings.inbound_failed_retention_hours)
+        add_inbound_purge(self.scheduler, self.runtime.db, retention, self.jobs.wrap)
         self._tasks = [
-            asyncio.create_task(self._worker()),
-            asyncio.create_task(self.sender.run(self._stop)),
+            asyncio.create_task(supervise("whatsapp worker", self._worker, self._stop)),
+            asyncio.create_task(
+                supervise("whatsapp sender", lambda: self.sender.run(self._stop), self._stop)
+            ),
         ]
 
     async def stop(self) -> None:

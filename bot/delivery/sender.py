@@ -30,6 +30,7 @@ from bot.delivery.transport import (
     Transport,
     Unreachable,
 )
+from bot.supervise import Backoff, describe, wait_or_stop
 from storage import outbox
 from storage.db import Database
 from storage.models import Broadcast, utcnow
@@ -108,12 +109,16 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event, idle_wait: float = 1.0) -> None:
         await self.recover()
+        backoff = Backoff()
         while not stop.is_set():
             try:
                 handled = await self.drain()
-            except Exception:
-                log.exception("outbox drain failed; trying again shortly")
-                handled = 0
+            except Exception as exc:  # e.g. the database is away: wait longer each time
+                delay = backoff.failed()
+                log.error("outbox drain failed; retrying in %.1f s: %s", delay, describe(exc))
+                await wait_or_stop(stop, delay)
+                continue
+            backoff.succeeded()
             if handled:
                 continue
             self._wake.clear()

@@ -7,6 +7,7 @@ from typing import Any
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
 from bot.handlers.volunteer_signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
+from storage import inbound
 from storage import repositories as repo
 
 MY_DATA = "md"
@@ -103,6 +104,12 @@ class MyDataFlow(Flow):
         ctx.say("mydata.deleted")
 
 
+async def purge_stored_bodies(ctx: Context) -> None:
+    """Webhook bodies not yet processed (or kept after failing) hold the person's number,
+    name and words: they go at once, with everything else."""
+    await inbound.purge_person(ctx.session, ctx.user.id)
+
+
 async def cmd_my_data(ctx: Context) -> None:
     await ctx.goto(MY_DATA)
 
@@ -110,3 +117,4 @@ async def cmd_my_data(ctx: Context) -> None:
 def register(app: BotApp, form: VolunteerForm) -> None:
     app.add_flow(MyDataFlow(form))
     app.add_command(Command("mydata", cmd_my_data, "cmd.mydata"))
+    app.before_delete.append(purge_stored_bodies)
