@@ -22,7 +22,7 @@ from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.runtime import Runtime
-from bot.settings import ConfigError
+from bot.settings import ConfigError, is_blank
 from scheduler.factory import create_scheduler
 from scheduler.jobs import JobTracker
 from storage import inbound
@@ -49,7 +49,7 @@ class WhatsAppService:
                 ("WHATSAPP_APP_SECRET", settings.whatsapp_app_secret),
                 ("WHATSAPP_VERIFY_TOKEN", settings.whatsapp_verify_token),
             )
-            if not value
+            if is_blank(value)
         ]
         if missing:
             raise ConfigError(f"configuration error: {', '.join(missing)}: required for whatsapp")
