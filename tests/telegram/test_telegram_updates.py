@@ -10,14 +10,19 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.methods import GetUpdates
-from aiohttp import web
 
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_service import SECRET_HEADER, TelegramService
 from bot.channels.telegram_session import BAD_UPDATE_TRIES
 from bot.core.engine import Engine
 from tests.fakes.telegram_api import FakeTelegramServer
-from tests.telegram.harness import DeliveryTracker, make_service, polling, runtime_for
+from tests.telegram.harness import (
+    DeliveryTracker,
+    make_service,
+    polling,
+    runtime_for,
+    webhook_server,
+)
 
 SECRET = "Wh-secret_0123456789abcdefghijklmnopqrstuvwxyz"
 PRIVATE = "سري 0555123456"  # what must never reach a log line
@@ -111,15 +116,8 @@ async def webhook(
 ) -> AsyncIterator[tuple[str, TelegramService]]:
     engine = make_engine(webhook_url="https://bot.example.invalid/tg/hook", webhook_secret=SECRET)
     service = make_service(runtime_for(engine), fake)
-    runner = web.AppRunner(service.webhook_app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/tg/hook", service
-    finally:
-        await runner.cleanup()
-        await service.bot.session.close()
+    async with webhook_server(service) as url:
+        yield url, service
 
 
 async def test_webhook_answers_200_to_a_bad_update_and_goes_on(
