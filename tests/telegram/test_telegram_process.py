@@ -1,13 +1,21 @@
-"""The real `shuraka telegram` process: polls the fake Bot API and exits cleanly on SIGTERM."""
+"""The real `shuraka telegram` process: polls the fake Bot API and exits cleanly on SIGTERM; an
+unreachable Bot API or a rejected token at start is one line on stderr, not a traceback."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from bot.channels.telegram_service import TelegramService
+from bot.cli import main
 from tests.fakes.telegram_api import FakeTelegramServer
 
 
@@ -44,3 +52,93 @@ async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> No
         assert code == 0, stderr.decode()
         assert "Traceback" not in stderr.decode()
         assert "اختر لغتك" in fake.messages_to(3001)[-1]["text"]
+
+
+# --- an unreachable Bot API at start: one line, no traceback ----------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_shuraka_telegram(tmp_path: Path, token: str, api_base: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_BASE": api_base,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    }
+    env.pop("WEBHOOK_URL", None)
+    env.pop("WEBHOOK_SECRET", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "telegram",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, stderr.decode()
+
+
+async def test_refused_connection_at_start_is_one_line(tmp_path: Path) -> None:
+    port = closed_port()
+    code, stderr = await run_shuraka_telegram(
+        tmp_path, "123456:SECRET-TOKEN", f"http://127.0.0.1:{port}"
+    )
+    assert code != 0
+    assert stderr.count("\n") == 1, stderr
+    assert f"cannot reach the Telegram Bot API at http://127.0.0.1:{port}" in stderr
+    assert "Traceback" not in stderr
+    assert "SECRET-TOKEN" not in stderr
+
+
+async def test_a_rejected_token_at_start_is_one_line(tmp_path: Path) -> None:
+    async with FakeTelegramServer(token="123456:TEST") as fake:
+        code, stderr = await run_shuraka_telegram(tmp_path, "654321:WRONG-TOKEN", fake.base_url)
+        assert not fake.calls("setMyCommands")  # nothing started
+    assert code == 2
+    assert stderr.count("\n") == 1, stderr
+    assert "BOT_TOKEN" in stderr and "rejected" in stderr
+    assert "Traceback" not in stderr and "WRONG-TOKEN" not in stderr
+
+
+def test_a_bot_api_that_does_not_answer_at_start_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server that takes the connection and never answers: the start-up check times out."""
+    monkeypatch.setattr(TelegramService, "startup_timeout", 1)
+    monkeypatch.setattr(TelegramService, "startup_attempts", 2)
+    monkeypatch.setenv("BOT_TOKEN", "123456:SECRET-TOKEN")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes connections; nobody ever reads them
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
+        started = time.monotonic()
+        try:
+            code = main(["telegram"])
+        finally:
+            gc.unfreeze()  # `shuraka telegram` freezes the heap: give pytest's back
+    assert time.monotonic() - started < 20
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"cannot reach the Telegram Bot API at http://127.0.0.1:{port}" in err
+    assert "timeout" in err.lower() and "(2 tries)" in err
+    assert "SECRET-TOKEN" not in err
