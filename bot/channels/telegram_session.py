@@ -136,12 +136,11 @@ class JsonBodySession(AiohttpSession):
     def _raise_offset(self, method: GetUpdates) -> None:
         # aiogram moves the offset only past updates it was given, so a skipped update that
         # ends a batch would come back forever without this floor.
-        offset = method.offset
-        if offset is None or 0 <= offset < self._offset_floor:
-            method.offset = self._offset_floor or None
-        if method.offset is not None and method.offset > 0:
-            floor = method.offset
-            self._bad_tries = {uid: n for uid, n in self._bad_tries.items() if uid >= floor}
+        floor, offset = self._offset_floor, method.offset
+        if floor and (offset is None or 0 <= offset < floor):  # negative offsets count back
+            method.offset = offset = floor
+        if offset is not None and offset > 0:  # forget updates this call confirms
+            self._bad_tries = {uid: n for uid, n in self._bad_tries.items() if uid >= offset}
 
     def _decode_updates(self, bot: Bot, raw: str) -> list[Update] | None:
         """The batch's decodable updates, in order; None when the answer itself is not a
