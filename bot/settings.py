@@ -18,10 +18,31 @@ _ADMIN_ID_FORMS = {
     "whatsapp": (re.compile(r"[1-9][0-9]{5,19}"), "digits only, without '+'"),
     "console": (re.compile(r"[A-Za-z0-9_.-]{1,64}"), "a simple word"),
 }
+# Telegram takes 1-256 of these characters as a webhook secret; fewer than 32 is guessable.
+WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX = 32, 256
+_WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class ConfigError(Exception):
     """A missing or invalid setting; the message is one line meant for the operator."""
+
+
+def webhook_secret_problem(secret: str) -> str | None:
+    """Why `secret` cannot be the Telegram webhook secret, or None. Never quotes the secret."""
+    if not secret.strip():
+        return "is empty"
+    if not _WEBHOOK_SECRET_CHARS.fullmatch(secret):
+        return "may only contain A-Z a-z 0-9 _ -"
+    if len(secret) < WEBHOOK_SECRET_MIN:
+        return f"must be at least {WEBHOOK_SECRET_MIN} characters"
+    if len(secret) > WEBHOOK_SECRET_MAX:
+        return f"must be at most {WEBHOOK_SECRET_MAX} characters"
+    return None
+
+
+def is_blank(value: SecretStr | str | None) -> bool:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return not (text or "").strip()
 
 
 def _split_csv(value: object) -> object:
@@ -111,6 +132,20 @@ class Settings(BaseSettings):
             return time(0, 0), time(0, 0)  # an empty window
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := webhook_secret_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("whatsapp_app_secret", "whatsapp_verify_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and is_blank(value):
+            raise ValueError("is empty")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -12,13 +12,16 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from alembic.script import ScriptDirectory
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.channels.whatsapp_service import WhatsAppService
 from bot.cli import main
 from bot.settings import ConfigError, load_settings
 from storage.schema import alembic_config
@@ -33,6 +36,10 @@ ENV_VARS = (
     "TELEGRAM_API_BASE",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
+    "WHATSAPP_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
 )
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -116,6 +123,72 @@ def test_config_error_text_does_not_echo_a_secret(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert "hunter2pass" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "empty"),
+        (" " * 40, "empty"),
+        ("a" * 31, "at least 32"),
+        ("a" * 257, "at most 256"),
+        ("b" * 31 + " ", "A-Z a-z 0-9 _ -"),
+        ("c" * 40 + "!", "A-Z a-z 0-9 _ -"),
+        ("d" * 40 + "=", "A-Z a-z 0-9 _ -"),
+        ("سر" * 20, "A-Z a-z 0-9 _ -"),
+        ("e" * 40 + "\n", "A-Z a-z 0-9 _ -"),
+    ],
+)
+def test_a_bad_webhook_secret_stops_start_up_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, problem: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "WEBHOOK_SECRET" in message and problem in message
+    assert "\n" not in message
+    if value.strip():
+        assert value.strip() not in message
+    # and so does the command line, whatever the command
+    assert main(["telegram", "--webhook"]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1 and "WEBHOOK_SECRET" in captured.err
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("value", ["a" * 32, "Z-_9" * 64, "0123456789_abcdefABCDEF-xyzXYZ_0-"])
+def test_a_good_webhook_secret_is_kept_secret(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", value)
+    settings = load_settings()
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == value
+    assert value not in repr(settings) and value not in str(settings)
+
+
+@pytest.mark.parametrize("name", ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"])
+@pytest.mark.parametrize("value", ["", " ", " \t "])
+def test_a_blank_whatsapp_secret_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+@pytest.mark.parametrize("field", ["whatsapp_app_secret", "whatsapp_verify_token"])
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_the_whatsapp_service_refuses_a_blank_secret(field: str, value: str | None) -> None:
+    """The check at the point of use, for settings that skipped validation."""
+    good = load_settings(
+        whatsapp_token="token",
+        whatsapp_phone_number_id="12345",
+        whatsapp_app_secret="app-secret",
+        whatsapp_verify_token="verify-token",
+    )
+    settings = good.model_copy(update={field: None if value is None else SecretStr(value)})
+    with pytest.raises(ConfigError, match=field.upper()):
+        WhatsAppService(SimpleNamespace(settings=settings))  # type: ignore[arg-type]
 
 
 # --- db upgrade ------------------------------------------------------------------------------

@@ -11,18 +11,23 @@ import hmac
 import logging
 import signal
 from contextlib import suppress
-from urllib.parse import urlparse
+from functools import partial
+from urllib.parse import urlparse, urlsplit
 
 from aiogram import Bot
-from aiogram.methods import DeleteWebhook, SetWebhook
-from aiogram.types import Update
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import DeleteWebhook, GetMe, SetWebhook
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
+from bot.channels.telegram_session import UndecodableUpdate, decode_update
 from bot.channels.telegram_transport import TelegramTransport
 from bot.runtime import Runtime
-from bot.settings import ConfigError
+from bot.settings import ConfigError, webhook_secret_problem
 from bot.supervise import supervise
 from scheduler.factory import create_scheduler
 from scheduler.jobs import JobTracker
@@ -34,7 +39,16 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 
 
+class BotApiUnreachable(ConnectionError):
+    """The Bot API did not answer at start-up. An OSError, so `shuraka` prints it as one line."""
+
+
 class TelegramService:
+    # The start-up check: a few quick tries, so that a wrong TELEGRAM_API_BASE or an outage
+    # stops start-up within seconds instead of after the long retries meant for replies.
+    startup_attempts = 3
+    startup_timeout = 10  # seconds per try
+
     def __init__(self, runtime: Runtime, bot: Bot | None = None) -> None:
         settings = runtime.settings
         if bot is None:
@@ -74,6 +88,31 @@ class TelegramService:
             )
         )
 
+    async def _check_api(self) -> None:
+        """Ask the Bot API who we are before starting anything; closes the session on failure."""
+        delay = 0.5
+        for attempt in range(1, self.startup_attempts + 1):
+            try:
+                await self.bot(GetMe(), request_timeout=self.startup_timeout)
+                return
+            except TelegramUnauthorizedError:
+                await self.bot.session.close()
+                raise ConfigError(
+                    "configuration error: BOT_TOKEN: rejected by the Telegram Bot API"
+                ) from None
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                if attempt < self.startup_attempts:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
+                await self.bot.session.close()
+                reason = exc.message.replace(self.bot.token, "<BOT_TOKEN>")
+                api = urlsplit(self.bot.session.api.base)
+                raise BotApiUnreachable(
+                    f"cannot reach the Telegram Bot API at {api.scheme}://{api.netloc} "
+                    f"({attempt} tries): {' '.join(reason.split())}"
+                ) from None
+
     async def _shutdown(self) -> None:
         await self.channel.drain()
         await self.jobs.stop(self.scheduler)
@@ -84,6 +123,7 @@ class TelegramService:
 
     # --- polling -----------------------------------------------------------------------------
     async def run_polling(self, handle_signals: bool = True) -> None:
+        await self._check_api()
         await self._prepare()
         try:
             # A webhook left behind would make getUpdates fail with 409.
@@ -109,20 +149,28 @@ class TelegramService:
         return (urlparse(url).path if url else "") or DEFAULT_WEBHOOK_PATH
 
     def webhook_app(self) -> web.Application:
+        """The webhook server; refuses to exist without a valid WEBHOOK_SECRET."""
+        setting = self.runtime.settings.webhook_secret
+        secret = setting.get_secret_value() if setting is not None else None
+        problem = "is not set" if secret is None else webhook_secret_problem(secret)
+        if secret is None or problem:
+            raise ConfigError(f"configuration error: WEBHOOK_SECRET: {problem} (webhook mode)")
         app = web.Application()
-        app.router.add_post(self.webhook_path(), self._on_webhook)
+        app.router.add_post(self.webhook_path(), partial(self._on_webhook, secret.encode()))
         return app
 
-    async def _on_webhook(self, request: web.Request) -> web.StreamResponse:
-        secret = self.runtime.settings.webhook_secret
-        if secret is not None:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-                return web.Response(status=403, text="forbidden")
+    async def _on_webhook(self, secret: bytes, request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(SECRET_HEADER)
+        # `not secret` too: an empty expected value must never match an empty header.
+        if not secret or given is None or not hmac.compare_digest(given.encode(), secret):
+            return web.Response(status=403, text="forbidden")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
-        except (ValueError, ValidationError):
-            return web.Response(status=400, text="bad update")
+            update = decode_update(self.bot, await request.json())
+        except (ValueError, UndecodableUpdate) as exc:
+            # 200 all the same: any other answer makes Telegram send it again, forever.
+            problem = exc if isinstance(exc, UndecodableUpdate) else "the body is not JSON"
+            log.error("webhook update skipped: %s", problem)
+            return web.json_response({})
         await self.dispatcher.feed_update(self.bot, update)
         return web.json_response({})
 
@@ -133,13 +181,15 @@ class TelegramService:
                 "configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required "
                 "for webhook mode"
             )
+        app = self.webhook_app()  # checks WEBHOOK_SECRET before anything starts
         if handle_signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with suppress(NotImplementedError):
                     loop.add_signal_handler(sig, self._stop.set)
+        await self._check_api()
         await self._prepare()
-        runner = web.AppRunner(self.webhook_app())
+        runner = web.AppRunner(app)
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

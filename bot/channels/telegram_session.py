@@ -10,26 +10,82 @@ Everything else is aiogram's: the values are prepared by `prepare_value` (bot de
 the HTML parse mode, dates, enums, nested objects), empty values are left out exactly as
 aiogram's form leaves them out, and the answer goes through `check_response`, so errors are the
 same exceptions (`TelegramRetryAfter`, `TelegramForbiddenError` …).
+
+getUpdates is decoded here one update at a time. aiogram validates the whole batch at once, so
+a single update it cannot decode (a missing field, a shape it does not know) fails every
+getUpdates call at the same offset and the bot stops answering everyone. Here the good updates
+go on; a bad one is logged by id and field (never its contents) and, after a few tries, skipped
+and confirmed by raising the next call's offset past it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import ClientError
+from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
+log = logging.getLogger(__name__)
+
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Decoding the same JSON fails the same way every time, so a few tries are enough; until the
+# last one the updates behind a bad one wait, which keeps every chat's updates in order.
+BAD_UPDATE_TRIES = 3
+
+
+class UndecodableUpdate(Exception):
+    """An update aiogram cannot decode. The message names the update id and the fields that
+    failed, never a value: updates carry names, phone numbers and message texts."""
+
+    def __init__(self, update_id: int | None, problem: str) -> None:
+        self.update_id = update_id
+        super().__init__(f"update {update_id if update_id is not None else '(no id)'}: {problem}")
+
+
+def decode_update(bot: Bot, data: object) -> Update:
+    """One Bot API Update, or UndecodableUpdate (also for an update of no type aiogram knows:
+    aiogram would otherwise warn about it with the whole update in the text)."""
+    raw_id = data.get("update_id") if isinstance(data, dict) else None
+    update_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+    try:
+        update = Update.model_validate(data, context={"bot": bot})
+        update.event_type  # noqa: B018 - raises for an update of an unknown type
+    except ValidationError as exc:
+        # `from None`: a ValidationError's text quotes the input.
+        raise UndecodableUpdate(update_id, _failed_fields(exc)) from None
+    except UpdateTypeLookupError:
+        raise UndecodableUpdate(update_id, "no update type that the bot knows") from None
+    return update
+
+
+def _failed_fields(exc: ValidationError) -> str:
+    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    shown = [
+        f"{'.'.join(str(part) for part in error['loc']) or 'update'} ({error['type']})"
+        for error in errors[:3]
+    ]
+    more = f" and {len(errors) - 3} more" if len(errors) > 3 else ""
+    return "cannot decode " + ", ".join(shown) + more
 
 
 class JsonBodySession(AiohttpSession):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._bad_tries: dict[int, int] = {}  # update id -> failed decodes so far
+        self._offset_floor = 0  # the next getUpdates confirms every update below this
+
     def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call as a JSON document, or None when it carries files (multipart needed)."""
         files: dict[str, Any] = {}
@@ -48,6 +104,8 @@ class JsonBodySession(AiohttpSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,
     ) -> TelegramType:
+        if isinstance(method, GetUpdates):
+            self._raise_offset(method)
         body = self.json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
@@ -65,7 +123,59 @@ class JsonBodySession(AiohttpSession):
             raise TelegramNetworkError(method=method, message="Request timeout error") from e
         except ClientError as e:
             raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+        if isinstance(method, GetUpdates) and resp.status == HTTPStatus.OK:
+            updates = self._decode_updates(bot, raw_result)
+            if updates is not None:
+                return cast(TelegramType, updates)
         response = self.check_response(
             bot=bot, method=method, status_code=resp.status, content=raw_result
         )
         return cast(TelegramType, response.result)
+
+    # --- getUpdates ------------------------------------------------------------------------------
+    def _raise_offset(self, method: GetUpdates) -> None:
+        # aiogram moves the offset only past updates it was given, so a skipped update that
+        # ends a batch would come back forever without this floor.
+        floor, offset = self._offset_floor, method.offset
+        if floor and (offset is None or 0 <= offset < floor):  # negative offsets count back
+            method.offset = offset = floor
+        if offset is not None and offset > 0:  # forget updates this call confirms
+            self._bad_tries = {uid: n for uid, n in self._bad_tries.items() if uid >= offset}
+
+    def _decode_updates(self, bot: Bot, raw: str) -> list[Update] | None:
+        """The batch's decodable updates, in order; None when the answer itself is not a
+        successful getUpdates result (aiogram's `check_response` reports that)."""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("ok") is not True:
+            return None
+        result = data.get("result")
+        if not isinstance(result, list):
+            return None
+        updates: list[Update] = []
+        for item in result:
+            try:
+                updates.append(decode_update(bot, item))
+            except UndecodableUpdate as exc:
+                if not self._skip(exc):
+                    break  # the updates behind it wait for the next try
+        return updates
+
+    def _skip(self, exc: UndecodableUpdate) -> bool:
+        """Whether to go past a bad update now (True) or try it again on the next call."""
+        update_id = exc.update_id
+        if update_id is None:
+            # Nothing to confirm it by; the offset of the update after it confirms it.
+            log.error("%s; skipped", exc)
+            return True
+        tries = self._bad_tries.get(update_id, 0) + 1
+        if tries < BAD_UPDATE_TRIES:
+            self._bad_tries[update_id] = tries
+            log.warning("%s; try %d of %d", exc, tries, BAD_UPDATE_TRIES)
+            return False
+        self._bad_tries.pop(update_id, None)
+        self._offset_floor = max(self._offset_floor, update_id + 1)
+        log.error("%s; skipped after %d tries", exc, tries)
+        return True

@@ -39,7 +39,7 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.messages import Outbound
 from bot.runtime import Runtime
-from bot.settings import ConfigError
+from bot.settings import ConfigError, is_blank
 from bot.supervise import Backoff, describe, supervise, wait_or_stop
 from scheduler.factory import add_inbound_purge, create_scheduler
 from scheduler.jobs import JobTracker
@@ -124,7 +124,7 @@ class WhatsAppService:
                 ("WHATSAPP_APP_SECRET", settings.whatsapp_app_secret),
                 ("WHATSAPP_VERIFY_TOKEN", settings.whatsapp_verify_token),
             )
-            if not value
+            if is_blank(value)
         ]
         if missing:
             raise ConfigError(f"configuration error: {', '.join(missing)}: required for whatsapp")

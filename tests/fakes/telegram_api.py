@@ -494,13 +494,25 @@ class FakeTelegramServer:
         chat = {"id": chat_id, "type": "group", "title": title}
         return self._push_message(chat, user, {"text": text})
 
+    def user_undecodable(self, user_id: int, text: str, *, drop: str = "chat") -> int:
+        """A private text message without the required field ``drop`` (a shape that a client
+        library cannot decode, as when the Bot API adds something it does not know)."""
+        user = self._user(user_id)
+        update_id = self._push_message(self._private_chat(user), user, {"text": text})
+        message = self._history[update_id]["message"]
+        if drop not in message:
+            raise KeyError(drop)
+        del message[drop]  # the queued update is the same dict
+        return update_id
+
     async def post_webhook(self, url: str, update: JSON | int, secret: str | None = None) -> int:
         """POST an Update (or the id of a generated one) to a webhook; return HTTP status.
 
         Like Telegram, a method returned in the webhook response body is executed.
         """
         body = self.update(update) if isinstance(update, int) else update
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        # None: no header at all; "" sends an empty one.
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with (
             aiohttp.ClientSession() as session,
             session.post(url, json=body, headers=headers) as response,

@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
@@ -412,6 +413,20 @@ async def test_update_builders_produce_valid_updates(bot: Bot, fake: FakeTelegra
     assert file.file_path is not None
     downloaded = await bot.download_file(file.file_path)
     assert downloaded is not None and downloaded.read() == b"%PDF"
+
+
+async def test_an_undecodable_update_fails_a_stock_aiogram_batch(
+    bot: Bot, fake: FakeTelegramServer
+) -> None:
+    fake.user_text(USER, "one")
+    bad = fake.user_undecodable(USER, "two")
+    assert "chat" not in fake.update(bad)["message"]
+    assert fake.update(bad)["message"]["text"] == "two"
+    # aiogram decodes the batch as a whole: one bad update and nobody's update gets through.
+    with pytest.raises(ClientDecodeError):
+        await bot.get_updates()
+    with pytest.raises(KeyError):
+        fake.user_undecodable(USER, "three", drop="no_such_field")
 
 
 async def test_user_message_ids_share_the_chat_sequence(bot: Bot, fake: FakeTelegramServer) -> None:

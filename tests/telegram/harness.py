@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
+from aiohttp import web
 
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_service import TelegramService
@@ -128,6 +129,20 @@ async def polling(
     finally:
         await service.stop()
         await task
+
+
+@asynccontextmanager
+async def webhook_server(service: TelegramService) -> AsyncIterator[str]:
+    """The service's webhook app on 127.0.0.1; yields the URL to post updates to."""
+    runner = web.AppRunner(service.webhook_app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}{service.webhook_path()}"
+    finally:
+        await runner.cleanup()
+        await service.bot.session.close()
 
 
 def runtime_for(engine: Engine) -> Runtime:

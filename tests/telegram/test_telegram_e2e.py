@@ -17,6 +17,8 @@ from tests.telegram.harness import (
     runtime_for,
 )
 
+SECRET = "s3cret-token_0123456789-abcdefghij"  # 35 of Telegram's secret characters
+
 ARABIC_SIGNUP: list[tuple[str, str]] = [
     ("text", "سارة محمد الحارثي"),
     ("text", "١٠٠٠٠٠٠٠٠٨"),
@@ -194,9 +196,7 @@ async def test_restart_mid_form_continues_the_form(
 async def test_webhook_needs_the_secret_and_processes_once(
     fake: FakeTelegramServer, make_engine, db: Database
 ) -> None:
-    engine = make_engine(
-        webhook_url="https://bot.example.invalid/tg/hook", webhook_secret="s3cret-token"
-    )
+    engine = make_engine(webhook_url="https://bot.example.invalid/tg/hook", webhook_secret=SECRET)
     service = make_service(runtime_for(engine), fake)
     runner = web.AppRunner(service.webhook_app())
     await runner.setup()
@@ -209,11 +209,13 @@ async def test_webhook_needs_the_secret_and_processes_once(
         update = fake.update(update_id)
         assert await fake.post_webhook(url, update) == 403
         assert await fake.post_webhook(url, update, secret="wrong") == 403
+        assert await fake.post_webhook(url, update, secret=SECRET[:-1]) == 403
+        assert await fake.post_webhook(url, update, secret=SECRET + "x") == 403
         assert not fake.calls("sendMessage")
-        assert await fake.post_webhook(url, update, secret="s3cret-token") == 200
+        assert await fake.post_webhook(url, update, secret=SECRET) == 200
         assert len(fake.calls("sendMessage")) == 1
         # Telegram retries a webhook delivery it thinks failed: the same update, one effect.
-        assert await fake.post_webhook(url, update, secret="s3cret-token") == 200
+        assert await fake.post_webhook(url, update, secret=SECRET) == 200
         assert len(fake.calls("sendMessage")) == 1
     finally:
         await runner.cleanup()
