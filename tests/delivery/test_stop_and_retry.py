@@ -109,6 +109,26 @@ async def test_a_stop_mid_broadcast_of_10000_ends_promptly_and_loses_nothing(
     assert counts["pending"] > 5_000  # it did stop, long before the end
 
 
+async def test_a_stop_ends_a_slow_batch_between_messages(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    await known_recipients(db, fake, 50, first=100)
+    broadcast_id = await broadcast_fanned_out(db)
+    sender = make_sender(db, catalogs, fake, per_second=10.0)  # one batch: five seconds
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.drain(stop=stop))
+    try:
+        await fake.wait_for(lambda: len(fake.calls("sendMessage")) >= 3, timeout=10)
+        stop.set()
+        await asyncio.wait_for(running, timeout=1.5)
+    finally:
+        running.cancel()
+        await close(sender)
+    counts = await statuses(db, broadcast_id)
+    assert counts["sent"] == len(fake.calls("sendMessage")) < 20
+    assert counts["pending"] == 50 - counts["sent"]
+
+
 async def test_a_stop_during_a_long_429_pause_returns_at_once(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
