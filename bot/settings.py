@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     # delivery (the outbox sender)
     outbox_rate: float = Field(30.0, gt=0)  # messages per second overall
     outbox_chat_rate: float = Field(1.0, gt=0)  # messages per second to one chat
-    outbox_max_attempts: int = Field(5, ge=1)
+    outbox_max_attempts: int = Field(5, ge=1)  # errors that are no platform answer (bugs)
+    outbox_retry_hours: float = Field(6.0, gt=0)  # how long temporary failures are retried
     outbox_concurrency: int = Field(1, ge=1)  # >1: faster, but a crash may repeat that many
     quiet_hours: str = "22:00-08:00"  # local time; broadcasts wait; "" turns it off
     telegram_paid_broadcast: bool = False

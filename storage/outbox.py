@@ -4,6 +4,10 @@ A notification is inserted in the same transaction as its cause, under a unique 
 key, so a second insert is impossible. Senders claim due rows (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so several senders split the work; SQLite has one sender) and mark each row only
 after the platform accepted the message.
+
+Stopping a broadcast that is sending (`stop_broadcast`) cancels its rows not sent yet; a row a
+sender holds at that moment ('sending') may still go out, and the broadcast stays 'stopping'
+until such rows are settled, then becomes 'stopped' and its creator gets the summary.
 """
 
 from __future__ import annotations
@@ -32,7 +36,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, Volunteer, utcnow
+from storage.models import (
+    AuditLog,
+    Broadcast,
+    ChannelIdentity,
+    OutboxMessage,
+    User,
+    Volunteer,
+    utcnow,
+)
 
 # Outcomes a broadcast summary counts.
 SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
@@ -43,6 +55,13 @@ SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
     "pending",
     "sending",
 )
+CANCELLED = "cancelled"  # a stopped broadcast's rows that were not sent
+# Broadcast statuses: scheduled → sending → done, or scheduled → cancelled (before sending),
+# or sending → stopping (rows in flight) → stopped.
+STOPPING, STOPPED = "stopping", "stopped"
+# A temporary failure's first time, kept in the row's payload (no column for it): retries go
+# on until the sender's retry window after it.
+RETRYING_SINCE = "retrying_since"
 
 
 # Payload key of the platform's message ids, set when the platform accepted the message.
@@ -78,11 +97,15 @@ def notice_payload(
     expires_at: datetime | None = None,
     choices: list[dict[str, Any]] | None = None,
     location: tuple[float, float] | None = None,
+    count: int | None = None,
 ) -> dict[str, Any]:
     """A notification's payload: a message id and its params, rendered in the recipient's
     language when sent. `expires_at`: skipped if it cannot go out before then; `choices`:
-    [{"id": global choice id, "label": message id, "params": {...}}]; `location`: a map pin."""
+    [{"id": global choice id, "label": message id, "params": {...}}]; `location`: a map pin;
+    `count`: the message id has plural forms, chosen by this number (`{n}` in the text)."""
     payload: dict[str, Any] = {"key": key, "params": params}
+    if count is not None:
+        payload["n"] = count
     if expires_at is not None:
         payload["expires_at"] = expires_at.isoformat()
     if choices:
@@ -273,6 +296,7 @@ class Claimed:
     locale: str | None
     opted_out: bool
     last_inbound_at: datetime | None = None
+    broadcast_status: str | None = None  # read when claimed: a stop made since then counts
 
 
 async def recover(session: AsyncSession, claimed_before: datetime, channels: list[str]) -> int:
@@ -335,8 +359,11 @@ async def claim(
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(OutboxMessage, User.locale, User.opted_out_announcements, last_seen)
+        select(
+            OutboxMessage, User.locale, User.opted_out_announcements, last_seen, Broadcast.status
+        )
         .join(User, User.id == OutboxMessage.user_id)
+        .outerjoin(Broadcast, Broadcast.id == OutboxMessage.broadcast_id)
         .where(OutboxMessage.id.in_(claimed_ids))
         .order_by(OutboxMessage.announcement, OutboxMessage.due_at, OutboxMessage.id)
     )
@@ -354,9 +381,20 @@ async def claim(
             locale=locale,
             opted_out=opted_out,
             last_inbound_at=seen,
+            broadcast_status=broadcast_status,
         )
-        for row, locale, opted_out, seen in rows.all()
+        for row, locale, opted_out, seen, broadcast_status in rows.all()
     ]
+
+
+async def release(session: AsyncSession, row_ids: Sequence[int]) -> int:
+    """Claimed rows a stopping sender did not send go back to the queue as they were."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+        .values(status=PENDING)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish(
@@ -404,13 +442,22 @@ async def fail_sent(
 
 
 async def retry_later(
-    session: AsyncSession, row_id: int, due_at: datetime, attempts: int, error: str
+    session: AsyncSession,
+    row_id: int,
+    due_at: datetime,
+    attempts: int,
+    error: str,
+    payload: dict[str, Any] | None = None,
 ) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(status=PENDING, due_at=due_at, attempts=attempts, last_error=error[:300])
-    )
+    values: dict[str, Any] = {
+        "status": PENDING,
+        "due_at": due_at,
+        "attempts": attempts,
+        "last_error": error[:300],
+    }
+    if payload is not None:
+        values["payload"] = payload
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
 
 
 async def mark_user_unreachable(session: AsyncSession, user_id: int) -> None:
@@ -432,11 +479,60 @@ async def due_broadcasts(session: AsyncSession, now: datetime) -> Sequence[Broad
     )
 
 
-async def sending_broadcasts(session: AsyncSession) -> Sequence[Broadcast]:
+async def sending_broadcasts(
+    session: AsyncSession, *, stopping: bool = False
+) -> Sequence[Broadcast]:
+    """Broadcasts being sent (with `stopping`, also those stopped but not yet settled)."""
+    wanted = ("sending", STOPPING) if stopping else ("sending",)
     return (
-        (await session.execute(select(Broadcast).where(Broadcast.status == "sending")))
+        (
+            await session.execute(
+                select(Broadcast).where(Broadcast.status.in_(wanted)).order_by(Broadcast.id)
+            )
+        )
         .scalars()
         .all()
+    )
+
+
+@dataclass(frozen=True)
+class Stopped:
+    broadcast_id: int
+    sent: int  # went out before the stop
+    cancelled: int  # will not be sent
+    in_flight: int  # held by a sender at this moment: may still go out
+
+
+async def stop_broadcast(
+    session: AsyncSession, broadcast_id: int, actor: str, now: datetime
+) -> Stopped | None:
+    """Stop a broadcast that is sending: its rows not sent yet become 'cancelled', the
+    broadcast 'stopping' (the sender settles it and sends its creator the summary). None when
+    it is not sending (unknown, not started, already finished or stopped)."""
+    broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
+    if broadcast is None or broadcast.status != "sending":
+        return None
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == PENDING)
+        .values(status=CANCELLED, last_error="broadcast stopped")
+    )
+    broadcast.status = STOPPING
+    counts = await broadcast_counts(session, broadcast_id)
+    session.add(
+        AuditLog(
+            actor=actor,
+            action="broadcast.stopped",
+            target=f"broadcast:{broadcast_id}",
+            details={"sent": counts.get(SENT, 0), "cancelled": counts.get(CANCELLED, 0)},
+            created_at=now,
+        )
+    )
+    return Stopped(
+        broadcast_id,
+        sent=counts.get(SENT, 0),
+        cancelled=counts.get(CANCELLED, 0),
+        in_flight=counts.get(SENDING, 0),
     )
 
 

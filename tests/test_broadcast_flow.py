@@ -130,3 +130,34 @@ async def test_stop_and_resume_announcements(engine: Engine, db: Database) -> No
     await boss.press("_ok")
     statuses = sorted(r.status for r in await rows(db))
     assert statuses == ["pending", "skipped"]
+
+
+async def test_staff_stop_a_broadcast_being_sent(engine: Engine, db: Database) -> None:
+    await registered(engine, "v1", "v2", "v3")
+    boss = await composing(engine, "volunteers")
+    await boss.send("إعلان طويل")
+    await boss.press("_s")
+    await boss.press("_s")
+    await boss.press("now")
+    await boss.press("_ok")
+    [broadcast] = await broadcasts(db)
+    first = min(r.id for r in await rows(db))
+    async with db.transaction() as session:  # one went out before the stop
+        row = await session.get(OutboxMessage, first)
+        assert row is not None
+        row.status = "sent"
+    await boss.send("/staff")
+    await boss.press("bcl")
+    assert "قيد الإرسال: 1 من 3" in boss.text
+    stop_button = boss.choice_id(f"s{broadcast.id}")
+    await boss.press_id(stop_button)
+    assert "بعد أن وصل إلى مستلم واحد" in boss.text
+    assert sorted(r.status for r in await rows(db)) == ["cancelled", "cancelled", "sent"]
+    [broadcast] = await broadcasts(db)
+    assert broadcast.status == "stopping"  # the sender settles it and sends the summary
+    assert not boss.offers(f"s{broadcast.id}")
+    async with db.sessions() as session:
+        audit = (await session.execute(select(AuditLog.action))).scalars().all()
+    assert "broadcast.stopped" in audit
+    await boss.press_id(stop_button)  # the same button pressed again
+    assert "لم يعد قيد الإرسال" in boss.text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -46,6 +48,15 @@ async def _open_rows(db: Database) -> int:
         return int((await session.execute(stmt)).scalar_one())
 
 
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM/SIGINT set `stop`: the sender ends the message in hand and leaves the rest
+    pending, instead of the process dying with rows claimed."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+
+
 async def run_sender(settings: Settings, until_empty: bool) -> None:
     db = create_database(settings.database_url)
     try:
@@ -54,12 +65,13 @@ async def run_sender(settings: Settings, until_empty: bool) -> None:
         try:
             await sender.recover()
             stop = asyncio.Event()
+            stop_on_signals(stop)
             if not until_empty:
                 await sender.run(stop)
                 return
-            while True:
+            while not stop.is_set():
                 await fan_out_due(db)
-                handled = await sender.drain()
+                handled = await sender.drain(stop=stop)
                 if not handled and not await _open_rows(db):
                     break
                 if not handled:

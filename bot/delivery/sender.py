@@ -3,7 +3,14 @@
 A row is marked sent only after the platform accepted it, one row per transaction, so a
 process killed at any point re-sends at most the message that was in flight (with the default
 concurrency of 1). 429 pauses everyone for `retry_after`; 403 marks the person unreachable and
-is never retried; other failures are retried with backoff a bounded number of times.
+is never retried. Temporary failures (network errors, 5xx) are retried with capped exponential
+backoff for `retry_window` after the row's first failure, however many attempts that takes (an
+outage of some hours must not fail a broadcast), then failed with the reason; an error that is
+no platform answer (a bug) is retried `max_attempts` times at most, within the same window.
+
+`drain(stop=...)` checks the stop between messages, also while waiting for a rate-limit slot:
+the rows it had claimed but not sent go back to 'pending', so a stop loses nothing and a
+10,000-row broadcast does not hold a shutdown for minutes.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.i18n import Catalogs, Translator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.i18n import N_, Catalogs, Translator
 from bot.core.messages import Attachment, Choice, Location, Outbound
 from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
@@ -50,6 +59,7 @@ class DeliveryConfig:
     lease: timedelta = timedelta(minutes=2)
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    retry_window: timedelta = timedelta(hours=6)
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     timezone: str = "Asia/Riyadh"
@@ -112,7 +122,7 @@ class OutboxSender:
         backoff = Backoff()
         while not stop.is_set():
             try:
-                handled = await self.drain()
+                handled = await self.drain(stop=stop)
             except Exception as exc:  # e.g. the database is away: wait longer each time
                 delay = backoff.failed()
                 log.error("outbox drain failed; retrying in %.1f s: %s", delay, describe(exc))
@@ -129,10 +139,10 @@ class OutboxSender:
             for task in pending:
                 task.cancel()
 
-    async def drain(self, limit: int | None = None) -> int:
-        """Send everything due now; returns the number of rows handled."""
+    async def drain(self, limit: int | None = None, stop: asyncio.Event | None = None) -> int:
+        """Send everything due now (until `stop` is set); returns the number of rows handled."""
         handled = 0
-        while limit is None or handled < limit:
+        while (limit is None or handled < limit) and not _is_set(stop):
             size = self.config.batch if limit is None else min(self.config.batch, limit - handled)
             now = self.clock()
             async with self.db.transaction() as session:
@@ -145,8 +155,7 @@ class OutboxSender:
                 )
             if not batch:
                 break
-            await self._deliver_all(batch)
-            handled += len(batch)
+            handled += await self._deliver_all(batch, stop)
             await self.report_progress()
         if not handled:
             # A broadcast can end with nothing to claim: when every recipient was skipped at
@@ -154,36 +163,74 @@ class OutboxSender:
             await self.report_progress()
         return handled
 
-    async def _deliver_all(self, batch: list[outbox.Claimed]) -> None:
-        if self.config.concurrency <= 1:
-            for row in batch:
-                await self._deliver(row)
-            return
-        gate = asyncio.Semaphore(self.config.concurrency)
+    async def _deliver_all(self, batch: list[outbox.Claimed], stop: asyncio.Event | None) -> int:
+        """Deliver a claimed batch; after a stop, the rows not begun go back to the queue.
+        Returns how many rows were handled."""
+        unsent: list[int] = []
 
         async def one(row: outbox.Claimed) -> None:
-            async with gate:
-                await self._deliver(row)
+            if _is_set(stop) or not await self._deliver(row, stop):
+                unsent.append(row.id)
 
-        await asyncio.gather(*(one(row) for row in batch))
+        if self.config.concurrency <= 1:
+            for row in batch:
+                await one(row)
+        else:
+            gate = asyncio.Semaphore(self.config.concurrency)
+
+            async def gated(row: outbox.Claimed) -> None:
+                async with gate:
+                    await one(row)
+
+            await asyncio.gather(*(gated(row) for row in batch))
+        if unsent:
+            async with self.db.transaction() as session:
+                await outbox.release(session, unsent)
+        return len(batch) - len(unsent)
+
+    async def _turn(self, chat: str, stop: asyncio.Event | None) -> bool:
+        """Wait for the rate limiter's slot for `chat`; False if the stop came first (a pause
+        after a 429 can be long)."""
+        if stop is None:
+            await self.limiter.acquire(chat)
+            return True
+        if stop.is_set():
+            return False
+        slot = asyncio.ensure_future(self.limiter.acquire(chat))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((slot, stopped), return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if slot.done():
+            slot.result()
+            return True
+        slot.cancel()
+        return False
 
     # --- one message -------------------------------------------------------------------------
-    async def _deliver(self, row: outbox.Claimed) -> None:
+    async def _deliver(self, row: outbox.Claimed, stop: asyncio.Event | None = None) -> bool:
+        """One row to its end state or back to 'pending' for a retry. False: not begun
+        because of the stop (the caller returns the row to the queue)."""
+        if row.broadcast_status in (outbox.STOPPING, outbox.STOPPED):
+            # Stopped after this row was queued again (a 429 while it was in flight).
+            await self._finish(row, outbox.CANCELLED, "broadcast stopped")
+            return True
         if row.announcement and row.opted_out:
+            # Read when claimed, not at fan-out: someone who opted out since then gets nothing.
             await self._finish(row, outbox.SKIPPED, "opted out")
-            return
+            return True
         expires = row.payload.get("expires_at")
         if expires and datetime.fromisoformat(expires) <= self.clock():
             # A stated rule for notices that lose their point (a reminder after the shift
             # began, when the process was down at the due time): skipped, with the reason.
             await self._finish(row, outbox.SKIPPED, "expired")
-            return
+            return True
         message = await self._render(row)
         if message is None:
             await self._finish(row, outbox.SKIPPED, "cancelled")
-            return
+            return True
         transport = self.transports[row.channel]
-        await self.limiter.acquire(f"{row.channel}:{row.chat_id}")
+        if not await self._turn(f"{row.channel}:{row.chat_id}", stop):
+            return False
         try:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
             accepted = await transport.send(row.chat_id, message, delivery)
@@ -203,19 +250,31 @@ class OutboxSender:
         except Exception as exc:  # TemporaryFailure, or something unforeseen: retry
             if not isinstance(exc, TemporaryFailure):
                 log.exception("unexpected error sending outbox row %s", row.id)
-            attempts = row.attempts + 1
-            if attempts >= self.config.max_attempts:
-                await self._finish(row, outbox.FAILED, str(exc) or type(exc).__name__)
-                return
-            delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
-            async with self.db.transaction() as session:
-                due = self.clock() + timedelta(seconds=delay)
-                await outbox.retry_later(session, row.id, due, attempts, str(exc))
+            await self._retry_or_fail(row, exc)
         else:
             async with self.db.transaction() as session:
                 await outbox.finish(
                     session, row.id, outbox.SENT, self.clock(), provider_ids=accepted
                 )
+        return True
+
+    async def _retry_or_fail(self, row: outbox.Claimed, exc: Exception) -> None:
+        now = self.clock()
+        reason = str(exc) or type(exc).__name__
+        attempts = row.attempts + 1
+        since_text = row.payload.get(outbox.RETRYING_SINCE)
+        since = datetime.fromisoformat(since_text) if since_text else now
+        too_long = now - since >= self.config.retry_window
+        # A platform's temporary answer is worth waiting out; a bug is not, however long.
+        too_often = not isinstance(exc, TemporaryFailure) and attempts >= self.config.max_attempts
+        if too_long or too_often:
+            await self._finish(row, outbox.FAILED, reason)
+            return
+        delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
+        payload = None if since_text else {**row.payload, outbox.RETRYING_SINCE: now.isoformat()}
+        async with self.db.transaction() as session:
+            due = now + timedelta(seconds=delay)
+            await outbox.retry_later(session, row.id, due, attempts, reason, payload)
 
     async def _finish(self, row: outbox.Claimed, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as session:
@@ -244,7 +303,9 @@ class OutboxSender:
         key = row.payload.get("key")
         if not key:
             return None
-        text = tr.t(key, **row.payload.get("params", {}))
+        params = row.payload.get("params", {})
+        count = row.payload.get("n")
+        text = tr.t(key, **params) if count is None else tr.tn(key, count, **params)
         choices = _choices(tr, row.payload)
         location = row.payload.get("location")
         return Outbound(
@@ -272,15 +333,19 @@ class OutboxSender:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
         summary. Idempotency keys make every note go out once, however often this runs."""
         async with self.db.sessions() as session:
-            if not await outbox.sending_broadcasts(session):  # the usual case: no write
+            if not await outbox.sending_broadcasts(session, stopping=True):  # usually: no write
                 return
         now = self.clock()
         async with self.db.transaction() as session:
-            for broadcast in await outbox.sending_broadcasts(session):
+            for broadcast in await outbox.sending_broadcasts(session, stopping=True):
                 counts = await outbox.broadcast_counts(session, broadcast.id)
                 total = sum(counts.values())
                 open_rows = outbox.open_count(counts)
                 done = total - open_rows
+                if broadcast.status == outbox.STOPPING:
+                    if open_rows == 0:
+                        await self._settle_stopped(session, broadcast, counts, now)
+                    continue
                 if open_rows == 0:
                     broadcast.status = "done"
                     broadcast.finished_at = now
@@ -320,6 +385,38 @@ class OutboxSender:
                         ),
                     )
 
+    async def _settle_stopped(
+        self, session: AsyncSession, broadcast: Broadcast, counts: dict[str, int], now: datetime
+    ) -> None:
+        """A stopped broadcast whose rows in flight have settled: its creator hears how many
+        people it reached."""
+        broadcast.status = outbox.STOPPED
+        broadcast.finished_at = now
+        self._broadcasts.pop(broadcast.id, None)
+        if broadcast.created_by is None:
+            return
+        sent = counts.get(outbox.SENT, 0)
+        await outbox.enqueue(
+            session,
+            broadcast.created_by,
+            kind="notice",
+            key=f"b{broadcast.id}:summary",
+            due_at=now,
+            payload=outbox.notice_payload(
+                N_("broadcast.stopped"),
+                {
+                    "id": broadcast.id,
+                    "total": sum(counts.values()),
+                    "cancelled": counts.get(outbox.CANCELLED, 0),
+                },
+                count=sent,
+            ),
+        )
+
+
+def _is_set(stop: asyncio.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
 
 def _choices(tr: Translator, spec: Mapping[str, Any]) -> tuple[Choice, ...]:
     """Buttons in a notification or a broadcast carry global choice ids (see
@@ -352,6 +449,7 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
         per_second=rate,
         per_chat_per_second=settings.outbox_chat_rate,
         max_attempts=settings.outbox_max_attempts,
+        retry_window=timedelta(hours=settings.outbox_retry_hours),
         concurrency=settings.outbox_concurrency,
         quiet_start=start,
         quiet_end=end,

@@ -1,6 +1,7 @@
 """Staff broadcasts: a form to compose one (audience, Arabic and optional English text, an
 optional photo or document, now or later), a preview exactly as recipients will see it, and
-the staff panel where scheduled broadcasts can be cancelled. Delivery is the outbox's job."""
+the staff panel where scheduled broadcasts can be cancelled and one being sent can be stopped.
+Delivery is the outbox's job."""
 
 from __future__ import annotations
 
@@ -226,7 +227,8 @@ class BroadcastForm(Form):
 
 
 class ScheduledBroadcasts(Flow):
-    """The broadcasts waiting for their time, each with a cancel button."""
+    """The broadcasts waiting for their time, each with a cancel button, and those being sent,
+    each with a stop button."""
 
     name = SCHEDULED
 
@@ -252,6 +254,7 @@ class ScheduledBroadcasts(Flow):
                 )
             )
             choices.append(ctx.choice("list", f"x{broadcast.id}", "staff.cancel_n", n=broadcast.id))
+        await self._show_sending(ctx, lines, choices)
         choices.append(ctx.choice("list", "back", "form.back"))
         ctx.reply("\n".join(lines), choices)
 
@@ -263,6 +266,8 @@ class ScheduledBroadcasts(Flow):
         value = pressed_value(inbound)
         if value.startswith("x") and value[1:].isdigit():
             await self._cancel(ctx, int(value[1:]))
+        elif value.startswith("s") and value[1:].isdigit():
+            await self._stop(ctx, int(value[1:]))
         elif value == "back":
             await ctx.goto(STAFF_PANEL)
         else:
@@ -281,6 +286,39 @@ class ScheduledBroadcasts(Flow):
                 f"broadcast:{broadcast_id}",
             )
             ctx.say("staff.cancelled", id=broadcast_id)
+        await self.show(ctx)
+
+    async def _show_sending(self, ctx: Context, lines: list[str], choices: list[Any]) -> None:
+        for broadcast in await outbox.sending_broadcasts(ctx.session):
+            counts = await outbox.broadcast_counts(ctx.session, broadcast.id)
+            total = sum(counts.values())
+            lines.append(
+                ctx.tr.t(
+                    "staff.sending_line",
+                    id=broadcast.id,
+                    done=total - outbox.open_count(counts),
+                    total=total,
+                    audience=describe_audience(ctx, broadcast.audience),
+                    text=_short(ctx, broadcast.text_ar),
+                )
+            )
+            choices.append(ctx.choice("list", f"s{broadcast.id}", "staff.stop_n", n=broadcast.id))
+
+    async def _stop(self, ctx: Context, broadcast_id: int) -> None:
+        stopped = await outbox.stop_broadcast(
+            ctx.session, broadcast_id, f"user:{ctx.user.id}", ctx.now
+        )
+        if stopped is None:
+            ctx.say("staff.stop_too_late", id=broadcast_id)
+        else:
+            ctx.notified = True  # the sender settles it and sends the summary
+            ctx.reply(
+                ctx.tr.tn(
+                    "staff.stopped", stopped.sent, id=broadcast_id, cancelled=stopped.cancelled
+                )
+            )
+            if stopped.in_flight:
+                ctx.say("staff.stopped_in_flight")
         await self.show(ctx)
 
 

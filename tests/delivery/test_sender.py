@@ -288,7 +288,9 @@ async def test_temporary_failures_back_off_then_fail_with_reason(
     chats = await known_recipients(db, fake, 2, first=50)
     broadcast_id = await broadcast_fanned_out(db)
     now = {"t": NOON_RIYADH}
-    sender = make_sender(db, catalogs, fake, clock=lambda: now["t"], max_attempts=3)
+    sender = make_sender(
+        db, catalogs, fake, clock=lambda: now["t"], retry_window=timedelta(minutes=7)
+    )
     fake.fail_next("sendMessage", error_code=500, times=2, chat_id=chats[0])
     fake.fail_next("sendMessage", error_code=502, times=10, chat_id=chats[1])
     try:

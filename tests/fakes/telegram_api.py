@@ -14,7 +14,11 @@ Behaviour follows the Bot API where it matters for a bot's own code: the
 ``{"ok": ..., "result"|"error_code"/"description"/"parameters"}`` envelope with the
 HTTP status equal to ``error_code``, getUpdates offset/long-poll semantics, HTML
 parse-mode errors, 4096 UTF-16 units per text, 1-64 byte callback_data, callback
-answers, "message is not modified", unknown chats and blocked users.  Markdown parse
+answers, "message is not modified", unknown chats and blocked users.  A 429 lasts: after
+``retry_after=N`` the same scope (one chat, or the whole bot for a fault without a chat) keeps
+getting 429 until N seconds of the fake's ``clock`` have passed (``time.monotonic`` unless a
+test passes the clock its sender uses), so a client that ignores ``retry_after`` is refused
+again, as by Telegram.  Markdown parse
 modes are not parsed (the text is stored as sent).  Deliberate deviation, on by default:
 ``strict_ampersand`` rejects a bare ``&`` in HTML, which real Telegram passes through
 unchanged (tdlib ``parse_html``); pass ``strict_ampersand=False`` for the real behaviour.
@@ -119,7 +123,7 @@ class TelegramError(Exception):
 
 @dataclass
 class RecordedCall:
-    """One Bot API request as the fake received it (``time`` is ``time.monotonic()``)."""
+    """One Bot API request as the fake received it (``time`` is the fake's ``clock()``)."""
 
     method: str
     params: JSON
@@ -208,6 +212,20 @@ class _Fault:
 
 
 @dataclass
+class _Penalty:
+    """A 429's retry_after still running: `method` ("*" = any) to `chat_id` (None = any)."""
+
+    method: str
+    chat_id: int | None
+    until: float
+
+    def matches(self, method: str, params: JSON) -> bool:
+        if self.method not in ("*", method.lower()):
+            return False
+        return self.chat_id is None or _maybe_int(params.get("chat_id")) == self.chat_id
+
+
+@dataclass
 class _Limits:
     global_per_sec: int
     per_chat_per_sec: int
@@ -226,8 +244,10 @@ class FakeTelegramServer:
         username: str = "shuraka_test_bot",
         first_name: str = "Shuraka",
         strict_ampersand: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
+        self.clock = clock  # seconds; retry_after and the emulated limits run on it
         self.strict_ampersand = strict_ampersand
         self.bot_user: JSON = {
             "id": int(token.split(":", 1)[0]),
@@ -250,6 +270,7 @@ class FakeTelegramServer:
         self._file_numbers = itertools.count(1)
         self._callback_numbers = itertools.count(1)
         self._faults: list[_Fault] = []
+        self._penalties: list[_Penalty] = []
         self._limits: _Limits | None = None
         self._poll_generation = 0
         self._changed = asyncio.Event()
@@ -367,7 +388,11 @@ class FakeTelegramServer:
         chat_id: int | None = None,
         description: str | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` ("*" = any) with an error."""
+        """Answer the next ``times`` calls of ``method`` ("*" = any) with an error.
+
+        A 429 also refuses the same scope (``chat_id``, or every chat when None) until
+        ``retry_after`` seconds of ``clock`` have passed; those refusals do not use up ``times``.
+        """
         if error_code == 429:
             error = TelegramError.retry_after(retry_after)
         else:
@@ -531,7 +556,7 @@ class FakeTelegramServer:
         except ValueError:
             params = {}
         content_type = request.content_type if request.body_exists else ""
-        call = RecordedCall(name, params, time.monotonic(), content_type=content_type)
+        call = RecordedCall(name, params, self.clock(), content_type=content_type)
         self.sent.append(call)
         if self._take_fault(name, params, only_drops=True):
             call.status = 0
@@ -553,8 +578,13 @@ class FakeTelegramServer:
             raise TelegramError(401, "Unauthorized")
         if handler is None:
             raise TelegramError(404, "Not Found")
+        self._check_penalties(name, params)
         fault = self._take_fault(name, params, only_drops=False)
         if fault is not None and fault.error is not None:
+            retry_after = (fault.error.parameters or {}).get("retry_after")
+            if retry_after:
+                until = self.clock() + retry_after
+                self._penalties.append(_Penalty(fault.method, fault.chat_id, until))
             raise fault.error
         self._check_limits(name, params)
         try:
@@ -593,7 +623,7 @@ class FakeTelegramServer:
         if not isinstance(method, str):
             return
         name, handler = self._methods.get(method.lower(), (method, None))
-        call = RecordedCall(name, params, time.monotonic())
+        call = RecordedCall(name, params, self.clock())
         self.sent.append(call)
         try:
             await self._execute(self.token, handler, name, params)
@@ -610,12 +640,19 @@ class FakeTelegramServer:
                 return fault
         return None
 
+    def _check_penalties(self, method: str, params: JSON) -> None:
+        now = self.clock()
+        self._penalties = [p for p in self._penalties if p.until > now]
+        for penalty in self._penalties:
+            if penalty.matches(method, params):
+                raise TelegramError.retry_after(max(1, math.ceil(penalty.until - now)))
+
     def _check_limits(self, method: str, params: JSON) -> None:
         limits = self._limits
         is_send = method.startswith("send") and method != "sendChatAction"
         if limits is None or not (is_send or method in ("copyMessage", "forwardMessage")):
             return
-        now = time.monotonic()
+        now = self.clock()
         chat_id = _maybe_int(params.get("chat_id"))
         chat_window = limits.per_chat.setdefault(chat_id or 0, deque())
         is_group = chat_id is not None and chat_id < 0

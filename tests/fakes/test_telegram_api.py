@@ -222,14 +222,36 @@ async def test_reply_keyboard_state(bot: Bot, fake: FakeTelegramServer) -> None:
 
 
 async def test_retry_after(bot: Bot, fake: FakeTelegramServer) -> None:
+    now = [1000.0]
+    fake.clock = lambda: now[0]
     fake.known_chat(USER)
     fake.fail_next("sendMessage", error_code=429, retry_after=7)
     with pytest.raises(TelegramRetryAfter) as caught:
         await bot.send_message(USER, "first try")
     assert caught.value.retry_after == 7
     assert "Too Many Requests: retry after 7" in caught.value.message
-    await bot.send_message(USER, "second try")
-    assert [c.status for c in fake.calls("sendMessage")] == [429, 200]
+    now[0] += 5
+    with pytest.raises(TelegramRetryAfter) as caught:  # retry_after not waited out
+        await bot.send_message(USER, "too early")
+    assert caught.value.retry_after == 2
+    now[0] += 2
+    await bot.send_message(USER, "after the wait")
+    assert [c.status for c in fake.calls("sendMessage")] == [429, 429, 200]
+
+
+async def test_a_chats_429_holds_that_chat_only(bot: Bot, fake: FakeTelegramServer) -> None:
+    now = [1000.0]
+    fake.clock = lambda: now[0]
+    fake.known_chat(USER)
+    fake.known_chat(USER + 1)
+    fake.fail_next("sendMessage", error_code=429, retry_after=3, chat_id=USER)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(USER, "x")
+    await bot.send_message(USER + 1, "another chat goes through")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(USER, "still held")
+    now[0] += 3
+    await bot.send_message(USER, "released")
 
 
 async def test_server_errors_and_chat_filter(bot: Bot, fake: FakeTelegramServer) -> None:

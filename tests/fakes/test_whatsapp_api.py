@@ -402,6 +402,24 @@ async def test_fault_times_recipient_filter_and_status_override(
     assert [c.code for c in fake.calls()] == [131026, 130429, None, 131026, None]
 
 
+async def test_a_held_throttle_lasts_on_the_fakes_clock(
+    fake: FakeWhatsAppServer, send: Send
+) -> None:
+    other = "966555555555"
+    fake.fail_next(131056, to=USER, hold=6)  # the pair (business, USER) only
+    assert (await send(text("x", to=USER)))[1]["error"]["code"] == 131056
+    assert (await send(text("x", to=other)))[0] == 200
+    fake.advance(5)
+    assert (await send(text("x", to=USER)))[1]["error"]["code"] == 131056
+    fake.advance(1)
+    assert (await send(text("x", to=USER)))[0] == 200
+    fake.fail_next(130429, hold=2)  # the number's throughput: every recipient
+    assert (await send(text("x", to=USER)))[1]["error"]["code"] == 130429
+    assert (await send(text("x", to=other)))[1]["error"]["code"] == 130429
+    fake.advance(2)
+    assert (await send(text("x", to=other)))[0] == 200
+
+
 async def test_validation_wins_over_injected_faults(fake: FakeWhatsAppServer, send: Send) -> None:
     fake.fail_next(131047)
     status, body = await send(buttons("x" * 21))

@@ -43,7 +43,10 @@ document and location (and mark-as-read) are accepted; other types Meta accepts 
 sticker, reaction, contacts, cta_url...) are refused with a 400 that says so.  HTTP statuses of
 the throttling errors 130429/131056 default to 429 (Meta's current table); older copies of the
 table say 400, so pass ``http_status=400`` to ``fail_next`` to test that variant, and branch on
-``error.code`` in the bot, as Meta recommends.
+``error.code`` in the bot, as Meta recommends.  Meta sends no retry-after with them; pass
+``hold=seconds`` to ``fail_next`` to keep throttling until that much of ``fake.now`` has
+passed (130429: every recipient, the number's throughput; 131056: that recipient, the pair's),
+so a sender that does not pause is refused again.  Without ``hold`` a throttle is one answer.
 """
 
 from __future__ import annotations
@@ -201,6 +204,8 @@ KNOWN_ERRORS: dict[int, KnownError] = {
         message="Error validating access token: Session has expired.",
     ),
 }
+THROUGHPUT_LIMIT, PAIR_RATE_LIMIT = 130429, 131056
+THROTTLING = frozenset({THROUGHPUT_LIMIT, PAIR_RATE_LIMIT})
 HTTP_ALIASES = {500: 131000, 503: 131016}  # fail_next(500) = Meta's generic 500 (131000)
 
 
@@ -388,9 +393,17 @@ class _Fault:
     remaining: int
     wa_id: str | None = None
     asynchronous: bool = False
+    hold: float = 0.0  # throttling only: seconds of fake.now the throttle lasts
 
     def matches(self, wa_id: str | None) -> bool:
         return self.wa_id is None or self.wa_id == wa_id
+
+
+@dataclass
+class _Throttle:
+    error: GraphError
+    wa_id: str | None  # None: the whole number (130429)
+    until: float
 
 
 # ---------------------------------------------------------------------- helpers
@@ -726,6 +739,7 @@ class FakeWhatsAppServer:
         self._profiles: dict[str, str] = {}
         self._inbound_ids: set[str] = set()
         self._faults: list[_Fault] = []
+        self._throttles: list[_Throttle] = []
         self._window = False
         self._window_async = False
         self._numbers = itertools.count(1)
@@ -832,16 +846,18 @@ class FakeWhatsAppServer:
         http_status: int | None = None,
         details: str | None = None,
         asynchronous: bool = False,
+        hold: float = 0.0,
     ) -> None:
         """Answer the next ``times`` valid sends (to ``to``, if given) with Meta's error ``code``.
 
         Known: 131047, 131026, 130429, 131056, 131000 (alias 500), 131016 (alias 503), 190.
         ``asynchronous=True`` accepts the send (200 + wamid) the way Cloud API often does and
-        keeps the error for ``status_update(wamid, "failed")``.
+        keeps the error for ``status_update(wamid, "failed")``.  ``hold`` (130429/131056):
+        the throttle goes on for that many seconds of ``fake.now`` (see the module docstring).
         """
         error = graph_error(code, http_status=http_status, details=details)
         wa_id = normalize_wa_id(str(to)) if to is not None else None
-        self._faults.append(_Fault(error, times, wa_id, asynchronous))
+        self._faults.append(_Fault(error, times, wa_id, asynchronous, hold))
 
     def drop_connection_next(self, times: int = 1, to: str | None = None) -> None:
         """Close the connection without answering the next send(s)."""
@@ -1287,8 +1303,12 @@ class FakeWhatsAppServer:
             self._check_registered_template(payload["template"])
         wa_id = normalize_wa_id(to)
         async_error: GraphError | None = None
+        self._check_throttles(wa_id)
         fault = self._take_fault(to, drops=False)
         if fault is not None and fault.error is not None:
+            if fault.hold > 0 and fault.error.code in THROTTLING:
+                scope = wa_id if fault.error.code == PAIR_RATE_LIMIT else None
+                self._throttles.append(_Throttle(fault.error, scope, self.now + fault.hold))
             if not fault.asynchronous:
                 raise fault.error
             async_error = fault.error
@@ -1368,6 +1388,12 @@ class FakeWhatsAppServer:
             raise _invalid("Param typing_indicator must be {'type': 'text'}")
         self.read_receipts.append(message_id)
         return {"success": True}
+
+    def _check_throttles(self, wa_id: str) -> None:
+        self._throttles = [t for t in self._throttles if t.until > self.now]
+        for throttle in self._throttles:
+            if throttle.wa_id in (None, wa_id):
+                raise throttle.error
 
     def _take_fault(self, to: str | None, *, drops: bool) -> _Fault | None:
         wa_id = normalize_wa_id(to) if to else None

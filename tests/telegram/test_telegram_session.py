@@ -94,6 +94,8 @@ async def test_errors_are_aiograms_exceptions(fake: FakeTelegramServer, bot: Bot
     with pytest.raises(TelegramRetryAfter) as retry:
         await bot(SendMessage(chat_id=CHAT, text="x"))
     assert retry.value.retry_after == 3
+    waited = fake.clock() + 3
+    fake.clock = lambda: waited  # the fake refuses the chat until retry_after has passed
 
     fake.block(CHAT)
     with pytest.raises(TelegramForbiddenError):
