@@ -214,18 +214,33 @@ async def add_audit(
     session.add(AuditLog(actor=actor, action=action, target=target, details=details or {}))
 
 
+STAFF_ROLES = ("staff", "admin")
+
+
 async def set_role(session: AsyncSession, channel: str, external_id: str, role: str) -> User:
+    """Give a person a role. Whoever stops being staff also loses their conversation: a staff
+    screen they had open (names, phone numbers, a half-written broadcast) is gone, and their
+    next message starts from the main menu. Every path that revokes the role comes here."""
     found = await find_identity(session, channel, external_id)
     if found is None:
         _, user = await create_user(session, channel, external_id, None, role=role)
     else:
         user = found[1]
+        if user.role in STAFF_ROLES and role not in STAFF_ROLES:
+            await reset_conversation(session, user.id)
         user.role = role
     return user
 
 
+async def reset_conversation(session: AsyncSession, user_id: int) -> None:
+    """Forget where a person is in the chat, drafts included. Deleting the row (rather than
+    rewriting it) also makes an update being handled at this moment fail its versioned save
+    and run again from the fresh state."""
+    await session.execute(delete(Conversation).where(Conversation.user_id == user_id))
+
+
 async def staff_users(session: AsyncSession) -> Sequence[User]:
     stmt = (
-        select(User).where(User.role.in_(("staff", "admin"))).options(selectinload(User.identities))
+        select(User).where(User.role.in_(STAFF_ROLES)).options(selectinload(User.identities))
     )
     return (await session.execute(stmt)).scalars().all()

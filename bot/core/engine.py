@@ -210,6 +210,13 @@ class Engine:
 
     async def _route(self, ctx: Context) -> None:
         inbound = ctx.inbound
+        if not ctx.is_staff:
+            # The role may have gone while a staff screen was open (`staff remove`, ADMIN_IDS):
+            # whatever arrives — a stale button, text, a number, a command — nothing of that
+            # screen is handled or shown again. The update itself is then routed as usual.
+            if not ctx.may_use(ctx.state.flow):
+                ctx.say("staff.closed")
+            ctx.leave_staff_flows()
         pending_gate = self._gate_pending(ctx)
         if inbound.kind is InboundKind.COMMAND:
             await self._command(ctx, pending_gate)
@@ -222,6 +229,10 @@ class Engine:
         ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
         if ref is not None and ref.flow in self.app.global_choices:
             # A button inside a notification: valid whatever step the person is on.
+            if ref.flow in self.app.staff_choices and not ctx.is_staff:
+                ctx.say("staff.only")
+                await ctx.show_current()
+                return
             await self.app.global_choices[ref.flow](ctx, ref)
             return
         flow = self.app.flows.get(ctx.state.flow)

@@ -201,14 +201,36 @@ class Context:
     def is_staff(self) -> bool:
         return self.role in ("staff", "admin")
 
+    def may_use(self, flow_name: str) -> bool:
+        """Whether this person may see or answer the steps of a flow: staff flows are for
+        staff, checked on every update (a role can be taken away while a staff screen is open)."""
+        flow = self.app.flows.get(flow_name)
+        return flow is None or not flow.staff_only or self.is_staff
+
+    def leave_staff_flows(self) -> None:
+        """Forget a staff screen this person may no longer use: its step, its data, its
+        offered buttons (a typed number must not pick one) and the drafts of staff forms.
+        Nothing is shown; the caller goes home."""
+        self.state.drafts = {k: v for k, v in self.state.drafts.items() if self.may_use(k)}
+        if not self.may_use(self.state.flow):
+            self.state.flow, self.state.step, self.state.data = self.app.home, NOT_STARTED, {}
+            self.state.shown = []
+
     # --- navigation ----------------------------------------------------------------------
     async def goto(self, flow_name: str, params: dict[str, Any] | None = None) -> None:
-        """Leave the current flow (keeping a draft where the flow wants one) and enter another."""
+        """Leave the current flow (keeping a draft where the flow wants one) and enter another.
+        A staff flow is entered only by staff; anyone else is told so and goes home."""
+        if not self.may_use(flow_name):
+            self.say("staff.only")
+            self.leave_staff_flows()
+            await self.home()
+            return
         current = self.app.flows.get(self.state.flow)
         leaving_form = (
             current is not None
             and current.name != flow_name
             and current.keeps_draft
+            and self.may_use(current.name)
             and self.state.step not in ("", NOT_STARTED)
             and bool(self.state.data)
         )
@@ -226,6 +248,13 @@ class Context:
         await self.goto(self.app.home)
 
     async def show_current(self) -> None:
+        if not self.may_use(self.state.flow):
+            # /help, /stop, an unknown command … re-show the current step: never a staff
+            # screen to someone who is no longer staff.
+            self.say("staff.closed")
+            self.leave_staff_flows()
+            await self.home()
+            return
         flow = self.app.flows.get(self.state.flow)
         if flow is None:
             await self.home()
@@ -241,6 +270,8 @@ class Flow(ABC):
 
     name: str = ""
     keeps_draft: bool = False
+    # Staff tools: the engine shows and handles their steps for staff only (Context.may_use).
+    staff_only: bool = False
 
     @abstractmethod
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -337,6 +368,8 @@ class BotApp:
     menu: list[MenuEntry] = field(default_factory=list)
     staff_menu: list[MenuEntry] = field(default_factory=list)
     global_choices: dict[str, GlobalChoiceHandler] = field(default_factory=dict)
+    # Prefixes of notification buttons that are staff actions (the engine checks the role).
+    staff_choices: set[str] = field(default_factory=set)
     periodic: list[PeriodicJob] = field(default_factory=list)
     # PDPL: "my data" shows everything kept about a person; each feature adds its part.
     data_sections: list[DataSection] = field(default_factory=list)
@@ -344,10 +377,18 @@ class BotApp:
     # goes to the waitlist); the deletion itself is a cascade.
     before_delete: list[CommandHandler] = field(default_factory=list)
 
-    def add_global_choice(self, prefix: str, handler: GlobalChoiceHandler) -> None:
+    def add_global_choice(
+        self, prefix: str, handler: GlobalChoiceHandler, *, staff_only: bool = False
+    ) -> None:
         if prefix in self.flows or prefix in self.global_choices:
             raise ValueError(f"choice prefix {prefix} already taken")
         self.global_choices[prefix] = handler
+        if staff_only:
+            self.staff_choices.add(prefix)
+
+    @property
+    def staff_flows(self) -> list[str]:
+        return [name for name, flow in self.flows.items() if flow.staff_only]
 
     def add_periodic(self, job: PeriodicJob) -> None:
         if any(j.id == job.id for j in self.periodic):

@@ -104,6 +104,7 @@ def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
 
 class BroadcastForm(Form):
     name = BROADCAST_FORM
+    staff_only = True
     intro = "bc.intro"
     summary_title = "bc.summary_title"
     fields = (
@@ -161,11 +162,6 @@ class BroadcastForm(Form):
     )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if not ctx.is_staff:  # the role may have been taken away mid-form
-            ctx.state.data = {}
-            ctx.say("staff.only")
-            await ctx.home()
-            return
         await super().handle(ctx, typed_number(ctx, inbound, EVENT_NUMBER_STEPS))
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
@@ -231,6 +227,7 @@ class ScheduledBroadcasts(Flow):
     each with a stop button."""
 
     name = SCHEDULED
+    staff_only = True
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         await self.show(ctx)
@@ -259,10 +256,6 @@ class ScheduledBroadcasts(Flow):
         ctx.reply("\n".join(lines), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if not ctx.is_staff:
-            ctx.say("staff.only")
-            await ctx.home()
-            return
         value = pressed_value(inbound)
         if value.startswith("x") and value[1:].isdigit():
             await self._cancel(ctx, int(value[1:]))

@@ -174,14 +174,6 @@ def _span(values: Values) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-def _staff_only(ctx: Context) -> bool:
-    if ctx.is_staff:
-        return False
-    ctx.state.data = {}
-    ctx.say("staff.only")
-    return True
-
-
 async def _audit(ctx: Context, action: str, target: str, **details: Any) -> None:
     await repo.add_audit(ctx.session, f"user:{ctx.user.id}", action, target, details)
 
@@ -205,17 +197,13 @@ def event_values(event: Event) -> Values:
 class _StaffForm(Form):
     """The two staff forms: staff only, and they remember the event (and shift) they edit."""
 
+    staff_only = True
+
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         await super().start(ctx, params)
         for key in ("eid", "sid"):
             if params.get(key) is not None:
                 ctx.state.data[key] = int(params[key])
-
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if _staff_only(ctx):
-            await ctx.home()
-            return
-        await super().handle(ctx, inbound)
 
 
 class EventForm(_StaffForm):
@@ -377,6 +365,7 @@ class EventAdmin(Flow):
     cx / cs confirm cancelling an event / a shift."""
 
     name = EVENT_ADMIN
+    staff_only = True
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {"page": 0}
@@ -404,9 +393,6 @@ class EventAdmin(Flow):
             await self.show_list(ctx)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if _staff_only(ctx):
-            await ctx.home()
-            return
         step = ctx.state.step
         value = pressed_value(inbound)
         if step == "find" and inbound.kind is InboundKind.TEXT:

@@ -71,16 +71,6 @@ CAN_ASK = (SUBMITTED, UNDER_REVIEW)
 CAN_WAITLIST = (SUBMITTED, UNDER_REVIEW)
 
 
-async def _not_staff(ctx: Context) -> bool:
-    """The role may have been taken away while a staff flow was open."""
-    if ctx.is_staff:
-        return False
-    ctx.state.data = {}
-    ctx.say("staff.only")
-    await ctx.home()
-    return True
-
-
 async def _audit(ctx: Context, action: str, target: str, **details: Any) -> None:
     await repo.add_audit(ctx.session, actor_of(ctx), action, target, details)
 
@@ -88,6 +78,7 @@ async def _audit(ctx: Context, action: str, target: str, **details: Any) -> None
 # --- sites ---------------------------------------------------------------------------------------
 class SitesAdmin(Flow):
     name = SITES_ADMIN
+    staff_only = True
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {}
@@ -172,8 +163,6 @@ class SitesAdmin(Flow):
         ctx.reply(ctx.tr.t("fam.sa.actions"), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if await _not_staff(ctx):
-            return
         value = pressed_value(inbound)
         if ctx.state.step == "list":
             site_id = number_after(value, "s")
@@ -257,6 +246,7 @@ class SiteForm(Form):
     """A new site, or an existing one (`params["site"]`) to correct."""
 
     name = SITE_FORM
+    staff_only = True
     intro = "fam.sf.intro"
     summary_title = "fam.sf.summary_title"
     fields = (
@@ -310,8 +300,6 @@ class SiteForm(Form):
         ctx.state.data["site_id"] = site.id
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if await _not_staff(ctx):
-            return
         await super().handle(ctx, typed_text(ctx, inbound, COUNT_FIELDS))
 
     async def submit(self, ctx: Context, values: Values) -> None:
@@ -394,6 +382,7 @@ class Review(Flow):
     iq (question for the family)."""
 
     name = REVIEW
+    staff_only = True
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {}
@@ -610,8 +599,6 @@ class Review(Flow):
 
     # --- input -------------------------------------------------------------------------------
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if await _not_staff(ctx):
-            return
         inbound = typed_text(ctx, inbound, TEXT_STEPS)
         value = pressed_value(inbound)
         step = ctx.state.step

@@ -1,7 +1,8 @@
 """The staff panel: features put their staff tools on it (`add_menu_entry(..., staff=True)`).
 
-Others who try a staff command are answered politely and nothing changes (the engine checks
-`staff_only` before calling the handler; the flows check again in case a role was removed).
+Others who try a staff command are answered politely and nothing changes: the engine checks
+`staff_only` on commands, and on every update for the flows marked `staff_only` (so a role
+removed while a staff screen is open closes it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ STAFF_PANEL = "staff"
 
 class StaffPanel(Flow):
     name = STAFF_PANEL
+    staff_only = True
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         await self.show(ctx)
@@ -33,10 +35,6 @@ class StaffPanel(Flow):
         ctx.reply(text, choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        if not ctx.is_staff:
-            ctx.say("staff.only")
-            await ctx.home()
-            return
         value = pressed_value(inbound)
         if value == "back":
             await ctx.home()
