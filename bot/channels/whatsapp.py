@@ -310,6 +310,10 @@ class WhatsAppChannel:
     mark_unreachable: Callable[[str, str], Awaitable[None]]
     # (WhatsApp message id, error code, reason): a message Meta accepted failed later.
     message_failed: Callable[[str, int, str], Awaitable[None]] | None = None
+    # (channel, user id) -> still staff? Asked before paging a staff menu without the engine:
+    # a role taken away must not leave names and phones one "more" away. Without it, staff
+    # menus are never paged here (the engine re-shows the step).
+    is_staff: Callable[[str, str], Awaitable[bool]] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     ui_chats: int = lru.RECENT_CHATS
     _shown: OrderedDict[str, ShownMenu] = field(default_factory=OrderedDict)
@@ -350,8 +354,13 @@ class WhatsAppChannel:
         page = inbound.text[len(PAGE_PREFIX) :]
         if shown is None or not page.isdigit():
             return False  # forgotten (a restart, or long ago): the engine re-shows the step
-        shown.page = int(page)
         menu = shown.menu
+        if menu.hints.get("staff") and (
+            self.is_staff is None or not await self.is_staff(CHANNEL, inbound.external_user_id)
+        ):
+            self._shown.pop(inbound.chat_id, None)
+            return False  # the engine closes the staff screen and shows the main menu
+        shown.page = int(page)
         await self._send_all(
             inbound.chat_id, inbound.external_user_id, render(menu, self._labels(menu), int(page))
         )

@@ -142,6 +142,7 @@ class WhatsAppService:
             catalogs=runtime.catalogs,
             mark_unreachable=engine.mark_unreachable,
             message_failed=self._message_failed,
+            is_staff=engine.is_staff,
         )
         transport = WhatsAppTransport(
             self.client,

@@ -122,6 +122,15 @@ class Engine:
             if found is not None:
                 found[1].unreachable = True
 
+    async def is_staff(self, channel: str, external_user_id: str) -> bool:
+        """Whether a person holds a staff role now (ADMIN_IDS or their stored role): asked by
+        adapters that re-show a staff menu without handling an update."""
+        if f"{channel}:{external_user_id}" in self.settings.admin_ids:
+            return True
+        async with self.db.sessions() as session:
+            found = await repo.find_identity(session, channel, external_user_id)
+            return found is not None and found[1].role in repo.STAFF_ROLES
+
     async def first_time(self, channel: str, key: str) -> bool:
         """True once per key (e.g. "told this group chat we work in private chats")."""
         async with self.db.transaction() as session:

@@ -115,12 +115,22 @@ class Context:
     ) -> None:
         """Queue a direct reply. Arabic lines that start with a digit or Latin text get a
         right-to-left mark, unless the caller has already arranged directions (`bidi_done`)."""
+        choices = tuple(choices)
         if self.tr.locale == "ar" and not bidi_done:
             text = rtl_lines(text)
         # Adapters that add words of their own (WhatsApp's "Options" list button) need the
         # reader's language.
         extra = {**hints.pop("hints", {}), "locale": self.tr.locale}
+        if any(self._staff_choice(c.id) for c in choices):
+            # Adapters that page a menu without the engine (WhatsApp's "more options") must
+            # ask again whether the reader is still staff before showing more of it.
+            extra["staff"] = True
         self.replies.append(Outbound(text=text, choices=tuple(choices), hints=extra, **hints))
+
+    def _staff_choice(self, cid: str) -> bool:
+        ref = parse_choice_id(cid)
+        flow = self.app.flows.get(ref.flow) if ref else None
+        return flow is not None and flow.staff_only
 
     def say(self, key: str, /, **params: object) -> None:
         self.reply(self.tr.t(key, **params))
