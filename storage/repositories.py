@@ -6,6 +6,7 @@ conversation state and the domain change it belongs to commit together.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -41,12 +42,18 @@ _MARK_PROCESSED = {
 }
 
 
+def dedupe_key(update_id: str) -> str:
+    """What is stored for an update id: its SHA-256. A WhatsApp message id is base64 that
+    spells the sender's number, and the key is only ever compared, never read back."""
+    return hashlib.sha256(update_id.encode()).hexdigest()
+
+
 async def mark_processed(session: AsyncSession, channel: str, update_id: str) -> bool:
     """Record an update id; False when it was seen before (a re-delivery)."""
     stmt = _MARK_PROCESSED[session.get_bind().dialect.name]
     conn = await session.connection()
     result = await conn.execute(
-        stmt, {"b_channel": channel, "b_update_id": update_id, "b_at": utcnow()}
+        stmt, {"b_channel": channel, "b_update_id": dedupe_key(update_id), "b_at": utcnow()}
     )
     return bool(result.rowcount)
 

@@ -3,7 +3,9 @@ table: a sweep over every column of every table in the metadata, so a new table 
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -48,8 +50,19 @@ async def whatsapp(
 
 def _text(value: Any) -> str:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    # Meta's message ids ("wamid." + base64) spell the sender's number: read those too.
+    decoded = [_unbase64(token) for token in re.findall(r"[A-Za-z0-9+/=]{16,}", text)]
+    return "\n".join([text, *decoded])
+
+
+def _unbase64(token: str) -> str:
+    try:
+        return base64.b64decode(token + "=" * (-len(token) % 4)).decode("utf-8", "replace")
+    except ValueError:
+        return ""
 
 
 async def personal_data_left(db: Database) -> list[tuple[str, str, str]]:
