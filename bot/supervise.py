@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+
+from bot.core.failures import describe
 
 log = logging.getLogger(__name__)
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 30.0
-
-
-def describe(exc: BaseException) -> str:
-    """The exception's type and where it was raised, without its message."""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    return f"{type(exc).__name__}\n{frames}".rstrip()
 
 
 class Backoff:

@@ -37,10 +37,11 @@ from bot.channels import lru
 from bot.channels.whatsapp import CHANNEL, WhatsAppChannel, labels_for, messages_in
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
+from bot.core.failures import describe
 from bot.core.messages import Outbound
 from bot.runtime import Runtime
 from bot.settings import ConfigError, is_blank
-from bot.supervise import Backoff, describe, supervise, wait_or_stop
+from bot.supervise import Backoff, supervise, wait_or_stop
 from scheduler.factory import add_inbound_purge, create_scheduler
 from scheduler.jobs import JobTracker
 from storage import inbound, outbox

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.failures import describe, update_ref
 from bot.core.flow import (
     NOT_STARTED,
     BotApp,
@@ -103,14 +104,24 @@ class Engine:
                         for wake in self.on_notified:
                             wake()
                     return ctx.replies
-                except (_StaleStateError, IntegrityError):
+                except (_StaleStateError, IntegrityError) as exc:
                     # A concurrent worker won a race (state version or a new identity);
                     # everything rolled back, so handling again is safe.
                     if attempt == MAX_ATTEMPTS:
-                        log.exception("giving up on update %s", inbound.update_id)
+                        log.error(
+                            "giving up on %s update %s: %s",
+                            inbound.channel,
+                            update_ref(inbound.update_id),
+                            describe(exc),
+                        )
                         return await self._failure_reply(inbound)
-                except Exception:
-                    log.exception("update %s failed", inbound.update_id)
+                except Exception as exc:
+                    log.error(
+                        "%s update %s failed: %s",
+                        inbound.channel,
+                        update_ref(inbound.update_id),
+                        describe(exc),
+                    )
                     return await self._failure_reply(inbound)
         return []  # pragma: no cover - the loop always returns
 
@@ -303,8 +314,8 @@ class Engine:
                     await ctx.show_current()
                 await session.rollback()
                 return ctx.replies
-        except Exception:
-            log.exception("could not even build the failure reply")
+        except Exception as exc:
+            log.error("could not even build the failure reply: %s", describe(exc))
             tr = self.catalogs.translator(self._hint_locale(inbound))
             return [Outbound(text=tr.t("err.internal"))]
 

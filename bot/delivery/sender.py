@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.failures import describe
 from bot.core.i18n import N_, Catalogs, Translator
 from bot.core.messages import Attachment, Choice, Location, Outbound
 from bot.core.text import rtl_lines
@@ -39,7 +40,7 @@ from bot.delivery.transport import (
     Transport,
     Unreachable,
 )
-from bot.supervise import Backoff, describe, wait_or_stop
+from bot.supervise import Backoff, wait_or_stop
 from storage import outbox
 from storage.db import Database
 from storage.models import Broadcast, utcnow
@@ -249,7 +250,7 @@ class OutboxSender:
             await self._finish(row, outbox.SKIPPED, str(exc))
         except Exception as exc:  # TemporaryFailure, or something unforeseen: retry
             if not isinstance(exc, TemporaryFailure):
-                log.exception("unexpected error sending outbox row %s", row.id)
+                log.error("unexpected error sending outbox row %s: %s", row.id, describe(exc))
             await self._retry_or_fail(row, exc)
         else:
             async with self.db.transaction() as session:

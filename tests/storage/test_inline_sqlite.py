@@ -45,7 +45,7 @@ async def test_transactions_errors_and_concurrency(tmp_path: Path) -> None:
         assert results.count(True) == 25  # each id once, whatever the interleaving
         with pytest.raises(IntegrityError):
             async with db.transaction() as session:
-                session.add(ProcessedUpdate(channel="t", update_id="0"))
+                session.add(ProcessedUpdate(channel="t", update_id=repo.dedupe_key("0")))
                 await session.flush()
         # A rolled back transaction leaves nothing behind.
         with pytest.raises(RuntimeError):
