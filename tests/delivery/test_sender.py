@@ -256,6 +256,7 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
     chat, user = await one_recipient(db, fake, 40)
+    late = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 23:30 in Riyadh
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
@@ -263,8 +264,8 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
             kind="notice",
             key="t:2",
             payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
+            due_at=late,  # on the sender's clock: the wall clock may be any day
         )
-    late = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 23:30 in Riyadh
     broadcast_id = await add_broadcast(db, at=late)
     await fan_out_due(db, late)
     now = {"t": late}
