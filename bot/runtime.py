@@ -34,6 +34,8 @@ class Runtime:
             self.catalogs,
             {transport.channel: transport},
             config_from_settings(self.settings),
+            # The engine's clock: offers and reminders it dates are judged by the same time.
+            clock=self.engine.clock,
         )
         self.engine.on_notified.append(sender.wake)
         return sender

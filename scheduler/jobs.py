@@ -16,7 +16,6 @@ from bot.core.flow import JobEnv, PeriodicJob
 from bot.delivery.sender import OutboxSender, fan_out_due
 from bot.supervise import guarded
 from storage.db import Database
-from storage.models import utcnow
 
 WAKE_SENDER_JOB_ID = "outbox.wake_sender"
 FAN_OUT_JOB_ID = "broadcasts.fan_out_due"
@@ -62,7 +61,7 @@ def _guard(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]
 
 
 async def fan_out_and_wake(db: Database, sender: OutboxSender) -> None:
-    if await fan_out_due(db):
+    if await fan_out_due(db, sender.clock()):
         sender.wake()
 
 
@@ -100,7 +99,8 @@ def add_delivery_jobs(
 
 
 async def run_periodic(job: PeriodicJob, env: JobEnv, sender: OutboxSender) -> None:
-    if await job.run(env, utcnow()):
+    # The sender's clock is the process's (the engine's): one "now" for all of it.
+    if await job.run(env, sender.clock()):
         sender.wake()
 
 

@@ -94,7 +94,13 @@ def settings(db_factory: DatabaseFactory) -> Settings:
 
 
 class Clock:
-    """A controllable clock: tests move time instead of sleeping."""
+    """A controllable clock: tests move time instead of sleeping.
+
+    It starts on a fixed instant, not on a day derived from today: expected texts (Hijri and
+    Gregorian dates, weekdays, month ends) stay the same on every day the suite runs, and code
+    that reads the wall clock where it should take this one shows up (the two are days apart
+    and drift further) instead of passing while they happen to be close. `.ci/faketime-check`
+    runs the suite with the wall clock shifted to show that nothing mixes the two."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self.now = start or datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

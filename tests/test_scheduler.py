@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlalchemy import select
 
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_transport import TelegramTransport
+from bot.core.engine import Engine
+from bot.core.flow import JobEnv, PeriodicJob
+from bot.core.i18n import Catalogs
 from bot.supervise import Backoff, guarded
 from scheduler.factory import (
     INBOUND_PURGE_JOB_ID,
@@ -18,10 +23,15 @@ from scheduler.factory import (
     add_inbound_purge,
     create_scheduler,
 )
+from scheduler.jobs import fan_out_and_wake, run_periodic
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import ProcessedUpdate, utcnow
+from storage.models import Broadcast, ProcessedUpdate, utcnow
 from storage.models_channels import InboundWork
+from tests.conftest import Clock
+from tests.delivery.seed import add_broadcast
+from tests.fakes.telegram_api import FakeTelegramServer
+from tests.telegram.harness import runtime_for
 
 
 async def test_housekeeping_prunes_old_update_ids_once_scheduled(db: Database) -> None:
@@ -120,3 +130,36 @@ async def test_a_failing_job_is_logged_paused_and_tried_again(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2 and all("RuntimeError" in r.getMessage() for r in errors)
     assert not any(phone in r.getMessage() for r in caplog.records)
+
+
+async def test_the_channels_sender_and_its_jobs_run_on_the_engines_clock(
+    engine: Engine, db: Database, catalogs: Catalogs, clock: Clock, fake: FakeTelegramServer
+) -> None:
+    """One "now" per process: the engine's. The wall clock is days after the clock fixture's
+    instant, so anything that read it here would see a different time."""
+    transport = TelegramTransport(create_bot(fake.token, fake.base_url))
+    sender = runtime_for(engine).outbox_sender(transport)
+    try:
+        seen: list[datetime] = []
+
+        async def record(env: JobEnv, now: datetime) -> int:
+            seen.append(now)
+            return 0
+
+        job = PeriodicJob("test.clock", 60, record)
+        await run_periodic(job, JobEnv(db, catalogs, engine.settings), sender)
+        assert seen == [clock.now]
+
+        # Due an hour after the engine's now (long past on the wall clock): not yet.
+        broadcast_id = await add_broadcast(db, at=clock.now + timedelta(hours=1))
+        await fan_out_and_wake(db, sender)
+        async with db.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None and broadcast.status == "scheduled"
+        clock.now += timedelta(hours=1)
+        await fan_out_and_wake(db, sender)
+        async with db.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None and broadcast.status == "sending"
+    finally:
+        await transport.bot.session.close()

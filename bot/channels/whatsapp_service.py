@@ -149,6 +149,7 @@ class WhatsAppService:
             self.client,
             settings.whatsapp_templates,
             lambda locale: labels_for(runtime.catalogs, locale),
+            clock=engine.clock,  # the 24-hour window is measured from the engine's last_seen_at
         )
         self.sender = runtime.outbox_sender(transport)
         self.scheduler = create_scheduler()

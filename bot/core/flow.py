@@ -192,7 +192,7 @@ class Context:
             kind=kind,
             key=idempotency_key,
             payload=payload,
-            due_at=due_at,
+            due_at=due_at or self.now,  # this update's clock, which the sender shares
             quiet=quiet,
             announcement=announcement,
         )

@@ -297,6 +297,7 @@ class Notifier:
                 kind="notice",
                 key=notice.idempotency_key,
                 payload=notice.payload(),
+                due_at=change.created_at,  # the job's clock, not the wall clock
             )
         self.queued += int(created)
 

@@ -64,22 +64,36 @@ async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await start_cli(env, "outbox", "run", "--until-empty")
 
 
+def kill_point(low: int, high: int) -> tuple[int, int]:
+    """A random kill point and the seed it came from: KILL_SEED from the environment when
+    given (to replay a failure), else a fresh one. The seed is printed, and pytest shows it
+    with a failing test's captured output."""
+    given = os.environ.get("KILL_SEED")
+    seed = int(given) if given else random.SystemRandom().randrange(2**32)
+    print(f"KILL_SEED={seed}")
+    return random.Random(seed).randint(low, high), seed
+
+
+@pytest.mark.timeout(300)  # 2000 sends in two processes; slow on a busy 2-core machine
 async def test_sigkill_mid_broadcast_then_restart_sends_each_once(
     db_factory: DatabaseFactory, db: Database, fake: FakeTelegramServer
 ) -> None:
+    """The kill point is random. To replay a failure, run with the seed it printed:
+    KILL_SEED=<seed> .venv/bin/python -m pytest tests/delivery/test_crash_and_concurrency.py
+    -k sigkill"""
     if db_factory.backend != "sqlite":
         pytest.skip("the subprocess gets a plain DATABASE_URL; the SQLite run covers the crash")
     chats = await known_recipients(db, fake, 2000)
     broadcast_id = await add_broadcast(db)
     await fan_out_due(db)
     env = cli_env(db_factory, fake, "1000")
-    kill_after = random.randint(100, 1500)
+    kill_after, seed = kill_point(100, 1500)
     first = await start_sender(env)
     await fake.wait_for(lambda: len(fake.calls("sendMessage")) >= kill_after, timeout=60)
     first.send_signal(signal.SIGKILL)
     await first.wait()
     before_restart = sum(sends_per_chat(fake).values())
-    assert before_restart < len(chats), "the kill came too late to test anything"
+    assert before_restart < len(chats), f"the kill came too late (KILL_SEED={seed})"
 
     second = await start_sender(env)
     _, err = await asyncio.wait_for(second.communicate(), 120)
@@ -88,7 +102,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_each_once(
     counts = sends_per_chat(fake)
     assert set(counts) == set(chats), "nobody was lost"
     twice = [chat for chat, n in counts.items() if n > 1]
-    assert len(twice) <= 1, f"only the message in flight may repeat, got {twice}"
+    assert len(twice) <= 1, f"only the message in flight may repeat, got {twice} (KILL_SEED={seed})"
     assert max(counts.values()) <= 2
     assert (await statuses(db, broadcast_id)) == {"sent": 2000}
 

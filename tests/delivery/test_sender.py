@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -46,6 +47,14 @@ def make_sender(
         conf,
         clock=clock or (lambda: NOON_RIYADH),
     )
+
+
+def running_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs in real seconds (the loop's monotonic time):
+    real waits such as retry_after pass, and the date still is not today's."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    return lambda: start + timedelta(seconds=loop.time() - began)
 
 
 async def close(sender: OutboxSender) -> None:
@@ -114,7 +123,7 @@ async def test_a_thousand_recipients_blocked_and_429s(
     broadcast_id = await add_broadcast(db, created_by=staff_user, at=NOON_RIYADH)
     assert await fan_out_due(db, NOON_RIYADH) == [broadcast_id]
 
-    sender = make_sender(db, catalogs, fake, clock=lambda: datetime.now(UTC))
+    sender = make_sender(db, catalogs, fake, clock=running_from(NOON_RIYADH))
     try:
         for _ in range(20):
             await sender.drain()
@@ -256,6 +265,7 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
     chat, user = await one_recipient(db, fake, 40)
+    late = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 23:30 in Riyadh
     async with db.transaction() as session:
         await outbox.enqueue(
             session,
@@ -263,8 +273,8 @@ async def test_quiet_hours_hold_broadcasts_not_notices(
             kind="notice",
             key="t:2",
             payload={"key": "broadcast.progress", "params": {"id": 1, "done": 1, "total": 2}},
+            due_at=late,  # on the sender's clock: the wall clock may be any day
         )
-    late = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 23:30 in Riyadh
     broadcast_id = await add_broadcast(db, at=late)
     await fan_out_due(db, late)
     now = {"t": late}

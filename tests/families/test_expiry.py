@@ -87,6 +87,11 @@ async def test_offer_expires_and_passes_to_the_oldest_waiting_family(
     assert (await request_row(db, c)).status == "waitlisted"
     assert (await notice_keys(db, "a"))[-1] == "fam.n.expired"
     assert (await notice_keys(db, "b"))[-1] == "fam.n.offer"
+    # Due on the job's clock, the one the sender claims by, not on the wall clock.
+    assert [n.due_at for n in (await notices(db, "a"))[-1:] + (await notices(db, "b"))[-1:]] == [
+        clock.now,
+        clock.now,
+    ]
     assert [h[1:] for h in (await history(db, a))[-1:]] == [("expired", "system")]
     assert [h[1:] for h in (await history(db, b))[-1:]] == [("approved", "system")]
     # Running again changes nothing and sends nothing twice.

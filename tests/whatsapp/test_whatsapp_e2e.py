@@ -24,6 +24,7 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, Volunteer, utcnow
 from storage.models_channels import InboundWork
+from tests.conftest import Clock
 from tests.delivery.seed import add_broadcast
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.telegram.harness import runtime_for
@@ -282,6 +283,31 @@ async def test_files_we_make_are_uploaded_then_sent(
     assert document.type == "document" and document.payload["document"]["filename"] == "shift.ics"
     assert fake.media[document.payload["document"]["id"]].content == b"BEGIN:VCALENDAR\r\n"
     assert text.text == "تقويم الوردية"
+
+
+async def test_the_services_window_is_measured_on_the_engines_clock(
+    fake: FakeWhatsAppServer, whatsapp: tuple[WhatsAppService, str], db: Database, clock: Clock
+) -> None:
+    """The engine stamps last_seen_at with its clock, so the service's transport must judge the
+    24-hour window on that clock too (the wall clock is days after the clock fixture's)."""
+    service, url = whatsapp
+    await WhatsAppUser(fake, service, url, WA_ID).text("hi")
+    async with db.transaction() as session:
+        found = await repo.find_identity(session, "whatsapp", WA_ID)
+        assert found is not None
+        user_id = found[1].id
+        await outbox.enqueue(
+            session,
+            user_id,
+            kind="notice",
+            key="n:clock",
+            payload={"key": "wa.choose"},
+            due_at=clock.now,
+        )
+    await service.sender.drain()
+    async with db.sessions() as session:
+        row = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert (row.status, row.last_error) == ("sent", None)  # not skipped for want of a template
 
 
 async def no_wait(seconds: float) -> None:
