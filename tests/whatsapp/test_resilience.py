@@ -26,9 +26,9 @@ from storage import db as storage_db
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database, create_database
-from storage.models import ProcessedUpdate, utcnow
+from storage.models import ProcessedUpdate
 from storage.models_channels import InboundWork
-from tests.conftest import DatabaseFactory
+from tests.conftest import Clock, DatabaseFactory
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import make_service, serve
 
@@ -150,6 +150,7 @@ async def test_every_stored_message_is_answered_after_the_database_comes_back(
     make_engine: Callable[..., Engine],
     db: Database,
     outage: tuple[Any, Database],
+    clock: Clock,
 ) -> None:
     cutter, database = outage
     # A notification waiting for the sender, to someone who wrote recently.
@@ -157,10 +158,16 @@ async def test_every_stored_message_is_answered_after_the_database_comes_back(
         identity, user = await repo.create_user(
             session, "whatsapp", NOTIFIED, NOTIFIED, locale="ar"
         )
-        user.consent_version, user.consent_at = "2026-11", utcnow()
-        identity.last_seen_at = utcnow()
+        # On the engine's clock, which the service's sender runs on too.
+        user.consent_version, user.consent_at = "2026-11", clock.now
+        identity.last_seen_at = clock.now
         await outbox.enqueue(
-            session, user.id, kind="notice", key="n:1", payload={"key": "wa.choose", "params": {}}
+            session,
+            user.id,
+            kind="notice",
+            key="n:1",
+            payload={"key": "wa.choose", "params": {}},
+            due_at=clock.now,
         )
     service = make_service(fake, make_engine, database)
     async with serve(service) as url:
