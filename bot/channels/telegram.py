@@ -105,7 +105,7 @@ def message_to_inbound(update_id: int, message: Message) -> Inbound | None:
     }
     if message.text is not None:
         text = message.text
-        entity = (message.entities or [None])[0]
+        entity = message.entities[0] if message.entities else None
         if entity is not None and entity.type == "bot_command" and entity.offset == 0:
             name = text[1 : entity.length].split("@", 1)[0].lower()
             args = text[entity.length :].strip()

@@ -31,7 +31,7 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class JsonBodySession(AiohttpSession):
                 url,
                 data=body,
                 headers=JSON_HEADERS,
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
         except TimeoutError as e:

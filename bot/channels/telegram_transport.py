@@ -45,6 +45,7 @@ class TelegramTransport:
                 caption = text if visible_len(text) <= CAPTION_LIMIT else None
                 method = SendPhoto if message.attachment.kind == "photo" else SendDocument
                 field = "photo" if message.attachment.kind == "photo" else "document"
+                file_field: dict[str, Any] = {field: message.attachment.file_id, **extra}
                 buttons = (
                     inline_keyboard(message.choices)
                     if caption is not None and message.choices
@@ -55,8 +56,7 @@ class TelegramTransport:
                         chat_id=chat_id,
                         caption=caption,
                         reply_markup=buttons,
-                        **{field: message.attachment.file_id},
-                        **extra,
+                        **file_field,
                     )
                 )
                 if caption is not None:

@@ -191,7 +191,7 @@ class EventsFlow(Flow):
         if filters.get("from"):
             date_from = day_start(date.fromisoformat(filters["from"]), tz)
             date_to = day_start(date.fromisoformat(filters["to"]) + timedelta(days=1), tz)
-        query = {
+        query: dict[str, Any] = {
             "now": ctx.now,
             "event_type": filters.get("type"),
             "date_from": date_from,

@@ -94,7 +94,7 @@ def _show_charter(ctx: Context, value: str) -> str:
 
 def is_minor(values: Values) -> bool:
     birth = values.get("birth")
-    return bool(birth) and bool(birth.get("minor"))
+    return isinstance(birth, dict) and bool(birth.get("minor"))
 
 
 class VolunteerForm(Form):
