@@ -4,6 +4,7 @@ still staff, so a role taken away does not leave names one "more" away."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,10 @@ async def fake() -> AsyncIterator[FakeWhatsAppServer]:
 
 def staff_menu() -> Outbound:
     choices = tuple(Choice(f"eva:rg:v{n}", name) for n, name in enumerate(NAMES))
-    return Outbound(text="registrants", choices=choices, hints={"locale": "en", "staff": True})
+    # As the engine builds it (bot/core/flow.py): "staff" is True although Outbound.hints is
+    # typed dict[str, str].
+    hints: dict[str, Any] = {"locale": "en", "staff": True}
+    return Outbound(text="registrants", choices=choices, hints=hints)
 
 
 class Handled:
