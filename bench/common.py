@@ -46,4 +46,5 @@ def own_time_by_area(
             path = filename.replace(os.sep, "/")
             area = next((a for key, a in areas if key in path), other)
         totals[area] += tottime
-    return totals.most_common()
+    # Counter is typed with int counts; these are float seconds.
+    return [(area, float(seconds)) for area, seconds in totals.most_common()]

@@ -317,17 +317,18 @@ async def run_ours(
             service = TelegramService(runtime, bot=create_bot(fake.token, fake.base_url))
             completions = Completions()
             original = service.channel.deliver
+            sending = replies  # the stand-in's own `replies` is the channel method's argument
 
             async def deliver(
                 chat_id: int,
                 inbound: Inbound,
-                outs: list[Outbound],
+                replies: list[Outbound],
                 pressed: int | None = None,
             ) -> None:
                 try:
-                    if replies == "ours":
-                        await original(chat_id, inbound, outs, pressed)
-                    elif replies == "echo":
+                    if sending == "ours":
+                        await original(chat_id, inbound, replies, pressed)
+                    elif sending == "echo":
                         await service.bot.send_message(chat_id, inbound.text or "?")
                 finally:
                     completions.done(int(inbound.update_id))

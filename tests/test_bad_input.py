@@ -385,7 +385,7 @@ async def _check_bad_inputs(engine: Engine, db: Database, field: str, locale: st
         moved = last is None or step_of(last) != field
         if moved:
             problems.append(f"the last reply does not ask {field!r} again")
-        elif question not in plain(last.text):
+        elif last is not None and question not in plain(last.text):  # not moved: never None
             problems.append(f"the last reply is not the {field!r} question")
         after = await conversation(db, chat)
         if not moved and state_key(after) != before:

@@ -8,6 +8,7 @@ from bot.core.engine import Engine
 from bot.core.messages import FileRef, InboundKind
 from storage.db import Database
 from storage.models import AuditLog, Broadcast, OutboxMessage, User
+from tests.conftest import Clock
 from tests.support import Chat
 
 
@@ -61,7 +62,7 @@ async def test_staff_broadcast_now_with_preview_and_count(engine: Engine, db: Da
     assert "broadcast.created" in audit
 
 
-async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock) -> None:
+async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock: Clock) -> None:
     boss = await composing(engine, "all")
     await boss.send("إعلان مجدول")
     await boss.press("_s")

@@ -208,6 +208,7 @@ def po() -> dict[str, Catalog]:
 
 def _forms(message: Message) -> tuple[str, ...]:
     s = message.string
+    assert s is not None, f"{message.id!r} has no translation string"  # read_po always sets one
     return tuple(s) if isinstance(s, (tuple, list)) else (s,)
 
 

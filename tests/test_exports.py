@@ -11,7 +11,10 @@ from openpyxl import load_workbook
 from bot.exports import to_csv, to_xlsx
 
 HEADERS = ["الاسم", "الحي", "التاريخ"]
-ROWS = [["سارة الحارثي", "الحوية", date(2026, 12, 1)], ["=HYPERLINK(1)", None, None]]
+ROWS: list[list[str | date | None]] = [
+    ["سارة الحارثي", "الحوية", date(2026, 12, 1)],
+    ["=HYPERLINK(1)", None, None],
+]
 
 
 def test_xlsx_round_trip_with_arabic_headers() -> None:

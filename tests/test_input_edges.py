@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
 import pytest
 from openpyxl import load_workbook
@@ -71,7 +72,10 @@ async def test_nul_typed_into_a_form_is_stored_without_it(engine: Engine, db: Da
 
 
 def test_xlsx_round_trip_types_text_and_neutralises_formulas() -> None:
-    rows = [["ctl\x01x\x00", PHONE, 7], *[[f, "0512345678", None] for f in FORMULAS]]
+    rows: list[Sequence[str | int | None]] = [
+        ["ctl\x01x\x00", PHONE, 7],
+        *[[f, "0512345678", None] for f in FORMULAS],
+    ]
     book = load_workbook(io.BytesIO(to_xlsx("sheet", ["a", "b", "c"], rows)))
     sheet = book.active
     assert sheet is not None

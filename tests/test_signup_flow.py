@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Inbound
 from storage.db import Database
 from storage.models import Conversation, User, Volunteer
+from tests.conftest import DatabaseFactory
 from tests.support import ADULT_ANSWERS, Chat
 
 
@@ -92,7 +94,7 @@ async def test_signup_in_english(engine: Engine, db: Database) -> None:
 
 
 async def test_restart_mid_form_resumes_at_the_same_step(
-    db_factory, make_engine, db: Database
+    db_factory: DatabaseFactory, make_engine: Callable[..., Engine], db: Database
 ) -> None:
     first = Chat(make_engine())
     await first.start_signup()
@@ -143,7 +145,7 @@ async def test_two_concurrent_confirmations_give_one_registration(
 
 
 async def test_two_processes_confirming_at_once_give_one_registration(
-    db_factory, make_engine, db: Database
+    db_factory: DatabaseFactory, make_engine: Callable[..., Engine], db: Database
 ) -> None:
     chat = Chat(make_engine())
     await at_the_summary(chat)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.engine import Engine
-from bot.core.messages import InboundKind
+from bot.core.messages import InboundKind, Outbound
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation, User, Volunteer
@@ -199,7 +199,7 @@ async def test_declining_the_notice_keeps_the_user_out(engine: Engine, db: Datab
     await chat.press("no")
     assert plain(text_of("ar", "privacy.declined")) in plain(chat.text)
     assert privacy_notice(chat)
-    for attempt in (
+    attempts: tuple[Callable[[], Awaitable[list[Outbound]]], ...] = (
         lambda: chat.press_id("menu:main:vol"),  # a sign-up button from an old message
         lambda: chat.press_id("vol:name:_c"),
         lambda: chat.send("/menu"),
@@ -208,7 +208,8 @@ async def test_declining_the_notice_keeps_the_user_out(engine: Engine, db: Datab
         lambda: chat.send("أريد التسجيل متطوعًا"),
         lambda: chat.send("محمد عبدالله الغامدي"),
         lambda: chat.file(),
-    ):
+    )
+    for attempt in attempts:
         await attempt()
         assert_clean(chat.last)
         assert privacy_notice(chat), chat.text

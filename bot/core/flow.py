@@ -124,7 +124,7 @@ class Context:
         if any(self._staff_choice(c.id) for c in choices):
             # Adapters that page a menu without the engine (WhatsApp's "more options") must
             # ask again whether the reader is still staff before showing more of it.
-            extra["staff"] = True
+            extra["staff"] = "1"
         self.replies.append(Outbound(text=text, choices=tuple(choices), hints=extra, **hints))
 
     def _staff_choice(self, cid: str) -> bool:

@@ -29,11 +29,15 @@ NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def make_sender(
-    db: Database, catalogs: Catalogs, fake: FakeTelegramServer, clock=None, **config
+    db: Database,
+    catalogs: Catalogs,
+    fake: FakeTelegramServer,
+    clock: Callable[[], datetime] | None = None,
+    **config: Any,
 ) -> OutboxSender:
     bot = create_bot(fake.token, fake.base_url)
     # Quiet hours off unless a test asks for them: tests must not depend on the wall clock.
-    defaults = {
+    defaults: dict[str, Any] = {
         "per_second": 400.0,
         "per_chat_per_second": 1.0,
         "quiet_start": time(0, 0),

@@ -37,7 +37,7 @@ from tests.delivery.test_sender import (
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 
-NO_QUIET = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}
+NO_QUIET: dict[str, Any] = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}
 
 
 def clocked_sender(
@@ -179,7 +179,7 @@ async def test_an_outage_is_retried_for_hours_then_fails_with_the_reason(
 ) -> None:
     back, down = await known_recipients(db, fake, 2, first=400)
     broadcast_id = await broadcast_fanned_out(db)
-    config = {"max_attempts": 3, "retry_window": timedelta(hours=6)}
+    config: dict[str, Any] = {"max_attempts": 3, "retry_window": timedelta(hours=6)}
     start = clock.now
 
     async def drain_until(sender: OutboxSender, hours: float) -> None:
@@ -205,7 +205,8 @@ async def test_an_outage_is_retried_for_hours_then_fails_with_the_reason(
     await drain_until(clocked_sender(db, catalogs, clock, fake.base_url, fake.token, **config), 7)
     rows = await rows_by_chat(db, broadcast_id)
     assert rows[down].status == "failed"
-    assert rows[down].last_error is not None and "Bad Gateway" in rows[down].last_error
+    error = rows[down].last_error
+    assert error is not None and "Bad Gateway" in error
 
 
 # --- staff stop a broadcast being sent -------------------------------------------------------

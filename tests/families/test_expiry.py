@@ -3,6 +3,7 @@ clock, the periodic job called directly)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.core.engine import Engine
@@ -109,7 +110,9 @@ async def test_offer_expires_and_passes_to_the_oldest_waiting_family(
     assert (await request_row(db, a)).status == "expired"
 
 
-async def test_offer_hours_come_from_the_settings(make_engine, db: Database, clock: Clock) -> None:
+async def test_offer_hours_come_from_the_settings(
+    make_engine: Callable[..., Engine], db: Database, clock: Clock
+) -> None:
     engine = make_engine()
     # `stall_offer_hours` is read from the settings when the lead adds it there.
     engine.settings = engine.settings.model_copy()

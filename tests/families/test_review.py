@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.core.engine import Engine
 from storage.db import Database
+from tests.conftest import Clock
 from tests.families.support import (
     add_site,
     approve,
@@ -47,7 +48,7 @@ async def offered_and_waiting(engine: Engine, db: Database, stall: str = "auto")
     return one, two
 
 
-async def test_queue_oldest_first_with_counts(engine: Engine, db: Database, clock) -> None:
+async def test_queue_oldest_first_with_counts(engine: Engine, db: Database, clock: Clock) -> None:
     site_id = await add_site(db)
     first = await submitted(engine, db, "a", 1, site_id=site_id)
     clock.now = clock.now.replace(hour=10)

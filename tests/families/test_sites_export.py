@@ -176,7 +176,9 @@ async def test_export_in_the_chat(engine: Engine, db: Database) -> None:
     assert (await audit_actions(db)).count("site.exported") == 2
 
 
-def test_export_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_export_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "cli.db"
     url = f"sqlite+aiosqlite:///{path}"
 

@@ -63,7 +63,8 @@ class TelegramUser:
         return [m for m in self.bot_messages() if m.get("reply_markup")]
 
     def last_text(self) -> str:
-        return self.bot_messages()[-1].get("text", "")
+        text: str = self.bot_messages()[-1].get("text", "")
+        return text
 
     def texts_since(self, count: int) -> str:
         return "\n".join(m.get("text", "") for m in self.bot_messages()[count:])

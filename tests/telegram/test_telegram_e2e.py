@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import User, Volunteer
+from tests.conftest import DatabaseFactory
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import (
     DeliveryTracker,
@@ -169,7 +172,10 @@ async def test_group_chats_are_told_once_to_use_private_chat(
 
 
 async def test_restart_mid_form_continues_the_form(
-    fake: FakeTelegramServer, db_factory, make_engine, db: Database
+    fake: FakeTelegramServer,
+    db_factory: DatabaseFactory,
+    make_engine: Callable[..., Engine],
+    db: Database,
 ) -> None:
     tracker = DeliveryTracker()
     async with polling(runtime_for(make_engine()), fake, tracker):
@@ -194,7 +200,7 @@ async def test_restart_mid_form_continues_the_form(
 
 
 async def test_webhook_needs_the_secret_and_processes_once(
-    fake: FakeTelegramServer, make_engine, db: Database
+    fake: FakeTelegramServer, make_engine: Callable[..., Engine], db: Database
 ) -> None:
     engine = make_engine(webhook_url="https://bot.example.invalid/tg/hook", webhook_secret=SECRET)
     service = make_service(runtime_for(engine), fake)

@@ -4,7 +4,7 @@ webhook mode, and is logged by id and field, never by its contents."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -112,7 +112,7 @@ async def test_a_bad_update_at_the_end_of_the_queue_is_confirmed(
 
 @pytest.fixture
 async def webhook(
-    fake: FakeTelegramServer, make_engine
+    fake: FakeTelegramServer, make_engine: Callable[..., Engine]
 ) -> AsyncIterator[tuple[str, TelegramService]]:
     engine = make_engine(webhook_url="https://bot.example.invalid/tg/hook", webhook_secret=SECRET)
     service = make_service(runtime_for(engine), fake)

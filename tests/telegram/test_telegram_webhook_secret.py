@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from pydantic import SecretStr
@@ -52,7 +54,7 @@ async def test_the_webhook_app_is_not_built_without_a_valid_secret(
     [None, "", "wrong", SECRET[:-1], SECRET[:1], SECRET[1:], SECRET + "x", SECRET.lower()],
 )
 async def test_only_the_exact_secret_is_accepted(
-    fake: FakeTelegramServer, make_engine, header: str | None
+    fake: FakeTelegramServer, make_engine: Callable[..., Engine], header: str | None
 ) -> None:
     engine = make_engine(webhook_url=URL, webhook_secret=SECRET)
     async with webhook_server(make_service(runtime_for(engine), fake)) as url:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -139,6 +140,10 @@ async def outage(
             await proxy.cut()
 
 
+def _asked_language(fake: FakeWhatsAppServer, wa_id: str) -> bool:
+    return any(LANGUAGE_PROMPT in (m.text or "") for m in fake.messages_to(wa_id))
+
+
 async def _wait(check: Callable[[], bool], timeout: float = 40.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
@@ -187,11 +192,7 @@ async def test_every_stored_message_is_answered_after_the_database_comes_back(
             for delivery in fake.deliveries[-3:]:
                 assert await fake.post_webhook(url, delivery.body) == 200  # Meta's retry
             for wa_id in PEOPLE:
-                await _wait(
-                    lambda w=wa_id: any(
-                        LANGUAGE_PROMPT in (m.text or "") for m in fake.messages_to(w)
-                    )
-                )
+                await _wait(functools.partial(_asked_language, fake, wa_id))
             await _wait(lambda: bool(fake.messages_to(NOTIFIED)))
         finally:
             await service.stop()

@@ -29,7 +29,8 @@ async def fake() -> AsyncIterator[FakeWhatsAppServer]:
 
 def staff_menu() -> Outbound:
     choices = tuple(Choice(f"eva:rg:v{n}", name) for n, name in enumerate(NAMES))
-    return Outbound(text="registrants", choices=choices, hints={"locale": "en", "staff": True})
+    # As the engine marks a staff flow's menu (bot/core/flow.py).
+    return Outbound(text="registrants", choices=choices, hints={"locale": "en", "staff": "1"})
 
 
 class Handled:
