@@ -2,7 +2,7 @@
 """One entry point for a newcomer with only Python 3.11+.
 
     python3 dev.py chat    # the bot in this terminal (console chat, SQLite, demo data)
-    python3 dev.py test    # lint, type check and the whole test suite
+    python3 dev.py test    # lint, type check, import layers and the whole test suite
     python3 dev.py bench   # the benchmarks in bench/
 
 The first run creates .venv and installs the project into it; later runs reuse it and
@@ -23,6 +23,7 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".shuraka-installed"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LINT_IMPORTS = BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
 
 
 def _fingerprint() -> str:
@@ -46,8 +47,8 @@ def ensure_env() -> Path:
     return PYTHON
 
 
-def run(*args: str) -> int:
-    return subprocess.run([str(PYTHON), *args], cwd=ROOT).returncode
+def run(*args: str, program: Path = PYTHON) -> int:
+    return subprocess.run([str(program), *args], cwd=ROOT).returncode
 
 
 def main(argv: list[str]) -> int:
@@ -62,12 +63,14 @@ def main(argv: list[str]) -> int:
         return run("-m", "bot.cli", *rest)
     if command == "bench":
         return run("-m", "bench.signup_bench", *rest)
-    for step in (
-        ("-m", "ruff", "check", "."),
-        ("-m", "mypy"),
-        ("-m", "pytest", *rest),
-    ):
-        code = run(*step)
+    steps: tuple[tuple[Path, tuple[str, ...]], ...] = (
+        (PYTHON, ("-m", "ruff", "check", ".")),
+        (PYTHON, ("-m", "mypy")),
+        (LINT_IMPORTS, ()),  # the layer contracts in pyproject.toml (README "Layout")
+        (PYTHON, ("-m", "pytest", *rest)),
+    )
+    for program, args in steps:
+        code = run(*args, program=program)
         if code != 0:
             return code
     return 0

@@ -77,8 +77,8 @@ from aiogram.types import Message, Update
 
 from bench.common import ErrorCounter, own_time_by_area
 from bot.channels.telegram import create_bot
-from bot.channels.telegram_service import TelegramService
 from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.process.telegram import TelegramService
 from bot.runtime import create_runtime
 from bot.settings import load_settings
 from tests.fakes.telegram_api import JSON, FakeTelegramServer, parse_html

@@ -141,7 +141,7 @@ async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = Fa
 
 
 async def _telegram(settings: Settings, webhook: bool) -> None:
-    from bot.channels.telegram_service import TelegramService
+    from bot.process.telegram import TelegramService
     from bot.runtime import create_runtime
 
     if settings.bot_token is None:
@@ -175,7 +175,7 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.core.text import strip_controls
-    from bot.delivery.runner import broadcast_from_cli
+    from bot.process.outbox_runner import broadcast_from_cli
 
     def read(name: str) -> str:
         # A file is free text like any other: a NUL in it would fail on PostgreSQL.
@@ -195,7 +195,7 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _whatsapp(settings: Settings) -> None:
-    from bot.channels.whatsapp_service import WhatsAppService
+    from bot.process.whatsapp import WhatsAppService
     from bot.runtime import create_runtime
 
     runtime = await create_runtime(settings)
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "whatsapp":
         return _run(_whatsapp(settings))
     if args.command == "outbox":
-        from bot.delivery.runner import run_sender
+        from bot.process.outbox_runner import run_sender
 
         return _run(run_sender(settings, args.until_empty))
     if args.command == "broadcast":

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from sqlalchemy import insert
 
-from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.core.engine import Engine
 from bot.logs import PersonalDataFilter, configure_logging, mask_personal_data
+from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from bot.settings import Settings
 from storage.db import Database, create_database, create_engine
 from storage.models import ChannelIdentity

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.channels.whatsapp_service import WhatsAppService
 from bot.cli import main
+from bot.process.whatsapp import WhatsAppService
 from bot.settings import ConfigError, load_settings
 from storage.schema import alembic_config
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.channels.whatsapp import (
     CHANNEL,
@@ -32,12 +32,15 @@ from bot.delivery.transport import (
     TemporaryFailure,
     Unreachable,
 )
-from storage.models import utcnow
 
 WINDOW = timedelta(hours=24)
 THROTTLE_PAUSE = 5.0  # Meta gives no retry-after; a short pause, then the sender tries again
 TEMPLATE_PARAM_LIMIT = 1000
 _SPACES = re.compile(r"\s+")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def template_parameter(text: str) -> str:

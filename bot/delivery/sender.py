@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.failures import describe
 from bot.core.i18n import N_, Catalogs, Translator
 from bot.core.messages import Attachment, Choice, Location, Outbound
+from bot.core.render import broadcast_text
 from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.render import broadcast_text
 from bot.delivery.transport import (
     Delivery,
     PermanentFailure,

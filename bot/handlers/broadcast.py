@@ -12,8 +12,8 @@ from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_val
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.html_split import utf16_len
 from bot.core.messages import Attachment, Inbound
+from bot.core.render import broadcast_text
 from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
-from bot.delivery.render import broadcast_text
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
 from bot.handlers.staff import STAFF_PANEL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -39,11 +40,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = config.get_main_option("sqlalchemy.url")
+    # storage knows nothing of bot.settings: the app hands a connection in (storage.schema);
+    # a bare Alembic run takes sqlalchemy.url from its config, else DATABASE_URL.
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
     if not url:
-        from bot.settings import load_settings
-
-        url = load_settings().database_url
+        raise RuntimeError(
+            "no database: set sqlalchemy.url or DATABASE_URL, or run 'shuraka db upgrade'"
+        )
     asyncio.run(_run_async(url))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
-from bot.delivery.render import broadcast_text
+from bot.core.render import broadcast_text
 from bot.delivery.sender import fan_out_due
 from storage.db import Database
 from storage.models import Broadcast

@@ -11,9 +11,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiohttp import web
 
 from bot.channels.telegram import create_bot
-from bot.channels.telegram_service import TelegramService
 from bot.core.engine import Engine
 from bot.core.messages import Inbound, Outbound
+from bot.process.telegram import TelegramService
 from bot.runtime import Runtime
 from tests.fakes.telegram_api import FakeTelegramServer
 

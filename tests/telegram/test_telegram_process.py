@@ -112,7 +112,7 @@ async def test_a_bot_api_that_does_not_answer_at_start_is_one_line(tmp_path: Pat
     """A server that takes the connection and never answers: the start-up check times out."""
     # The same `shuraka telegram`, with the start-up check's time-out shortened for the test.
     quick = (
-        "from bot.channels.telegram_service import TelegramService as S; "
+        "from bot.process.telegram import TelegramService as S; "
         "S.startup_timeout = 1; S.startup_attempts = 2; "
         "from bot.cli import main; raise SystemExit(main(['telegram']))"
     )

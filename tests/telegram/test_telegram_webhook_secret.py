@@ -8,8 +8,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from pydantic import SecretStr
 
-from bot.channels.telegram_service import SECRET_HEADER
 from bot.core.engine import Engine
+from bot.process.telegram import SECRET_HEADER
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from tests.fakes.telegram_api import FakeTelegramServer

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.core.engine import Engine
+from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from storage.db import Database
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.telegram.harness import runtime_for

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.channels.whatsapp_service import SenderThrottle, Verdict
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
+from bot.process.whatsapp import SenderThrottle, Verdict
 from storage import repositories as repo
 from storage.db import Database
 from tests.fakes.whatsapp_api import FakeWhatsAppServer, normalize_wa_id

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.whatsapp_service import WhatsAppService
 from bot.core.engine import Engine
+from bot.process.whatsapp import WhatsAppService
 from storage import inbound
 from storage.db import Database
 from storage.models import Base, ProcessedUpdate, load_all_models

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from bot.channels.whatsapp import labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
-from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.engine import Engine
 from bot.core.messages import Attachment, Outbound
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from bot.channels.whatsapp import labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
-from bot.channels.whatsapp_service import WEBHOOK_PATH, WhatsAppService
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.engine import Engine
 from bot.delivery.sender import DeliveryConfig, OutboxSender
+from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database

@@ -1,0 +1,3 @@
+"""Alembic migrations (script_location storage:migrations).
+
+A package so that the layer check (lint-imports) sees env.py too."""
