@@ -14,9 +14,44 @@ from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from storage.db import Database
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.telegram.harness import runtime_for
-from tests.whatsapp.test_whatsapp_e2e import WhatsAppUser
 
 __all__ = ["WhatsAppUser", "make_service", "serve", "sign_up"]
+
+
+class WhatsAppUser:
+    """A person on WhatsApp: posts signed webhooks through the fake and reads its replies."""
+
+    def __init__(self, fake: FakeWhatsAppServer, service: WhatsAppService, url: str, wa_id: str):
+        self.fake, self.service, self.url, self.wa_id = fake, service, url, wa_id
+
+    async def post(self, built: Any) -> None:
+        assert await self.fake.post_webhook(self.url, built) == 200
+        await self.service.process_pending()
+
+    async def text(self, text: str) -> None:
+        await self.post(self.fake.user_text(self.wa_id, text, name="Sara"))
+
+    def last(self) -> Any:
+        return self.fake.messages_to(self.wa_id)[-1]
+
+    def options(self) -> list[dict[str, Any]]:
+        for message in reversed(self.fake.messages_to(self.wa_id)):
+            if message.reply_options:
+                return message.reply_options
+        return []
+
+    async def press(self, value: str) -> None:
+        for message in reversed(self.fake.messages_to(self.wa_id)):
+            for option in message.reply_options:
+                if option["id"].rsplit(":", 1)[-1] == value or option["id"] == value:
+                    kind = message.payload["interactive"]["type"]
+                    if kind == "button":
+                        built = self.fake.user_button_reply(self.wa_id, option["id"])
+                    else:
+                        built = self.fake.user_list_reply(self.wa_id, option["id"])
+                    await self.post(built)
+                    return
+        raise AssertionError(f"no option {value!r}: {self.options()}")
 
 
 def make_service(

@@ -3,9 +3,7 @@ above the rate is told once and the excess dropped, and the per-chat caches are 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
-import pytest
+from collections.abc import Callable
 
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
@@ -20,10 +18,6 @@ OTHER = "966500000002"
 ENGLISH = "966500000003"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
 async def test_a_flood_from_one_sender_does_not_delay_another(

@@ -6,20 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
-from bot.core.engine import Engine
 from bot.process.whatsapp import WhatsAppService
 from storage import inbound
 from storage.db import Database
 from storage.models import Base, ProcessedUpdate, load_all_models
 from storage.models_channels import InboundWork
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
-from tests.whatsapp.support import WhatsAppUser, make_service, serve, sign_up
+from tests.whatsapp.support import WhatsAppUser, sign_up
 
 WA_ID = "966512345678"
 OTHER = "966598765432"
@@ -30,22 +27,8 @@ PROFILE = "Sara"
 PERSONAL = ("512345678", NATIONAL_ID, "سارة", "الحارثي", PROFILE)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
-@pytest.fixture
-async def whatsapp(
-    fake: FakeWhatsAppServer, make_engine: Callable[..., Engine]
-) -> AsyncIterator[tuple[WhatsAppService, str]]:
-    service = make_service(fake, make_engine)
-    try:
-        async with serve(service) as url:
-            yield service, url
-    finally:
-        await service.client.close()
 
 
 def _text(value: Any) -> str:

@@ -107,10 +107,6 @@ class SqliteLock:
         self._conn.close()
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ still staff, so a role taken away does not leave names one "more" away."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.channels.whatsapp import PAGE_PREFIX, WhatsAppChannel
@@ -21,10 +19,6 @@ WA_ID = "966512345678"
 NAMES = [f"Volunteer {n:02d}" for n in range(20)]
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
 def staff_menu() -> Outbound:

@@ -3,12 +3,9 @@ engine, replies through the fake Graph API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time, timedelta
 from typing import Any
 
-import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.channels.whatsapp import labels_for
@@ -18,7 +15,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Attachment, Outbound
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
-from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
+from bot.process.whatsapp import WhatsAppService
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database
@@ -27,73 +24,13 @@ from storage.models_channels import InboundWork
 from tests.conftest import Clock
 from tests.delivery.seed import add_broadcast
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
-from tests.telegram.harness import runtime_for
+from tests.whatsapp.support import WhatsAppUser
 
 WA_ID = "966512345678"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
-class WhatsAppUser:
-    def __init__(self, fake: FakeWhatsAppServer, service: WhatsAppService, url: str, wa_id: str):
-        self.fake, self.service, self.url, self.wa_id = fake, service, url, wa_id
-
-    async def post(self, built: Any) -> None:
-        assert await self.fake.post_webhook(self.url, built) == 200
-        await self.service.process_pending()
-
-    async def text(self, text: str) -> None:
-        await self.post(self.fake.user_text(self.wa_id, text, name="Sara"))
-
-    def last(self) -> Any:
-        return self.fake.messages_to(self.wa_id)[-1]
-
-    def options(self) -> list[dict[str, Any]]:
-        for message in reversed(self.fake.messages_to(self.wa_id)):
-            if message.reply_options:
-                return message.reply_options
-        return []
-
-    async def press(self, value: str) -> None:
-        for message in reversed(self.fake.messages_to(self.wa_id)):
-            for option in message.reply_options:
-                if option["id"].rsplit(":", 1)[-1] == value or option["id"] == value:
-                    kind = message.payload["interactive"]["type"]
-                    if kind == "button":
-                        built = self.fake.user_button_reply(self.wa_id, option["id"])
-                    else:
-                        built = self.fake.user_list_reply(self.wa_id, option["id"])
-                    await self.post(built)
-                    return
-        raise AssertionError(f"no option {value!r}: {self.options()}")
-
-
-@pytest.fixture
-async def whatsapp(
-    fake: FakeWhatsAppServer, make_engine: Any
-) -> AsyncIterator[tuple[WhatsAppService, str]]:
-    engine: Engine = make_engine(
-        whatsapp_token=fake.token,
-        whatsapp_phone_number_id=fake.phone_number_id,
-        whatsapp_app_secret=fake.app_secret,
-        whatsapp_verify_token=fake.verify_token,
-        whatsapp_api_base=fake.graph_url,
-    )
-    service = WhatsAppService(runtime_for(engine))
-    runner = web.AppRunner(service.webhook_app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}"
-    try:
-        yield service, url
-    finally:
-        await runner.cleanup()
-        await service.client.close()
 
 
 async def test_whole_signup_over_whatsapp(

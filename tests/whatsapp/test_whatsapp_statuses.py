@@ -4,59 +4,28 @@ the error for the status webhook, as Cloud API often does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time
 from typing import Any
 
-import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from bot.channels.whatsapp import labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
-from bot.core.engine import Engine
 from bot.delivery.sender import DeliveryConfig, OutboxSender
-from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
+from bot.process.whatsapp import WhatsAppService
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, utcnow
 from storage.models_channels import InboundWork
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
-from tests.telegram.harness import runtime_for
 
 GONE, AWAY, FINE = "966500000021", "966500000022", "966500000023"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsAppServer]:
-    async with FakeWhatsAppServer() as server:
-        yield server
 
 
-@pytest.fixture
-async def whatsapp(
-    fake: FakeWhatsAppServer, make_engine: Any
-) -> AsyncIterator[tuple[WhatsAppService, str]]:
-    engine: Engine = make_engine(
-        whatsapp_token=fake.token,
-        whatsapp_phone_number_id=fake.phone_number_id,
-        whatsapp_app_secret=fake.app_secret,
-        whatsapp_verify_token=fake.verify_token,
-        whatsapp_api_base=fake.graph_url,
-    )
-    service = WhatsAppService(runtime_for(engine))
-    runner = web.AppRunner(service.webhook_app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}"
-    try:
-        yield service, url
-    finally:
-        await runner.cleanup()
-        await service.client.close()
 
 
 async def people_with_a_notice(db: Database, *wa_ids: str) -> dict[str, int]:
