@@ -69,7 +69,7 @@ from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
-from storage import outbox
+from storage import broadcasts, outbox
 from storage.db import Database, create_database
 from storage.models import OutboxMessage, utcnow
 from storage.schema import upgrade
@@ -161,7 +161,7 @@ async def copy_floor(db: Database) -> float:
 
 async def open_rows(db: Database, broadcast_id: int) -> int:
     async with db.sessions() as session:
-        counts = await outbox.broadcast_counts(session, broadcast_id)
+        counts = await broadcasts.broadcast_counts(session, broadcast_id)
     return counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
 
 
@@ -220,7 +220,7 @@ class Outcome:
 
 async def outcome(db: Database, fake: FakeTelegramServer, broadcast_id: int, cap: int) -> Outcome:
     async with db.sessions() as session:
-        statuses = await outbox.broadcast_counts(session, broadcast_id)
+        statuses = await broadcasts.broadcast_counts(session, broadcast_id)
     calls = fake.calls("sendMessage")
     accepted: list[float] = []
     early_ms: list[float] = []
