@@ -14,6 +14,7 @@ from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from fakes.telegram_api import FakeTelegramServer
 from storage import broadcasts, outbox
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
@@ -23,7 +24,6 @@ from tests.delivery.seed import (
     seed_recipients,
     user_id_for_chat,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
 
 NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -19,6 +19,8 @@ from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.i18n import Catalogs
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from fakes.telegram_api import FakeTelegramServer
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import broadcasts, outbox
 from storage import repositories as repo
 from storage.db import Database
@@ -34,8 +36,6 @@ from tests.delivery.test_sender import (
     statuses,
     summary_sent,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 
 NO_QUIET: dict[str, Any] = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}
 

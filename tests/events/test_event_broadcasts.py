@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import fan_out_due
+from fakes.telegram_api import FakeTelegramServer
 from storage import broadcasts
 from storage.db import Database
 from storage.models import Broadcast
@@ -22,7 +23,6 @@ from tests.events.helpers import (
     staff,
     volunteers,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.support import ADULT_ANSWERS, Chat
 
 

@@ -16,6 +16,7 @@ from bot.core.messages import Attachment, Outbound
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from bot.process.whatsapp import WhatsAppService
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import broadcasts, outbox
 from storage import repositories as repo
 from storage.db import Database
@@ -23,7 +24,6 @@ from storage.models import OutboxMessage, User, Volunteer, utcnow
 from storage.models_channels import InboundWork
 from tests.conftest import Clock
 from tests.delivery.seed import add_broadcast
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import WhatsAppUser
 
 WA_ID = "966512345678"
