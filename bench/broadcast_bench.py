@@ -9,7 +9,7 @@
 
 One process, one event loop: a fresh temporary SQLite database (storage.db + the Alembic
 schema), N recipients seeded in bulk (tests/delivery/seed.py: consented users, each with a
-Telegram identity), the fake Bot API server (tests/fakes/telegram_api.py, HTTP on 127.0.0.1)
+Telegram identity), the fake Bot API server (fakes/telegram_api.py, HTTP on 127.0.0.1)
 with Telegram's limits emulated (`emulate_limits(global_per_sec=CAP, per_chat_per_sec=1)`: it
 answers 429 as soon as a send would be the (CAP+1)th within a sliding second) and every
 recipient a known chat, and one broadcast to everyone, due now.
@@ -69,12 +69,12 @@ from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
-from storage import outbox
+from fakes.telegram_api import FakeTelegramServer
+from storage import broadcasts, outbox
 from storage.db import Database, create_database
 from storage.models import OutboxMessage, utcnow
 from storage.schema import upgrade
 from tests.delivery.seed import add_broadcast, seed_recipients
-from tests.fakes.telegram_api import FakeTelegramServer
 
 DEFAULT_RECIPIENTS = 10_000
 QUICK_RECIPIENTS = 1_000
@@ -161,7 +161,7 @@ async def copy_floor(db: Database) -> float:
 
 async def open_rows(db: Database, broadcast_id: int) -> int:
     async with db.sessions() as session:
-        counts = await outbox.broadcast_counts(session, broadcast_id)
+        counts = await broadcasts.broadcast_counts(session, broadcast_id)
     return counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
 
 
@@ -220,7 +220,7 @@ class Outcome:
 
 async def outcome(db: Database, fake: FakeTelegramServer, broadcast_id: int, cap: int) -> Outcome:
     async with db.sessions() as session:
-        statuses = await outbox.broadcast_counts(session, broadcast_id)
+        statuses = await broadcasts.broadcast_counts(session, broadcast_id)
     calls = fake.calls("sendMessage")
     accepted: list[float] = []
     early_ms: list[float] = []
@@ -241,7 +241,7 @@ async def outcome(db: Database, fake: FakeTelegramServer, broadcast_id: int, cap
 
 # --- reporting ------------------------------------------------------------------------------
 AREAS = [  # (path fragment, area), first match wins
-    ("tests/fakes/", "fake Bot API server (tests/fakes)"),
+    ("/fakes/", "fake Bot API server (fakes/)"),
     ("/aiohttp/web", "fake Bot API server (aiohttp server)"),
     ("/aiohttp/", "aiohttp client"),
     ("/aiogram/", "aiogram (request building, response models)"),

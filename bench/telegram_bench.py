@@ -5,7 +5,7 @@
     python -m bench.telegram_bench --users 500 --messages 4 --strict
     python -m bench.telegram_bench --profile         # + cProfile of our stack's run
 
-Two runs in one process, each against a fresh fake Bot API server (tests/fakes/telegram_api.py,
+Two runs in one process, each against a fresh fake Bot API server (fakes/telegram_api.py,
 HTTP on 127.0.0.1, in the same process and event loop as the bot):
 
 * ours: the real `TelegramService.run_polling` (aiogram long polling, our channel adapter, the
@@ -81,7 +81,7 @@ from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.process.telegram import TelegramService
 from bot.runtime import create_runtime
 from bot.settings import load_settings
-from tests.fakes.telegram_api import JSON, FakeTelegramServer, parse_html
+from fakes.telegram_api import JSON, FakeTelegramServer, parse_html
 
 TARGET_RATIO = 0.5  # ours / echo, at least
 DEFAULT_USERS = 200
@@ -428,7 +428,7 @@ async def run_echo(texts: list[str], users: int, mode: str) -> Result:
 
 # --- profile --------------------------------------------------------------------------------
 AREAS: list[tuple[str, str]] = [
-    ("/tests/fakes/", "fake Bot API server (test code)"),
+    ("/fakes/", "fake Bot API server (fakes/)"),
     ("/bot/channels/", "our Telegram adapter"),
     ("/bot/", "our engine, flows, i18n"),
     ("/storage/", "our storage layer"),

@@ -161,7 +161,7 @@ async def _telegram(settings: Settings, webhook: bool) -> None:
 
 
 def _audience(spec: str) -> dict[str, str]:
-    from storage.outbox import AUDIENCES
+    from storage.broadcasts import AUDIENCES
 
     kind, _, value = spec.partition(":")
     if kind not in AUDIENCES or (kind in ("district", "interest", "event")) != bool(value):

@@ -1,13 +1,9 @@
-"""Outbox and broadcast queries (DESIGN.md §4).
+"""The outbox queue (DESIGN.md §4); broadcasts and their audiences are in storage.broadcasts.
 
 A notification is inserted in the same transaction as its cause, under a unique idempotency
 key, so a second insert is impossible. Senders claim due rows (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so several senders split the work; SQLite has one sender) and mark each row only
 after the platform accepted the message.
-
-Stopping a broadcast that is sending (`stop_broadcast`) cancels its rows not sent yet; a row a
-sender holds at that moment ('sending') may still go out, and the broadcast stays 'stopping'
-until such rows are settled, then becomes 'stopped' and its creator gets the summary.
 """
 
 from __future__ import annotations
@@ -17,34 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    String,
-    and_,
-    case,
-    cast,
-    exists,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import String, and_, exists, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import (
-    AuditLog,
-    Broadcast,
-    ChannelIdentity,
-    OutboxMessage,
-    User,
-    Volunteer,
-    utcnow,
-)
+from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
 
 # Outcomes a broadcast summary counts.
 SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
@@ -56,9 +31,6 @@ SENT, BLOCKED, FAILED, SKIPPED, PENDING, SENDING = (
     "sending",
 )
 CANCELLED = "cancelled"  # a stopped broadcast's rows that were not sent
-# Broadcast statuses: scheduled → sending → done, or scheduled → cancelled (before sending),
-# or sending → stopping (rows in flight) → stopped.
-STOPPING, STOPPED = "stopping", "stopped"
 # A temporary failure's first time, kept in the row's payload (no column for it): retries go
 # on until the sender's retry window after it.
 RETRYING_SINCE = "retrying_since"
@@ -170,115 +142,6 @@ async def cancel_pending(session: AsyncSession, key_prefix: str, reason: str) ->
         .values(status=SKIPPED, last_error=reason)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-# --- audiences --------------------------------------------------------------------------------
-AUDIENCES = ("all", "volunteers", "families", "district", "interest", "event")
-
-
-Join = tuple[Any, ColumnElement[bool]]
-
-
-def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list[Join]]:
-    """(condition on the joined rows, the joins it needs) for a broadcast audience."""
-    from storage.models_events import Shift, ShiftRegistration
-    from storage.models_families import Family
-
-    kind = audience.get("kind", "all")
-    value = str(audience.get("value") or "")
-    volunteer: list[Join] = [(Volunteer, Volunteer.user_id == User.id)]
-    if kind == "all":
-        return true(), []
-    if kind == "volunteers":
-        return Volunteer.id.is_not(None), volunteer
-    if kind == "families":
-        return Family.id.is_not(None), [(Family, Family.user_id == User.id)]
-    if kind == "district":
-        return Volunteer.district == value, volunteer
-    if kind == "interest":
-        # Interest codes are ASCII words stored as a JSON list; a quoted match is exact and
-        # portable across SQLite and PostgreSQL.
-        return cast(Volunteer.interests, String).like(f'%"{value}"%'), volunteer
-    if kind == "event":
-        # Registrants of event X: confirmed, waiting for approval or on a waitlist.
-        if not value.isdigit():
-            return false(), []
-        joins: list[Join] = [
-            *volunteer,
-            (ShiftRegistration, ShiftRegistration.volunteer_id == Volunteer.id),
-            (Shift, Shift.id == ShiftRegistration.shift_id),
-        ]
-        live = ShiftRegistration.status.in_(("pending", "confirmed", "waitlisted"))
-        return and_(Shift.event_id == int(value), live), joins
-    return false(), []
-
-
-def _recipients(audience: dict[str, Any], *columns: Any) -> Any:
-    """`columns` for each person an audience reaches (consented, with a chat), joined with
-    the identity they are notified on."""
-    condition, joins = audience_filter(audience)
-    stmt = (
-        select(*columns)
-        .join(ChannelIdentity, ChannelIdentity.id == _latest_identity_id())
-        .where(User.consent_version.is_not(None), ChannelIdentity.chat_id.is_not(None), condition)
-    )
-    for target, on in joins:
-        stmt = stmt.join(target, on)
-    return stmt.distinct()
-
-
-async def count_audience(session: AsyncSession, audience: dict[str, Any]) -> int:
-    stmt = select(func.count()).select_from(_recipients(audience, User.id).subquery())
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def fan_out(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
-    """One outbox row per recipient in one statement; stopped or unreachable people get a
-    'skipped' row so the summary accounts for everyone."""
-    skip = or_(User.opted_out_announcements, User.unreachable)
-    source = _recipients(
-        broadcast.audience,
-        literal(f"b{broadcast.id}:u") + cast(User.id, String),
-        User.id,
-        ChannelIdentity.channel,
-        ChannelIdentity.chat_id,
-        literal("broadcast"),
-        literal({"broadcast_id": broadcast.id}, type_=OutboxMessage.payload.type),
-        literal(broadcast.id),
-        true(),
-        true(),
-        case((skip, literal(SKIPPED)), else_=literal(PENDING)),
-        literal(now, type_=OutboxMessage.due_at.type),
-        literal(0),
-        case(
-            (User.opted_out_announcements, literal("opted out")),
-            (User.unreachable, literal("unreachable")),
-            else_=None,
-        ),
-        literal(now, type_=OutboxMessage.created_at.type),
-    )
-    columns = [
-        "idempotency_key",
-        "user_id",
-        "channel",
-        "chat_id",
-        "kind",
-        "payload",
-        "broadcast_id",
-        "announcement",
-        "quiet",
-        "status",
-        "due_at",
-        "attempts",
-        "last_error",
-        "created_at",
-    ]
-    stmt = _insert(session)(OutboxMessage).from_select(columns, source).on_conflict_do_nothing()
-    await session.execute(stmt)
-    total = await session.execute(
-        select(func.count(OutboxMessage.id)).where(OutboxMessage.broadcast_id == broadcast.id)
-    )
-    return int(total.scalar_one())
 
 
 # --- the sender's side --------------------------------------------------------------------------
@@ -462,101 +325,3 @@ async def retry_later(
 
 async def mark_user_unreachable(session: AsyncSession, user_id: int) -> None:
     await session.execute(update(User).where(User.id == user_id).values(unreachable=True))
-
-
-# --- broadcasts --------------------------------------------------------------------------------
-async def due_broadcasts(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
-    return (
-        (
-            await session.execute(
-                select(Broadcast)
-                .where(Broadcast.status == "scheduled", Broadcast.scheduled_at <= now)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-
-
-async def sending_broadcasts(
-    session: AsyncSession, *, stopping: bool = False
-) -> Sequence[Broadcast]:
-    """Broadcasts being sent (with `stopping`, also those stopped but not yet settled)."""
-    wanted = ("sending", STOPPING) if stopping else ("sending",)
-    return (
-        (
-            await session.execute(
-                select(Broadcast).where(Broadcast.status.in_(wanted)).order_by(Broadcast.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-
-
-@dataclass(frozen=True)
-class Stopped:
-    broadcast_id: int
-    sent: int  # went out before the stop
-    cancelled: int  # will not be sent
-    in_flight: int  # held by a sender at this moment: may still go out
-
-
-async def stop_broadcast(
-    session: AsyncSession, broadcast_id: int, actor: str, now: datetime
-) -> Stopped | None:
-    """Stop a broadcast that is sending: its rows not sent yet become 'cancelled', the
-    broadcast 'stopping' (the sender settles it and sends its creator the summary). None when
-    it is not sending (unknown, not started, already finished or stopped)."""
-    broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
-    if broadcast is None or broadcast.status != "sending":
-        return None
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == PENDING)
-        .values(status=CANCELLED, last_error="broadcast stopped")
-    )
-    broadcast.status = STOPPING
-    counts = await broadcast_counts(session, broadcast_id)
-    session.add(
-        AuditLog(
-            actor=actor,
-            action="broadcast.stopped",
-            target=f"broadcast:{broadcast_id}",
-            details={"sent": counts.get(SENT, 0), "cancelled": counts.get(CANCELLED, 0)},
-            created_at=now,
-        )
-    )
-    return Stopped(
-        broadcast_id,
-        sent=counts.get(SENT, 0),
-        cancelled=counts.get(CANCELLED, 0),
-        in_flight=counts.get(SENDING, 0),
-    )
-
-
-async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(OutboxMessage.status, func.count(OutboxMessage.id))
-        .where(OutboxMessage.broadcast_id == broadcast_id)
-        .group_by(OutboxMessage.status)
-    )
-    return {status: int(n) for status, n in rows.all()}
-
-
-def open_count(counts: dict[str, int]) -> int:
-    """Rows of a broadcast not finished yet, from its `broadcast_counts`."""
-    return counts.get(PENDING, 0) + counts.get(SENDING, 0)
-
-
-async def scheduled_broadcasts(session: AsyncSession) -> Sequence[Broadcast]:
-    return (
-        (
-            await session.execute(
-                select(Broadcast).where(Broadcast.status == "scheduled").order_by(Broadcast.id)
-            )
-        )
-        .scalars()
-        .all()
-    )

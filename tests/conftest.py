@@ -17,9 +17,9 @@ from bot.core.engine import Engine
 from bot.core.i18n import Catalogs, load_catalogs
 from bot.handlers import build_app
 from bot.settings import Settings, load_settings
+from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database, create_database
 from storage.schema import upgrade
-from tests.fakes.telegram_api import FakeTelegramServer
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -134,7 +134,7 @@ def engine(make_engine: Callable[..., Engine]) -> Engine:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegramServer]:
-    """A fake Bot API server on 127.0.0.1 (tests/fakes/telegram_api.py). A module that needs
+    """A fake Bot API server on 127.0.0.1 (fakes/telegram_api.py). A module that needs
     known chats overrides it with a fixture of the same name that takes this one."""
     async with FakeTelegramServer() as server:
         yield server

@@ -18,10 +18,10 @@ from bot.core.engine import Engine
 from bot.logs import PersonalDataFilter, configure_logging, mask_personal_data
 from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from bot.settings import Settings
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage.db import Database, create_database, create_engine
 from storage.models import ChannelIdentity
 from tests.conftest import DatabaseFactory
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.support import Chat
 from tests.telegram.harness import runtime_for
 

@@ -16,6 +16,7 @@ from bot.core.engine import Engine
 from bot.core.flow import JobEnv, PeriodicJob
 from bot.core.i18n import Catalogs
 from bot.supervise import Backoff, guarded
+from fakes.telegram_api import FakeTelegramServer
 from scheduler.factory import (
     INBOUND_PURGE_JOB_ID,
     PRUNE_JOB_ID,
@@ -30,7 +31,6 @@ from storage.models import Broadcast, ProcessedUpdate, utcnow
 from storage.models_channels import InboundWork
 from tests.conftest import Clock
 from tests.delivery.seed import add_broadcast
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import runtime_for
 
 

@@ -41,7 +41,7 @@ from bot.delivery.transport import (
     Unreachable,
 )
 from bot.supervise import Backoff, wait_or_stop
-from storage import outbox
+from storage import broadcasts, outbox
 from storage.db import Database
 from storage.models import Broadcast, utcnow
 
@@ -211,7 +211,7 @@ class OutboxSender:
     async def _deliver(self, row: outbox.Claimed, stop: asyncio.Event | None = None) -> bool:
         """One row to its end state or back to 'pending' for a retry. False: not begun
         because of the stop (the caller returns the row to the queue)."""
-        if row.broadcast_status in (outbox.STOPPING, outbox.STOPPED):
+        if row.broadcast_status in (broadcasts.STOPPING, broadcasts.STOPPED):
             # Stopped after this row was queued again (a 429 while it was in flight).
             await self._finish(row, outbox.CANCELLED, "broadcast stopped")
             return True
@@ -334,16 +334,16 @@ class OutboxSender:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
         summary. Idempotency keys make every note go out once, however often this runs."""
         async with self.db.sessions() as session:
-            if not await outbox.sending_broadcasts(session, stopping=True):  # usually: no write
+            if not await broadcasts.sending_broadcasts(session, stopping=True):  # usually: no write
                 return
         now = self.clock()
         async with self.db.transaction() as session:
-            for broadcast in await outbox.sending_broadcasts(session, stopping=True):
-                counts = await outbox.broadcast_counts(session, broadcast.id)
+            for broadcast in await broadcasts.sending_broadcasts(session, stopping=True):
+                counts = await broadcasts.broadcast_counts(session, broadcast.id)
                 total = sum(counts.values())
-                open_rows = outbox.open_count(counts)
+                open_rows = broadcasts.open_count(counts)
                 done = total - open_rows
-                if broadcast.status == outbox.STOPPING:
+                if broadcast.status == broadcasts.STOPPING:
                     if open_rows == 0:
                         await self._settle_stopped(session, broadcast, counts, now)
                     continue
@@ -391,7 +391,7 @@ class OutboxSender:
     ) -> None:
         """A stopped broadcast whose rows in flight have settled: its creator hears how many
         people it reached."""
-        broadcast.status = outbox.STOPPED
+        broadcast.status = broadcasts.STOPPED
         broadcast.finished_at = now
         self._broadcasts.pop(broadcast.id, None)
         if broadcast.created_by is None:
@@ -434,8 +434,8 @@ async def fan_out_due(db: Database, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     started: list[int] = []
     async with db.transaction() as session:
-        for broadcast in await outbox.due_broadcasts(session, now):
-            broadcast.recipients = await outbox.fan_out(session, broadcast, now)
+        for broadcast in await broadcasts.due_broadcasts(session, now):
+            broadcast.recipients = await broadcasts.fan_out(session, broadcast, now)
             broadcast.status = "sending"
             started.append(broadcast.id)
     return started

@@ -17,8 +17,8 @@ from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcem
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
 from bot.handlers.staff import STAFF_PANEL
+from storage import broadcasts as outbox
 from storage import events as event_store
-from storage import outbox
 from storage import repositories as repo
 from storage.models import Broadcast
 

@@ -16,7 +16,7 @@ from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
 from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
 from bot.settings import ConfigError, Settings
-from storage import outbox
+from storage import broadcasts, outbox
 from storage.db import Database, create_database
 from storage.models import Broadcast, OutboxMessage, utcnow
 from storage.schema import ensure_schema
@@ -112,7 +112,7 @@ async def broadcast_from_cli(
             session.add(broadcast)
             await session.flush()
             broadcast_id = broadcast.id
-            expected = await outbox.count_audience(session, audience)
+            expected = await broadcasts.count_audience(session, audience)
         if at is not None and at > utcnow():
             out.write(
                 f"broadcast {broadcast_id} scheduled for {at.isoformat()} "
@@ -125,9 +125,9 @@ async def broadcast_from_cli(
             while True:
                 await sender.drain(limit=sender.config.batch)
                 async with db.sessions() as session:
-                    counts = await outbox.broadcast_counts(session, broadcast_id)
+                    counts = await broadcasts.broadcast_counts(session, broadcast_id)
                 total = sum(counts.values())
-                open_rows = outbox.open_count(counts)
+                open_rows = broadcasts.open_count(counts)
                 out.write("\r" + _bar(total - open_rows, total))
                 out.flush()
                 if not open_rows:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels.telegram import split_text
 from bot.core.html_split import split_html, utf16_len, visible_len, visible_text
-from tests.fakes.telegram_api import parse_html
+from fakes.telegram_api import parse_html
 
 PIECES = (
     "\u0633\u0644\u0627\u0645",  # Arabic word

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, User, utcnow
-from tests.fakes.telegram_api import FakeTelegramServer
 
 FIRST_CHAT = 100_000
 

@@ -16,6 +16,7 @@ import pytest
 
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import fan_out_due
+from fakes.telegram_api import FakeTelegramServer
 from scheduler.factory import create_scheduler
 from scheduler.jobs import add_delivery_jobs
 from storage.db import Database
@@ -23,7 +24,6 @@ from storage.models import utcnow
 from tests.conftest import DatabaseFactory
 from tests.delivery.seed import add_broadcast, known_recipients
 from tests.delivery.test_sender import close, make_sender, statuses
-from tests.fakes.telegram_api import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

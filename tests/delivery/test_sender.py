@@ -14,7 +14,8 @@ from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
-from storage import outbox
+from fakes.telegram_api import FakeTelegramServer
+from storage import broadcasts, outbox
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
 from tests.delivery.seed import (
@@ -23,7 +24,6 @@ from tests.delivery.seed import (
     seed_recipients,
     user_id_for_chat,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
 
 NOON_RIYADH = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -106,7 +106,7 @@ async def summary_sent(db: Database, broadcast_id: int) -> bool:
 
 async def statuses(db: Database, broadcast_id: int) -> dict[str, int]:
     async with db.sessions() as session:
-        return await outbox.broadcast_counts(session, broadcast_id)
+        return await broadcasts.broadcast_counts(session, broadcast_id)
 
 
 async def test_a_thousand_recipients_blocked_and_429s(
@@ -331,7 +331,7 @@ async def test_fan_out_twice_creates_no_second_row(db: Database) -> None:
     async with db.transaction() as session:
         broadcast = await session.get(Broadcast, broadcast_id)
         assert broadcast is not None
-        assert await outbox.fan_out(session, broadcast, NOON_RIYADH) == 5
+        assert await broadcasts.fan_out(session, broadcast, NOON_RIYADH) == 5
     assert sum((await statuses(db, broadcast_id)).values()) == 5
 
 

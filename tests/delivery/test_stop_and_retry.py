@@ -19,7 +19,9 @@ from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.i18n import Catalogs
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
-from storage import outbox
+from fakes.telegram_api import FakeTelegramServer
+from fakes.whatsapp_api import FakeWhatsAppServer
+from storage import broadcasts, outbox
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Broadcast, OutboxMessage, User
@@ -34,8 +36,6 @@ from tests.delivery.test_sender import (
     statuses,
     summary_sent,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 
 NO_QUIET: dict[str, Any] = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}
 
@@ -234,10 +234,13 @@ async def test_stopping_a_broadcast_cancels_what_is_not_sent_and_reports_to_its_
                 .where(OutboxMessage.id == in_flight.id)
                 .values(status="sending")
             )
-            stopped = await outbox.stop_broadcast(session, broadcast_id, "user:1", NOON_RIYADH)
-        assert stopped == outbox.Stopped(broadcast_id, sent=2, cancelled=3, in_flight=1)
+            stopped = await broadcasts.stop_broadcast(session, broadcast_id, "user:1", NOON_RIYADH)
+        assert stopped == broadcasts.Stopped(broadcast_id, sent=2, cancelled=3, in_flight=1)
         async with db.transaction() as session:
-            assert await outbox.stop_broadcast(session, broadcast_id, "user:1", NOON_RIYADH) is None
+            assert (
+                await broadcasts.stop_broadcast(session, broadcast_id, "user:1", NOON_RIYADH)
+                is None
+            )
         assert await statuses(db, broadcast_id) == {"sent": 2, "cancelled": 3, "sending": 1}
 
         await sender.drain()

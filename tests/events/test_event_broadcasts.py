@@ -8,7 +8,8 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import fan_out_due
-from storage import outbox
+from fakes.telegram_api import FakeTelegramServer
+from storage import broadcasts
 from storage.db import Database
 from storage.models import Broadcast
 from tests.conftest import Clock
@@ -22,7 +23,6 @@ from tests.events.helpers import (
     staff,
     volunteers,
 )
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.support import ADULT_ANSWERS, Chat
 
 
@@ -42,14 +42,18 @@ async def test_registrants_of_an_event_is_a_segment(
     await register(d, other.event_id, other.shift_ids[0])  # another event
     async with db.sessions() as session:
         assert (
-            await outbox.count_audience(session, {"kind": "event", "value": str(seeded.event_id)})
+            await broadcasts.count_audience(
+                session, {"kind": "event", "value": str(seeded.event_id)}
+            )
             == 2
         )
-        assert await outbox.count_audience(session, {"kind": "event", "value": "999"}) == 0
-        assert await outbox.count_audience(session, {"kind": "event", "value": "x"}) == 0
+        assert await broadcasts.count_audience(session, {"kind": "event", "value": "999"}) == 0
+        assert await broadcasts.count_audience(session, {"kind": "event", "value": "x"}) == 0
         # the interest segment keeps working (ADULT_ANSWERS picks environment and events)
-        assert await outbox.count_audience(session, {"kind": "interest", "value": "events"}) == 4
-        assert await outbox.count_audience(session, {"kind": "interest", "value": "media"}) == 0
+        assert (
+            await broadcasts.count_audience(session, {"kind": "interest", "value": "events"}) == 4
+        )
+        assert await broadcasts.count_audience(session, {"kind": "interest", "value": "media"}) == 0
     # staff message the registrants from the event's page; the number typed is kept as text
     boss = await staff(engine)
     await boss.send("/broadcast")

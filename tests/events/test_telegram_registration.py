@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models_events import ShiftRegistration
 from tests.conftest import Clock
 from tests.events.helpers import PIN, outbox_rows, seed_event
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
 from tests.telegram.test_telegram_e2e import ARABIC_SIGNUP, drive
 

@@ -37,7 +37,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from .telegram_api import FakeTelegramServer, UploadedFile, parse_html, utf16_len
+from fakes.telegram_api import FakeTelegramServer, UploadedFile, parse_html, utf16_len
 
 TOKEN = "123456:TEST"
 USER = 1001

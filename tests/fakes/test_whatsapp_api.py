@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from .whatsapp_api import (
+from fakes.whatsapp_api import (
     SIGNATURE_HEADER,
     FakeWhatsAppServer,
     meta_json,

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from openpyxl import load_workbook
 
 from bot.core.engine import Engine
+from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.families.support import add_site, national_id, request_row
 from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
 

@@ -102,14 +102,14 @@ async def test_expired_document_is_refused(engine: Engine, db: Database) -> None
 
 
 async def test_registered_families_are_the_families_audience(engine: Engine, db: Database) -> None:
-    from storage import outbox
+    from storage import broadcasts
 
     await register_family(engine, "fam8", seed=8)
     volunteer = Chat(engine, user="vol8")
     await volunteer.signup_with_id("vol8")
     async with db.sessions() as session:
-        assert await outbox.count_audience(session, {"kind": "families"}) == 1
-        assert await outbox.count_audience(session, {"kind": "volunteers"}) == 1
+        assert await broadcasts.count_audience(session, {"kind": "families"}) == 1
+        assert await broadcasts.count_audience(session, {"kind": "volunteers"}) == 1
 
 
 async def test_leaving_the_form_keeps_a_draft(engine: Engine, db: Database) -> None:

@@ -15,7 +15,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Inbound, Outbound
 from bot.process.telegram import TelegramService
 from bot.runtime import Runtime
-from tests.fakes.telegram_api import FakeTelegramServer
+from fakes.telegram_api import FakeTelegramServer
 
 JSON = dict[str, Any]
 

@@ -11,7 +11,7 @@ from bot.channels.telegram import TelegramChannel, create_bot
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
 from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
-from tests.fakes.telegram_api import FakeTelegramServer
+from fakes.telegram_api import FakeTelegramServer
 
 CHAT = 4242
 EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 units

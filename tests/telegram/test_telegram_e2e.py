@@ -8,10 +8,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import User, Volunteer
 from tests.conftest import DatabaseFactory
-from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import (
     DeliveryTracker,
     TelegramUser,

@@ -10,7 +10,7 @@ import socket
 import sys
 from pathlib import Path
 
-from tests.fakes.telegram_api import FakeTelegramServer
+from fakes.telegram_api import FakeTelegramServer
 
 
 async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> None:

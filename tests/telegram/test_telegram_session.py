@@ -15,7 +15,7 @@ from aiogram.types import BufferedInputFile
 from bot.channels.telegram import create_bot, inline_keyboard
 from bot.channels.telegram_session import JsonBodySession
 from bot.core.messages import Choice
-from tests.fakes.telegram_api import FakeTelegramServer, UploadedFile
+from fakes.telegram_api import FakeTelegramServer, UploadedFile
 
 CHAT = 4242
 

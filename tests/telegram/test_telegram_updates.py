@@ -15,7 +15,7 @@ from bot.channels.telegram import create_bot
 from bot.channels.telegram_session import BAD_UPDATE_TRIES
 from bot.core.engine import Engine
 from bot.process.telegram import SECRET_HEADER, TelegramService
-from tests.fakes.telegram_api import FakeTelegramServer
+from fakes.telegram_api import FakeTelegramServer
 from tests.telegram.harness import (
     DeliveryTracker,
     make_service,

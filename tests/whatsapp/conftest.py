@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.engine import Engine
 from bot.process.whatsapp import WhatsAppService
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
+from fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import make_service, serve
 
 

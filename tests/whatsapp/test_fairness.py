@@ -8,9 +8,9 @@ from collections.abc import Callable
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.process.whatsapp import SenderThrottle, Verdict
+from fakes.whatsapp_api import FakeWhatsAppServer, normalize_wa_id
 from storage import repositories as repo
 from storage.db import Database
-from tests.fakes.whatsapp_api import FakeWhatsAppServer, normalize_wa_id
 from tests.whatsapp.support import make_service, serve
 
 FLOODER = "966500000001"

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.process.whatsapp import WhatsAppService
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import inbound
 from storage.db import Database
 from storage.models import Base, ProcessedUpdate, load_all_models
 from storage.models_channels import InboundWork
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import WhatsAppUser, sign_up
 
 WA_ID = "966512345678"

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from bot.core.engine import Engine
 from bot.supervise import Backoff, supervise
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import db as storage_db
 from storage import outbox
 from storage import repositories as repo
@@ -30,7 +31,6 @@ from storage.db import Database, create_database
 from storage.models import ProcessedUpdate
 from storage.models_channels import InboundWork
 from tests.conftest import Clock, DatabaseFactory
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import make_service, serve
 
 PEOPLE = [f"9665000001{n:02d}" for n in range(6)]

@@ -10,9 +10,9 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.core.messages import Choice, Inbound, Outbound
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import repositories as repo
 from storage.db import Database
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.support import Chat
 
 WA_ID = "966512345678"

@@ -16,14 +16,14 @@ from bot.core.messages import Attachment, Outbound
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
 from bot.process.whatsapp import WhatsAppService
-from storage import outbox
+from fakes.whatsapp_api import FakeWhatsAppServer
+from storage import broadcasts, outbox
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, Volunteer, utcnow
 from storage.models_channels import InboundWork
 from tests.conftest import Clock
 from tests.delivery.seed import add_broadcast
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.whatsapp.support import WhatsAppUser
 
 WA_ID = "966512345678"
@@ -186,7 +186,7 @@ async def test_outside_the_window_goes_as_a_template_or_is_skipped(
         params = sent.payload["template"]["components"][0]["parameters"]
         assert params[0]["text"] == "حملة تشجير يوم السبت"  # no new lines in a parameter
     async with db.sessions() as session:
-        assert await outbox.broadcast_counts(session, broadcast_id) == {"sent": 3}
+        assert await broadcasts.broadcast_counts(session, broadcast_id) == {"sent": 3}
 
     # A kind with no template: skipped, with the reason, and counted.
     async with db.transaction() as session:

@@ -14,12 +14,12 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.delivery.sender import DeliveryConfig, OutboxSender
 from bot.process.whatsapp import WhatsAppService
+from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import outbox
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, utcnow
 from storage.models_channels import InboundWork
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
 
 GONE, AWAY, FINE = "966500000021", "966500000022", "966500000023"
 
