@@ -15,8 +15,8 @@ from bot.core.messages import Attachment, Inbound
 from bot.core.render import broadcast_text
 from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
-from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
-from bot.handlers.staff import STAFF_PANEL
+from bot.handlers.events.common import open_event_choice, parse_event_number, typed_number
+from bot.handlers.staff.panel import STAFF_PANEL
 from storage import events as event_store
 from storage import outbox
 from storage import repositories as repo

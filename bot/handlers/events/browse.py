@@ -12,7 +12,7 @@ from bot.calendar import CalendarEntry, build_ics, map_url
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid
-from bot.handlers.events_common import (
+from bot.handlers.events.common import (
     CANCEL_CUTOFF,
     EVENT_TYPE_OPTIONS,
     EVENTS,

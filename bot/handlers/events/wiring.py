@@ -8,7 +8,7 @@ The feature lives in three modules: `events_common` (rules, display, notificatio
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
-from bot.handlers.events_browse import (
+from bot.handlers.events.browse import (
     EventsFlow,
     MyShiftsFlow,
     menu_hours,
@@ -17,7 +17,7 @@ from bot.handlers.events_browse import (
     on_rate,
     release_places,
 )
-from bot.handlers.events_common import (
+from bot.handlers.events.common import (
     EVENTS,
     MY_SHIFTS,
     OPEN,
@@ -25,7 +25,7 @@ from bot.handlers.events_common import (
     THANK_YOU_JOB_SECONDS,
     send_thank_yous,
 )
-from bot.handlers.events_staff import EventAdmin, EventForm, ShiftForm, new_event, open_admin
+from bot.handlers.events.staff import EventAdmin, EventForm, ShiftForm, new_event, open_admin
 
 THANK_YOU_JOB_ID = "events.thank_you"
 

@@ -14,7 +14,7 @@ from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.text import clean_input, isolate, mask_national_id
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district, show_iso_date
-from bot.handlers.families_common import (
+from bot.handlers.families.common import (
     CATEGORIES,
     FEES,
     NEEDS,
@@ -32,9 +32,9 @@ from bot.handlers.families_common import (
     status_label,
     typed_text,
 )
-from bot.handlers.families_export import FORMATS, export_filename, export_site
-from bot.handlers.families_family import site_description, site_location
-from bot.handlers.staff import STAFF_PANEL
+from bot.handlers.families.export import FORMATS, export_filename, export_site
+from bot.handlers.families.family import site_description, site_location
+from bot.handlers.staff.panel import STAFF_PANEL
 from storage import families as fam
 from storage import repositories as repo
 from storage.models_families import (

@@ -9,13 +9,13 @@ forms), `families_family` (menu, open sites, "my requests", the buttons of notic
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
-from bot.handlers.families_common import (
+from bot.handlers.families.common import (
     EXPIRY_JOB_ID,
     INFO_PREFIX,
     OFFER_PREFIX,
     expire_offers,
 )
-from bot.handlers.families_family import (
+from bot.handlers.families.family import (
     FamiliesMenu,
     InfoAnswer,
     MyRequests,
@@ -26,8 +26,8 @@ from bot.handlers.families_family import (
     on_offer,
     release_stalls,
 )
-from bot.handlers.families_forms import FamilyForm, StallRequestForm
-from bot.handlers.families_staff import REVIEW, SITES_ADMIN, Review, SiteForm, SitesAdmin
+from bot.handlers.families.forms import FamilyForm, StallRequestForm
+from bot.handlers.families.staff import REVIEW, SITES_ADMIN, Review, SiteForm, SitesAdmin
 
 EXPIRY_EVERY_SECONDS = 60.0
 

@@ -23,8 +23,8 @@ from bot.core.validators import (
     parse_national_id,
 )
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.broadcast import BROADCAST_FORM
-from bot.handlers.events_common import (
+from bot.handlers.broadcasts.broadcast import BROADCAST_FORM
+from bot.handlers.events.common import (
     CHECKIN_OPENS,
     EVENT_ADMIN,
     EVENT_FORM,
@@ -48,7 +48,7 @@ from bot.handlers.events_common import (
     title_for,
     type_label,
 )
-from bot.handlers.staff import STAFF_PANEL
+from bot.handlers.staff.panel import STAFF_PANEL
 from storage import events as store
 from storage import repositories as repo
 from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
