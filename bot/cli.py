@@ -266,7 +266,7 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
     from pathlib import Path
 
     from bot.core.i18n import load_catalogs
-    from bot.handlers.families_export import export_filename, export_site
+    from bot.handlers.families.export import export_filename, export_site
     from storage import families as fam
     from storage import repositories as repo
     from storage.db import create_database

@@ -613,7 +613,7 @@ async def test_name_in_bidi_controls_is_stored_without_them(
 
 
 def test_the_matrix_covers_every_form_field() -> None:
-    from bot.handlers.volunteer_signup import VolunteerForm
+    from bot.handlers.volunteers.signup import VolunteerForm
 
     form_fields = [f.name for f in VolunteerForm.fields]
     assert form_fields == FIELDS

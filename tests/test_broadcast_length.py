@@ -13,7 +13,7 @@ import pytest
 from bot.core.html_split import utf16_len
 from bot.core.i18n import Catalogs
 from bot.core.validators import Invalid
-from bot.handlers.broadcast import BroadcastForm
+from bot.handlers.broadcasts.broadcast import BroadcastForm
 
 EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800
 

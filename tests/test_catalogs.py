@@ -17,7 +17,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-import bot.handlers.volunteer_signup as volunteer_signup
+import bot.handlers.volunteers.signup as volunteer_signup
 from bot.core.districts import ALL_DISTRICTS
 from bot.core.forms import Form, Option
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Catalogs, Html, load_catalogs, po_path

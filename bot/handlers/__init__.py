@@ -1,19 +1,20 @@
-"""Feature modules, each written against the core only, assembled into one `BotApp`."""
+"""Feature packages, each written against the core only, assembled into one `BotApp`.
+
+One package per feature: `account` (start, language, privacy, menu, my data), `volunteers`
+(the sign-up form), `families` (productive families), `events` (events and shifts),
+`broadcasts` (staff broadcasts, announcements) and `staff` (the staff panel); `common` holds
+what several of them share.
+"""
 
 from __future__ import annotations
 
 from bot.core.flow import BotApp
-from bot.handlers import (
-    announcements,
-    broadcast,
-    events,
-    families,
-    menu,
-    my_data,
-    staff,
-    start,
-    volunteer_signup,
-)
+from bot.handlers.account import menu, my_data, start
+from bot.handlers.broadcasts import announcements, broadcast
+from bot.handlers.events import wiring as events
+from bot.handlers.families import wiring as families
+from bot.handlers.staff import panel as staff
+from bot.handlers.volunteers import signup as volunteer_signup
 
 
 def build_app() -> BotApp:

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.core.text import strip_invisible
-from bot.handlers.volunteer_signup import AVAILABILITY
+from bot.handlers.volunteers.signup import AVAILABILITY
 from storage.db import Database
 from storage.models import Volunteer
 

@@ -22,6 +22,7 @@ from bot.core.text import clean_input
 from bot.core.validators import Invalid, parse_calendar_date
 from storage import families as fam
 from storage import outbox
+from storage import repositories as repo
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -161,6 +162,11 @@ def offer_hours(settings: Settings) -> float:
 
 def actor_of(ctx: Context) -> str:
     return f"user:{ctx.user.id}"
+
+
+async def audit(ctx: Context, action: str, target: str, **details: Any) -> None:
+    """Write a staff action on sites or requests to the audit log."""
+    await repo.add_audit(ctx.session, actor_of(ctx), action, target, details)
 
 
 # --- input of the families' own flows ------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
-from bot.handlers.menu import run_entry, show_entries
+from bot.handlers.account.menu import run_entry, show_entries
 from storage import repositories as repo
 
 STAFF_PANEL = "staff"

@@ -15,9 +15,9 @@ from bot.core.messages import Attachment, Inbound
 from bot.core.render import broadcast_text
 from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
-from bot.handlers.events_common import open_event_choice, parse_event_number, typed_number
-from bot.handlers.staff import STAFF_PANEL
-from storage import broadcasts as outbox
+from bot.handlers.events.common import open_event_choice, parse_event_number, typed_number
+from bot.handlers.staff.panel import STAFF_PANEL
+from storage import broadcasts
 from storage import events as event_store
 from storage import repositories as repo
 from storage.models import Broadcast
@@ -181,7 +181,7 @@ class BroadcastForm(Form):
                 attachment=attachment,
                 bidi_done=True,
             )
-        count = await outbox.count_audience(ctx.session, audience_of(values))
+        count = await broadcasts.count_audience(ctx.session, audience_of(values))
         ctx.reply(ctx.tr.tn("bc.recipients", count))
 
     async def submit(self, ctx: Context, values: Values) -> None:
@@ -205,7 +205,7 @@ class BroadcastForm(Form):
         await ctx.session.flush()
         if at <= ctx.now:
             # Due now: the rows are written in this very transaction (DESIGN.md §4).
-            broadcast.recipients = await outbox.fan_out(ctx.session, broadcast, ctx.now)
+            broadcast.recipients = await broadcasts.fan_out(ctx.session, broadcast, ctx.now)
             broadcast.status = "sending"
             ctx.notified = True
             ctx.reply(ctx.tr.tn("bc.sending", broadcast.recipients, id=broadcast.id))
@@ -234,7 +234,7 @@ class ScheduledBroadcasts(Flow):
 
     async def show(self, ctx: Context) -> None:
         ctx.set_step("list")
-        scheduled = await outbox.scheduled_broadcasts(ctx.session)
+        scheduled = await broadcasts.scheduled_broadcasts(ctx.session)
         lines = [
             ctx.tr.t("staff.scheduled_title"),
             ctx.tr.tn("staff.scheduled_count", len(scheduled)),
@@ -282,14 +282,14 @@ class ScheduledBroadcasts(Flow):
         await self.show(ctx)
 
     async def _show_sending(self, ctx: Context, lines: list[str], choices: list[Any]) -> None:
-        for broadcast in await outbox.sending_broadcasts(ctx.session):
-            counts = await outbox.broadcast_counts(ctx.session, broadcast.id)
+        for broadcast in await broadcasts.sending_broadcasts(ctx.session):
+            counts = await broadcasts.broadcast_counts(ctx.session, broadcast.id)
             total = sum(counts.values())
             lines.append(
                 ctx.tr.t(
                     "staff.sending_line",
                     id=broadcast.id,
-                    done=total - outbox.open_count(counts),
+                    done=total - broadcasts.open_count(counts),
                     total=total,
                     audience=describe_audience(ctx, broadcast.audience),
                     text=_short(ctx, broadcast.text_ar),
@@ -298,7 +298,7 @@ class ScheduledBroadcasts(Flow):
             choices.append(ctx.choice("list", f"s{broadcast.id}", "staff.stop_n", n=broadcast.id))
 
     async def _stop(self, ctx: Context, broadcast_id: int) -> None:
-        stopped = await outbox.stop_broadcast(
+        stopped = await broadcasts.stop_broadcast(
             ctx.session, broadcast_id, f"user:{ctx.user.id}", ctx.now
         )
         if stopped is None:

@@ -18,7 +18,7 @@ from bot.handlers.common import (
     show_mobile,
     show_nid,
 )
-from bot.handlers.families_common import (
+from bot.handlers.families.common import (
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
@@ -29,7 +29,7 @@ from bot.handlers.families_common import (
     parse_short_text,
     site_name,
 )
-from bot.handlers.volunteer_signup import GENDERS
+from bot.handlers.volunteers.signup import GENDERS
 from storage import families as fam
 from storage.models_families import SUBMITTED, Family, Site, StallRequest
 

@@ -10,7 +10,7 @@ from bot.core.flow import ChoiceRef, Context, Flow, choice_id, number_after, pre
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
-from bot.handlers.families_common import (
+from bot.handlers.families.common import (
     INFO_PREFIX,
     OFFER_PREFIX,
     Notifier,
@@ -22,7 +22,7 @@ from bot.handlers.families_common import (
     status_label,
     typed_text,
 )
-from bot.handlers.families_forms import (
+from bot.handlers.families.forms import (
     FAMILIES_MENU,
     FAMILY_FORM,
     MY_REQUESTS,

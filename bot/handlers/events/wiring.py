@@ -1,23 +1,15 @@
 """Events and volunteer shifts (issue 6): staff publish events with shifts, volunteers register
 (with waitlists), get reminded, and their hours are counted.
 
-The feature lives in three modules: `events_common` (rules, display, notifications),
-`events_browse` (volunteers) and `events_staff` (staff); this one plugs them into the app.
+The package: `common` (rules, display, notifications), `browse` and `my_shifts` (volunteers),
+`staff_admin`, `staff_forms` and `staff_registrants` (staff); this module plugs them into the app.
 """
 
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
-from bot.handlers.events_browse import (
-    EventsFlow,
-    MyShiftsFlow,
-    menu_hours,
-    my_data_lines,
-    on_open,
-    on_rate,
-    release_places,
-)
-from bot.handlers.events_common import (
+from bot.handlers.events.browse import EventsFlow
+from bot.handlers.events.common import (
     EVENTS,
     MY_SHIFTS,
     OPEN,
@@ -25,7 +17,16 @@ from bot.handlers.events_common import (
     THANK_YOU_JOB_SECONDS,
     send_thank_yous,
 )
-from bot.handlers.events_staff import EventAdmin, EventForm, ShiftForm, new_event, open_admin
+from bot.handlers.events.my_shifts import (
+    MyShiftsFlow,
+    menu_hours,
+    my_data_lines,
+    on_open,
+    on_rate,
+    release_places,
+)
+from bot.handlers.events.staff_admin import EventAdmin, new_event, open_admin
+from bot.handlers.events.staff_forms import EventForm, ShiftForm
 
 THANK_YOU_JOB_ID = "events.thank_you"
 

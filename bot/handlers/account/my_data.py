@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
-from bot.handlers.volunteer_signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
+from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from storage import inbound
 from storage import repositories as repo
 

@@ -1,21 +1,21 @@
 """Productive families: registration, stall requests, staff review (issue 5).
 
-The feature is split by audience: `families_forms` (the registration and stall-request
-forms), `families_family` (menu, open sites, "my requests", the buttons of notices),
-`families_staff` (sites and the review queue), `families_export` (spreadsheets) and
-`families_common` (what they share, with the periodic expiry of offers).
+The package is split by audience: `forms` (the registration and stall-request forms),
+`family` (menu, open sites, "my requests", the buttons of notices), `staff_sites` (sites),
+`staff_review` (the review queue), `export` (spreadsheets) and `common` (what they share, with
+the periodic expiry of offers); this module plugs them into the app.
 """
 
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
-from bot.handlers.families_common import (
+from bot.handlers.families.common import (
     EXPIRY_JOB_ID,
     INFO_PREFIX,
     OFFER_PREFIX,
     expire_offers,
 )
-from bot.handlers.families_family import (
+from bot.handlers.families.family import (
     FamiliesMenu,
     InfoAnswer,
     MyRequests,
@@ -26,8 +26,9 @@ from bot.handlers.families_family import (
     on_offer,
     release_stalls,
 )
-from bot.handlers.families_forms import FamilyForm, StallRequestForm
-from bot.handlers.families_staff import REVIEW, SITES_ADMIN, Review, SiteForm, SitesAdmin
+from bot.handlers.families.forms import FamilyForm, StallRequestForm
+from bot.handlers.families.staff_review import REVIEW, Review
+from bot.handlers.families.staff_sites import SITES_ADMIN, SiteForm, SitesAdmin
 
 EXPIRY_EVERY_SECONDS = 60.0
 

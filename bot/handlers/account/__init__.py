@@ -1,0 +1,1 @@
+"""Account: start (language and privacy consent), the main menu, "my data"."""

@@ -1,0 +1,1 @@
+"""Broadcasts: staff messages to volunteers, and announcements."""

@@ -1,0 +1,1 @@
+"""Events and volunteer shifts (issue 6)."""

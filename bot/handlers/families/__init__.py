@@ -1,0 +1,1 @@
+"""Productive families (issue 5): registration, stall requests, staff review."""

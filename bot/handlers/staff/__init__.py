@@ -1,0 +1,1 @@
+"""The staff panel: the entry point to every staff flow."""

@@ -1,0 +1,1 @@
+"""Volunteers: the volunteer sign-up form."""
