@@ -19,6 +19,7 @@ from storage import outbox
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from storage.db import Database
     from storage.models import ChannelIdentity, User
 
 # A choice id is "<flow>:<step>:<value>": short ASCII that says where it was offered, so a
@@ -332,7 +333,7 @@ DataSection = Callable[[Context], Awaitable[list[str]]]
 class JobEnv:
     """What a periodic job gets from the running process (no globals, no reading settings)."""
 
-    db: Any  # storage.db.Database
+    db: Database
     catalogs: Catalogs
     settings: Settings
 
