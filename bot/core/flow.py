@@ -16,6 +16,7 @@ from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
 from bot.core.text import rtl_lines
 from storage import outbox
+from storage import repositories as repo
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -199,6 +200,16 @@ class Context:
         )
         self.notified = self.notified or created
         return created
+
+    # --- auditing --------------------------------------------------------------------------
+    @property
+    def actor(self) -> str:
+        """Who acts in this update, as the audit log and status histories name people."""
+        return f"user:{self.user.id}"
+
+    async def audit(self, action: str, target: str, **details: Any) -> None:
+        """Write what this person did to the audit log, in the update's transaction."""
+        await repo.add_audit(self.session, self.actor, action, target, details)
 
     # --- roles ---------------------------------------------------------------------------
     @property

@@ -19,7 +19,6 @@ from bot.handlers.events.common import open_event_choice, parse_event_number, ty
 from bot.handlers.staff.panel import STAFF_PANEL
 from storage import broadcasts
 from storage import events as event_store
-from storage import repositories as repo
 from storage.models import Broadcast
 
 BROADCAST_FORM = "bc"
@@ -211,12 +210,11 @@ class BroadcastForm(Form):
             ctx.reply(ctx.tr.tn("bc.sending", broadcast.recipients, id=broadcast.id))
         else:
             ctx.say("bc.scheduled", id=broadcast.id, when=ctx.fmt_datetime(at))
-        await repo.add_audit(
-            ctx.session,
-            f"user:{ctx.user.id}",
+        await ctx.audit(
             "broadcast.created",
             f"broadcast:{broadcast.id}",
-            {"audience": broadcast.audience, "scheduled_at": at.isoformat()},
+            audience=broadcast.audience,
+            scheduled_at=at.isoformat(),
         )
         ctx.state.data = {}
         await ctx.goto(STAFF_PANEL)
@@ -272,12 +270,7 @@ class ScheduledBroadcasts(Flow):
             ctx.say("staff.cancel_too_late", id=broadcast_id)
         else:
             broadcast.status = "cancelled"
-            await repo.add_audit(
-                ctx.session,
-                f"user:{ctx.user.id}",
-                "broadcast.cancelled",
-                f"broadcast:{broadcast_id}",
-            )
+            await ctx.audit("broadcast.cancelled", f"broadcast:{broadcast_id}")
             ctx.say("staff.cancelled", id=broadcast_id)
         await self.show(ctx)
 

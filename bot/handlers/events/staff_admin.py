@@ -26,7 +26,6 @@ from bot.handlers.events.common import (
 )
 from bot.handlers.events.staff_forms import (
     STAFF_DAYS_BACK,
-    audit,
     event_values,
     shift_values,
 )
@@ -272,7 +271,7 @@ class EventAdmin(RegistrantScreens):
             event.status = store.EVENT_CANCELLED
             for shift in await store.shifts_of(ctx.session, event.id):
                 shift.status = "cancelled"
-            await audit(ctx, "event.cancelled", f"event:{event.id}", told=told)
+            await ctx.audit("event.cancelled", f"event:{event.id}", told=told)
             ctx.say("eva.event_cancelled", title=event.title_ar)
             ctx.reply(ctx.tr.tn("eva.told", told))
         await self.show_event(ctx)
@@ -353,7 +352,7 @@ class EventAdmin(RegistrantScreens):
             event, shift = found
             told = await Notices(ctx).cancelled(event, N_("ev.n.shift_cancelled"), shift)
             shift.status = "cancelled"
-            await audit(ctx, "shift.cancelled", f"shift:{shift.id}", told=told)
+            await ctx.audit("shift.cancelled", f"shift:{shift.id}", told=told)
             ctx.say("eva.shift_cancelled")
             ctx.reply(ctx.tr.tn("eva.told", told))
         await self.show_shift(ctx)

@@ -34,7 +34,6 @@ from bot.handlers.events.common import (
     title_for,
 )
 from storage import events as store
-from storage import repositories as repo
 from storage.models_events import Event, Shift
 
 TITLE_MAX = 150
@@ -158,10 +157,6 @@ def _span(values: Values) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-async def audit(ctx: Context, action: str, target: str, **details: Any) -> None:
-    await repo.add_audit(ctx.session, f"user:{ctx.user.id}", action, target, details)
-
-
 # --- the event form -------------------------------------------------------------------------------
 def event_values(event: Event) -> Values:
     pin = pin_of(event)
@@ -239,11 +234,11 @@ class EventForm(_StaffForm):
         await ctx.session.flush()
         title = title_for(ctx.tr.locale, event)
         if before is None:
-            await audit(ctx, "event.created", f"event:{event.id}")
+            await ctx.audit("event.created", f"event:{event.id}")
             ctx.say("evf.created", title=title, id=event.id)
         else:
             after = (event.starts_at, event.ends_at, event.place_name, pin_of(event))
-            await audit(ctx, "event.updated", f"event:{event.id}")
+            await ctx.audit("event.updated", f"event:{event.id}")
             ctx.say("evf.updated", title=title)
             if before != after:
                 told = await Notices(ctx).changed(event)
@@ -313,10 +308,10 @@ class ShiftForm(_StaffForm):
         ctx.session.add(shift)
         await ctx.session.flush()
         if old is None:
-            await audit(ctx, "shift.created", f"shift:{shift.id}", event=event.id)
+            await ctx.audit("shift.created", f"shift:{shift.id}", event=event.id)
             ctx.say("esf.created")
         else:
-            await audit(ctx, "shift.updated", f"shift:{shift.id}", event=event.id)
+            await ctx.audit("shift.updated", f"shift:{shift.id}", event=event.id)
             ctx.say("esf.updated")
             if old[:2] != (starts, ends):
                 told = await notices.changed(event, [shift])

@@ -28,7 +28,6 @@ from bot.handlers.events.common import (
 from bot.handlers.events.staff_forms import (
     EXPORT_COLUMNS,
     REGISTRANTS_PAGE,
-    audit,
 )
 from storage import events as store
 from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
@@ -165,7 +164,7 @@ class RegistrantScreens(Flow):
                 user, reg, event, shift, N_("ev.n.approved_waitlist"), "approved", position=position
             )
             ctx.say("eva.approved_waitlist", name=volunteer.full_name, position=position)
-        await audit(ctx, "registration.approved", f"registration:{reg.id}", outcome=outcome)
+        await ctx.audit("registration.approved", f"registration:{reg.id}", outcome=outcome)
 
     async def reject(
         self, ctx: Context, event: Event, shift: Shift, reg: ShiftRegistration
@@ -178,7 +177,7 @@ class RegistrantScreens(Flow):
         promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
         await notices.about(user, reg, event, shift, N_("ev.n.rejected"), "rejected")
         await notices.promoted(promoted, event, shift)
-        await audit(ctx, "registration.rejected", f"registration:{reg.id}")
+        await ctx.audit("registration.rejected", f"registration:{reg.id}")
         ctx.say("eva.rejected", name=volunteer.full_name)
 
     async def attendance(
@@ -196,11 +195,11 @@ class RegistrantScreens(Flow):
                 ctx.say("eva.err.too_early", when=fmt_dt(tr, tz, opens))
                 return
             reg.checked_in_at = ctx.now
-            await audit(ctx, "attendance.check_in", f"registration:{reg.id}")
+            await ctx.audit("attendance.check_in", f"registration:{reg.id}")
             ctx.say("eva.checked_in", name=name, time=fmt_time(tr, tz, ctx.now))
         elif reg.checked_in_at is not None and reg.checked_out_at is None and wanted != "in":
             reg.checked_out_at = ctx.now
-            await audit(ctx, "attendance.check_out", f"registration:{reg.id}")
+            await ctx.audit("attendance.check_out", f"registration:{reg.id}")
             hours = fmt_hours(store.hours_of(reg, shift, ctx.now))
             ctx.say("eva.checked_out", name=name, time=fmt_time(tr, tz, ctx.now), hours=hours)
         elif reg.checked_out_at is not None:
@@ -308,4 +307,4 @@ class RegistrantScreens(Flow):
                 kind="document", filename=f"{name}.csv", data=to_csv(headers, rows)
             ),
         )
-        await audit(ctx, "event.exported", f"event:{event.id}", rows=len(rows))
+        await ctx.audit("event.exported", f"event:{event.id}", rows=len(rows))

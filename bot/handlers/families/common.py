@@ -22,7 +22,6 @@ from bot.core.text import clean_input
 from bot.core.validators import Invalid, parse_calendar_date
 from storage import families as fam
 from storage import outbox
-from storage import repositories as repo
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -158,15 +157,6 @@ def needs_food_certificate(categories: list[str]) -> bool:
 
 def offer_hours(settings: Settings) -> float:
     return float(getattr(settings, "stall_offer_hours", OFFER_HOURS))
-
-
-def actor_of(ctx: Context) -> str:
-    return f"user:{ctx.user.id}"
-
-
-async def audit(ctx: Context, action: str, target: str, **details: Any) -> None:
-    """Write a staff action on sites or requests to the audit log."""
-    await repo.add_audit(ctx.session, actor_of(ctx), action, target, details)
 
 
 # --- input of the families' own flows ------------------------------------------------------------

@@ -14,7 +14,6 @@ from bot.handlers.families.common import (
     INFO_PREFIX,
     OFFER_PREFIX,
     Notifier,
-    actor_of,
     expire_offer,
     pass_on,
     site_name,
@@ -293,7 +292,7 @@ async def cancel_request(ctx: Context, request_id: int) -> None:
         return
     request, site = found
     held = request.status in HOLDS_STALL
-    await fam.set_status(ctx.session, request, CANCELLED, actor_of(ctx), ctx.now)
+    await fam.set_status(ctx.session, request, CANCELLED, ctx.actor, ctx.now)
     ctx.say("fam.my.cancelled", id=request_id)
     if held:
         await pass_on(Notifier.of(ctx), site, request.stall_type, ctx.now)
@@ -329,7 +328,7 @@ async def confirm_offer(ctx: Context, request: StallRequest, site: Site) -> None
     """Confirmed in time: the stall is the family's. Late: honoured only while nobody is
     waiting for that type of stall and one is free (the stall may have gone already)."""
     notifier = Notifier.of(ctx)
-    actor = actor_of(ctx)
+    actor = ctx.actor
     name = site_name(site, ctx.tr.locale)
     if request.status == CONFIRMED:
         ctx.say("fam.offer.already", stall=request.stall_number, site=name)
@@ -378,7 +377,7 @@ async def decline_offer(ctx: Context, request: StallRequest, site: Site) -> None
         return
     number = request.stall_number
     await fam.set_status(
-        ctx.session, request, CANCELLED, actor_of(ctx), ctx.now, f"declined stall {number}"
+        ctx.session, request, CANCELLED, ctx.actor, ctx.now, f"declined stall {number}"
     )
     ctx.say("fam.offer.declined", id=request.id)
     await pass_on(Notifier.of(ctx), site, request.stall_type, ctx.now)
@@ -420,7 +419,7 @@ async def release_stalls(ctx: Context) -> None:
     for request, site in await fam.family_requests(ctx.session, family.id):
         if request.status in HOLDS_STALL:
             await fam.set_status(
-                ctx.session, request, CANCELLED, actor_of(ctx), ctx.now, "data deleted"
+                ctx.session, request, CANCELLED, ctx.actor, ctx.now, "data deleted"
             )
             await pass_on(notifier, site, request.stall_type, ctx.now)
 
@@ -476,6 +475,6 @@ class InfoAnswer(Flow):
         else:
             request = found[0]
             request.info_reply = answer
-            await fam.set_status(ctx.session, request, UNDER_REVIEW, actor_of(ctx), ctx.now)
+            await fam.set_status(ctx.session, request, UNDER_REVIEW, ctx.actor, ctx.now)
             ctx.say("fam.info.thanks", id=request_id)
         await ctx.home()

@@ -22,7 +22,6 @@ from bot.handlers.families.common import (
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
-    actor_of,
     needs_food_certificate,
     parse_date,
     parse_doc_number,
@@ -424,7 +423,7 @@ class StallRequestForm(Form):
         if not await add_unique(ctx, request):
             await self._abandon(ctx, "fam.err.already_requested")
             return
-        await fam.record_change(ctx.session, request, None, actor_of(ctx), ctx.now)
+        await fam.record_change(ctx.session, request, None, ctx.actor, ctx.now)
         ctx.state.data = {}
         ctx.say("fam.req.submitted", id=request.id, site=site_name(site, ctx.tr.locale))
         await ctx.goto(MY_REQUESTS)

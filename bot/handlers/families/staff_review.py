@@ -16,8 +16,6 @@ from bot.handlers.families.common import (
     NEEDS,
     REJECT_REASONS,
     Notifier,
-    actor_of,
-    audit,
     offer_hours,
     site_name,
     stall_label,
@@ -146,11 +144,9 @@ class Review(Flow):
         assert site is not None and family is not None
         if request.status == SUBMITTED:
             # Opening a new request is the start of its review; the family is told.
-            change = await fam.set_status(
-                ctx.session, request, UNDER_REVIEW, actor_of(ctx), ctx.now
-            )
+            change = await fam.set_status(ctx.session, request, UNDER_REVIEW, ctx.actor, ctx.now)
             await Notifier.of(ctx).changed(request, site, change)
-            await audit(ctx, "stall_request.review", f"stall_request:{rid}")
+            await ctx.audit("stall_request.review", f"stall_request:{rid}")
         ctx.set_step("rq")
         ctx.state.data = {"rid": rid}
         ctx.reply(await self._details(ctx, request, family, site))
@@ -361,7 +357,7 @@ class Review(Flow):
             request,
             site,
             status=APPROVED,
-            actor=actor_of(ctx),
+            actor=ctx.actor,
             now=ctx.now,
             offer_hours=offer_hours(ctx.settings),
             preferred=wanted,
@@ -373,8 +369,8 @@ class Review(Flow):
         if wanted is not None and request.stall_number != wanted:
             ctx.say("fam.rev.number_taken", wanted=wanted, stall=request.stall_number)
         await Notifier.of(ctx).changed(request, site, change)
-        await audit(
-            ctx, "stall_request.approved", f"stall_request:{rid}", stall=request.stall_number
+        await ctx.audit(
+            "stall_request.approved", f"stall_request:{rid}", stall=request.stall_number
         )
         assert request.offer_expires_at is not None
         ctx.say(
@@ -408,12 +404,12 @@ class Review(Flow):
             ctx.session,
             request,
             status,
-            actor_of(ctx),
+            ctx.actor,
             ctx.now,
             reason if status == REJECTED else None,
         )
         await Notifier.of(ctx).changed(request, site, change)
         details: dict[str, Any] = {"reason": reason} if status == REJECTED else {}
-        await audit(ctx, f"stall_request.{status}", f"stall_request:{rid}", **details)
+        await ctx.audit(f"stall_request.{status}", f"stall_request:{rid}", **details)
         ctx.say(f"fam.rev.done.{status}", id=rid)
         await self._queue(ctx)

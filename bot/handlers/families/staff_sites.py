@@ -18,8 +18,6 @@ from bot.handlers.families.common import (
     FEES,
     YES_NO,
     Notifier,
-    actor_of,
-    audit,
     end_of_day,
     parse_date,
     parse_short_text,
@@ -153,7 +151,7 @@ class SitesAdmin(Flow):
             await ctx.goto(SITE_FORM, {"site": site.id})
         elif value in ("close", "reopen"):
             site.is_open = value == "reopen"
-            await audit(ctx, "site.opened" if site.is_open else "site.closed", f"site:{site.id}")
+            await ctx.audit("site.opened" if site.is_open else "site.closed", f"site:{site.id}")
             ctx.say("fam.sa.reopened" if site.is_open else "fam.sa.closed_done")
             await self._show_site(ctx)
         elif value in FORMATS:
@@ -174,7 +172,7 @@ class SitesAdmin(Flow):
             caption,
             attachment=Attachment(kind="document", filename=filename, data=data),
         )
-        await audit(ctx, "site.exported", f"site:{site.id}", format=fmt, rows=count)
+        await ctx.audit("site.exported", f"site:{site.id}", format=fmt, rows=count)
 
 
 def _site_name(ctx: Context, text: str) -> str:
@@ -308,15 +306,14 @@ class SiteForm(Form):
         site.women_only = values["women"] == "yes"
         ctx.session.add(site)
         await ctx.session.flush()
-        await audit(
-            ctx,
+        await ctx.audit(
             "site.created" if is_new else "site.updated",
             f"site:{site.id}",
             food=site.food_stalls,
             nonfood=site.nonfood_stalls,
         )
         for stall_type in grown:  # new stalls go to families on the waiting list first
-            await pass_on(Notifier.of(ctx), site, stall_type, ctx.now, actor_of(ctx))
+            await pass_on(Notifier.of(ctx), site, stall_type, ctx.now, ctx.actor)
         ctx.state.data = {}
         ctx.say("fam.sf.saved" if is_new else "fam.sf.updated", name=site.name_ar)
         await ctx.goto(SITES_ADMIN, {"site": site.id})
