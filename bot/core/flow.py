@@ -127,7 +127,7 @@ class Context:
             # Adapters that page a menu without the engine (WhatsApp's "more options") must
             # ask again whether the reader is still staff before showing more of it.
             extra["staff"] = "1"
-        self.replies.append(Outbound(text=text, choices=tuple(choices), hints=extra, **hints))
+        self.replies.append(Outbound(text=text, choices=choices, hints=extra, **hints))
 
     def _staff_choice(self, cid: str) -> bool:
         ref = parse_choice_id(cid)
@@ -221,7 +221,7 @@ class Context:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("staff", "admin")
+        return self.role in repo.STAFF_ROLES
 
     def may_use(self, flow_name: str) -> bool:
         """Whether this person may see or answer the steps of a flow: staff flows are for
