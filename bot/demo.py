@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.families.common import end_of_day
+from bot.core.dates import end_of_day
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Volunteer, utcnow

@@ -109,8 +109,7 @@ def _has_records(value: Any) -> bool:
     (a message, a contact card, a status), as opposed to the envelope around them."""
     if isinstance(value, list):
         return any(
-            (isinstance(item, dict) and not _lists_in(item)) or _has_records(item)
-            for item in value
+            (isinstance(item, dict) and not _lists_in(item)) or _has_records(item) for item in value
         )
     return isinstance(value, dict) and any(_has_records(item) for item in value.values())
 

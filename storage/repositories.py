@@ -247,7 +247,5 @@ async def reset_conversation(session: AsyncSession, user_id: int) -> None:
 
 
 async def staff_users(session: AsyncSession) -> Sequence[User]:
-    stmt = (
-        select(User).where(User.role.in_(STAFF_ROLES)).options(selectinload(User.identities))
-    )
+    stmt = select(User).where(User.role.in_(STAFF_ROLES)).options(selectinload(User.identities))
     return (await session.execute(stmt)).scalars().all()

@@ -8,8 +8,8 @@ decision for dates and times (§3.3: copy-paste safe, unambiguous in bidi text).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -17,6 +17,9 @@ from babel.dates import format_time as babel_format_time
 from hijridate import Gregorian
 
 from bot.core.text import to_ascii_digits
+
+if TYPE_CHECKING:
+    from bot.core.i18n import Translator
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -87,10 +90,68 @@ def format_datetime(
     lang = _lang(locale)
     # Babel's "a" gives the Arabic AM/PM letters for "ar"; format the naive local time so Babel
     # does not shift it to another zone.
-    time = to_ascii_digits(babel_format_time(local.time(), "h:mm a", locale=lang))
+    clock = to_ascii_digits(babel_format_time(local.time(), "h:mm a", locale=lang))
     day = local.date()
     gregorian = _gregorian_part(day, lang)
     hijri = _hijri_part(day, lang)
     if hijri is None:
-        return _fill(fallback_pattern, {"gregorian": gregorian, "time": time})
-    return _fill(pattern, {"hijri": hijri, "gregorian": gregorian, "time": time})
+        return _fill(fallback_pattern, {"gregorian": gregorian, "time": clock})
+    return _fill(pattern, {"hijri": hijri, "gregorian": gregorian, "time": clock})
+
+
+# --- in a reader's language (a Translator gives the catalog patterns) ---------------------------
+def fmt_date(tr: Translator, d: date) -> str:
+    """A date in the reader's language, Hijri first, with the catalog's connecting words."""
+    return format_date(d, tr.locale, tr.raw("date.pattern"), tr.raw("date.fallback"))
+
+
+def fmt_datetime(tr: Translator, dt: datetime, tz: str) -> str:
+    """A UTC instant as a local date and time in the reader's language."""
+    return format_datetime(
+        dt, tr.locale, tr.raw("datetime.pattern"), tz, tr.raw("datetime.fallback")
+    )
+
+
+def fmt_time(tr: Translator, dt: datetime, tz: str) -> str:
+    """Only the local 12-hour clock time of a UTC instant ("9:30 AM")."""
+    local = dt.astimezone(ZoneInfo(tz))
+    return to_ascii_digits(babel_format_time(local.time(), "h:mm a", locale=_lang(tr.locale)))
+
+
+def fmt_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
+    """ "<date> <time> – <time>" within one local day, else both date-times (plain text)."""
+    if local_day(start, tz) == local_day(end, tz):
+        return tr.label(
+            "ev.range_day", start=fmt_datetime(tr, start, tz), end=fmt_time(tr, end, tz)
+        )
+    return tr.label("ev.range", start=fmt_datetime(tr, start, tz), end=fmt_datetime(tr, end, tz))
+
+
+def fmt_short_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
+    """A short "Tue 1 Dec 9:00 AM-12:00 PM", for buttons."""
+    day = to_ascii_digits(
+        babel_format_date(local_day(start, tz), "EEE d MMM", locale=_lang(tr.locale))
+    )
+    return tr.label("ev.short", day=day, start=fmt_time(tr, start, tz), end=fmt_time(tr, end, tz))
+
+
+def fmt_hours(hours: float) -> str:
+    """Hours to one decimal, without a trailing ".0" (plural forms choose on the integer)."""
+    rounded = round(hours, 1)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+# --- local days and UTC instants ---------------------------------------------------------------
+def local_day(dt: datetime, tz: str) -> date:
+    """The day an instant falls on where the users are."""
+    return dt.astimezone(ZoneInfo(tz)).date()
+
+
+def day_start(d: date, tz: str) -> datetime:
+    """Local midnight at the start of a day, in UTC."""
+    return datetime.combine(d, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def end_of_day(d: date, tz: str) -> datetime:
+    """The last second of a local day, in UTC (an application deadline)."""
+    return datetime.combine(d, time(23, 59, 59), tzinfo=ZoneInfo(tz)).astimezone(UTC)

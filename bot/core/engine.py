@@ -19,6 +19,7 @@ from bot.core.flow import (
     NOT_STARTED,
     BotApp,
     Context,
+    Flow,
     FlowState,
     choice_value,
     parse_choice_id,
@@ -245,7 +246,7 @@ class Engine:
             await ctx.home()
             return
         if inbound.kind is InboundKind.TEXT:
-            inbound = self._text_as_choice(ctx.state, inbound)
+            inbound = self._text_as_choice(ctx.state, inbound, self.app.flows.get(ctx.state.flow))
         ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
         if ref is not None and ref.flow in self.app.global_choices:
             # A button inside a notification: valid whatever step the person is on.
@@ -282,13 +283,16 @@ class Engine:
         await command.handler(ctx)
 
     @staticmethod
-    def _text_as_choice(state: FlowState, inbound: Inbound) -> Inbound:
-        """Typed answers to offered choices: a number (any digit script) or the label itself."""
-        if not state.shown:
+    def _text_as_choice(state: FlowState, inbound: Inbound, flow: Flow | None) -> Inbound:
+        """Typed answers to offered choices: a number (any digit script) or the label itself.
+        Steps that the flow declares as wanting typed text get it as typed; steps that want a
+        typed number keep a number as a number."""
+        if not state.shown or (flow is not None and flow.wants_typed_text(state.step)):
             return inbound
         text = clean_input(inbound.text[:200])
         only_movement = all(choice_value(cid) in MOVEMENT for cid, _ in state.shown)
-        if text.isdigit() and not only_movement:
+        wants_number = flow is not None and state.step in flow.number_steps
+        if text.isdigit() and not only_movement and not wants_number:
             # A number picks the n-th option, unless the step offers nothing but back, keep
             # and cancel: then it asks for a number (a capacity, say) and gets it.
             index = int(text) - 1

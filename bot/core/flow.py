@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from bot.core.dates import format_date, format_datetime
 from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
 from bot.core.text import rtl_lines
-from storage import outbox
+from bot.core.unit import Actor, PersonRelease, Unit
 from storage import repositories as repo
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ MAX_CHOICE_ID_BYTES = 64
 # The step of a flow that has not shown anything yet; a character no step name uses, so a
 # form field may be called "start".
 NOT_STARTED = "~"
+# In `Flow.typed_steps`: every step of the flow.
+ALL_STEPS = "*"
 
 
 def choice_id(flow: str, step: str, value: str) -> str:
@@ -108,8 +111,6 @@ class Context:
     user_deleted: bool = False
     # The conversation version read at load time (None: no row yet), for the optimistic save.
     loaded_version: int | None = None
-    # Set when this update queued outbox rows, so the sender is woken after the commit.
-    notified: bool = False
 
     # --- replies -------------------------------------------------------------------------
     def reply(
@@ -168,6 +169,13 @@ class Context:
         """A choice of the current flow; the label is a message id."""
         return Choice(choice_id(self.state.flow, step, value), self.tr.label(label_key, **params))
 
+    @cached_property
+    def unit(self) -> Unit:
+        """This update as a unit of work for the services: its transaction, the person acting
+        (with the role the engine established), the update's clock and its notices."""
+        actor = Actor.person(self.user.id, self.role)
+        return Unit(self.session, actor, self.now, self.catalogs, self.settings)
+
     async def notify(
         self,
         user_id: int,
@@ -183,33 +191,41 @@ class Context:
         choices: list[dict[str, Any]] | None = None,
         location: tuple[float, float] | None = None,
     ) -> bool:
-        """Queue a message to someone (not a direct reply) in this update's transaction.
-        `expires_at`: if it cannot go out before then (e.g. the process was down), skip it."""
-        payload = outbox.notice_payload(
-            key, params or {}, expires_at=expires_at, choices=choices, location=location
-        )
-        created = await outbox.enqueue(
-            self.session,
+        """Queue a message to someone (not a direct reply) in this update's transaction, on
+        this update's clock (see `bot.core.notify`)."""
+        return await self.unit.notifier.send(
             user_id,
+            key,
+            idempotency_key=idempotency_key,
+            params=params,
             kind=kind,
-            key=idempotency_key,
-            payload=payload,
-            due_at=due_at or self.now,  # this update's clock, which the sender shares
             quiet=quiet,
             announcement=announcement,
+            due_at=due_at,
+            expires_at=expires_at,
+            choices=choices,
+            location=location,
         )
-        self.notified = self.notified or created
-        return created
+
+    @property
+    def notified(self) -> bool:
+        """Whether the sender must be woken after this update's commit."""
+        return self.unit.notifier.should_wake
+
+    def wake_sender(self) -> None:
+        """Wake the sender after the commit although no notice was queued here (a broadcast
+        to fan out or to settle)."""
+        self.unit.notifier.wake_requested = True
 
     # --- auditing --------------------------------------------------------------------------
     @property
     def actor(self) -> str:
         """Who acts in this update, as the audit log and status histories name people."""
-        return f"user:{self.user.id}"
+        return self.unit.actor.label
 
     async def audit(self, action: str, target: str, **details: Any) -> None:
         """Write what this person did to the audit log, in the update's transaction."""
-        await repo.add_audit(self.session, self.actor, action, target, details)
+        await self.unit.audit(action, target, **details)
 
     # --- roles ---------------------------------------------------------------------------
     @property
@@ -294,6 +310,16 @@ class Flow(ABC):
     keeps_draft: bool = False
     # Staff tools: the engine shows and handles their steps for staff only (Context.may_use).
     staff_only: bool = False
+    # Steps that want what was typed, as typed: the engine does not read a typed number as
+    # "the n-th button" nor a typed label as its button there ("2" at a stall-count question
+    # is two, not "cancel"). ALL_STEPS for every step of the flow.
+    typed_steps: frozenset[str] = frozenset()
+    # Steps that ask for a number (an event number): a typed number stays a number, while a
+    # typed button label still presses its button.
+    number_steps: frozenset[str] = frozenset()
+
+    def wants_typed_text(self, step: str) -> bool:
+        return step in self.typed_steps or ALL_STEPS in self.typed_steps
 
     @abstractmethod
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -397,7 +423,7 @@ class BotApp:
     data_sections: list[DataSection] = field(default_factory=list)
     # Called before a person's data is deleted, to release what they hold (a shift place
     # goes to the waitlist); the deletion itself is a cascade.
-    before_delete: list[CommandHandler] = field(default_factory=list)
+    before_delete: list[PersonRelease] = field(default_factory=list)
 
     def add_global_choice(
         self, prefix: str, handler: GlobalChoiceHandler, *, staff_only: bool = False

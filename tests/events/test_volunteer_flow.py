@@ -11,7 +11,11 @@ from sqlalchemy import select, update
 
 from bot.core.engine import Engine
 from bot.core.flow import JobEnv
-from bot.handlers.events.common import CANCEL_CUTOFF, REMINDER_OFFSETS, send_thank_yous
+from bot.handlers.events.common import (
+    CANCEL_CUTOFF,
+    REMINDER_OFFSETS,
+    send_thank_yous,
+)
 from storage.db import Database
 from storage.models_events import ShiftRegistration
 from tests.conftest import Clock

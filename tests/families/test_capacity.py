@@ -14,7 +14,9 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
-from bot.handlers.families.common import expire_offers
+from bot.handlers.families.common import (
+    expire_offers,
+)
 from bot.settings import Settings
 from storage import families as fam
 from storage import repositories as repo

@@ -10,7 +10,10 @@ from bot.core.engine import Engine
 from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
 from bot.handlers import build_app
-from bot.handlers.families.common import EXPIRY_JOB_ID, expire_offers
+from bot.handlers.families.common import (
+    EXPIRY_JOB_ID,
+    expire_offers,
+)
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock

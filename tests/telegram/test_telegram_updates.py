@@ -145,8 +145,9 @@ async def test_webhook_answers_200_to_a_body_that_is_not_json(
 ) -> None:
     url, _ = webhook
     headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=b"{not json", headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=b"{not json", headers=headers) as response,
+    ):
         assert response.status == 200
     assert not fake.calls("sendMessage")

@@ -18,8 +18,6 @@ OTHER = "966500000002"
 ENGLISH = "966500000003"
 
 
-
-
 async def test_a_flood_from_one_sender_does_not_delay_another(
     fake: FakeWhatsAppServer, make_engine: Callable[..., Engine]
 ) -> None:

@@ -27,10 +27,6 @@ PROFILE = "Sara"
 PERSONAL = ("512345678", NATIONAL_ID, "سارة", "الحارثي", PROFILE)
 
 
-
-
-
-
 def _text(value: Any) -> str:
     if isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False, default=str)

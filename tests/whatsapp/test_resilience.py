@@ -107,8 +107,6 @@ class SqliteLock:
         self._conn.close()
 
 
-
-
 @pytest.fixture
 async def outage(
     db_factory: DatabaseFactory, db: Database, monkeypatch: pytest.MonkeyPatch

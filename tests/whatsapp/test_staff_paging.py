@@ -19,8 +19,6 @@ WA_ID = "966512345678"
 NAMES = [f"Volunteer {n:02d}" for n in range(20)]
 
 
-
-
 def staff_menu() -> Outbound:
     choices = tuple(Choice(f"eva:rg:v{n}", name) for n, name in enumerate(NAMES))
     # As the engine marks a staff flow's menu (bot/core/flow.py).

@@ -29,10 +29,6 @@ from tests.whatsapp.support import WhatsAppUser
 WA_ID = "966512345678"
 
 
-
-
-
-
 async def test_whole_signup_over_whatsapp(
     fake: FakeWhatsAppServer, whatsapp: tuple[WhatsAppService, str], db: Database
 ) -> None:

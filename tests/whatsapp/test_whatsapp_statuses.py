@@ -24,10 +24,6 @@ from storage.models_channels import InboundWork
 GONE, AWAY, FINE = "966500000021", "966500000022", "966500000023"
 
 
-
-
-
-
 async def people_with_a_notice(db: Database, *wa_ids: str) -> dict[str, int]:
     """Consented WhatsApp users inside the 24-hour window, each with a notice queued."""
     users = {}

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
+from bot.core.unit import Unit
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from storage import inbound
 from storage import repositories as repo
@@ -95,7 +96,7 @@ class MyDataFlow(Flow):
     async def _delete(self, ctx: Context) -> None:
         user_id = ctx.user.id
         for release in ctx.app.before_delete:
-            await release(ctx)
+            await release(ctx.unit, user_id)
         await repo.delete_user(ctx.session, user_id)
         # The loaded rows are gone; forget them so the commit does not try to update them.
         ctx.session.expunge_all()
@@ -104,10 +105,10 @@ class MyDataFlow(Flow):
         ctx.say("mydata.deleted")
 
 
-async def purge_stored_bodies(ctx: Context) -> None:
+async def purge_stored_bodies(unit: Unit, user_id: int) -> None:
     """Webhook bodies not yet processed (or kept after failing) hold the person's number,
     name and words: they go at once, with everything else."""
-    await inbound.purge_person(ctx.session, ctx.user.id)
+    await inbound.purge_person(unit.session, user_id)
 
 
 async def cmd_my_data(ctx: Context) -> None:

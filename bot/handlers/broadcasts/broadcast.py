@@ -15,7 +15,10 @@ from bot.core.messages import Attachment, Inbound
 from bot.core.render import broadcast_text
 from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
-from bot.handlers.events.common import open_event_choice, parse_event_number, typed_number
+from bot.handlers.events.common import (
+    open_event_choice,
+    parse_event_number,
+)
 from bot.handlers.staff.panel import STAFF_PANEL
 from storage import broadcasts
 from storage import events as event_store
@@ -104,6 +107,7 @@ def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
 class BroadcastForm(Form):
     name = BROADCAST_FORM
     staff_only = True
+    number_steps = EVENT_NUMBER_STEPS
     intro = "bc.intro"
     summary_title = "bc.summary_title"
     fields = (
@@ -160,9 +164,6 @@ class BroadcastForm(Form):
         ),
     )
 
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        await super().handle(ctx, typed_number(ctx, inbound, EVENT_NUMBER_STEPS))
-
     async def before_summary(self, ctx: Context, values: Values) -> None:
         """The preview: each language version exactly as its readers will get it."""
         file = values.get("file")
@@ -206,7 +207,7 @@ class BroadcastForm(Form):
             # Due now: the rows are written in this very transaction (DESIGN.md §4).
             broadcast.recipients = await broadcasts.fan_out(ctx.session, broadcast, ctx.now)
             broadcast.status = "sending"
-            ctx.notified = True
+            ctx.wake_sender()
             ctx.reply(ctx.tr.tn("bc.sending", broadcast.recipients, id=broadcast.id))
         else:
             ctx.say("bc.scheduled", id=broadcast.id, when=ctx.fmt_datetime(at))
@@ -297,7 +298,7 @@ class ScheduledBroadcasts(Flow):
         if stopped is None:
             ctx.say("staff.stop_too_late", id=broadcast_id)
         else:
-            ctx.notified = True  # the sender settles it and sends the summary
+            ctx.wake_sender()  # the sender settles it and sends the summary
             ctx.reply(
                 ctx.tr.tn(
                     "staff.stopped", stopped.sent, id=broadcast_id, cancelled=stopped.cancelled

@@ -8,6 +8,8 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
+from bot.core.date_input import parse_days
+from bot.core.dates import day_start, fmt_datetime, fmt_range, fmt_short_range
 from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid
@@ -19,12 +21,7 @@ from bot.handlers.events.common import (
     PAGE_SIZE,
     STATUS_KEYS,
     Notices,
-    day_start,
     description_for,
-    fmt_dt,
-    fmt_range,
-    fmt_short,
-    parse_days,
     pin_of,
     shift_params,
     title_for,
@@ -84,7 +81,7 @@ async def refusal(ctx: Context, refused: store.Refused, shift: Shift) -> None:
         ctx.say(
             "ev.err.overlap",
             title=title_for(ctx.tr.locale, event),
-            when=fmt_range(ctx.tr, ctx.settings.timezone, clash.starts_at, clash.ends_at),
+            when=fmt_range(ctx.tr, clash.starts_at, clash.ends_at, ctx.settings.timezone),
         )
     elif refused.reason == "gender":
         ctx.say("ev.err.women_only" if shift.gender == "f" else "ev.err.men_only")
@@ -196,7 +193,7 @@ class EventsFlow(Flow):
                     n=number,
                     title=title,
                     type=type_label(tr, event.type),
-                    when=fmt_range(tr, tz, event.starts_at, event.ends_at),
+                    when=fmt_range(tr, event.starts_at, event.ends_at, tz),
                     place=event.place_name,
                 )
             )
@@ -311,7 +308,7 @@ class EventsFlow(Flow):
                 "ev.detail",
                 title=title_for(tr.locale, event),
                 type=type_label(tr, event.type),
-                when=fmt_range(tr, tz, event.starts_at, event.ends_at),
+                when=fmt_range(tr, event.starts_at, event.ends_at, tz),
                 place=event.place_name,
                 description=description_for(tr.locale, event),
             ),
@@ -343,13 +340,13 @@ class EventsFlow(Flow):
             lines.append(
                 tr.t(
                     "ev.shift_line",
-                    when=fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+                    when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
                     notes=tr.label("form.list_sep").join(notes),
                 )
             )
             if is_open and shift.id not in mine:
                 label = "ev.btn.register" if left else "ev.btn.register_full"
-                when = fmt_short(tr, tz, shift.starts_at, shift.ends_at)
+                when = fmt_short_range(tr, shift.starts_at, shift.ends_at, tz)
                 choices.append(ctx.choice("event", f"s{shift.id}", label, when=when))
         if volunteer is None:
             lines.append(tr.t("ev.need_profile"))
@@ -405,10 +402,10 @@ class EventsFlow(Flow):
         if reg.status == CONFIRMED:
             ctx.say(
                 "ev.registered",
-                until=fmt_dt(tr, tz, shift.starts_at - CANCEL_CUTOFF),
+                until=fmt_datetime(tr, shift.starts_at - CANCEL_CUTOFF, tz),
                 **params,
             )
-            await Notices(ctx).schedule_reminders(ctx.user, reg, event, shift)
+            await Notices(ctx.unit).schedule_reminders(ctx.user, reg, event, shift)
         elif reg.status == PENDING:
             ctx.say("ev.requested", **params)
         else:

@@ -13,23 +13,17 @@ registers is not queued at all.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_time as babel_format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.dates import format_datetime
+from bot.core.dates import fmt_range
 from bot.core.forms import Option
 from bot.core.i18n import Translator
-from bot.core.messages import Inbound, InboundKind
-from bot.core.text import clean_input, to_ascii_digits
-from bot.core.validators import Invalid, day_of
+from bot.core.text import clean_input
+from bot.core.validators import Invalid
 from storage import events as store
 from storage import outbox
 from storage.models import User, Volunteer
@@ -37,6 +31,7 @@ from storage.models_events import EVENT_TYPES, Event, Shift, ShiftRegistration
 
 if TYPE_CHECKING:
     from bot.core.flow import Context, JobEnv
+    from bot.core.unit import Unit
 
 # Flow names and global choice prefixes (short: they are part of every button id).
 EVENTS = "ev"  # volunteers browse events
@@ -85,39 +80,6 @@ def pin_of(event: Event) -> tuple[float, float] | None:
     return (event.latitude, event.longitude)
 
 
-def fmt_dt(tr: Translator, tz: str, dt: datetime) -> str:
-    return format_datetime(
-        dt, tr.locale, tr.raw("datetime.pattern"), tz, tr.raw("datetime.fallback")
-    )
-
-
-def fmt_time(tr: Translator, tz: str, dt: datetime) -> str:
-    local = dt.astimezone(ZoneInfo(tz))
-    lang = "ar" if tr.locale.startswith("ar") else "en"
-    return to_ascii_digits(babel_format_time(local.time(), "h:mm a", locale=lang))
-
-
-def fmt_range(tr: Translator, tz: str, start: datetime, end: datetime) -> str:
-    """ "<date> <time> – <time>" on one day, else both date-times (plain text)."""
-    zone = ZoneInfo(tz)
-    if start.astimezone(zone).date() == end.astimezone(zone).date():
-        return tr.label("ev.range_day", start=fmt_dt(tr, tz, start), end=fmt_time(tr, tz, end))
-    return tr.label("ev.range", start=fmt_dt(tr, tz, start), end=fmt_dt(tr, tz, end))
-
-
-def fmt_short(tr: Translator, tz: str, start: datetime, end: datetime) -> str:
-    """A short "Tue 1 Dec 9:00 AM-12:00 PM" for buttons."""
-    local = start.astimezone(ZoneInfo(tz)).date()
-    lang = "ar" if tr.locale.startswith("ar") else "en"
-    day = to_ascii_digits(babel_format_date(local, "EEE d MMM", locale=lang))
-    return tr.label("ev.short", day=day, start=fmt_time(tr, tz, start), end=fmt_time(tr, tz, end))
-
-
-def fmt_hours(hours: float) -> str:
-    rounded = round(hours, 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
-
-
 def type_label(tr: Translator, code: str) -> str:
     return tr.label(f"ev.type.{code}")
 
@@ -126,30 +88,9 @@ def shift_params(tr: Translator, tz: str, event: Event, shift: Shift) -> dict[st
     """The title, time and place of a shift, for messages about a registration."""
     return {
         "title": title_for(tr.locale, event),
-        "when": fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+        "when": fmt_range(tr, shift.starts_at, shift.ends_at, tz),
         "place": event.place_name,
     }
-
-
-# --- pressed buttons ------------------------------------------------------------------------------
-# --- typed dates and times (Riyadh wall time) -----------------------------------------------------
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
-_DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
-
-
-def _day_from(m: re.Match[str]) -> date:
-    """A day typed as 2026-12-01, 1/12/2026 or a Hijri date such as 10/6/1448."""
-    a, c = m[1], m[4]
-    year, month, day = (int(a), int(m[3]), int(c)) if len(a) == 4 else (int(c), int(m[3]), int(a))
-    return day_of(year, month, day)
-
-
-def parse_days(text: str) -> tuple[date, date]:
-    """One day, or two (a range, in any order)."""
-    days = [_day_from(m) for m in _DATE_RE.finditer(clean_input(text))]
-    if len(days) not in (1, 2):
-        raise Invalid("err.date.format")
-    return min(days), max(days)
 
 
 def parse_event_number(text: str) -> int:
@@ -159,71 +100,17 @@ def parse_event_number(text: str) -> int:
     return int(cleaned)
 
 
-def has_date(text: str) -> bool:
-    return _DATE_RE.search(clean_input(text)) is not None
-
-
-def parse_clock(text: str) -> dt_time | None:
-    m = _TIME_RE.search(clean_input(text))
-    if m is None:
-        return None
-    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
-    if marker:
-        if not 1 <= hour <= 12:
-            raise Invalid("err.datetime.format")
-        pm = marker.startswith("p") or marker == "\u0645"
-        hour = hour % 12 + (12 if pm else 0)
-    if hour > 23 or minute > 59:
-        raise Invalid("err.datetime.format")
-    return dt_time(hour, minute)
-
-
-def parse_moment(text: str, tz: str, *, day: date | None = None) -> datetime:
-    """A date and a time in `tz` (or only a time, on `day`), returned in UTC."""
-    clock = parse_clock(text)
-    if clock is None:
-        raise Invalid("err.datetime.format")
-    cleaned = clean_input(text)
-    m = _DATE_RE.search(cleaned)
-    if m is not None:
-        when_day = _day_from(m)
-    elif day is not None:
-        when_day = day
-    else:
-        raise Invalid("err.datetime.format")
-    local = datetime.combine(when_day, clock, tzinfo=ZoneInfo(tz))
-    return local.astimezone(UTC)
-
-
-def local_day(dt: datetime, tz: str) -> date:
-    return dt.astimezone(ZoneInfo(tz)).date()
-
-
-def day_start(d: date, tz: str) -> datetime:
-    return datetime.combine(d, dt_time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def typed_number(ctx: Context, inbound: Inbound, steps: frozenset[str]) -> Inbound:
-    """The engine reads a typed number as "the n-th button" unless a step offers only back,
-    keep and cancel (so "2" at an optional number question would press "skip"); on steps that
-    ask for a number, keep what was typed."""
-    typed = ctx.inbound
-    if (
-        ctx.state.step in steps
-        and inbound.kind is InboundKind.CHOICE
-        and typed.kind is InboundKind.TEXT
-        and clean_input(typed.text).lstrip("#").isdigit()
-    ):
-        return typed
-    return inbound
-
-
 # --- notifications --------------------------------------------------------------------------------
 def open_event_choice(event_id: int) -> dict[str, Any]:
     return {"id": f"{OPEN}:e:{event_id}", "label": "ev.btn.open"}
 
 
 MY_SHIFTS_CHOICE: dict[str, Any] = {"id": f"{OPEN}:m:0", "label": "ev.btn.my_shifts"}
+
+
+def change_token(ctx: Context) -> str:
+    """Names one change made in one update (the idempotency of "the time has changed")."""
+    return f"{ctx.inbound.channel}:{ctx.inbound.update_id}"
 
 
 def reminder_prefix(reg_id: int) -> str:
@@ -235,18 +122,18 @@ class Notices:
     """Notifications about registrations, worded in each recipient's own language (params
     such as dates are rendered here for the recipient; the sender renders the message)."""
 
-    ctx: Context
+    unit: Unit
 
     @property
     def session(self) -> AsyncSession:
-        return self.ctx.session
+        return self.unit.session
 
     @property
     def tz(self) -> str:
-        return self.ctx.settings.timezone
+        return self.unit.timezone
 
     def tr(self, user: User) -> Translator:
-        return self.ctx.catalogs.translator(user.locale)
+        return self.unit.catalogs.translator(user.locale)
 
     def params(self, user: User, event: Event, shift: Shift) -> dict[str, Any]:
         return shift_params(self.tr(user), self.tz, event, shift)
@@ -264,13 +151,13 @@ class Notices:
         choices: list[dict[str, Any]] | None = None,
         location: tuple[float, float] | None = None,
     ) -> bool:
-        return await self.ctx.notify(
+        return await self.unit.notifier.send(
             user.id,
             key,
             idempotency_key=idem,
             params=params,
             kind=kind,
-            due_at=due_at or self.ctx.now,  # the engine's clock, not the wall clock
+            due_at=due_at,  # None: now on the unit's clock (the engine's), not the wall clock
             expires_at=expires_at,
             choices=choices,
             location=location,
@@ -300,7 +187,7 @@ class Notices:
         self, user: User, reg: ShiftRegistration, event: Event, shift: Shift
     ) -> int:
         """Queue the reminders of a confirmed registration (see the module docstring)."""
-        now = self.ctx.now
+        now = self.unit.now
         offsets = sorted(REMINDER_OFFSETS, reverse=True)
         tr = self.tr(user)
         stamp = shift.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
@@ -347,11 +234,10 @@ class Notices:
             else:
                 await self.about(user, reg, event, shift, "ev.n.promoted_pending", "promoted")
 
-    async def changed(self, event: Event, shifts: list[Shift] | None = None) -> int:
+    async def changed(self, event: Event, token: str, shifts: list[Shift] | None = None) -> int:
         """Staff changed the time or the place: tell every registrant and queue their
-        reminders again (the old ones are withdrawn)."""
-        inbound = self.ctx.inbound
-        token = f"{inbound.channel}:{inbound.update_id}"
+        reminders again (the old ones are withdrawn). `token` names this change (one notice
+        per registrant and change)."""
         told = 0
         changed = shifts if shifts is not None else await store.shifts_of(self.session, event.id)
         for shift in changed:
@@ -390,7 +276,7 @@ class Notices:
                 params=self.params(r.user, event, r.shift),
             )
             told += 1
-        await store.cancel_all(self.session, [r.registration for r in regs], self.ctx.now)
+        await store.cancel_all(self.session, [r.registration for r in regs], self.unit.now)
         return told
 
 

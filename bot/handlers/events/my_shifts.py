@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
+from bot.core.dates import fmt_datetime, fmt_hours, fmt_range
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
+from bot.core.unit import Unit
 from bot.handlers.events.browse import location_of, status_text
 from bot.handlers.events.common import (
     CANCEL_CUTOFF,
@@ -17,9 +19,6 @@ from bot.handlers.events.common import (
     RATINGS,
     Notices,
     description_for,
-    fmt_dt,
-    fmt_hours,
-    fmt_range,
     pin_of,
     title_for,
 )
@@ -126,7 +125,7 @@ class MyShiftsFlow(Flow):
                     "ev.my_line",
                     n=number,
                     title=title,
-                    when=fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+                    when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
                     status=await status_text(ctx, reg),
                 )
             )
@@ -178,7 +177,7 @@ class MyShiftsFlow(Flow):
             tr.t(
                 "ev.reg_detail",
                 title=title_for(tr.locale, event),
-                when=fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+                when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
                 place=event.place_name,
                 status=await status_text(ctx, reg),
             )
@@ -187,7 +186,10 @@ class MyShiftsFlow(Flow):
         if self._can_cancel(ctx, reg, shift):
             if reg.status == CONFIRMED:
                 lines.append(
-                    tr.t("ev.cancel_rule", until=fmt_dt(tr, tz, shift.starts_at - CANCEL_CUTOFF))
+                    tr.t(
+                        "ev.cancel_rule",
+                        until=fmt_datetime(tr, shift.starts_at - CANCEL_CUTOFF, tz),
+                    )
                 )
             choices.append(ctx.choice("reg", "x", "ev.btn.cancel_reg"))
         elif reg.status == CONFIRMED and shift.starts_at > ctx.now:
@@ -218,7 +220,7 @@ class MyShiftsFlow(Flow):
         if found is None:
             return
         reg, shift, event = found
-        notices = Notices(ctx)
+        notices = Notices(ctx.unit)
         await notices.withdraw_reminders(reg, "registration cancelled")
         promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
         await notices.promoted(promoted, event, shift)
@@ -284,16 +286,16 @@ async def my_data_lines(ctx: Context) -> list[str]:
     return lines
 
 
-async def release_places(ctx: Context) -> None:
+async def release_places(unit: Unit, user_id: int) -> None:
     """Before a volunteer deletes their data: cancel what they hold so the waitlist moves."""
-    volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+    volunteer = await repo.volunteer_for_user(unit.session, user_id)
     if volunteer is None:
         return
-    notices = Notices(ctx)
-    for reg, shift, event in await store.volunteer_registrations(ctx.session, volunteer.id):
+    notices = Notices(unit)
+    for reg, shift, event in await store.volunteer_registrations(unit.session, volunteer.id):
         await notices.withdraw_reminders(reg, "data deleted")
-        if shift.starts_at > ctx.now:
-            promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
+        if shift.starts_at > unit.now:
+            promoted = await store.cancel(unit.session, reg, shift, unit.now)
             await notices.promoted(promoted, event, shift)
 
 

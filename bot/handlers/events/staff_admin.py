@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bot.core.dates import fmt_range, fmt_short_range
 from bot.core.flow import Context, number_after, pressed_value
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Inbound, InboundKind
@@ -18,8 +19,6 @@ from bot.handlers.events.common import (
     SHIFT_FORM,
     Notices,
     description_for,
-    fmt_range,
-    fmt_short,
     pin_of,
     title_for,
     type_label,
@@ -43,7 +42,7 @@ def announcement_text(ctx: Context, locale: str, event: Event) -> str:
         "eva.announce_text",
         title=title_for(locale, event),
         type=type_label(tr, event.type),
-        when=fmt_range(tr, ctx.settings.timezone, event.starts_at, event.ends_at),
+        when=fmt_range(tr, event.starts_at, event.ends_at, ctx.settings.timezone),
         place=event.place_name,
         description=description_for(locale, event),
     )
@@ -126,7 +125,7 @@ class EventAdmin(RegistrantScreens):
                     key,
                     id=event.id,
                     title=title,
-                    when=fmt_range(tr, tz, event.starts_at, event.ends_at),
+                    when=fmt_range(tr, event.starts_at, event.ends_at, tz),
                 )
             )
             choices.append(
@@ -175,7 +174,7 @@ class EventAdmin(RegistrantScreens):
                 title=event.title_ar,
                 title_en=event.title_en or "-",
                 type=type_label(tr, event.type),
-                when=fmt_range(tr, tz, event.starts_at, event.ends_at),
+                when=fmt_range(tr, event.starts_at, event.ends_at, tz),
                 place=event.place_name,
                 pin=tr.label("eva.pin_yes" if pin_of(event) else "eva.pin_no"),
             )
@@ -190,7 +189,7 @@ class EventAdmin(RegistrantScreens):
             lines.append(
                 tr.t(
                     key,
-                    when=fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+                    when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
                     confirmed=c.confirmed,
                     capacity=shift.capacity,
                     waiting=c.waitlisted,
@@ -203,7 +202,7 @@ class EventAdmin(RegistrantScreens):
                         "event",
                         f"s{shift.id}",
                         "eva.btn.shift",
-                        when=fmt_short(tr, tz, shift.starts_at, shift.ends_at),
+                        when=fmt_short_range(tr, shift.starts_at, shift.ends_at, tz),
                         confirmed=c.confirmed,
                         capacity=shift.capacity,
                     )
@@ -267,7 +266,7 @@ class EventAdmin(RegistrantScreens):
     async def on_cancel_event(self, ctx: Context, value: str) -> None:
         event = await self._event(ctx)
         if value == "y" and event is not None and event.status == store.PUBLISHED:
-            told = await Notices(ctx).cancelled(event, N_("ev.n.event_cancelled"))
+            told = await Notices(ctx.unit).cancelled(event, N_("ev.n.event_cancelled"))
             event.status = store.EVENT_CANCELLED
             for shift in await store.shifts_of(ctx.session, event.id):
                 shift.status = "cancelled"
@@ -292,7 +291,7 @@ class EventAdmin(RegistrantScreens):
             tr.t(
                 "eva.shift_detail",
                 title=event.title_ar,
-                when=fmt_range(tr, tz, shift.starts_at, shift.ends_at),
+                when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
                 confirmed=c.confirmed,
                 capacity=shift.capacity,
                 waiting=c.waitlisted,
@@ -350,7 +349,7 @@ class EventAdmin(RegistrantScreens):
         found = await self._shift(ctx)
         if value == "y" and found is not None and found[1].status == store.ACTIVE:
             event, shift = found
-            told = await Notices(ctx).cancelled(event, N_("ev.n.shift_cancelled"), shift)
+            told = await Notices(ctx.unit).cancelled(event, N_("ev.n.shift_cancelled"), shift)
             shift.status = "cancelled"
             await ctx.audit("shift.cancelled", f"shift:{shift.id}", told=told)
             ctx.say("eva.shift_cancelled")

@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.date_input import has_date, parse_moment
+from bot.core.dates import local_day
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.i18n import N_
@@ -27,9 +29,7 @@ from bot.handlers.events.common import (
     MAX_SHIFT,
     SHIFT_FORM,
     Notices,
-    has_date,
-    local_day,
-    parse_moment,
+    change_token,
     pin_of,
     title_for,
 )
@@ -241,7 +241,7 @@ class EventForm(_StaffForm):
             await ctx.audit("event.updated", f"event:{event.id}")
             ctx.say("evf.updated", title=title)
             if before != after:
-                told = await Notices(ctx).changed(event)
+                told = await Notices(ctx.unit).changed(event, change_token(ctx))
                 ctx.reply(ctx.tr.tn("eva.told", told))
         ctx.state.data = {}
         await ctx.goto(EVENT_ADMIN, {"eid": event.id})
@@ -290,7 +290,7 @@ class ShiftForm(_StaffForm):
             await ctx.goto(EVENT_ADMIN)
             return
         capacity = int(values["cap"])
-        notices = Notices(ctx)
+        notices = Notices(ctx.unit)
         if shift is None:
             shift = Shift(event_id=event.id, status=store.ACTIVE, revision=0)
             old = None
@@ -314,7 +314,7 @@ class ShiftForm(_StaffForm):
             await ctx.audit("shift.updated", f"shift:{shift.id}", event=event.id)
             ctx.say("esf.updated")
             if old[:2] != (starts, ends):
-                told = await notices.changed(event, [shift])
+                told = await notices.changed(event, change_token(ctx), [shift])
                 ctx.reply(ctx.tr.tn("eva.told", told))
             if capacity > old[2]:
                 promoted = await store.fill_from_waitlist(ctx.session, shift, ctx.now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 
+from bot.core.dates import fmt_datetime, fmt_hours, fmt_time
 from bot.core.flow import Context, Flow
 from bot.core.i18n import N_
 from bot.core.messages import Attachment, Choice
@@ -21,9 +22,6 @@ from bot.handlers.events.common import (
     CHECKIN_OPENS,
     STATUS_KEYS,
     Notices,
-    fmt_dt,
-    fmt_hours,
-    fmt_time,
 )
 from bot.handlers.events.staff_forms import (
     EXPORT_COLUMNS,
@@ -94,9 +92,9 @@ class RegistrantScreens(Flow):
                 status = tr.label("ev.status.waitlisted_n", n=positions[reg.id])
             attendance = []
             if reg.checked_in_at is not None:
-                attendance.append(tr.label("eva.in_at", time=fmt_time(tr, tz, reg.checked_in_at)))
+                attendance.append(tr.label("eva.in_at", time=fmt_time(tr, reg.checked_in_at, tz)))
             if reg.checked_out_at is not None:
-                attendance.append(tr.label("eva.out_at", time=fmt_time(tr, tz, reg.checked_out_at)))
+                attendance.append(tr.label("eva.out_at", time=fmt_time(tr, reg.checked_out_at, tz)))
             lines.append(
                 tr.t(
                     "eva.registrant_line",
@@ -148,7 +146,7 @@ class RegistrantScreens(Flow):
     async def approve(
         self, ctx: Context, event: Event, shift: Shift, reg: ShiftRegistration
     ) -> None:
-        notices = Notices(ctx)
+        notices = Notices(ctx.unit)
         volunteer, user = await notices.person(reg)
         if reg.status != PENDING:
             ctx.say("eva.err.not_pending", name=volunteer.full_name)
@@ -169,7 +167,7 @@ class RegistrantScreens(Flow):
     async def reject(
         self, ctx: Context, event: Event, shift: Shift, reg: ShiftRegistration
     ) -> None:
-        notices = Notices(ctx)
+        notices = Notices(ctx.unit)
         volunteer, user = await notices.person(reg)
         if reg.status != PENDING:
             ctx.say("eva.err.not_pending", name=volunteer.full_name)
@@ -185,23 +183,23 @@ class RegistrantScreens(Flow):
     ) -> None:
         """Check in, or check out: `wanted` from a button; None (typed ID) toggles."""
         tr, tz = ctx.tr, ctx.settings.timezone
-        volunteer, _ = await Notices(ctx).person(reg)
+        volunteer, _ = await Notices(ctx.unit).person(reg)
         name = volunteer.full_name
         if reg.status != CONFIRMED:
             ctx.say("eva.err.not_confirmed", name=name, status=tr.label(STATUS_KEYS[reg.status]))
         elif reg.checked_in_at is None and wanted != "out":
             opens = shift.starts_at - CHECKIN_OPENS
             if ctx.now < opens:
-                ctx.say("eva.err.too_early", when=fmt_dt(tr, tz, opens))
+                ctx.say("eva.err.too_early", when=fmt_datetime(tr, opens, tz))
                 return
             reg.checked_in_at = ctx.now
             await ctx.audit("attendance.check_in", f"registration:{reg.id}")
-            ctx.say("eva.checked_in", name=name, time=fmt_time(tr, tz, ctx.now))
+            ctx.say("eva.checked_in", name=name, time=fmt_time(tr, ctx.now, tz))
         elif reg.checked_in_at is not None and reg.checked_out_at is None and wanted != "in":
             reg.checked_out_at = ctx.now
             await ctx.audit("attendance.check_out", f"registration:{reg.id}")
             hours = fmt_hours(store.hours_of(reg, shift, ctx.now))
-            ctx.say("eva.checked_out", name=name, time=fmt_time(tr, tz, ctx.now), hours=hours)
+            ctx.say("eva.checked_out", name=name, time=fmt_time(tr, ctx.now, tz), hours=hours)
         elif reg.checked_out_at is not None:
             ctx.say("eva.already_out", name=name)
         elif reg.checked_in_at is not None:

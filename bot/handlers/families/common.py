@@ -7,21 +7,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.dates import format_date, format_datetime
-from bot.core.flow import Context, JobEnv, choice_id
+from bot.core.dates import fmt_date, fmt_datetime
+from bot.core.flow import JobEnv, choice_id
 from bot.core.forms import Option
 from bot.core.i18n import Catalogs, Translator
-from bot.core.messages import Inbound, InboundKind
 from bot.core.text import clean_input
-from bot.core.validators import Invalid, parse_calendar_date
+from bot.core.unit import Actor, Unit
+from bot.core.validators import Invalid
 from storage import families as fam
-from storage import outbox
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -117,30 +115,9 @@ def parse_doc_number(text: str) -> str:
     return value
 
 
-def parse_date(text: str) -> date:
-    """A date typed as day/month/year or year-month-day, Hijri (Umm al-Qura) or Gregorian,
-    told apart by the year; an optional calendar marker may follow."""
-    return parse_calendar_date(text)[0]
-
-
-def end_of_day(day: date, tz: str) -> datetime:
-    """The last second of a local day, in UTC (an application deadline)."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
 # --- display -------------------------------------------------------------------------------------
 def site_name(site: Site, locale: str) -> str:
     return site.name_en if locale == "en" and site.name_en else site.name_ar
-
-
-def fmt_date(tr: Translator, d: date) -> str:
-    return format_date(d, tr.locale, tr.raw("date.pattern"), tr.raw("date.fallback"))
-
-
-def fmt_datetime(tr: Translator, dt: datetime, tz: str) -> str:
-    return format_datetime(
-        dt, tr.locale, tr.raw("datetime.pattern"), tz, tr.raw("datetime.fallback")
-    )
 
 
 def status_label(tr: Translator, status: str) -> str:
@@ -157,18 +134,6 @@ def needs_food_certificate(categories: list[str]) -> bool:
 
 def offer_hours(settings: Settings) -> float:
     return float(getattr(settings, "stall_offer_hours", OFFER_HOURS))
-
-
-# --- input of the families' own flows ------------------------------------------------------------
-def typed_text(ctx: Context, inbound: Inbound, steps: frozenset[str] | None = None) -> Inbound:
-    """The engine reads a typed number as "the n-th button" ("2" at the stall-count question
-    would press "cancel"). On steps that want typed text (all of them without `steps`), what
-    was typed is kept."""
-    typed = ctx.inbound
-    wanted = steps is None or ctx.state.step in steps
-    if wanted and inbound.kind is InboundKind.CHOICE and typed.kind is InboundKind.TEXT:
-        return typed
-    return inbound
 
 
 # --- notices to the family -----------------------------------------------------------------------
@@ -251,25 +216,18 @@ async def build_notice(
 
 
 class Notifier:
-    """Sends the notices of request changes: through `ctx.notify` in a chat update, straight
-    to the outbox in a periodic job; either way in the transaction of the change."""
+    """Sends the notices of request changes, in the unit's transaction, due when the change
+    happened (a chat update's clock or a job's)."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        catalogs: Catalogs,
-        settings: Settings,
-        ctx: Context | None = None,
-    ) -> None:
-        self.session = session
-        self.catalogs = catalogs
-        self.settings = settings
-        self.ctx = ctx
-        self.queued = 0
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        self.session = unit.session
+        self.catalogs = unit.catalogs
+        self.settings = unit.settings
 
-    @classmethod
-    def of(cls, ctx: Context) -> Notifier:
-        return cls(ctx.session, ctx.catalogs, ctx.settings, ctx)
+    @property
+    def queued(self) -> int:
+        return self.unit.notifier.queued
 
     async def changed(self, request: StallRequest, site: Site, change: StallRequestChange) -> None:
         notice = await build_notice(
@@ -277,25 +235,15 @@ class Notifier:
         )
         if notice is None:
             return
-        if self.ctx is not None:
-            created = await self.ctx.notify(
-                notice.user_id,
-                notice.key,
-                idempotency_key=notice.idempotency_key,
-                params=notice.params,
-                choices=notice.choices or None,
-                expires_at=notice.expires_at,
-            )
-        else:
-            created = await outbox.enqueue(
-                self.session,
-                notice.user_id,
-                kind="notice",
-                key=notice.idempotency_key,
-                payload=notice.payload(),
-                due_at=change.created_at,  # the job's clock, not the wall clock
-            )
-        self.queued += int(created)
+        await self.unit.notifier.send(
+            notice.user_id,
+            notice.key,
+            idempotency_key=notice.idempotency_key,
+            params=notice.params,
+            choices=notice.choices or None,
+            expires_at=notice.expires_at,
+            due_at=change.created_at,  # when the change happened, on the caller's clock
+        )
 
 
 # --- operations shared by the chat and the periodic job ------------------------------------------
@@ -341,7 +289,7 @@ async def expire_offers(env: JobEnv, now: datetime) -> int:
     """The periodic job: expire unconfirmed offers, pass their stalls on; returns how many
     notifications it queued."""
     async with env.db.transaction() as session:
-        notifier = Notifier(session, env.catalogs, env.settings)
+        notifier = Notifier(Unit(session, Actor.system(), now, env.catalogs, env.settings))
         for request in await fam.due_offers(session, now):
             site = await fam.get_site(session, request.site_id)
             assert site is not None

@@ -13,7 +13,11 @@ from bot.core.forms import Option
 from bot.core.i18n import N_, Translator
 from bot.core.text import mask_national_id
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.families.common import CATEGORIES, NEEDS, stall_label
+from bot.handlers.families.common import (
+    CATEGORIES,
+    NEEDS,
+    stall_label,
+)
 from storage import families as fam
 from storage.models_families import Site
 

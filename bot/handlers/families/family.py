@@ -6,8 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core.flow import ChoiceRef, Context, Flow, choice_id, number_after, pressed_value
+from bot.core.flow import (
+    ALL_STEPS,
+    ChoiceRef,
+    Context,
+    Flow,
+    choice_id,
+    number_after,
+    pressed_value,
+)
 from bot.core.messages import Choice, Inbound, InboundKind, Location
+from bot.core.unit import Unit
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
 from bot.handlers.families.common import (
@@ -19,7 +28,6 @@ from bot.handlers.families.common import (
     site_name,
     stall_label,
     status_label,
-    typed_text,
 )
 from bot.handlers.families.forms import (
     FAMILIES_MENU,
@@ -295,7 +303,7 @@ async def cancel_request(ctx: Context, request_id: int) -> None:
     await fam.set_status(ctx.session, request, CANCELLED, ctx.actor, ctx.now)
     ctx.say("fam.my.cancelled", id=request_id)
     if held:
-        await pass_on(Notifier.of(ctx), site, request.stall_type, ctx.now)
+        await pass_on(Notifier(ctx.unit), site, request.stall_type, ctx.now)
 
 
 # --- the offer's buttons (they work whatever step the family is on) ------------------------------
@@ -327,7 +335,7 @@ async def on_offer(ctx: Context, ref: ChoiceRef) -> None:
 async def confirm_offer(ctx: Context, request: StallRequest, site: Site) -> None:
     """Confirmed in time: the stall is the family's. Late: honoured only while nobody is
     waiting for that type of stall and one is free (the stall may have gone already)."""
-    notifier = Notifier.of(ctx)
+    notifier = Notifier(ctx.unit)
     actor = ctx.actor
     name = site_name(site, ctx.tr.locale)
     if request.status == CONFIRMED:
@@ -380,7 +388,7 @@ async def decline_offer(ctx: Context, request: StallRequest, site: Site) -> None
         ctx.session, request, CANCELLED, ctx.actor, ctx.now, f"declined stall {number}"
     )
     ctx.say("fam.offer.declined", id=request.id)
-    await pass_on(Notifier.of(ctx), site, request.stall_type, ctx.now)
+    await pass_on(Notifier(ctx.unit), site, request.stall_type, ctx.now)
 
 
 # --- "my data" (PDPL) and deleting it ------------------------------------------------------
@@ -409,19 +417,19 @@ async def my_data_lines(ctx: Context) -> list[str]:
     return lines
 
 
-async def release_stalls(ctx: Context) -> None:
+async def release_stalls(unit: Unit, user_id: int) -> None:
     """Before a person deletes their data: the stalls their family holds go to the waiting
     list (the rows themselves go with the deletion's cascade)."""
-    family = await fam.family_for_user(ctx.session, ctx.user.id)
+    family = await fam.family_for_user(unit.session, user_id)
     if family is None:
         return
-    notifier = Notifier.of(ctx)
-    for request, site in await fam.family_requests(ctx.session, family.id):
+    notifier = Notifier(unit)
+    for request, site in await fam.family_requests(unit.session, family.id):
         if request.status in HOLDS_STALL:
             await fam.set_status(
-                ctx.session, request, CANCELLED, ctx.actor, ctx.now, "data deleted"
+                unit.session, request, CANCELLED, unit.actor.label, unit.now, "data deleted"
             )
-            await pass_on(notifier, site, request.stall_type, ctx.now)
+            await pass_on(notifier, site, request.stall_type, unit.now)
 
 
 # --- answering a question from staff -------------------------------------------------------------
@@ -437,6 +445,8 @@ async def on_info(ctx: Context, ref: ChoiceRef) -> None:
 
 class InfoAnswer(Flow):
     name = INFO_ANSWER
+    # Typed, even if it looks like the number of a button ("1" would press "cancel").
+    typed_steps = frozenset({ALL_STEPS})
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {"rid": int(params.get("rid", 0))}
@@ -452,8 +462,6 @@ class InfoAnswer(Flow):
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        # Typed, even if it looks like the number of a button ("1" would press "cancel").
-        inbound = typed_text(ctx, inbound)
         if pressed_value(inbound) == "_c":
             ctx.state.data = {}
             ctx.say("fam.info.cancelled")

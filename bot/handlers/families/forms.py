@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.core.date_input import parse_day
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Inbound
@@ -23,7 +24,6 @@ from bot.handlers.families.common import (
     NEEDS,
     STALL_OPTIONS,
     needs_food_certificate,
-    parse_date,
     parse_doc_number,
     parse_short_text,
     site_name,
@@ -69,7 +69,7 @@ def _doc_number(ctx: Context, text: str) -> str:
 
 
 def _expiry(ctx: Context, text: str) -> str:
-    day = parse_date(text)
+    day = parse_day(text)
     if day < ctx.today:
         raise Invalid("fam.err.doc_expired")
     return day.isoformat()
@@ -294,11 +294,11 @@ def _within_site(ctx: Context, day: date) -> date:
 
 
 def _start_date(ctx: Context, text: str) -> str:
-    return _within_site(ctx, parse_date(text)).isoformat()
+    return _within_site(ctx, parse_day(text)).isoformat()
 
 
 def _end_date(ctx: Context, text: str) -> str:
-    day = _within_site(ctx, parse_date(text))
+    day = _within_site(ctx, parse_day(text))
     start = ctx.state.data.get("v", {}).get("from")
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")

@@ -20,7 +20,6 @@ from bot.handlers.families.common import (
     site_name,
     stall_label,
     status_label,
-    typed_text,
 )
 from bot.handlers.staff.panel import STAFF_PANEL
 from storage import families as fam
@@ -44,7 +43,6 @@ WAITLIST_SHOWN = 5
 NUMBERS_SHOWN = 30
 HISTORY_SHOWN = 6
 NOTE_MAX = 500
-TEXT_STEPS = frozenset({"rn", "iq"})  # the review steps that want typed text
 
 CAN_APPROVE = (SUBMITTED, UNDER_REVIEW, WAITLISTED)
 CAN_REJECT = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, WAITLISTED)
@@ -59,6 +57,7 @@ class Review(Flow):
 
     name = REVIEW
     staff_only = True
+    typed_steps = frozenset({"rn", "iq"})  # a note, a question: typed text
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {}
@@ -145,7 +144,7 @@ class Review(Flow):
         if request.status == SUBMITTED:
             # Opening a new request is the start of its review; the family is told.
             change = await fam.set_status(ctx.session, request, UNDER_REVIEW, ctx.actor, ctx.now)
-            await Notifier.of(ctx).changed(request, site, change)
+            await Notifier(ctx.unit).changed(request, site, change)
             await ctx.audit("stall_request.review", f"stall_request:{rid}")
         ctx.set_step("rq")
         ctx.state.data = {"rid": rid}
@@ -273,7 +272,6 @@ class Review(Flow):
 
     # --- input -------------------------------------------------------------------------------
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        inbound = typed_text(ctx, inbound, TEXT_STEPS)
         value = pressed_value(inbound)
         step = ctx.state.step
         rid = int(ctx.state.data.get("rid", 0))
@@ -368,7 +366,7 @@ class Review(Flow):
             return
         if wanted is not None and request.stall_number != wanted:
             ctx.say("fam.rev.number_taken", wanted=wanted, stall=request.stall_number)
-        await Notifier.of(ctx).changed(request, site, change)
+        await Notifier(ctx.unit).changed(request, site, change)
         await ctx.audit(
             "stall_request.approved", f"stall_request:{rid}", stall=request.stall_number
         )
@@ -408,7 +406,7 @@ class Review(Flow):
             ctx.now,
             reason if status == REJECTED else None,
         )
-        await Notifier.of(ctx).changed(request, site, change)
+        await Notifier(ctx.unit).changed(request, site, change)
         details: dict[str, Any] = {"reason": reason} if status == REJECTED else {}
         await ctx.audit(f"stall_request.{status}", f"stall_request:{rid}", **details)
         ctx.say(f"fam.rev.done.{status}", id=rid)

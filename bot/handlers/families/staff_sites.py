@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.date_input import parse_day
+from bot.core.dates import end_of_day
 from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Values
 from bot.core.messages import Attachment, Inbound
@@ -18,13 +20,10 @@ from bot.handlers.families.common import (
     FEES,
     YES_NO,
     Notifier,
-    end_of_day,
-    parse_date,
     parse_short_text,
     pass_on,
     site_name,
     status_label,
-    typed_text,
 )
 from bot.handlers.families.export import FORMATS, export_filename, export_site
 from bot.handlers.families.family import site_description, site_location
@@ -187,11 +186,11 @@ def _count(ctx: Context, text: str) -> int:
 
 
 def _site_start(ctx: Context, text: str) -> str:
-    return parse_date(text).isoformat()
+    return parse_day(text).isoformat()
 
 
 def _site_end(ctx: Context, text: str) -> str:
-    day = parse_date(text)
+    day = parse_day(text)
     start = ctx.state.data.get("v", {}).get("first")
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
@@ -199,7 +198,7 @@ def _site_end(ctx: Context, text: str) -> str:
 
 
 def _deadline(ctx: Context, text: str) -> str:
-    day = parse_date(text)
+    day = parse_day(text)
     end = ctx.state.data.get("v", {}).get("last")
     if end and day > date.fromisoformat(end):
         raise Invalid("fam.sf.err.deadline_after_end")
@@ -215,6 +214,7 @@ class SiteForm(Form):
 
     name = SITE_FORM
     staff_only = True
+    typed_steps = COUNT_FIELDS
     intro = "fam.sf.intro"
     summary_title = "fam.sf.summary_title"
     fields = (
@@ -267,9 +267,6 @@ class SiteForm(Form):
         await super().start(ctx, {"values": site_values(site, ctx.settings.timezone)})
         ctx.state.data["site_id"] = site.id
 
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        await super().handle(ctx, typed_text(ctx, inbound, COUNT_FIELDS))
-
     async def submit(self, ctx: Context, values: Values) -> None:
         site_id = ctx.state.data.get("site_id")
         site = await fam.get_site(ctx.session, int(site_id)) if site_id else None
@@ -313,7 +310,7 @@ class SiteForm(Form):
             nonfood=site.nonfood_stalls,
         )
         for stall_type in grown:  # new stalls go to families on the waiting list first
-            await pass_on(Notifier.of(ctx), site, stall_type, ctx.now, ctx.actor)
+            await pass_on(Notifier(ctx.unit), site, stall_type, ctx.now, ctx.actor)
         ctx.state.data = {}
         ctx.say("fam.sf.saved" if is_new else "fam.sf.updated", name=site.name_ar)
         await ctx.goto(SITES_ADMIN, {"site": site.id})

@@ -1,0 +1,83 @@
+"""A unit of work: the transaction a business action runs in, who acts, and when.
+
+Services (`bot.services`) take a `Unit` and do their work in its session: a chat update passes
+the engine's (`Context.unit`), the web and the CLI open one around a call, a periodic job one per
+run. The audit row and the notices of an action are written in the same transaction as the
+action itself, so either all of it happens or none of it does."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.notify import Notifier
+from storage import repositories as repo
+
+if TYPE_CHECKING:
+    from bot.core.i18n import Catalogs
+    from bot.settings import Settings
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, as the audit log and status histories name them ("user:12", "system",
+    "cli:staff"). `role` is what the action's door established (the engine for chat, a route
+    guard for the web); services that need a role check it again."""
+
+    label: str
+    user_id: int | None = None
+    role: str = "user"
+
+    @classmethod
+    def person(cls, user_id: int, role: str = "user") -> Actor:
+        return cls(f"user:{user_id}", user_id, role)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The process itself: periodic jobs (expiry, reminders, promotions)."""
+        return cls(SYSTEM, None, "admin")
+
+    @classmethod
+    def operator(cls, command: str) -> Actor:
+        """Someone at the server's shell, running a CLI command (trusted as an admin)."""
+        return cls(f"cli:{command}", None, "admin")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in repo.STAFF_ROLES
+
+
+@dataclass
+class Unit:
+    """One transaction's worth of business: the session, the actor, the clock, the notices,
+    and the process's catalogs and settings (notices carry parameters such as dates rendered in
+    the recipient's language; rules read their limits from the settings)."""
+
+    session: AsyncSession
+    actor: Actor
+    now: datetime
+    catalogs: Catalogs
+    settings: Settings
+    notifier: Notifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.notifier = Notifier(self.session, self.now)
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    async def audit(self, action: str, target: str, **details: Any) -> None:
+        """Write what the actor did to the audit log, in this unit's transaction."""
+        await repo.add_audit(self.session, self.actor.label, action, target, details)
+
+
+# What a feature does before a person's data is deleted, to release what they hold (a shift
+# place goes to the waitlist, a stall to the next family): `release(unit, user_id)`.
+PersonRelease = Callable[[Unit, int], Awaitable[None]]
