@@ -12,7 +12,6 @@ from bot.core.messages import Inbound
 from bot.core.validators import Invalid, parse_announcement, parse_name, parse_national_id
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
-    add_unique,
     parse_district,
     show_district,
     show_iso_date,
@@ -23,14 +22,17 @@ from bot.handlers.families.common import (
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
-    needs_food_certificate,
+    error_params,
     parse_doc_number,
     parse_short_text,
-    site_name,
 )
 from bot.handlers.volunteers.signup import GENDERS
+from bot.services import families as svc
+from bot.services.families import FieldProblem, needs_food_certificate
+from bot.services.family_notices import site_name
+from bot.services.family_sites import FamilyProfile, national_id_taken, save_family
 from storage import families as fam
-from storage.models_families import SUBMITTED, Family, Site, StallRequest
+from storage.models_families import Family
 
 FAMILY_FORM = "fam"
 REQUEST_FORM = "fsr"
@@ -59,7 +61,7 @@ def _applicant(ctx: Context, text: str) -> str:
 
 async def _national_id(ctx: Context, text: str) -> str:
     nid = parse_national_id(text)
-    if await fam.family_nid_taken(ctx.session, nid, except_user_id=ctx.user.id):
+    if await national_id_taken(ctx.unit, nid):
         raise Invalid("fam.err.nid_taken")
     return nid
 
@@ -206,35 +208,31 @@ class FamilyForm(Form):
         return value
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        family = await fam.family_for_user(ctx.session, ctx.user.id)
-        is_new = family is None
-        if family is None:
-            family = Family(user_id=ctx.user.id, created_at=ctx.now)
         food = _food(values)
-        family.family_name = values["fname"]
-        family.applicant_name = values["applicant"]
-        family.applicant_gender = values["gender"]
-        family.national_id = values["nid"]
-        family.mobile = values["mobile"]
-        family.district = values["district"]
-        family.categories = list(values["cats"])
-        family.other_category = values.get("other") if "other" in values["cats"] else None
-        family.freelance_doc_number = values["fl_no"]
-        family.freelance_doc_expiry = date.fromisoformat(values["fl_exp"])
-        family.health_cert_number = values.get("hc_no") if food else None
-        family.health_cert_expiry = date.fromisoformat(values["hc_exp"]) if food else None
-        family.description = values["desc"]
-        family.photos = [
-            {"kind": p["kind"], "file_id": p["file_id"], "channel": p["channel"]}
-            for p in (values.get(name) for name in PHOTO_FIELDS)
-            if p
-        ]
-        family.needs = list(values.get("needs") or [])
-        family.updated_at = ctx.now
-        if not await add_unique(ctx, family):  # lost a race on the unique national ID
-            raise FieldError("nid", "fam.err.nid_taken")
+        photos = (values.get(name) for name in PHOTO_FIELDS)
+        profile = FamilyProfile(
+            family_name=values["fname"],
+            applicant_name=values["applicant"],
+            applicant_gender=values["gender"],
+            national_id=values["nid"],
+            mobile=values["mobile"],
+            district=values["district"],
+            categories=tuple(values["cats"]),
+            other_category=values.get("other"),
+            freelance_doc_number=values["fl_no"],
+            freelance_doc_expiry=date.fromisoformat(values["fl_exp"]),
+            health_cert_number=values.get("hc_no") if food else None,
+            health_cert_expiry=date.fromisoformat(values["hc_exp"]) if food else None,
+            description=values["desc"],
+            photos=tuple(p for p in photos if p),
+            needs=tuple(values.get("needs") or []),
+        )
+        try:
+            saved = await save_family(ctx.unit, profile)
+        except FieldProblem as err:
+            raise FieldError(err.field or "nid", err.msgid, **err.params) from None
         ctx.state.data = {}
-        ctx.say("fam.saved" if is_new else "fam.updated")
+        ctx.say("fam.saved" if saved.created else "fam.updated")
         await ctx.goto(FAMILIES_MENU)
 
 
@@ -378,52 +376,17 @@ class StallRequestForm(Form):
         ctx.state.data["site_name"] = site_name(site, ctx.tr.locale) if site else ""
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
-        family = await fam.family_for_user(ctx.session, ctx.user.id)
-        if site is None or family is None:
-            await self._abandon(ctx, "fam.err.site_gone")
-            return
-        problem = eligibility_problem(ctx, site, family)
-        if problem is not None:
-            await self._abandon(ctx, problem)
-            return
-        stall_type = values["stype"]
-        if site.capacity(stall_type) <= 0:
-            raise FieldError("stype", "form.err.choose")
-        start = date.fromisoformat(values["from"])
-        end = end_day(ctx, values)
-        first, last = site.start_date, site.end_date
-        if not (first <= start <= last and first <= end <= last):
-            raise FieldError(
-                "from", "fam.err.date_range", start=ctx.fmt_date(first), end=ctx.fmt_date(last)
-            )
-        if end < start:
-            raise FieldError("until", "fam.err.end_before_start")
-        if family.freelance_doc_expiry < end:
-            raise FieldError(
-                "until", "fam.err.freelance_expires", date=ctx.fmt_date(family.freelance_doc_expiry)
-            )
-        if stall_type == "food":
-            expiry = family.health_cert_expiry
-            if not family.health_cert_number or expiry is None:
-                raise FieldError("stype", "fam.err.health_missing")
-            if expiry < end:
-                raise FieldError("until", "fam.err.health_expires", date=ctx.fmt_date(expiry))
-        request = StallRequest(
-            family_id=family.id,
-            site_id=site.id,
-            stall_type=stall_type,
-            start_date=start,
-            end_date=end,
-            status=SUBMITTED,
-            created_at=ctx.now,
-            updated_at=ctx.now,
-        )
-        # The partial unique index keeps one active request per family and site.
-        if not await add_unique(ctx, request):
-            await self._abandon(ctx, "fam.err.already_requested")
-            return
-        await fam.record_change(ctx.session, request, None, ctx.actor, ctx.now)
+        site_id = int(ctx.state.data.get("site", 0))
+        start, end = date.fromisoformat(values["from"]), end_day(ctx, values)
+        try:
+            request = await svc.submit_request(ctx.unit, site_id, values["stype"], start, end)
+        except FieldProblem as err:
+            if err.field is None:  # the site or the family cannot go on with this request
+                await self._abandon(ctx, err.msgid)
+                return
+            raise FieldError(err.field, err.msgid, **error_params(ctx, err)) from None
+        site = await fam.get_site(ctx.session, site_id)
+        assert site is not None
         ctx.state.data = {}
         ctx.say("fam.req.submitted", id=request.id, site=site_name(site, ctx.tr.locale))
         await ctx.goto(MY_REQUESTS)
@@ -433,16 +396,3 @@ class StallRequestForm(Form):
         ctx.state.drafts.pop(self.name, None)
         ctx.say(msgid)
         await ctx.goto(FAMILIES_MENU)
-
-
-def eligibility_problem(ctx: Context, site: Site, family: Family) -> str | None:
-    """Why this family cannot apply to this site now (a message id), or None."""
-    if not site.is_open or site.end_date < ctx.today:
-        return "fam.err.site_closed"
-    if site.deadline < ctx.now:
-        return "fam.err.deadline_passed"
-    if site.saudi_only and not family.national_id.startswith("1"):
-        return "fam.err.saudi_only"
-    if site.women_only and family.applicant_gender != "f":
-        return "fam.err.women_only"
-    return None
