@@ -49,8 +49,9 @@ DEFAULT_REASON = "other"
 
 # --- errors a door shows next to a field, or with a status ------------------------------------
 class FieldProblem(ServiceError):
-    """A value the person gave breaks a rule; `field` names the form field to ask again
-    (None: the form cannot go on). Parameters that are dates are `date`s, rendered by the door
+    """A value the person gave breaks a rule; `field` names it (the service's parameter or
+    the attribute of its input, which a form maps to the question to ask again; None: the
+    form cannot go on). Parameters that are dates are `date`s, rendered by the door
     in the person's language."""
 
     def __init__(self, msgid: str, field: str | None = None, **params: Any) -> None:
@@ -123,20 +124,20 @@ async def submit_request(
     if problem is not None:
         raise FieldProblem(problem)
     if site.capacity(stall_type) <= 0:
-        raise FieldProblem("form.err.choose", "stype")
+        raise FieldProblem("form.err.choose", "stall_type")
     first, last = site.start_date, site.end_date
     if not (first <= start <= last and first <= end <= last):
-        raise FieldProblem("fam.err.date_range", "from", start=first, end=last)
+        raise FieldProblem("fam.err.date_range", "start", start=first, end=last)
     if end < start:
-        raise FieldProblem("fam.err.end_before_start", "until")
+        raise FieldProblem("fam.err.end_before_start", "end")
     if family.freelance_doc_expiry < end:
-        raise FieldProblem("fam.err.freelance_expires", "until", date=family.freelance_doc_expiry)
+        raise FieldProblem("fam.err.freelance_expires", "end", date=family.freelance_doc_expiry)
     if stall_type == FOOD:
         expiry = family.health_cert_expiry
         if not family.health_cert_number or expiry is None:
-            raise FieldProblem("fam.err.health_missing", "stype")
+            raise FieldProblem("fam.err.health_missing", "stall_type")
         if expiry < end:
-            raise FieldProblem("fam.err.health_expires", "until", date=expiry)
+            raise FieldProblem("fam.err.health_expires", "end", date=expiry)
     request = StallRequest(
         family_id=family.id,
         site_id=site.id,

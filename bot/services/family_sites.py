@@ -80,7 +80,7 @@ async def save_family(unit: Unit, profile: FamilyProfile) -> SavedFamily:
     family.needs = list(profile.needs)
     family.updated_at = unit.now
     if not await fam.add_unique(unit.session, family):  # lost a race on the national ID
-        raise FieldProblem("fam.err.nid_taken", "nid")
+        raise FieldProblem("fam.err.nid_taken", "national_id")
     return SavedFamily(family, created)
 
 
@@ -119,17 +119,17 @@ async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSit
         raise NotFound("fam.err.site_gone")
     counts = {"food": data.food_stalls, "nonfood": data.nonfood_stalls}
     if data.food_stalls + data.nonfood_stalls <= 0:
-        raise FieldProblem("fam.sf.err.no_stalls", "food")
+        raise FieldProblem("fam.sf.err.no_stalls", "food_stalls")
     if data.end_date < data.start_date:
-        raise FieldProblem("fam.err.end_before_start", "last")
+        raise FieldProblem("fam.err.end_before_start", "end_date")
     if data.deadline_day > data.end_date:
-        raise FieldProblem("fam.sf.err.deadline_after_end", "deadline")
+        raise FieldProblem("fam.sf.err.deadline_after_end", "deadline_day")
     grown: list[str] = []
     if site is not None:
         for stall_type in fam.STALL_TYPES:
             highest = await fam.highest_held(unit.session, site.id, stall_type)
             if counts[stall_type] < highest:
-                raise FieldProblem("fam.sf.err.below_held", stall_type, n=highest)
+                raise FieldProblem("fam.sf.err.below_held", f"{stall_type}_stalls", n=highest)
             if counts[stall_type] > site.capacity(stall_type):
                 grown.append(stall_type)
     created = site is None

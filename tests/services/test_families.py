@@ -150,7 +150,7 @@ async def test_save_family_refuses_a_national_id_taken(world: World) -> None:
     other = await world.person()
     with pytest.raises(FieldProblem) as caught:
         await world.run(other, save_family, profile(1))
-    assert (caught.value.msgid, caught.value.field) == ("fam.err.nid_taken", "nid")
+    assert (caught.value.msgid, caught.value.field) == ("fam.err.nid_taken", "national_id")
     assert await world.count(Family) == 1
 
 
@@ -192,12 +192,12 @@ async def test_applying_needs_a_registered_family(world: World) -> None:
 
 EARLY = date(2026, 12, 12)  # before the end of the site
 REFUSALS = [
-    ({}, {}, "food", (date(2026, 12, 1), SITE_END), ("fam.err.date_range", "from")),
-    ({}, {}, "food", (date(2026, 12, 15), EARLY), ("fam.err.end_before_start", "until")),
-    ({}, {"freelance_doc_expiry": EARLY}, "nonfood", None, ("fam.err.freelance_expires", "until")),
-    ({}, {"health_cert_expiry": EARLY}, "food", None, ("fam.err.health_expires", "until")),
-    ({}, {"categories": ("crafts",)}, "food", None, ("fam.err.health_missing", "stype")),
-    ({"food_stalls": 0}, {}, "food", None, ("form.err.choose", "stype")),
+    ({}, {}, "food", (date(2026, 12, 1), SITE_END), ("fam.err.date_range", "start")),
+    ({}, {}, "food", (date(2026, 12, 15), EARLY), ("fam.err.end_before_start", "end")),
+    ({}, {"freelance_doc_expiry": EARLY}, "nonfood", None, ("fam.err.freelance_expires", "end")),
+    ({}, {"health_cert_expiry": EARLY}, "food", None, ("fam.err.health_expires", "end")),
+    ({}, {"categories": ("crafts",)}, "food", None, ("fam.err.health_missing", "stall_type")),
+    ({"food_stalls": 0}, {}, "food", None, ("form.err.choose", "stall_type")),
     ({"women_only": True}, {"applicant_gender": "m"}, "food", None, ("fam.err.women_only", None)),
     (
         {"saudi_only": True},

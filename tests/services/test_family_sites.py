@@ -50,9 +50,9 @@ async def test_save_site_creates_and_audits(world: World, boss: Actor) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"food_stalls": 0, "nonfood_stalls": 0}, ("fam.sf.err.no_stalls", "food")),
-        ({"end_date": SITE_START - timedelta(days=1)}, ("fam.err.end_before_start", "last")),
-        ({"deadline_day": SITE_END + timedelta(1)}, ("fam.sf.err.deadline_after_end", "deadline")),
+        ({"food_stalls": 0, "nonfood_stalls": 0}, ("fam.sf.err.no_stalls", "food_stalls")),
+        ({"end_date": SITE_START - timedelta(days=1)}, ("fam.err.end_before_start", "end_date")),
+        ({"deadline_day": SITE_END + timedelta(1)}, ("fam.sf.err.deadline_after_end", "deadline_day")),
     ],
 )  # fmt: skip
 async def test_save_site_refusals_write_nothing(
@@ -87,7 +87,7 @@ async def test_a_site_never_shrinks_below_a_stall_in_use(world: World, boss: Act
         await world.run(boss, save_site, site_id, replace(DATA, food_stalls=2))
     assert (caught.value.msgid, caught.value.field, caught.value.params) == (
         "fam.sf.err.below_held",
-        "food",
+        "food_stalls",
         {"n": 3},
     )
     async with world.db.sessions() as session:

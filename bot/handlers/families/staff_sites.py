@@ -47,7 +47,34 @@ SITE_FORM = "fsf"
 SITES_SHOWN = 20
 SITE_NAME_MAX = 120
 FEE_NOTE_MAX = 200
-COUNT_FIELDS = frozenset({"food", "nonfood"})
+
+
+class SiteField(StrEnum):
+    """The site form's questions."""
+
+    NAME_AR = "name_ar"
+    NAME_EN = "name_en"
+    DISTRICT = "district"
+    PIN = "pin"
+    FOOD = "food"
+    NONFOOD = "nonfood"
+    FIRST = "first"
+    LAST = "last"
+    DEADLINE = "deadline"
+    FEE = "fee"
+    FEE_NOTE = "fee_note"
+    SAUDI = "saudi"
+    WOMEN = "women"
+
+
+COUNT_FIELDS = frozenset({SiteField.FOOD, SiteField.NONFOOD})  # typed numbers
+# Which question to ask again when the service refuses a value (its name → the form's).
+SITE_PROBLEMS = {
+    "food_stalls": SiteField.FOOD,
+    "nonfood_stalls": SiteField.NONFOOD,
+    "end_date": SiteField.LAST,
+    "deadline_day": SiteField.DEADLINE,
+}
 YES, NO = "yes", "no"  # the values of YES_NO
 
 
@@ -212,7 +239,7 @@ def _site_start(ctx: Context, text: str) -> str:
 
 def _site_end(ctx: Context, text: str) -> str:
     day = parse_day(text)
-    start = ctx.state.data.get("v", {}).get("first")
+    start = ctx.state.data.get("v", {}).get(SiteField.FIRST)
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
     return day.isoformat()
@@ -220,7 +247,7 @@ def _site_end(ctx: Context, text: str) -> str:
 
 def _deadline(ctx: Context, text: str) -> str:
     day = parse_day(text)
-    end = ctx.state.data.get("v", {}).get("last")
+    end = ctx.state.data.get("v", {}).get(SiteField.LAST)
     if end and day > date.fromisoformat(end):
         raise Invalid("fam.sf.err.deadline_after_end")
     return day.isoformat()
@@ -239,10 +266,16 @@ class SiteForm(Form):
     intro = "fam.sf.intro"
     summary_title = "fam.sf.summary_title"
     fields = (
-        Field("name_ar", "fam.sf.q.name_ar", "fam.sf.f.name_ar", parse=_site_name),
-        Field("name_en", "fam.sf.q.name_en", "fam.sf.f.name_en", parse=_site_name, required=False),
+        Field(SiteField.NAME_AR, "fam.sf.q.name_ar", "fam.sf.f.name_ar", parse=_site_name),
         Field(
-            "district",
+            SiteField.NAME_EN,
+            "fam.sf.q.name_en",
+            "fam.sf.f.name_en",
+            parse=_site_name,
+            required=False,
+        ),
+        Field(
+            SiteField.DISTRICT,
             "fam.sf.q.district",
             "fam.sf.f.district",
             FieldKind.CHOICE,
@@ -251,29 +284,41 @@ class SiteForm(Form):
             render=show_district,
         ),
         Field(
-            "pin",
+            SiteField.PIN,
             "fam.sf.q.pin",
             "fam.sf.f.pin",
             FieldKind.LOCATION,
             required=False,
         ),
-        Field("food", "fam.sf.q.food", "fam.sf.f.food", parse=_count),
-        Field("nonfood", "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
-        Field("first", "fam.sf.q.start", "fam.sf.f.start", parse=_site_start, render=show_iso_date),
-        Field("last", "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=show_iso_date),
+        Field(SiteField.FOOD, "fam.sf.q.food", "fam.sf.f.food", parse=_count),
+        Field(SiteField.NONFOOD, "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
         Field(
-            "deadline",
+            SiteField.FIRST,
+            "fam.sf.q.start",
+            "fam.sf.f.start",
+            parse=_site_start,
+            render=show_iso_date,
+        ),
+        Field(
+            SiteField.LAST, "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=show_iso_date
+        ),
+        Field(
+            SiteField.DEADLINE,
             "fam.sf.q.deadline",
             "fam.sf.f.deadline",
             parse=_deadline,
             render=show_iso_date,
         ),
-        Field("fee", "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
+        Field(SiteField.FEE, "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
         Field(
-            "fee_note", "fam.sf.q.fee_note", "fam.sf.f.fee_note", parse=_fee_note, required=False
+            SiteField.FEE_NOTE,
+            "fam.sf.q.fee_note",
+            "fam.sf.f.fee_note",
+            parse=_fee_note,
+            required=False,
         ),
-        Field("saudi", "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
-        Field("women", "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
+        Field(SiteField.SAUDI, "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
+        Field(SiteField.WOMEN, "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -290,26 +335,27 @@ class SiteForm(Form):
 
     async def submit(self, ctx: Context, values: Values) -> None:
         site_id = ctx.state.data.get("site_id")
-        pin = values.get("pin")
+        pin = values.get(SiteField.PIN)
         data = SiteData(
-            name_ar=values["name_ar"],
-            name_en=values.get("name_en"),
-            district=values["district"],
+            name_ar=values[SiteField.NAME_AR],
+            name_en=values.get(SiteField.NAME_EN),
+            district=values[SiteField.DISTRICT],
             pin=(pin[0], pin[1]) if pin else None,
-            food_stalls=values["food"],
-            nonfood_stalls=values["nonfood"],
-            start_date=date.fromisoformat(values["first"]),
-            end_date=date.fromisoformat(values["last"]),
-            deadline_day=date.fromisoformat(values["deadline"]),
-            fee=values["fee"],
-            fee_note=values.get("fee_note"),
-            saudi_only=values["saudi"] == YES,
-            women_only=values["women"] == YES,
+            food_stalls=values[SiteField.FOOD],
+            nonfood_stalls=values[SiteField.NONFOOD],
+            start_date=date.fromisoformat(values[SiteField.FIRST]),
+            end_date=date.fromisoformat(values[SiteField.LAST]),
+            deadline_day=date.fromisoformat(values[SiteField.DEADLINE]),
+            fee=values[SiteField.FEE],
+            fee_note=values.get(SiteField.FEE_NOTE),
+            saudi_only=values[SiteField.SAUDI] == YES,
+            women_only=values[SiteField.WOMEN] == YES,
         )
         try:
             saved = await save_site(ctx.unit, int(site_id) if site_id else None, data)
         except FieldProblem as err:
-            raise FieldError(err.field or "name_ar", err.msgid, **error_params(ctx, err)) from None
+            field = SITE_PROBLEMS.get(err.field or "", SiteField.NAME_AR)
+            raise FieldError(field, err.msgid, **error_params(ctx, err)) from None
         ctx.state.data = {}
         ctx.say("fam.sf.saved" if saved.created else "fam.sf.updated", name=saved.site.name_ar)
         await ctx.goto(SITES_ADMIN, {"site": saved.site.id})
@@ -323,17 +369,17 @@ def site_values(site: Site, timezone: str) -> Values:
         else None
     )
     return {
-        "name_ar": site.name_ar,
-        "name_en": site.name_en,
-        "district": site.district,
-        "pin": pin,
-        "food": site.food_stalls,
-        "nonfood": site.nonfood_stalls,
-        "first": site.start_date.isoformat(),
-        "last": site.end_date.isoformat(),
-        "deadline": deadline_day.isoformat(),
-        "fee": site.fee,
-        "fee_note": site.fee_note,
-        "saudi": YES if site.saudi_only else NO,
-        "women": YES if site.women_only else NO,
+        SiteField.NAME_AR: site.name_ar,
+        SiteField.NAME_EN: site.name_en,
+        SiteField.DISTRICT: site.district,
+        SiteField.PIN: pin,
+        SiteField.FOOD: site.food_stalls,
+        SiteField.NONFOOD: site.nonfood_stalls,
+        SiteField.FIRST: site.start_date.isoformat(),
+        SiteField.LAST: site.end_date.isoformat(),
+        SiteField.DEADLINE: deadline_day.isoformat(),
+        SiteField.FEE: site.fee,
+        SiteField.FEE_NOTE: site.fee_note,
+        SiteField.SAUDI: YES if site.saudi_only else NO,
+        SiteField.WOMEN: YES if site.women_only else NO,
     }
