@@ -52,9 +52,12 @@ async def test_save_site_creates_and_audits(world: World, boss: Actor) -> None:
     [
         ({"food_stalls": 0, "nonfood_stalls": 0}, ("fam.sf.err.no_stalls", "food_stalls")),
         ({"end_date": SITE_START - timedelta(days=1)}, ("fam.err.end_before_start", "end_date")),
-        ({"deadline_day": SITE_END + timedelta(1)}, ("fam.sf.err.deadline_after_end", "deadline_day")),
+        (
+            {"deadline_day": SITE_END + timedelta(1)},
+            ("fam.sf.err.deadline_after_end", "deadline_day"),
+        ),
     ],
-)  # fmt: skip
+)
 async def test_save_site_refusals_write_nothing(
     world: World, boss: Actor, changes: dict[str, object], expected: tuple[str, str]
 ) -> None:
