@@ -263,12 +263,13 @@ async def _demo(settings: Settings, force: bool = False) -> None:
 
 
 async def _export_requests(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime
     from pathlib import Path
 
     from bot.core.i18n import load_catalogs
-    from bot.handlers.families.export import export_filename, export_site
-    from storage import families as fam
-    from storage import repositories as repo
+    from bot.core.unit import Actor, Unit
+    from bot.services.errors import ServiceError
+    from bot.services.family_reports import export_requests
     from storage.db import create_database
     from storage.schema import ensure_schema
 
@@ -276,24 +277,17 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
     try:
         await ensure_schema(db.engine)
         async with db.transaction() as session:
-            site = await fam.get_site(session, args.site)
-            if site is None:
-                raise ConfigError(f"no site with id {args.site}")
-            arabic = load_catalogs().translator("ar")
-            # A file written here stays on this machine: national IDs in full.
-            data, count = await export_site(
-                session, arabic, site, args.format, settings.timezone, full_ids=True
+            unit = Unit(
+                session, Actor.operator("export"), datetime.now(UTC), load_catalogs(), settings
             )
-            await repo.add_audit(
-                session,
-                "cli",
-                "site.exported",
-                f"site:{site.id}",
-                {"format": args.format, "rows": count},
-            )
-        out = Path(args.out or export_filename(site, args.format))
-        write_private(out, data)
-        print(f"{out}: {count} requests")
+            try:
+                # A file written here stays on this machine: national IDs in full.
+                export = await export_requests(unit, args.site, args.format, full_ids=True)
+            except ServiceError as err:
+                raise ConfigError(f"no site with id {args.site}") from err
+        out = Path(args.out or export.filename)
+        write_private(out, export.data)
+        print(f"{out}: {export.rows} requests")
     finally:
         await db.dispose()
 

@@ -51,6 +51,19 @@ async def family_nid_taken(
     return (await session.execute(stmt.limit(1))).first() is not None
 
 
+async def add_unique(session: AsyncSession, row: object) -> bool:
+    """Add and flush `row` in a savepoint; False when a unique constraint refused it (a
+    national ID, one active request per family and site). Losing such a race must not undo the
+    whole transaction: the savepoint rollback drops a new row and reloads an existing one."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 async def count_families(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count(Family.id)))).scalar_one())
 
@@ -130,7 +143,11 @@ async def family_requests(session: AsyncSession, family_id: int) -> list[tuple[S
 
 
 async def _requests_with_family_and_site(
-    session: AsyncSession, statuses: Sequence[str], since: InstrumentedAttribute[Any], limit: int
+    session: AsyncSession,
+    statuses: Sequence[str],
+    since: InstrumentedAttribute[Any],
+    limit: int,
+    offset: int = 0,
 ) -> list[tuple[StallRequest, Family, Site]]:
     stmt = (
         select(StallRequest, Family, Site)
@@ -138,26 +155,27 @@ async def _requests_with_family_and_site(
         .join(Site, Site.id == StallRequest.site_id)
         .where(StallRequest.status.in_(statuses))
         .order_by(since, StallRequest.id)
+        .offset(offset)
         .limit(limit)
     )
     return [(r, f, s) for r, f, s in (await session.execute(stmt)).all()]
 
 
 async def review_queue(
-    session: AsyncSession, limit: int = 10
+    session: AsyncSession, limit: int = 10, offset: int = 0
 ) -> list[tuple[StallRequest, Family, Site]]:
     """Requests waiting for staff, oldest first."""
     return await _requests_with_family_and_site(
-        session, PENDING_REVIEW, StallRequest.created_at, limit
+        session, PENDING_REVIEW, StallRequest.created_at, limit, offset
     )
 
 
 async def waitlist(
-    session: AsyncSession, limit: int = 10
+    session: AsyncSession, limit: int = 10, offset: int = 0
 ) -> list[tuple[StallRequest, Family, Site]]:
     """Families waiting for a stall to free up, longest waiting first."""
     return await _requests_with_family_and_site(
-        session, (WAITLISTED,), StallRequest.waitlisted_at, limit
+        session, (WAITLISTED,), StallRequest.waitlisted_at, limit, offset
     )
 
 

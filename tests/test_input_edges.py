@@ -15,7 +15,7 @@ from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.core.text import clean_input, strip_controls
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.families.export import export_site
+from bot.services.family_reports import export_site
 from storage import families as fam
 from storage.db import Database
 from storage.models_families import Family, StallRequest

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
-from bot.handlers.families.common import (
+from bot.handlers.families.wiring import (
     expire_offers,
 )
 from bot.settings import Settings

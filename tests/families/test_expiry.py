@@ -10,7 +10,7 @@ from bot.core.engine import Engine
 from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
 from bot.handlers import build_app
-from bot.handlers.families.common import (
+from bot.handlers.families.wiring import (
     EXPIRY_JOB_ID,
     expire_offers,
 )

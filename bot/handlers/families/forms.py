@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from bot.core.date_input import parse_day
@@ -12,7 +13,6 @@ from bot.core.messages import Inbound
 from bot.core.validators import Invalid, parse_announcement, parse_name, parse_national_id
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
-    add_unique,
     parse_district,
     show_district,
     show_iso_date,
@@ -23,14 +23,17 @@ from bot.handlers.families.common import (
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
-    needs_food_certificate,
+    error_params,
     parse_doc_number,
     parse_short_text,
-    site_name,
 )
 from bot.handlers.volunteers.signup import GENDERS
+from bot.services import families as svc
+from bot.services.families import FieldProblem, needs_food_certificate
+from bot.services.family_notices import site_name
+from bot.services.family_sites import FamilyProfile, national_id_taken, save_family
 from storage import families as fam
-from storage.models_families import SUBMITTED, Family, Site, StallRequest
+from storage.models_families import Family
 
 FAMILY_FORM = "fam"
 REQUEST_FORM = "fsr"
@@ -41,7 +44,47 @@ FAMILY_NAME_MAX = 60
 OTHER_CATEGORY_MAX = 60
 DESCRIPTION_MAX = 500
 PREVIEW_CHARS = 60
-PHOTO_FIELDS = ("ph1", "ph2", "ph3")
+
+
+class FamilyField(StrEnum):
+    """The registration form's questions (its steps, and the keys of its values)."""
+
+    NAME = "fname"
+    APPLICANT = "applicant"
+    GENDER = "gender"
+    NID = "nid"
+    MOBILE = "mobile"
+    DISTRICT = "district"
+    CATEGORIES = "cats"
+    OTHER = "other"
+    FREELANCE_NO = "fl_no"
+    FREELANCE_EXP = "fl_exp"
+    HEALTH_NO = "hc_no"
+    HEALTH_EXP = "hc_exp"
+    DESCRIPTION = "desc"
+    PHOTO1 = "ph1"
+    PHOTO2 = "ph2"
+    PHOTO3 = "ph3"
+    NEEDS = "needs"
+
+
+class RequestField(StrEnum):
+    """The stall request form's questions."""
+
+    STALL_TYPE = "stype"
+    START = "from"
+    END = "until"
+
+
+PHOTO_FIELDS = (FamilyField.PHOTO1, FamilyField.PHOTO2, FamilyField.PHOTO3)
+OTHER_CATEGORY = "other"  # the category whose name the family types
+# Which question to ask again when a service refuses a value (its name for it → the form's).
+FAMILY_PROBLEMS = {"national_id": FamilyField.NID}
+REQUEST_PROBLEMS = {
+    "stall_type": RequestField.STALL_TYPE,
+    "start": RequestField.START,
+    "end": RequestField.END,
+}
 
 
 # --- family registration -------------------------------------------------------------------------
@@ -59,7 +102,7 @@ def _applicant(ctx: Context, text: str) -> str:
 
 async def _national_id(ctx: Context, text: str) -> str:
     nid = parse_national_id(text)
-    if await fam.family_nid_taken(ctx.session, nid, except_user_id=ctx.user.id):
+    if await national_id_taken(ctx.unit, nid):
         raise Invalid("fam.err.nid_taken")
     return nid
 
@@ -96,7 +139,7 @@ def _show_needs(ctx: Context, value: list[str]) -> str:
 
 
 def _food(values: Values) -> bool:
-    return needs_food_certificate(values.get("cats") or [])
+    return needs_food_certificate(values.get(FamilyField.CATEGORIES) or [])
 
 
 class FamilyForm(Form):
@@ -104,12 +147,18 @@ class FamilyForm(Form):
     intro = "fam.intro"
     summary_title = "fam.summary_title"
     fields = (
-        Field("fname", "fam.q.family_name", "fam.f.family_name", parse=_family_name),
-        Field("applicant", "fam.q.applicant", "fam.f.applicant", parse=_applicant),
-        Field("gender", "fam.q.gender", "fam.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
-        Field("nid", "fam.q.nid", "fam.f.nid", parse=_national_id, render=show_nid),
+        Field(FamilyField.NAME, "fam.q.family_name", "fam.f.family_name", parse=_family_name),
+        Field(FamilyField.APPLICANT, "fam.q.applicant", "fam.f.applicant", parse=_applicant),
         Field(
-            "mobile",
+            FamilyField.GENDER,
+            "fam.q.gender",
+            "fam.f.gender",
+            kind=FieldKind.CHOICE,
+            options=GENDERS,
+        ),
+        Field(FamilyField.NID, "fam.q.nid", "fam.f.nid", parse=_national_id, render=show_nid),
+        Field(
+            FamilyField.MOBILE,
             "fam.q.mobile",
             "fam.f.mobile",
             kind=FieldKind.PHONE,
@@ -117,7 +166,7 @@ class FamilyForm(Form):
             render=show_mobile,
         ),
         Field(
-            "district",
+            FamilyField.DISTRICT,
             "fam.q.district",
             "fam.f.district",
             kind=FieldKind.CHOICE,
@@ -125,25 +174,39 @@ class FamilyForm(Form):
             parse=parse_district,
             render=show_district,
         ),
-        Field("cats", "fam.q.categories", "fam.f.categories", FieldKind.MULTI, CATEGORIES),
         Field(
-            "other",
+            FamilyField.CATEGORIES,
+            "fam.q.categories",
+            "fam.f.categories",
+            FieldKind.MULTI,
+            CATEGORIES,
+        ),
+        Field(
+            FamilyField.OTHER,
             "fam.q.other",
             "fam.f.other",
             parse=_other,
-            when=lambda v: "other" in (v.get("cats") or []),
+            when=lambda v: OTHER_CATEGORY in (v.get(FamilyField.CATEGORIES) or []),
         ),
-        Field("fl_no", "fam.q.freelance_no", "fam.f.freelance_no", parse=_doc_number),
         Field(
-            "fl_exp",
+            FamilyField.FREELANCE_NO, "fam.q.freelance_no", "fam.f.freelance_no", parse=_doc_number
+        ),
+        Field(
+            FamilyField.FREELANCE_EXP,
             "fam.q.freelance_exp",
             "fam.f.freelance_exp",
             parse=_expiry,
             render=show_iso_date,
         ),
-        Field("hc_no", "fam.q.health_no", "fam.f.health_no", parse=_doc_number, when=_food),
         Field(
-            "hc_exp",
+            FamilyField.HEALTH_NO,
+            "fam.q.health_no",
+            "fam.f.health_no",
+            parse=_doc_number,
+            when=_food,
+        ),
+        Field(
+            FamilyField.HEALTH_EXP,
             "fam.q.health_exp",
             "fam.f.health_exp",
             parse=_expiry,
@@ -151,10 +214,14 @@ class FamilyForm(Form):
             when=_food,
         ),
         Field(
-            "desc", "fam.q.description", "fam.f.description", parse=_description, render=_show_short
+            FamilyField.DESCRIPTION,
+            "fam.q.description",
+            "fam.f.description",
+            parse=_description,
+            render=_show_short,
         ),
         Field(
-            "ph1",
+            FamilyField.PHOTO1,
             "fam.q.photo1",
             "fam.f.photo1",
             FieldKind.FILE,
@@ -162,25 +229,25 @@ class FamilyForm(Form):
             render=_show_photo,
         ),
         Field(
-            "ph2",
+            FamilyField.PHOTO2,
             "fam.q.photo2",
             "fam.f.photo2",
             FieldKind.FILE,
             required=False,
             render=_show_photo,
-            when=lambda v: bool(v.get("ph1")),
+            when=lambda v: bool(v.get(FamilyField.PHOTO1)),
         ),
         Field(
-            "ph3",
+            FamilyField.PHOTO3,
             "fam.q.photo3",
             "fam.f.photo3",
             FieldKind.FILE,
             required=False,
             render=_show_photo,
-            when=lambda v: bool(v.get("ph1")) and bool(v.get("ph2")),
+            when=lambda v: bool(v.get(FamilyField.PHOTO1)) and bool(v.get(FamilyField.PHOTO2)),
         ),
         Field(
-            "needs",
+            FamilyField.NEEDS,
             "fam.q.needs",
             "fam.f.needs",
             FieldKind.MULTI,
@@ -206,57 +273,54 @@ class FamilyForm(Form):
         return value
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        family = await fam.family_for_user(ctx.session, ctx.user.id)
-        is_new = family is None
-        if family is None:
-            family = Family(user_id=ctx.user.id, created_at=ctx.now)
         food = _food(values)
-        family.family_name = values["fname"]
-        family.applicant_name = values["applicant"]
-        family.applicant_gender = values["gender"]
-        family.national_id = values["nid"]
-        family.mobile = values["mobile"]
-        family.district = values["district"]
-        family.categories = list(values["cats"])
-        family.other_category = values.get("other") if "other" in values["cats"] else None
-        family.freelance_doc_number = values["fl_no"]
-        family.freelance_doc_expiry = date.fromisoformat(values["fl_exp"])
-        family.health_cert_number = values.get("hc_no") if food else None
-        family.health_cert_expiry = date.fromisoformat(values["hc_exp"]) if food else None
-        family.description = values["desc"]
-        family.photos = [
-            {"kind": p["kind"], "file_id": p["file_id"], "channel": p["channel"]}
-            for p in (values.get(name) for name in PHOTO_FIELDS)
-            if p
-        ]
-        family.needs = list(values.get("needs") or [])
-        family.updated_at = ctx.now
-        if not await add_unique(ctx, family):  # lost a race on the unique national ID
-            raise FieldError("nid", "fam.err.nid_taken")
+        photos = (values.get(name) for name in PHOTO_FIELDS)
+        profile = FamilyProfile(
+            family_name=values[FamilyField.NAME],
+            applicant_name=values[FamilyField.APPLICANT],
+            applicant_gender=values[FamilyField.GENDER],
+            national_id=values[FamilyField.NID],
+            mobile=values[FamilyField.MOBILE],
+            district=values[FamilyField.DISTRICT],
+            categories=tuple(values[FamilyField.CATEGORIES]),
+            other_category=values.get(FamilyField.OTHER),
+            freelance_doc_number=values[FamilyField.FREELANCE_NO],
+            freelance_doc_expiry=date.fromisoformat(values[FamilyField.FREELANCE_EXP]),
+            health_cert_number=values.get(FamilyField.HEALTH_NO) if food else None,
+            health_cert_expiry=date.fromisoformat(values[FamilyField.HEALTH_EXP]) if food else None,
+            description=values[FamilyField.DESCRIPTION],
+            photos=tuple(p for p in photos if p),
+            needs=tuple(values.get(FamilyField.NEEDS) or []),
+        )
+        try:
+            saved = await save_family(ctx.unit, profile)
+        except FieldProblem as err:
+            field = FAMILY_PROBLEMS.get(err.field or "", FamilyField.NID)
+            raise FieldError(field, err.msgid, **err.params) from None
         ctx.state.data = {}
-        ctx.say("fam.saved" if is_new else "fam.updated")
+        ctx.say("fam.saved" if saved.created else "fam.updated")
         await ctx.goto(FAMILIES_MENU)
 
 
 def family_values(family: Family) -> Values:
     values: Values = {
-        "fname": family.family_name,
-        "applicant": family.applicant_name,
-        "gender": family.applicant_gender,
-        "nid": family.national_id,
-        "mobile": family.mobile,
-        "district": family.district,
-        "cats": list(family.categories),
-        "fl_no": family.freelance_doc_number,
-        "fl_exp": family.freelance_doc_expiry.isoformat(),
-        "desc": family.description,
-        "needs": list(family.needs),
+        FamilyField.NAME: family.family_name,
+        FamilyField.APPLICANT: family.applicant_name,
+        FamilyField.GENDER: family.applicant_gender,
+        FamilyField.NID: family.national_id,
+        FamilyField.MOBILE: family.mobile,
+        FamilyField.DISTRICT: family.district,
+        FamilyField.CATEGORIES: list(family.categories),
+        FamilyField.FREELANCE_NO: family.freelance_doc_number,
+        FamilyField.FREELANCE_EXP: family.freelance_doc_expiry.isoformat(),
+        FamilyField.DESCRIPTION: family.description,
+        FamilyField.NEEDS: list(family.needs),
     }
-    if "other" in family.categories:
-        values["other"] = family.other_category
+    if OTHER_CATEGORY in family.categories:
+        values[FamilyField.OTHER] = family.other_category
     if needs_food_certificate(family.categories):
-        values["hc_no"] = family.health_cert_number
-        values["hc_exp"] = (
+        values[FamilyField.HEALTH_NO] = family.health_cert_number
+        values[FamilyField.HEALTH_EXP] = (
             family.health_cert_expiry.isoformat() if family.health_cert_expiry else None
         )
     photos = list(family.photos)
@@ -299,16 +363,16 @@ def _start_date(ctx: Context, text: str) -> str:
 
 def _end_date(ctx: Context, text: str) -> str:
     day = _within_site(ctx, parse_day(text))
-    start = ctx.state.data.get("v", {}).get("from")
+    start = ctx.state.data.get("v", {}).get(RequestField.START)
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
     return day.isoformat()
 
 
 def end_day(ctx: Context, values: Values) -> date:
-    value = values["until"]
+    value = values[RequestField.END]
     if value == SAME_DAY:
-        return date.fromisoformat(values["from"])
+        return date.fromisoformat(values[RequestField.START])
     if value == TO_END:
         return _site_range(ctx)[1]
     return date.fromisoformat(value)
@@ -316,8 +380,8 @@ def end_day(ctx: Context, values: Values) -> date:
 
 def _show_end(ctx: Context, value: str) -> str:
     values = ctx.state.data.get("v", {})
-    if value in (SAME_DAY, TO_END) and values.get("from"):
-        return ctx.fmt_date(end_day(ctx, {**values, "until": value}))
+    if value in (SAME_DAY, TO_END) and values.get(RequestField.START):
+        return ctx.fmt_date(end_day(ctx, {**values, RequestField.END: value}))
     return ctx.fmt_date(date.fromisoformat(value))
 
 
@@ -327,10 +391,22 @@ class StallRequestForm(Form):
     name = REQUEST_FORM
     summary_title = "fam.req.summary_title"
     fields = (
-        Field("stype", "fam.q.stall_type", "fam.f.stall_type", FieldKind.CHOICE, _stall_types),
-        Field("from", "fam.q.start", "fam.f.start", parse=_start_date, render=show_iso_date),
         Field(
-            "until",
+            RequestField.STALL_TYPE,
+            "fam.q.stall_type",
+            "fam.f.stall_type",
+            FieldKind.CHOICE,
+            _stall_types,
+        ),
+        Field(
+            RequestField.START,
+            "fam.q.start",
+            "fam.f.start",
+            parse=_start_date,
+            render=show_iso_date,
+        ),
+        Field(
+            RequestField.END,
             "fam.q.end",
             "fam.f.end",
             FieldKind.CHOICE,
@@ -378,52 +454,20 @@ class StallRequestForm(Form):
         ctx.state.data["site_name"] = site_name(site, ctx.tr.locale) if site else ""
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
-        family = await fam.family_for_user(ctx.session, ctx.user.id)
-        if site is None or family is None:
-            await self._abandon(ctx, "fam.err.site_gone")
-            return
-        problem = eligibility_problem(ctx, site, family)
-        if problem is not None:
-            await self._abandon(ctx, problem)
-            return
-        stall_type = values["stype"]
-        if site.capacity(stall_type) <= 0:
-            raise FieldError("stype", "form.err.choose")
-        start = date.fromisoformat(values["from"])
-        end = end_day(ctx, values)
-        first, last = site.start_date, site.end_date
-        if not (first <= start <= last and first <= end <= last):
-            raise FieldError(
-                "from", "fam.err.date_range", start=ctx.fmt_date(first), end=ctx.fmt_date(last)
+        site_id = int(ctx.state.data.get("site", 0))
+        start, end = date.fromisoformat(values[RequestField.START]), end_day(ctx, values)
+        try:
+            request = await svc.submit_request(
+                ctx.unit, site_id, values[RequestField.STALL_TYPE], start, end
             )
-        if end < start:
-            raise FieldError("until", "fam.err.end_before_start")
-        if family.freelance_doc_expiry < end:
-            raise FieldError(
-                "until", "fam.err.freelance_expires", date=ctx.fmt_date(family.freelance_doc_expiry)
-            )
-        if stall_type == "food":
-            expiry = family.health_cert_expiry
-            if not family.health_cert_number or expiry is None:
-                raise FieldError("stype", "fam.err.health_missing")
-            if expiry < end:
-                raise FieldError("until", "fam.err.health_expires", date=ctx.fmt_date(expiry))
-        request = StallRequest(
-            family_id=family.id,
-            site_id=site.id,
-            stall_type=stall_type,
-            start_date=start,
-            end_date=end,
-            status=SUBMITTED,
-            created_at=ctx.now,
-            updated_at=ctx.now,
-        )
-        # The partial unique index keeps one active request per family and site.
-        if not await add_unique(ctx, request):
-            await self._abandon(ctx, "fam.err.already_requested")
-            return
-        await fam.record_change(ctx.session, request, None, ctx.actor, ctx.now)
+        except FieldProblem as err:
+            if err.field is None:  # the site or the family cannot go on with this request
+                await self._abandon(ctx, err.msgid)
+                return
+            field = REQUEST_PROBLEMS.get(err.field, RequestField.STALL_TYPE)
+            raise FieldError(field, err.msgid, **error_params(ctx, err)) from None
+        site = await fam.get_site(ctx.session, site_id)
+        assert site is not None
         ctx.state.data = {}
         ctx.say("fam.req.submitted", id=request.id, site=site_name(site, ctx.tr.locale))
         await ctx.goto(MY_REQUESTS)
@@ -433,16 +477,3 @@ class StallRequestForm(Form):
         ctx.state.drafts.pop(self.name, None)
         ctx.say(msgid)
         await ctx.goto(FAMILIES_MENU)
-
-
-def eligibility_problem(ctx: Context, site: Site, family: Family) -> str | None:
-    """Why this family cannot apply to this site now (a message id), or None."""
-    if not site.is_open or site.end_date < ctx.today:
-        return "fam.err.site_closed"
-    if site.deadline < ctx.now:
-        return "fam.err.deadline_passed"
-    if site.saudi_only and not family.national_id.startswith("1"):
-        return "fam.err.saudi_only"
-    if site.women_only and family.applicant_gender != "f":
-        return "fam.err.women_only"
-    return None

@@ -4,30 +4,33 @@ written to the audit log and told to the family."""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Inbound, InboundKind
+from bot.core.pager import Page, page_choices, page_line, turn
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
 from bot.handlers.families.common import (
+    BACK,
     CATEGORIES,
     NEEDS,
     REJECT_REASONS,
-    Notifier,
-    offer_hours,
-    site_name,
-    stall_label,
+    say_error,
     status_label,
 )
 from bot.handlers.staff.panel import STAFF_PANEL
+from bot.services import families as svc
+from bot.services.errors import ServiceError
+from bot.services.family_notices import site_name, stall_label
 from storage import families as fam
 from storage.models_families import (
     APPROVED,
     CONFIRMED,
     NEEDS_INFO,
-    REJECTED,
     SUBMITTED,
     UNDER_REVIEW,
     WAITLISTED,
@@ -38,26 +41,45 @@ from storage.models_families import (
 
 REVIEW = "frv"
 
-QUEUE_SHOWN = 10
-WAITLIST_SHOWN = 5
+QUEUE_SHOWN = 10  # a page of the review queue
+WAITLIST_SHOWN = 5  # ... and of the waiting list, on the same screen
 NUMBERS_SHOWN = 30
 HISTORY_SHOWN = 6
 NOTE_MAX = 500
+QUEUE_PAGE = "qpage"
+NUMBERS_PAGE = "npage"
 
-CAN_APPROVE = (SUBMITTED, UNDER_REVIEW, WAITLISTED)
-CAN_REJECT = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, WAITLISTED)
-CAN_ASK = (SUBMITTED, UNDER_REVIEW)
-CAN_WAITLIST = (SUBMITTED, UNDER_REVIEW)
+
+class Step(StrEnum):
+    QUEUE = "q"
+    REQUEST = "rq"  # one request and what staff may do with it
+    NUMBER = "num"  # which stall to offer
+    REASON = "rr"  # why it is rejected
+    NOTE = "rn"  # a note to the rejection (typed, may be skipped)
+    QUESTION = "iq"  # what the family is asked (typed)
+
+
+class Action(StrEnum):
+    APPROVE = "ap"
+    WAITLIST = "wl"
+    ASK = "in"
+    REJECT = "rj"
+
+
+OPEN = "r"  # "r<id>": open request <id>
+NUMBER = "n"  # "n<number>": offer that stall
+AUTO = "auto"  # offer the lowest free stall
+SKIP = "_s"  # no note
 
 
 # --- the review queue ----------------------------------------------------------------------------
 class Review(Flow):
-    """Steps: q (queue) → rq (one request) → num (stall number) | rr (reason) → rn (note) |
-    iq (question for the family)."""
+    """Steps: the queue → one request → a stall number | a reason → a note | a question for
+    the family. The decisions are `bot.services.families`' rules."""
 
     name = REVIEW
     staff_only = True
-    typed_steps = frozenset({"rn", "iq"})  # a note, a question: typed text
+    typed_steps = frozenset({Step.NOTE, Step.QUESTION})  # a note, a question: typed text
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {}
@@ -69,24 +91,30 @@ class Review(Flow):
     async def show(self, ctx: Context) -> None:
         step = ctx.state.step
         rid = int(ctx.state.data.get("rid", 0))
-        if step == "q" or not rid:
+        if step == Step.QUEUE or not rid:
             await self._queue(ctx)
-        elif step == "num":
+        elif step == Step.NUMBER:
             await self._numbers(ctx, rid)
-        elif step == "rr":
+        elif step == Step.REASON:
             self._reasons(ctx)
-        elif step in ("rn", "iq"):
-            self._ask_text(ctx, step)
+        elif step in (Step.NOTE, Step.QUESTION):
+            self._ask_text(ctx, Step(step))
         else:
             await self._open(ctx, rid)
 
     # --- views -------------------------------------------------------------------------------
     async def _queue(self, ctx: Context) -> None:
-        ctx.set_step("q")
+        ctx.set_step(Step.QUEUE)
+        requested = int(ctx.state.data.get(QUEUE_PAGE, 0))
         ctx.state.data = {}
         tr = ctx.tr
         counts = await fam.status_counts(ctx.session)
         pending = counts.get(SUBMITTED, 0) + counts.get(UNDER_REVIEW, 0)
+        waiting_count = counts.get(WAITLISTED, 0)
+        # One pager turns both lists: page n shows the n-th slice of each.
+        pages = max(-(-pending // QUEUE_SHOWN), -(-waiting_count // WAITLIST_SHOWN), 1)
+        page = Page.of(pages, requested, 1)
+        ctx.state.data[QUEUE_PAGE] = page.number
         lines = [
             tr.t("fam.rev.title"),
             tr.tn("fam.rev.pending", pending),
@@ -95,31 +123,36 @@ class Review(Flow):
                 new=counts.get(SUBMITTED, 0),
                 review=counts.get(UNDER_REVIEW, 0),
                 info=counts.get(NEEDS_INFO, 0),
-                waiting=counts.get(WAITLISTED, 0),
+                waiting=waiting_count,
                 offered=counts.get(APPROVED, 0),
                 confirmed=counts.get(CONFIRMED, 0),
             ),
         ]
         choices = []
-        for request, family, site in await fam.review_queue(ctx.session, QUEUE_SHOWN):
+        queue = await fam.review_queue(ctx.session, QUEUE_SHOWN, page.number * QUEUE_SHOWN)
+        for request, family, site in queue:
             lines.append(self._item(ctx, request, family, site))
-            choices.append(
-                ctx.choice(
-                    "q", f"r{request.id}", "fam.rev.open_n", id=request.id, name=family.family_name
-                )
-            )
-        waiting = await fam.waitlist(ctx.session, WAITLIST_SHOWN)
+            choices.append(self._open_choice(ctx, request, family))
+        waiting = await fam.waitlist(ctx.session, WAITLIST_SHOWN, page.number * WAITLIST_SHOWN)
         if waiting:
             lines.append(tr.t("fam.rev.waitlist_title"))
         for request, family, site in waiting:
             lines.append(self._item(ctx, request, family, site))
-            choices.append(
-                ctx.choice(
-                    "q", f"r{request.id}", "fam.rev.open_n", id=request.id, name=family.family_name
-                )
-            )
-        choices.append(ctx.choice("q", "back", "form.back"))
+            choices.append(self._open_choice(ctx, request, family))
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
+        choices += page_choices(ctx, Step.QUEUE, page)
+        choices.append(ctx.choice(Step.QUEUE, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
+
+    def _open_choice(self, ctx: Context, request: StallRequest, family: Family) -> Any:
+        return ctx.choice(
+            Step.QUEUE,
+            f"{OPEN}{request.id}",
+            "fam.rev.open_n",
+            id=request.id,
+            name=family.family_name,
+        )
 
     def _item(self, ctx: Context, request: StallRequest, family: Family, site: Site) -> str:
         return ctx.tr.t(
@@ -133,21 +166,16 @@ class Review(Flow):
         )
 
     async def _open(self, ctx: Context, rid: int) -> None:
-        request = await fam.get_request(ctx.session, rid, lock=True)
-        if request is None:
-            ctx.say("fam.rev.gone")
+        try:
+            reviewed = await svc.start_review(ctx.unit, rid)
+        except ServiceError as err:
+            say_error(ctx, err)
             await self._queue(ctx)
             return
-        site = await fam.get_site(ctx.session, request.site_id)
-        family = await ctx.session.get(Family, request.family_id)
-        assert site is not None and family is not None
-        if request.status == SUBMITTED:
-            # Opening a new request is the start of its review; the family is told.
-            change = await fam.set_status(ctx.session, request, UNDER_REVIEW, ctx.actor, ctx.now)
-            await Notifier(ctx.unit).changed(request, site, change)
-            await ctx.audit("stall_request.review", f"stall_request:{rid}")
-        ctx.set_step("rq")
-        ctx.state.data = {"rid": rid}
+        request, family, site = reviewed.request, reviewed.family, reviewed.site
+        ctx.set_step(Step.REQUEST)
+        # Back to the queue lands on the page it was opened from.
+        ctx.state.data = {"rid": rid, QUEUE_PAGE: ctx.state.data.get(QUEUE_PAGE, 0)}
         ctx.reply(await self._details(ctx, request, family, site))
         for index, photo in enumerate(family.photos, start=1):
             # A platform's file id only means something on that platform.
@@ -157,15 +185,16 @@ class Review(Flow):
                     attachment=Attachment(kind="photo", file_id=photo["file_id"]),
                 )
         choices = []
-        if request.status in CAN_APPROVE:
-            choices.append(ctx.choice("rq", "ap", "fam.rev.approve"))
-        if request.status in CAN_WAITLIST:
-            choices.append(ctx.choice("rq", "wl", "fam.rev.waitlist"))
-        if request.status in CAN_ASK:
-            choices.append(ctx.choice("rq", "in", "fam.rev.ask"))
-        if request.status in CAN_REJECT:
-            choices.append(ctx.choice("rq", "rj", "fam.rev.reject"))
-        choices.append(ctx.choice("rq", "back", "form.back"))
+        step = Step.REQUEST
+        if request.status in svc.CAN_APPROVE:
+            choices.append(ctx.choice(step, Action.APPROVE, "fam.rev.approve"))
+        if request.status in svc.CAN_WAITLIST:
+            choices.append(ctx.choice(step, Action.WAITLIST, "fam.rev.waitlist"))
+        if request.status in svc.CAN_ASK:
+            choices.append(ctx.choice(step, Action.ASK, "fam.rev.ask"))
+        if request.status in svc.CAN_REJECT:
+            choices.append(ctx.choice(step, Action.REJECT, "fam.rev.reject"))
+        choices.append(ctx.choice(step, BACK, "form.back"))
         ctx.reply(ctx.tr.t("fam.rev.actions", id=rid), choices)
 
     async def _details(
@@ -245,75 +274,87 @@ class Review(Flow):
             ctx.say("fam.rev.no_stall")
             await self._open(ctx, rid)
             return
-        ctx.set_step("num")
-        choices = [ctx.choice("num", f"n{n}", "fam.rev.stall_n", n=n) for n in free[:NUMBERS_SHOWN]]
-        choices.append(ctx.choice("num", "auto", "fam.rev.stall_auto"))
-        choices.append(ctx.choice("num", "back", "form.back"))
-        ctx.reply(
-            ctx.tr.tn(
-                "fam.rev.pick_number", len(free), type=stall_label(ctx.tr, request.stall_type)
-            ),
-            choices,
+        step = Step.NUMBER
+        ctx.set_step(step)
+        page = Page.of(len(free), int(ctx.state.data.get(NUMBERS_PAGE, 0)), NUMBERS_SHOWN)
+        ctx.state.data[NUMBERS_PAGE] = page.number
+        choices = [
+            ctx.choice(step, f"{NUMBER}{n}", "fam.rev.stall_n", n=n) for n in page.slice(free)
+        ]
+        choices += page_choices(ctx, step, page)
+        choices.append(ctx.choice(step, AUTO, "fam.rev.stall_auto"))
+        choices.append(ctx.choice(step, BACK, "form.back"))
+        text = ctx.tr.tn(
+            "fam.rev.pick_number", len(free), type=stall_label(ctx.tr, request.stall_type)
         )
+        if (line := page_line(ctx, page)) is not None:
+            text += "\n" + line
+        ctx.reply(text, choices)
 
     def _reasons(self, ctx: Context) -> None:
-        ctx.set_step("rr")
-        choices = [ctx.choice("rr", o.value, o.label) for o in REJECT_REASONS]
-        choices.append(ctx.choice("rr", "back", "form.back"))
+        step = Step.REASON
+        ctx.set_step(step)
+        choices = [ctx.choice(step, o.value, o.label) for o in REJECT_REASONS]
+        choices.append(ctx.choice(step, BACK, "form.back"))
         ctx.reply(ctx.tr.t("fam.rev.reason_q"), choices)
 
-    def _ask_text(self, ctx: Context, step: str) -> None:
+    def _ask_text(self, ctx: Context, step: Step) -> None:
         ctx.set_step(step)
         choices = []
-        if step == "rn":
-            choices.append(ctx.choice(step, "_s", "form.skip"))
-        choices.append(ctx.choice(step, "back", "form.back"))
-        ctx.reply(ctx.tr.t("fam.rev.note_q" if step == "rn" else "fam.rev.ask_q"), choices)
+        if step == Step.NOTE:
+            choices.append(ctx.choice(step, SKIP, "form.skip"))
+        choices.append(ctx.choice(step, BACK, "form.back"))
+        ctx.reply(ctx.tr.t("fam.rev.note_q" if step == Step.NOTE else "fam.rev.ask_q"), choices)
 
     # --- input -------------------------------------------------------------------------------
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
         step = ctx.state.step
         rid = int(ctx.state.data.get("rid", 0))
-        if step == "q":
-            opened = number_after(value, "r")
-            if value == "back":
+        if step == Step.QUEUE:
+            opened = number_after(value, OPEN)
+            if value == BACK:
                 await ctx.goto(STAFF_PANEL)
             elif opened is not None:
                 await self._open(ctx, opened)
             else:
+                turn(ctx, value, QUEUE_PAGE)
                 await self._queue(ctx)
-        elif value == "back":
-            await (self._queue(ctx) if step == "rq" else self._open(ctx, rid))
-        elif step == "rq":
+        elif value == BACK:
+            await (self._queue(ctx) if step == Step.REQUEST else self._open(ctx, rid))
+        elif step == Step.REQUEST:
             await self._on_action(ctx, rid, value)
-        elif step == "num" and (value == "auto" or number_after(value, "n") is not None):
-            await self._approve(ctx, rid, number_after(value, "n"))
-        elif step == "rr" and value in {o.value for o in REJECT_REASONS}:
+        elif step == Step.NUMBER and turn(ctx, value, NUMBERS_PAGE):
+            await self._numbers(ctx, rid)
+        elif step == Step.NUMBER and (value == AUTO or number_after(value, NUMBER) is not None):
+            await self._approve(ctx, rid, number_after(value, NUMBER))
+        elif step == Step.REASON and value in {o.value for o in REJECT_REASONS}:
             ctx.state.data["reason"] = value
-            self._ask_text(ctx, "rn")
-        elif step in ("rn", "iq"):
-            await self._on_text(ctx, inbound, step, rid, value)
+            self._ask_text(ctx, Step.NOTE)
+        elif step in (Step.NOTE, Step.QUESTION):
+            await self._on_text(ctx, inbound, Step(step), rid, value)
         else:
             await self.show(ctx)
 
     async def _on_action(self, ctx: Context, rid: int, value: str | None) -> None:
-        if value == "ap":
+        if value == Action.APPROVE:
+            ctx.state.data.pop(NUMBERS_PAGE, None)
             await self._numbers(ctx, rid)
-        elif value == "rj":
+        elif value == Action.REJECT:
             self._reasons(ctx)
-        elif value == "in":
-            self._ask_text(ctx, "iq")
-        elif value == "wl":
-            await self._decide(ctx, rid, WAITLISTED, CAN_WAITLIST)
+        elif value == Action.ASK:
+            self._ask_text(ctx, Step.QUESTION)
+        elif value == Action.WAITLIST:
+            await self._decide(ctx, rid, svc.waitlist_request(ctx.unit, rid))
         else:
             await self._open(ctx, rid)
 
     async def _on_text(
-        self, ctx: Context, inbound: Inbound, step: str, rid: int, value: str | None
+        self, ctx: Context, inbound: Inbound, step: Step, rid: int, value: str | None
     ) -> None:
-        if step == "rn" and value == "_s":
-            await self._decide(ctx, rid, REJECTED, CAN_REJECT)
+        reason = ctx.state.data.get("reason")
+        if step == Step.NOTE and value == SKIP:
+            await self._decide(ctx, rid, svc.reject_request(ctx.unit, rid, reason))
             return
         try:
             if inbound.kind is not InboundKind.TEXT:
@@ -323,53 +364,25 @@ class Review(Flow):
             ctx.say(err.msgid, **err.params)
             self._ask_text(ctx, step)
             return
-        if step == "rn":
-            await self._decide(ctx, rid, REJECTED, CAN_REJECT, note=text)
+        if step == Step.NOTE:
+            await self._decide(ctx, rid, svc.reject_request(ctx.unit, rid, reason, text))
         else:
-            await self._decide(ctx, rid, NEEDS_INFO, CAN_ASK, note=text)
+            await self._decide(ctx, rid, svc.ask_information(ctx.unit, rid, text))
 
     # --- decisions -----------------------------------------------------------------------------
-    async def _locked(
-        self, ctx: Context, rid: int, allowed: tuple[str, ...]
-    ) -> tuple[StallRequest, Site] | None:
-        """The request, locked and re-read: another staff member may have decided meanwhile."""
-        request = await fam.get_request(ctx.session, rid, lock=True)
-        site = await fam.get_site(ctx.session, request.site_id) if request else None
-        if request is None or site is None:
-            ctx.say("fam.rev.gone")
-            await self._queue(ctx)
-            return None
-        if request.status not in allowed:
-            ctx.say("fam.rev.changed", id=rid, status=status_label(ctx.tr, request.status))
-            await self._queue(ctx)
-            return None
-        return request, site
-
     async def _approve(self, ctx: Context, rid: int, wanted: int | None) -> None:
-        found = await self._locked(ctx, rid, CAN_APPROVE)
-        if found is None:
+        try:
+            offer = await svc.approve_request(ctx.unit, rid, wanted)
+        except ServiceError as err:
+            say_error(ctx, err)
+            if err.msgid == "fam.rev.no_stall":
+                await self._open(ctx, rid)
+            else:
+                await self._queue(ctx)
             return
-        request, site = found
-        change = await fam.allocate(
-            ctx.session,
-            request,
-            site,
-            status=APPROVED,
-            actor=ctx.actor,
-            now=ctx.now,
-            offer_hours=offer_hours(ctx.settings),
-            preferred=wanted,
-        )
-        if change is None:
-            ctx.say("fam.rev.no_stall")
-            await self._open(ctx, rid)
-            return
-        if wanted is not None and request.stall_number != wanted:
+        request = offer.request
+        if offer.number_taken:
             ctx.say("fam.rev.number_taken", wanted=wanted, stall=request.stall_number)
-        await Notifier(ctx.unit).changed(request, site, change)
-        await ctx.audit(
-            "stall_request.approved", f"stall_request:{rid}", stall=request.stall_number
-        )
         assert request.offer_expires_at is not None
         ctx.say(
             "fam.rev.approved",
@@ -380,34 +393,12 @@ class Review(Flow):
         await self._queue(ctx)
 
     async def _decide(
-        self,
-        ctx: Context,
-        rid: int,
-        status: str,
-        allowed: tuple[str, ...],
-        note: str | None = None,
+        self, ctx: Context, rid: int, decision: Coroutine[Any, Any, StallRequest]
     ) -> None:
-        reason = ctx.state.data.get("reason")
-        found = await self._locked(ctx, rid, allowed)
-        if found is None:
-            return
-        request, site = found
-        if status == REJECTED:
-            request.reject_reason = reason or "other"
-            request.reject_note = note
-        elif status == NEEDS_INFO:
-            request.info_request = note
-            request.info_reply = None
-        change = await fam.set_status(
-            ctx.session,
-            request,
-            status,
-            ctx.actor,
-            ctx.now,
-            reason if status == REJECTED else None,
-        )
-        await Notifier(ctx.unit).changed(request, site, change)
-        details: dict[str, Any] = {"reason": reason} if status == REJECTED else {}
-        await ctx.audit(f"stall_request.{status}", f"stall_request:{rid}", **details)
-        ctx.say(f"fam.rev.done.{status}", id=rid)
+        try:
+            request = await decision
+        except ServiceError as err:
+            say_error(ctx, err)
+        else:
+            ctx.say(f"fam.rev.done.{request.status}", id=rid)
         await self._queue(ctx)

@@ -5,41 +5,92 @@ to the audit log."""
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.date_input import parse_day
-from bot.core.dates import end_of_day
 from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Values
 from bot.core.messages import Attachment, Inbound
+from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.text import clean_input
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district, show_iso_date
 from bot.handlers.families.common import (
+    BACK,
     FEES,
     YES_NO,
-    Notifier,
+    error_params,
     parse_short_text,
-    pass_on,
-    site_name,
+    say_error,
     status_label,
 )
-from bot.handlers.families.export import FORMATS, export_filename, export_site
 from bot.handlers.families.family import site_description, site_location
 from bot.handlers.staff.panel import STAFF_PANEL
-from storage import families as fam
-from storage.models_families import (
-    Site,
+from bot.services.errors import ServiceError
+from bot.services.families import FieldProblem
+from bot.services.family_notices import site_name
+from bot.services.family_reports import FORMATS, export_requests
+from bot.services.family_sites import (
+    MAX_STALLS,
+    SiteData,
+    save_site,
+    set_site_open,
 )
+from storage import families as fam
+from storage.models_families import Site
 
 SITES_ADMIN = "fsa"
 SITE_FORM = "fsf"
 
 SITES_SHOWN = 20
-MAX_STALLS = 500
 SITE_NAME_MAX = 120
-COUNT_FIELDS = frozenset({"food", "nonfood"})
+FEE_NOTE_MAX = 200
+
+
+class SiteField(StrEnum):
+    """The site form's questions."""
+
+    NAME_AR = "name_ar"
+    NAME_EN = "name_en"
+    DISTRICT = "district"
+    PIN = "pin"
+    FOOD = "food"
+    NONFOOD = "nonfood"
+    FIRST = "first"
+    LAST = "last"
+    DEADLINE = "deadline"
+    FEE = "fee"
+    FEE_NOTE = "fee_note"
+    SAUDI = "saudi"
+    WOMEN = "women"
+
+
+COUNT_FIELDS = frozenset({SiteField.FOOD, SiteField.NONFOOD})  # typed numbers
+# Which question to ask again when the service refuses a value (its name → the form's).
+SITE_PROBLEMS = {
+    "food_stalls": SiteField.FOOD,
+    "nonfood_stalls": SiteField.NONFOOD,
+    "end_date": SiteField.LAST,
+    "deadline_day": SiteField.DEADLINE,
+}
+YES, NO = "yes", "no"  # the values of YES_NO
+
+
+class Step(StrEnum):
+    LIST = "list"
+    SITE = "site"
+
+
+class SiteAction(StrEnum):
+    NEW = "new"
+    EDIT = "edit"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+OPEN_SITE = "s"  # "s<id>": show site <id>
 
 
 # --- sites ---------------------------------------------------------------------------------------
@@ -56,38 +107,38 @@ class SitesAdmin(Flow):
             await self._show_list(ctx)
 
     async def show(self, ctx: Context) -> None:
-        if ctx.state.step == "site":
+        if ctx.state.step == Step.SITE:
             await self._show_site(ctx)
         else:
             await self._show_list(ctx)
 
     async def _show_list(self, ctx: Context) -> None:
-        ctx.set_step("list")
+        step = Step.LIST
+        ctx.set_step(step)
         sites = await fam.list_sites(ctx.session)
         lines = [ctx.tr.t("fam.sa.title"), ctx.tr.tn("fam.sa.count", len(sites))]
         choices = []
-        for site in sites[:SITES_SHOWN]:
+        page = current_page(ctx, len(sites), SITES_SHOWN)
+        for site in page.slice(sites):
             state = ctx.tr.label("fam.sa.open" if site.is_open else "fam.sa.closed")
+            name = site_name(site, ctx.tr.locale)
             lines.append(
                 ctx.tr.t(
                     "fam.sa.line",
                     id=site.id,
-                    name=site_name(site, ctx.tr.locale),
+                    name=name,
                     state=state,
                     start=ctx.fmt_date(site.start_date),
                 )
             )
             choices.append(
-                ctx.choice(
-                    "list",
-                    f"s{site.id}",
-                    "fam.sa.open_n",
-                    id=site.id,
-                    name=site_name(site, ctx.tr.locale),
-                )
+                ctx.choice(step, f"{OPEN_SITE}{site.id}", "fam.sa.open_n", id=site.id, name=name)
             )
-        choices.append(ctx.choice("list", "new", "fam.sa.new"))
-        choices.append(ctx.choice("list", "back", "form.back"))
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
+        choices += page_choices(ctx, step, page)
+        choices.append(ctx.choice(step, SiteAction.NEW, "fam.sa.new"))
+        choices.append(ctx.choice(step, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def _show_site(self, ctx: Context) -> None:
@@ -95,7 +146,8 @@ class SitesAdmin(Flow):
         if site is None:
             await self._show_list(ctx)
             return
-        ctx.set_step("site")
+        step = Step.SITE
+        ctx.set_step(step)
         counts = await fam.status_counts(ctx.session, site.id)
         held = {t: len(await fam.held_numbers(ctx.session, site.id, t)) for t in fam.STALL_TYPES}
         lines = [
@@ -119,59 +171,55 @@ class SitesAdmin(Flow):
         ]
         ctx.reply("\n".join(lines))
         site_location(ctx, site)
-        toggle = "close" if site.is_open else "reopen"
+        toggle = SiteAction.CLOSE if site.is_open else SiteAction.REOPEN
         choices = [
-            ctx.choice("site", "edit", "fam.sa.edit"),
-            ctx.choice("site", toggle, f"fam.sa.{toggle}"),
-            ctx.choice("site", "xlsx", "fam.sa.export_xlsx"),
-            ctx.choice("site", "csv", "fam.sa.export_csv"),
-            ctx.choice("site", "back", "form.back"),
+            ctx.choice(step, SiteAction.EDIT, "fam.sa.edit"),
+            ctx.choice(step, toggle, f"fam.sa.{toggle}"),
+            *[ctx.choice(step, fmt, f"fam.sa.export_{fmt}") for fmt in FORMATS],
+            ctx.choice(step, BACK, "form.back"),
         ]
         ctx.reply(ctx.tr.t("fam.sa.actions"), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
-        if ctx.state.step == "list":
-            site_id = number_after(value, "s")
-            if value == "new":
+        if ctx.state.step == Step.LIST:
+            site_id = number_after(value, OPEN_SITE)
+            if value == SiteAction.NEW:
                 await ctx.goto(SITE_FORM, {"new": True})
-            elif value == "back":
+            elif value == BACK:
                 await ctx.goto(STAFF_PANEL)
             elif site_id is not None:
                 ctx.state.data["site"] = site_id
                 await self._show_site(ctx)
             else:
+                turn(ctx, value)
                 await self._show_list(ctx)
             return
-        site = await fam.get_site(ctx.session, int(ctx.state.data.get("site", 0)))
-        if site is None or value == "back":
+        site_id = int(ctx.state.data.get("site", 0))
+        if value == BACK or await fam.get_site(ctx.session, site_id) is None:
             await self._show_list(ctx)
-        elif value == "edit":
-            await ctx.goto(SITE_FORM, {"site": site.id})
-        elif value in ("close", "reopen"):
-            site.is_open = value == "reopen"
-            await ctx.audit("site.opened" if site.is_open else "site.closed", f"site:{site.id}")
-            ctx.say("fam.sa.reopened" if site.is_open else "fam.sa.closed_done")
-            await self._show_site(ctx)
-        elif value in FORMATS:
-            await self._export(ctx, site, value)
-            await self._show_site(ctx)
-        else:
-            await self._show_site(ctx)
+            return
+        try:
+            if value == SiteAction.EDIT:
+                await ctx.goto(SITE_FORM, {"site": site_id})
+                return
+            if value in (SiteAction.CLOSE, SiteAction.REOPEN):
+                site = await set_site_open(ctx.unit, site_id, value == SiteAction.REOPEN)
+                ctx.say("fam.sa.reopened" if site.is_open else "fam.sa.closed_done")
+            elif value in FORMATS:
+                await self._export(ctx, site_id, value)
+        except ServiceError as err:
+            say_error(ctx, err)
+        await self._show_site(ctx)
 
-    async def _export(self, ctx: Context, site: Site, fmt: str) -> None:
-        # The column headers are Arabic whatever the staff member's language (issue 5 §8).
-        arabic = ctx.catalogs.translator("ar")
-        data, count = await export_site(
-            ctx.session, arabic, site, fmt, ctx.settings.timezone, full_ids=False
-        )
-        filename = export_filename(site, fmt)
-        caption = ctx.tr.tn("fam.sa.exported", count, name=site_name(site, ctx.tr.locale))
+    async def _export(self, ctx: Context, site_id: int, fmt: str) -> None:
+        # Files sent through a messenger leave the Kingdom: national IDs masked.
+        export = await export_requests(ctx.unit, site_id, fmt, full_ids=False)
+        name = site_name(export.site, ctx.tr.locale)
         ctx.reply(
-            caption,
-            attachment=Attachment(kind="document", filename=filename, data=data),
+            ctx.tr.tn("fam.sa.exported", export.rows, name=name),
+            attachment=Attachment(kind="document", filename=export.filename, data=export.data),
         )
-        await ctx.audit("site.exported", f"site:{site.id}", format=fmt, rows=count)
 
 
 def _site_name(ctx: Context, text: str) -> str:
@@ -191,7 +239,7 @@ def _site_start(ctx: Context, text: str) -> str:
 
 def _site_end(ctx: Context, text: str) -> str:
     day = parse_day(text)
-    start = ctx.state.data.get("v", {}).get("first")
+    start = ctx.state.data.get("v", {}).get(SiteField.FIRST)
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
     return day.isoformat()
@@ -199,14 +247,14 @@ def _site_end(ctx: Context, text: str) -> str:
 
 def _deadline(ctx: Context, text: str) -> str:
     day = parse_day(text)
-    end = ctx.state.data.get("v", {}).get("last")
+    end = ctx.state.data.get("v", {}).get(SiteField.LAST)
     if end and day > date.fromisoformat(end):
         raise Invalid("fam.sf.err.deadline_after_end")
     return day.isoformat()
 
 
 def _fee_note(ctx: Context, text: str) -> str:
-    return parse_announcement(text, limit=200)
+    return parse_announcement(text, limit=FEE_NOTE_MAX)
 
 
 class SiteForm(Form):
@@ -218,10 +266,16 @@ class SiteForm(Form):
     intro = "fam.sf.intro"
     summary_title = "fam.sf.summary_title"
     fields = (
-        Field("name_ar", "fam.sf.q.name_ar", "fam.sf.f.name_ar", parse=_site_name),
-        Field("name_en", "fam.sf.q.name_en", "fam.sf.f.name_en", parse=_site_name, required=False),
+        Field(SiteField.NAME_AR, "fam.sf.q.name_ar", "fam.sf.f.name_ar", parse=_site_name),
         Field(
-            "district",
+            SiteField.NAME_EN,
+            "fam.sf.q.name_en",
+            "fam.sf.f.name_en",
+            parse=_site_name,
+            required=False,
+        ),
+        Field(
+            SiteField.DISTRICT,
             "fam.sf.q.district",
             "fam.sf.f.district",
             FieldKind.CHOICE,
@@ -230,29 +284,41 @@ class SiteForm(Form):
             render=show_district,
         ),
         Field(
-            "pin",
+            SiteField.PIN,
             "fam.sf.q.pin",
             "fam.sf.f.pin",
             FieldKind.LOCATION,
             required=False,
         ),
-        Field("food", "fam.sf.q.food", "fam.sf.f.food", parse=_count),
-        Field("nonfood", "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
-        Field("first", "fam.sf.q.start", "fam.sf.f.start", parse=_site_start, render=show_iso_date),
-        Field("last", "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=show_iso_date),
+        Field(SiteField.FOOD, "fam.sf.q.food", "fam.sf.f.food", parse=_count),
+        Field(SiteField.NONFOOD, "fam.sf.q.nonfood", "fam.sf.f.nonfood", parse=_count),
         Field(
-            "deadline",
+            SiteField.FIRST,
+            "fam.sf.q.start",
+            "fam.sf.f.start",
+            parse=_site_start,
+            render=show_iso_date,
+        ),
+        Field(
+            SiteField.LAST, "fam.sf.q.end", "fam.sf.f.end", parse=_site_end, render=show_iso_date
+        ),
+        Field(
+            SiteField.DEADLINE,
             "fam.sf.q.deadline",
             "fam.sf.f.deadline",
             parse=_deadline,
             render=show_iso_date,
         ),
-        Field("fee", "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
+        Field(SiteField.FEE, "fam.sf.q.fee", "fam.sf.f.fee", FieldKind.CHOICE, FEES),
         Field(
-            "fee_note", "fam.sf.q.fee_note", "fam.sf.f.fee_note", parse=_fee_note, required=False
+            SiteField.FEE_NOTE,
+            "fam.sf.q.fee_note",
+            "fam.sf.f.fee_note",
+            parse=_fee_note,
+            required=False,
         ),
-        Field("saudi", "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
-        Field("women", "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
+        Field(SiteField.SAUDI, "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
+        Field(SiteField.WOMEN, "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -269,51 +335,30 @@ class SiteForm(Form):
 
     async def submit(self, ctx: Context, values: Values) -> None:
         site_id = ctx.state.data.get("site_id")
-        site = await fam.get_site(ctx.session, int(site_id)) if site_id else None
-        start, end = date.fromisoformat(values["first"]), date.fromisoformat(values["last"])
-        deadline = date.fromisoformat(values["deadline"])
-        if values["food"] + values["nonfood"] <= 0:
-            raise FieldError("food", "fam.sf.err.no_stalls")
-        if end < start:
-            raise FieldError("last", "fam.err.end_before_start")
-        if deadline > end:
-            raise FieldError("deadline", "fam.sf.err.deadline_after_end")
-        grown: list[str] = []
-        if site is not None:
-            for stall_type, field in (("food", "food"), ("nonfood", "nonfood")):
-                highest = await fam.highest_held(ctx.session, site.id, stall_type)
-                if values[field] < highest:
-                    raise FieldError(field, "fam.sf.err.below_held", n=highest)
-                if values[field] > site.capacity(stall_type):
-                    grown.append(stall_type)
-        is_new = site is None
-        if site is None:
-            site = Site(created_by=ctx.user.id, created_at=ctx.now, is_open=True)
-        pin = values.get("pin")
-        site.name_ar = values["name_ar"]
-        site.name_en = values.get("name_en")
-        site.district = values["district"]
-        site.latitude, site.longitude = (pin[0], pin[1]) if pin else (None, None)
-        site.food_stalls, site.nonfood_stalls = values["food"], values["nonfood"]
-        site.start_date, site.end_date = start, end
-        site.deadline = end_of_day(deadline, ctx.settings.timezone)
-        site.fee = values["fee"]
-        site.fee_note = values.get("fee_note")
-        site.saudi_only = values["saudi"] == "yes"
-        site.women_only = values["women"] == "yes"
-        ctx.session.add(site)
-        await ctx.session.flush()
-        await ctx.audit(
-            "site.created" if is_new else "site.updated",
-            f"site:{site.id}",
-            food=site.food_stalls,
-            nonfood=site.nonfood_stalls,
+        pin = values.get(SiteField.PIN)
+        data = SiteData(
+            name_ar=values[SiteField.NAME_AR],
+            name_en=values.get(SiteField.NAME_EN),
+            district=values[SiteField.DISTRICT],
+            pin=(pin[0], pin[1]) if pin else None,
+            food_stalls=values[SiteField.FOOD],
+            nonfood_stalls=values[SiteField.NONFOOD],
+            start_date=date.fromisoformat(values[SiteField.FIRST]),
+            end_date=date.fromisoformat(values[SiteField.LAST]),
+            deadline_day=date.fromisoformat(values[SiteField.DEADLINE]),
+            fee=values[SiteField.FEE],
+            fee_note=values.get(SiteField.FEE_NOTE),
+            saudi_only=values[SiteField.SAUDI] == YES,
+            women_only=values[SiteField.WOMEN] == YES,
         )
-        for stall_type in grown:  # new stalls go to families on the waiting list first
-            await pass_on(Notifier(ctx.unit), site, stall_type, ctx.now, ctx.actor)
+        try:
+            saved = await save_site(ctx.unit, int(site_id) if site_id else None, data)
+        except FieldProblem as err:
+            field = SITE_PROBLEMS.get(err.field or "", SiteField.NAME_AR)
+            raise FieldError(field, err.msgid, **error_params(ctx, err)) from None
         ctx.state.data = {}
-        ctx.say("fam.sf.saved" if is_new else "fam.sf.updated", name=site.name_ar)
-        await ctx.goto(SITES_ADMIN, {"site": site.id})
+        ctx.say("fam.sf.saved" if saved.created else "fam.sf.updated", name=saved.site.name_ar)
+        await ctx.goto(SITES_ADMIN, {"site": saved.site.id})
 
 
 def site_values(site: Site, timezone: str) -> Values:
@@ -324,17 +369,17 @@ def site_values(site: Site, timezone: str) -> Values:
         else None
     )
     return {
-        "name_ar": site.name_ar,
-        "name_en": site.name_en,
-        "district": site.district,
-        "pin": pin,
-        "food": site.food_stalls,
-        "nonfood": site.nonfood_stalls,
-        "first": site.start_date.isoformat(),
-        "last": site.end_date.isoformat(),
-        "deadline": deadline_day.isoformat(),
-        "fee": site.fee,
-        "fee_note": site.fee_note,
-        "saudi": "yes" if site.saudi_only else "no",
-        "women": "yes" if site.women_only else "no",
+        SiteField.NAME_AR: site.name_ar,
+        SiteField.NAME_EN: site.name_en,
+        SiteField.DISTRICT: site.district,
+        SiteField.PIN: pin,
+        SiteField.FOOD: site.food_stalls,
+        SiteField.NONFOOD: site.nonfood_stalls,
+        SiteField.FIRST: site.start_date.isoformat(),
+        SiteField.LAST: site.end_date.isoformat(),
+        SiteField.DEADLINE: deadline_day.isoformat(),
+        SiteField.FEE: site.fee,
+        SiteField.FEE_NOTE: site.fee_note,
+        SiteField.SAUDI: YES if site.saudi_only else NO,
+        SiteField.WOMEN: YES if site.women_only else NO,
     }

@@ -2,19 +2,18 @@
 
 The package is split by audience: `forms` (the registration and stall-request forms),
 `family` (menu, open sites, "my requests", the buttons of notices), `staff_sites` (sites),
-`staff_review` (the review queue), `export` (spreadsheets) and `common` (what they share, with
-the periodic expiry of offers); this module plugs them into the app.
+`staff_review` (the review queue) and `common` (what they share); the rules are in
+`bot.services.families` (requests), `family_sites` (registration, sites), `family_notices` and
+`family_reports` (spreadsheets). This module plugs them into the app, with the periodic expiry
+of offers.
 """
 
 from __future__ import annotations
 
-from bot.core.flow import BotApp, Command, Context, MenuEntry, PeriodicJob
-from bot.handlers.families.common import (
-    EXPIRY_JOB_ID,
-    INFO_PREFIX,
-    OFFER_PREFIX,
-    expire_offers,
-)
+from datetime import datetime
+
+from bot.core.flow import BotApp, Command, Context, JobEnv, MenuEntry, PeriodicJob
+from bot.core.unit import Actor, Unit
 from bot.handlers.families.family import (
     FamiliesMenu,
     InfoAnswer,
@@ -24,13 +23,24 @@ from bot.handlers.families.family import (
     my_data_lines,
     on_info,
     on_offer,
-    release_stalls,
 )
 from bot.handlers.families.forms import FamilyForm, StallRequestForm
 from bot.handlers.families.staff_review import REVIEW, Review
 from bot.handlers.families.staff_sites import SITES_ADMIN, SiteForm, SitesAdmin
+from bot.services.families import expire_due_offers, release_person
+from bot.services.family_notices import INFO_PREFIX, OFFER_PREFIX
 
+EXPIRY_JOB_ID = "families.expire_offers"
 EXPIRY_EVERY_SECONDS = 60.0
+
+
+async def expire_offers(env: JobEnv, now: datetime) -> int:
+    """The periodic job: expire unconfirmed offers and pass their stalls on, in one
+    transaction acted by the system; returns how many notices it queued."""
+    async with env.db.transaction() as session:
+        return await expire_due_offers(
+            Unit(session, Actor.system(), now, env.catalogs, env.settings)
+        )
 
 
 async def _sites(ctx: Context) -> None:
@@ -66,4 +76,4 @@ def register(app: BotApp) -> None:
     app.add_command(Command("families", families_entry, "cmd.families"))
     app.add_periodic(PeriodicJob(EXPIRY_JOB_ID, EXPIRY_EVERY_SECONDS, expire_offers))
     app.data_sections.append(my_data_lines)
-    app.before_delete.append(release_stalls)
+    app.before_delete.append(release_person)

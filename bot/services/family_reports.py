@@ -1,27 +1,28 @@
 """A site's stall requests as a spreadsheet for staff (issue 5 §8): XLSX or CSV with the
-headers in Arabic from the catalog. Used by the staff chat and by `shuraka export requests`."""
+headers in Arabic from the catalog. Used by the staff chat and by `shuraka export requests`;
+`bot.exports` writes the file."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.districts import ALL_DISTRICTS
-from bot.core.forms import Option
 from bot.core.i18n import N_, Translator
 from bot.core.text import mask_national_id
+from bot.core.unit import Unit
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.families.common import (
-    CATEGORIES,
-    NEEDS,
-    stall_label,
-)
+from bot.services.errors import NotFound, ServiceError, require_staff
+from bot.services.family_notices import stall_label
 from storage import families as fam
 from storage.models_families import Site
 
 FORMATS = ("xlsx", "csv")
+CATEGORY_CODES = ("food", "sweets", "coffee", "honey", "perfume", "crafts", "sewing", "other")
+NEED_CODES = ("electricity", "water")
 COLUMNS = (
     N_("fam.x.id"),
     N_("fam.x.status"),
@@ -46,8 +47,8 @@ COLUMNS = (
 )
 
 
-def _labels(tr: Translator, codes: list[str], options: Sequence[Option]) -> str:
-    names = {o.value: tr.label(o.label) for o in options}
+def _labels(tr: Translator, codes: list[str], known: Sequence[str], prefix: str) -> str:
+    names = {code: tr.label(f"{prefix}.{code}") for code in known}
     return tr.label("form.list_sep").join(names.get(c, c) for c in codes)
 
 
@@ -69,7 +70,7 @@ async def export_site(
     tz = ZoneInfo(timezone)
     rows = []
     for request, family in await fam.site_requests(session, site.id):
-        categories = _labels(tr, list(family.categories), CATEGORIES)
+        categories = _labels(tr, list(family.categories), CATEGORY_CODES, "fam.cat")
         if family.other_category:
             categories += tr.label("form.list_sep") + family.other_category
         district = (
@@ -96,7 +97,7 @@ async def export_site(
                 family.freelance_doc_expiry,
                 family.health_cert_number,
                 family.health_cert_expiry,
-                _labels(tr, list(family.needs), NEEDS),
+                _labels(tr, list(family.needs), NEED_CODES, "fam.need"),
                 request.created_at.astimezone(tz),
                 request.updated_at.astimezone(tz),
             ]
@@ -106,3 +107,28 @@ async def export_site(
         return to_csv(headers, rows), len(rows)
     # Sheet names cannot hold some characters a site name may have ("/"): use a fixed title.
     return to_xlsx(tr.label("fam.x.sheet", id=site.id), headers, rows), len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    site: Site
+    filename: str
+    data: bytes
+    rows: int
+
+
+async def export_requests(unit: Unit, site_id: int, fmt: str, *, full_ids: bool) -> Export:
+    """A site's requests as a file, its headers in Arabic whatever the reader's language
+    (issue 5 §8); the export is audited. `full_ids` only for files that stay on the server."""
+    require_staff(unit.actor)
+    if fmt not in FORMATS:
+        raise ServiceError("form.err.use_choices")
+    site = await fam.get_site(unit.session, site_id)
+    if site is None:
+        raise NotFound("fam.err.site_gone")
+    arabic = unit.catalogs.translator("ar")
+    data, count = await export_site(
+        unit.session, arabic, site, fmt, unit.timezone, full_ids=full_ids
+    )
+    await unit.audit("site.exported", f"site:{site.id}", format=fmt, rows=count)
+    return Export(site, export_filename(site, fmt), data, count)

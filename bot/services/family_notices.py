@@ -1,0 +1,147 @@
+"""What a family is told when staff or the system change one of its stall requests: the notice
+(its message id, its parameters rendered in the family's language, the buttons of an offer or a
+question) and its queueing in the change's transaction. The family's own changes are answered
+directly in the chat, not here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.dates import fmt_date, fmt_datetime
+from bot.core.flow import choice_id
+from bot.core.i18n import Catalogs, Translator
+from bot.core.unit import Unit
+from storage.models import User
+from storage.models_families import (
+    APPROVED,
+    EXPIRED,
+    NEEDS_INFO,
+    REJECTED,
+    UNDER_REVIEW,
+    WAITLISTED,
+    Family,
+    Site,
+    StallRequest,
+    StallRequestChange,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+OFFER_HOURS = 48  # default; `stall_offer_hours` in the settings overrides it
+# The global choices of notices, pressed whatever step the family is on:
+OFFER_PREFIX = "so"  # so:<OfferStep>:<request id>
+INFO_PREFIX = "si"  # si:<INFO_ANSWER_STEP>:<request id>
+OFFER_CONFIRM = "ok"
+OFFER_DECLINE = "no"
+OFFER_DECLINE_SURE = "dx"
+OFFER_KEEP = "keep"
+INFO_ANSWER_STEP = "a"
+
+
+def offer_hours(settings: Settings) -> float:
+    return float(getattr(settings, "stall_offer_hours", OFFER_HOURS))
+
+
+def site_name(site: Site, locale: str) -> str:
+    return site.name_en if locale == "en" and site.name_en else site.name_ar
+
+
+def stall_label(tr: Translator, stall_type: str) -> str:
+    return tr.label(f"fam.stall.{stall_type}")
+
+
+def reason_label(tr: Translator, reason: str | None) -> str:
+    return tr.label(f"fam.reason.{reason or 'other'}")
+
+
+@dataclass
+class Notice:
+    user_id: int
+    key: str  # message id, rendered at send time in the recipient's language
+    idempotency_key: str
+    params: dict[str, Any]
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    expires_at: datetime | None = None
+
+
+def _button(prefix: str, step: str, request_id: int, label: str) -> dict[str, Any]:
+    return {"id": choice_id(prefix, step, str(request_id)), "label": label, "params": {}}
+
+
+async def build_notice(
+    session: AsyncSession,
+    catalogs: Catalogs,
+    tz: str,
+    request: StallRequest,
+    site: Site,
+    change: StallRequestChange,
+) -> Notice | None:
+    """What the family is told about a change staff or the system made, or None when the
+    change is not one a family is told about."""
+    family = await session.get(Family, request.family_id)
+    if family is None:
+        return None
+    user = await session.get(User, family.user_id)
+    tr = catalogs.translator(user.locale if user else None)
+    params: dict[str, Any] = {"id": request.id, "site": site_name(site, tr.locale)}
+    notice = Notice(family.user_id, "", f"sr{request.id}:h{change.id}", params)
+    status = change.to_status
+    if status == UNDER_REVIEW:
+        notice.key = "fam.n.review"
+    elif status == APPROVED:
+        assert request.offer_expires_at is not None
+        notice.key = "fam.n.offer"
+        params.update(
+            stall=request.stall_number,
+            type=stall_label(tr, request.stall_type),
+            start=fmt_date(tr, request.start_date),
+            end=fmt_date(tr, request.end_date),
+            until=fmt_datetime(tr, request.offer_expires_at, tz),
+        )
+        notice.choices = [
+            _button(OFFER_PREFIX, OFFER_CONFIRM, request.id, "fam.offer.confirm"),
+            _button(OFFER_PREFIX, OFFER_DECLINE, request.id, "fam.offer.decline"),
+        ]
+        notice.expires_at = request.offer_expires_at
+    elif status == WAITLISTED:
+        notice.key = "fam.n.waitlisted"
+    elif status == REJECTED:
+        params["reason"] = reason_label(tr, request.reject_reason)
+        if request.reject_note:
+            notice.key = "fam.n.rejected_note"
+            params["note"] = request.reject_note
+        else:
+            notice.key = "fam.n.rejected"
+    elif status == NEEDS_INFO:
+        notice.key = "fam.n.needs_info"
+        params["question"] = request.info_request or ""
+        notice.choices = [_button(INFO_PREFIX, INFO_ANSWER_STEP, request.id, "fam.info.answer")]
+    elif status == EXPIRED:
+        notice.key = "fam.n.expired"
+    else:
+        return None
+    return notice
+
+
+async def notify_change(
+    unit: Unit, request: StallRequest, site: Site, change: StallRequestChange
+) -> bool:
+    """Queue the family's notice of `change`, due when the change happened (on the unit's
+    clock); returns whether one was queued."""
+    notice = await build_notice(unit.session, unit.catalogs, unit.timezone, request, site, change)
+    if notice is None:
+        return False
+    return await unit.notifier.send(
+        notice.user_id,
+        notice.key,
+        idempotency_key=notice.idempotency_key,
+        params=notice.params,
+        choices=notice.choices or None,
+        expires_at=notice.expires_at,
+        due_at=change.created_at,
+    )

@@ -1,0 +1,171 @@
+"""Productive families, the records requests hang on: a family's registration (its own profile)
+and the sites staff create, correct, close and reopen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.core.dates import end_of_day
+from bot.core.unit import Unit
+from bot.services.errors import NotFound, require_staff
+from bot.services.families import FieldProblem, needs_food_certificate, pass_on
+from storage import families as fam
+from storage.models_families import Family, Site
+
+MAX_STALLS = 500
+
+
+# --- a family's registration ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FamilyProfile:
+    """What a family registers (and corrects) about itself."""
+
+    family_name: str
+    applicant_name: str
+    applicant_gender: str
+    national_id: str
+    mobile: str
+    district: str
+    categories: tuple[str, ...]
+    other_category: str | None
+    freelance_doc_number: str
+    freelance_doc_expiry: date
+    health_cert_number: str | None
+    health_cert_expiry: date | None
+    description: str
+    photos: tuple[dict[str, Any], ...]
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFamily:
+    family: Family
+    created: bool
+
+
+async def national_id_taken(unit: Unit, national_id: str) -> bool:
+    """Another person's family registered with this national ID already."""
+    return await fam.family_nid_taken(unit.session, national_id, except_user_id=unit.actor.user_id)
+
+
+async def save_family(unit: Unit, profile: FamilyProfile) -> SavedFamily:
+    """Register the acting person's family, or correct its registration. Categories that are
+    food need a health certificate, the others keep none; one family per national ID."""
+    user_id = unit.actor.user_id
+    assert user_id is not None
+    family = await fam.family_for_user(unit.session, user_id)
+    created = family is None
+    if family is None:
+        family = Family(user_id=user_id, created_at=unit.now)
+    food = needs_food_certificate(list(profile.categories))
+    family.family_name = profile.family_name
+    family.applicant_name = profile.applicant_name
+    family.applicant_gender = profile.applicant_gender
+    family.national_id = profile.national_id
+    family.mobile = profile.mobile
+    family.district = profile.district
+    family.categories = list(profile.categories)
+    family.other_category = profile.other_category if "other" in profile.categories else None
+    family.freelance_doc_number = profile.freelance_doc_number
+    family.freelance_doc_expiry = profile.freelance_doc_expiry
+    family.health_cert_number = profile.health_cert_number if food else None
+    family.health_cert_expiry = profile.health_cert_expiry if food else None
+    family.description = profile.description
+    family.photos = [
+        {"kind": p["kind"], "file_id": p["file_id"], "channel": p["channel"]}
+        for p in profile.photos
+    ]
+    family.needs = list(profile.needs)
+    family.updated_at = unit.now
+    if not await fam.add_unique(unit.session, family):  # lost a race on the national ID
+        raise FieldProblem("fam.err.nid_taken", "national_id")
+    return SavedFamily(family, created)
+
+
+# --- sites ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SiteData:
+    name_ar: str
+    name_en: str | None
+    district: str
+    pin: tuple[float, float] | None
+    food_stalls: int
+    nonfood_stalls: int
+    start_date: date
+    end_date: date
+    deadline_day: date  # applications close at the end of this local day
+    fee: str
+    fee_note: str | None
+    saudi_only: bool
+    women_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSite:
+    site: Site
+    created: bool
+    offered: int  # offers made to waiting families from the stalls added
+
+
+async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSite:
+    """Create a site (`site_id` None) or correct one. A site has stalls, ends after it starts,
+    closes applications by its end, and never shrinks below a stall number in use; stalls
+    added go to the waiting families first."""
+    require_staff(unit.actor)
+    site = await fam.get_site(unit.session, site_id) if site_id else None
+    if site_id and site is None:
+        raise NotFound("fam.err.site_gone")
+    counts = {"food": data.food_stalls, "nonfood": data.nonfood_stalls}
+    if data.food_stalls + data.nonfood_stalls <= 0:
+        raise FieldProblem("fam.sf.err.no_stalls", "food_stalls")
+    if data.end_date < data.start_date:
+        raise FieldProblem("fam.err.end_before_start", "end_date")
+    if data.deadline_day > data.end_date:
+        raise FieldProblem("fam.sf.err.deadline_after_end", "deadline_day")
+    grown: list[str] = []
+    if site is not None:
+        for stall_type in fam.STALL_TYPES:
+            highest = await fam.highest_held(unit.session, site.id, stall_type)
+            if counts[stall_type] < highest:
+                raise FieldProblem("fam.sf.err.below_held", f"{stall_type}_stalls", n=highest)
+            if counts[stall_type] > site.capacity(stall_type):
+                grown.append(stall_type)
+    created = site is None
+    if site is None:
+        site = Site(created_by=unit.actor.user_id, created_at=unit.now, is_open=True)
+    site.name_ar = data.name_ar
+    site.name_en = data.name_en
+    site.district = data.district
+    site.latitude, site.longitude = data.pin if data.pin else (None, None)
+    site.food_stalls, site.nonfood_stalls = data.food_stalls, data.nonfood_stalls
+    site.start_date, site.end_date = data.start_date, data.end_date
+    site.deadline = end_of_day(data.deadline_day, unit.timezone)
+    site.fee = data.fee
+    site.fee_note = data.fee_note
+    site.saudi_only = data.saudi_only
+    site.women_only = data.women_only
+    unit.session.add(site)
+    await unit.session.flush()
+    await unit.audit(
+        "site.created" if created else "site.updated",
+        f"site:{site.id}",
+        food=site.food_stalls,
+        nonfood=site.nonfood_stalls,
+    )
+    offered = 0
+    for stall_type in grown:  # new stalls go to families on the waiting list first
+        offered += await pass_on(unit, site, stall_type, unit.actor.label)
+    return SavedSite(site, created, offered)
+
+
+async def set_site_open(unit: Unit, site_id: int, is_open: bool) -> Site:
+    """Close a site to new requests, or reopen it (requests already made stay)."""
+    require_staff(unit.actor)
+    site = await fam.get_site(unit.session, site_id)
+    if site is None:
+        raise NotFound("fam.err.site_gone")
+    site.is_open = is_open
+    await unit.audit("site.opened" if is_open else "site.closed", f"site:{site.id}")
+    return site
