@@ -32,8 +32,8 @@ from tests.support import Chat
 
 
 def race_at(monkeypatch: pytest.MonkeyPatch, db: Database, name: str, parties: int = 2) -> None:
-    """Make the first `parties` calls of storage.registrations.<name> wait for each other (PostgreSQL:
-    SQLite would only block the second writer until the first commits)."""
+    """Make the first `parties` calls of storage.registrations.<name> wait for each other
+    (PostgreSQL: SQLite would only block the second writer until the first commits)."""
     if db.is_sqlite:
         return
     original: Callable[..., Awaitable[Any]] = getattr(store, name)
