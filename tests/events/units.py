@@ -81,10 +81,19 @@ class World:
         return await self.rows(OutboxMessage, OutboxMessage.idempotency_key.startswith(prefix))
 
     async def registration(self, reg_id: int) -> ShiftRegistration:
-        return (await self.rows(ShiftRegistration, ShiftRegistration.id == reg_id))[0]
+        async with self.db.sessions() as session:
+            found = await session.get(ShiftRegistration, reg_id)
+        assert found is not None
+        return found
 
     async def shift(self, shift_id: int) -> Shift:
-        return (await self.rows(Shift, Shift.id == shift_id))[0]
+        async with self.db.sessions() as session:
+            found = await session.get(Shift, shift_id)
+        assert found is not None
+        return found
 
     async def event(self, event_id: int) -> Event:
-        return (await self.rows(Event, Event.id == event_id))[0]
+        async with self.db.sessions() as session:
+            found = await session.get(Event, event_id)
+        assert found is not None
+        return found

@@ -11,7 +11,7 @@ import pytest
 from bot.core.i18n import Catalogs
 from bot.services import events as service
 from bot.services import registrations
-from bot.services.errors import Forbidden, NotFound
+from bot.services.errors import Conflict, Forbidden, NotFound
 from bot.settings import Settings
 from storage.db import Database
 from storage.models_events import Event, Shift, ShiftRegistration
@@ -239,7 +239,7 @@ async def test_cancel_shift(world: World) -> None:
     async with world.acting(boss, "admin") as unit:
         assert await service.cancel_shift(unit, first) == 1
     async with world.acting(boss, "admin") as unit:
-        with pytest.raises(service.Conflict):
+        with pytest.raises(Conflict):
             await service.cancel_shift(unit, first)
     assert [(await world.shift(i)).status for i in (first, second)] == ["cancelled", "active"]
     assert (await world.registration(gone)).status == "cancelled"
