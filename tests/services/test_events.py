@@ -189,7 +189,10 @@ async def test_create_shift_checks_its_values(world: World) -> None:
 
 
 async def test_capacity_cannot_go_below_the_places_held(world: World) -> None:
-    seeded = await seed_event(world.db, world.now, shifts=[{"start": 0, "hours": 3, "capacity": 2}])
+    # Requests waiting for approval hold their places too (approving must not overfill).
+    seeded = await seed_event(
+        world.db, world.now, shifts=[{"start": 0, "hours": 3, "capacity": 2, "auto": False}]
+    )
     shift_id = seeded.shift_ids[0]
     await registered(world, shift_id)
     await registered(world, shift_id)
