@@ -77,6 +77,12 @@ def _check_span(starts_at: datetime, ends_at: datetime, longest: timedelta | Non
         raise InvalidValue("ends", "esf.err.too_long", hours=int(longest.total_seconds() // 3600))
 
 
+def _check_future(unit: Unit, starts_at: datetime) -> None:
+    """Something new starts after now (an edit may keep a start that has passed)."""
+    if starts_at <= unit.now:
+        raise InvalidValue("starts", "err.datetime.past")
+
+
 def _fill_event(event: Event, draft: EventDraft) -> None:
     event.title_ar = draft.title_ar
     event.title_en = draft.title_en
@@ -99,6 +105,7 @@ async def _live_event(unit: Unit, event_id: int) -> Event:
 async def create_event(unit: Unit, draft: EventDraft) -> Event:
     """Publish a new event (staff)."""
     require_staff(unit.actor)
+    _check_future(unit, draft.starts_at)
     _check_span(draft.starts_at, draft.ends_at, None)
     event = Event(status=store.PUBLISHED, created_by=unit.actor.user_id, created_at=unit.now)
     _fill_event(event, draft)
@@ -152,6 +159,7 @@ def _check_shift(draft: ShiftDraft) -> None:
 async def create_shift(unit: Unit, event_id: int, draft: ShiftDraft) -> Shift:
     """Add a shift to a published event (staff)."""
     require_staff(unit.actor)
+    _check_future(unit, draft.starts_at)
     _check_shift(draft)
     event = await _live_event(unit, event_id)
     shift = Shift(event_id=event.id, status=store.ACTIVE, revision=0)

@@ -74,10 +74,14 @@ async def test_create_event_is_refused_for_non_staff_and_backwards_times(world: 
         with pytest.raises(Forbidden):
             await service.create_event(unit, draft)
     backwards = service.EventDraft(**{**draft.__dict__, "ends_at": draft.starts_at})
+    past = service.EventDraft(**{**draft.__dict__, "starts_at": world.now})
     async with world.acting(boss, "admin") as unit:
         with pytest.raises(service.InvalidValue) as refused:
             await service.create_event(unit, backwards)
+        with pytest.raises(service.InvalidValue) as started:
+            await service.create_event(unit, past)
     assert (refused.value.field, refused.value.msgid) == ("ends", "evf.err.end_before_start")
+    assert (started.value.field, started.value.msgid) == ("starts", "err.datetime.past")
     assert await world.rows(Event) == [] and await world.audits("event.created") == []
 
 
@@ -172,7 +176,8 @@ async def test_cancel_event_tells_everyone_and_cancels_all(world: World) -> None
 async def test_create_shift_checks_its_values(world: World) -> None:
     seeded = await seed_event(world.db, world.now)
     boss = await world.staff()
-    too_long = service.ShiftDraft(world.now, world.now + timedelta(hours=25), 2)
+    soon = world.now + timedelta(hours=1)
+    too_long = service.ShiftDraft(soon, soon + timedelta(hours=25), 2)
     too_big = shift_draft(world, capacity=service.MAX_CAPACITY + 1)
     async with world.acting(boss, "admin") as unit:
         with pytest.raises(service.InvalidValue) as long_one:
