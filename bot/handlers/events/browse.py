@@ -31,6 +31,7 @@ from bot.handlers.events.common import (
     title_for,
     type_label,
 )
+from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
 from bot.services.errors import NotFound, ServiceError
 from storage import events as store
@@ -40,7 +41,6 @@ from storage.models_events import CONFIRMED, PENDING, WAITLISTED, ShiftRegistrat
 
 DATE_PRESETS = ("today", "weekend", "week", "month")
 FRIDAY, SATURDAY = 4, 5
-VOLUNTEER_FORM = "vol"
 
 
 class Step(StrEnum):

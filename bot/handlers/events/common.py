@@ -37,6 +37,7 @@ from storage.models_events import EVENT_TYPES, Event
 if TYPE_CHECKING:
     from bot.core.flow import Context, JobEnv
 
+# The rules' constants and the notices' display helpers, re-exported for the screens.
 __all__ = [
     "CANCEL_CUTOFF",
     "CHECKIN_OPENS",

@@ -1,8 +1,10 @@
 """Events and volunteer shifts (issue 6): staff publish events with shifts, volunteers register
 (with waitlists), get reminded, and their hours are counted.
 
-The package: `common` (rules, display, notifications), `browse` and `my_shifts` (volunteers),
-`staff_admin`, `staff_forms` and `staff_registrants` (staff); this module plugs them into the app.
+The package holds the chat screens only: `common` (names, display, the thank-you job),
+`browse` and `my_shifts` (volunteers), `staff_admin`, `staff_forms` and `staff_registrants`
+(staff); this module plugs them into the app. The rules are services: `bot.services.events`,
+`.registrations`, `.attendance` and `.event_notices`.
 """
 
 from __future__ import annotations
