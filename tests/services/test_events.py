@@ -184,8 +184,11 @@ async def test_create_shift_checks_its_values(world: World) -> None:
             await service.create_shift(unit, seeded.event_id, too_long)
         with pytest.raises(service.InvalidValue) as big_one:
             await service.create_shift(unit, seeded.event_id, too_big)
+        with pytest.raises(service.InvalidValue) as started:
+            await service.create_shift(unit, seeded.event_id, shift_draft(world, days=0))
         shift = await service.create_shift(unit, seeded.event_id, shift_draft(world))
     assert (long_one.value.field, long_one.value.params) == ("ends", {"hours": 24})
+    assert (started.value.field, started.value.msgid) == ("starts", "err.datetime.past")
     assert big_one.value.field == "cap"
     assert (shift.status, shift.revision, shift.capacity) == ("active", 0, 2)
     assert len(await world.rows(Shift)) == 2

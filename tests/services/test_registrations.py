@@ -265,3 +265,29 @@ async def test_release_person_cancels_future_places_and_moves_the_waitlist(world
     assert (await world.registration(held.id)).status == "cancelled"
     assert (await world.registration(queued.id)).status == "confirmed"
     assert {r.status for r in await world.outbox(f"ev:r{held.id}:rem:")} == {"skipped"}
+
+
+async def test_export_is_for_staff_and_audited(world: World) -> None:
+    seeded = await seed_event(world.db, world.now)
+    person = await world.person()
+    await register(world, person, seeded.shift_ids[0])
+    async with world.acting(person) as unit:
+        with pytest.raises(Forbidden):
+            await service.export_registrants(unit, seeded.event_id)
+    assert await world.audits("event.exported") == []
+    async with world.acting(await world.staff(), "admin") as unit:
+        people = await service.export_registrants(unit, seeded.event_id)
+    assert [p.user.id for p in people] == [person]
+    [audit] = await world.audits("event.exported")
+    assert (audit.target, audit.details) == (f"event:{seeded.event_id}", {"rows": 1})
+
+
+async def test_a_shift_of_another_event_is_not_registered(world: World) -> None:
+    one, other = await seed_event(world.db, world.now), await seed_event(world.db, world.now)
+    person = await world.person()
+    async with world.acting(person) as unit:
+        with pytest.raises(NotFound):
+            await service.register_for_shift(
+                unit, other.shift_ids[0], waitlist_ok=True, event_id=one.event_id
+            )
+    assert await live(world, other.shift_ids[0]) == []
