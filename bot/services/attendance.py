@@ -70,6 +70,30 @@ async def record_attendance(
     raise Conflict("eva.not_in", name=name)
 
 
+async def record_attendance_of(
+    unit: Unit, shift_id: int, *, national_id: str | None = None, mobile: str | None = None
+) -> Attendance:
+    """Check in or out (whichever is next) the volunteer registered for a shift with this
+    national ID or mobile. A mobile shared by family members picks the one registration still
+    open (confirmed, not checked out); if that is not one, staff are asked for the ID."""
+    require_staff(unit.actor)
+    people = await reg_store.find_registrants(
+        unit.session, shift_id, national_id=national_id, mobile=mobile
+    )
+    open_ones = [
+        p
+        for p in people
+        if p.registration.status == CONFIRMED and p.registration.checked_out_at is None
+    ]
+    if not people:
+        raise NotFound("eva.err.not_registered")
+    if len(people) == 1:
+        return await record_attendance(unit, people[0].registration.id)
+    if len(open_ones) == 1:
+        return await record_attendance(unit, open_ones[0].registration.id)
+    raise Conflict("eva.err.shared_mobile")
+
+
 async def rate_shift(unit: Unit, registration_id: int, stars: int) -> int:
     """The acting volunteer rates a shift they were confirmed for, once it is over."""
     reg = await reg_store.get_registration(unit.session, registration_id)

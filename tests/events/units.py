@@ -31,7 +31,13 @@ class World:
     _people: int = 0
 
     async def person(
-        self, *, role: str = "user", volunteer: bool = True, gender: str = "m", locale: str = "ar"
+        self,
+        *,
+        role: str = "user",
+        volunteer: bool = True,
+        gender: str = "m",
+        locale: str = "ar",
+        mobile: str | None = None,
     ) -> int:
         """A person reachable on the console (a volunteer unless told otherwise); their id."""
         self._people += 1
@@ -46,7 +52,7 @@ class World:
                         user_id=user.id,
                         full_name=f"متطوع {n}",
                         national_id=f"10{n:08d}",
-                        mobile=f"05{n:08d}",
+                        mobile=mobile or f"05{n:08d}",
                         gender=gender,
                         birth_date=date(1995, 1, 1),
                         birth_calendar="gregorian",

@@ -145,3 +145,37 @@ async def test_thank_you_once_to_those_who_came(world: World) -> None:
     ]
     assert await world.outbox(f"ev:r{absent_reg}:thanks") == []
     assert (await world.registration(came_reg)).thanked_at == world.now
+
+
+async def test_check_in_by_id_or_a_shared_family_mobile(world: World) -> None:
+    seeded = await seed_event(world.db, world.now, days_ahead=1)
+    shift_id = seeded.shift_ids[0]
+    family = "0555000111"
+    regs = []
+    for _ in range(2):
+        person = await world.person(mobile=family)
+        async with world.acting(person) as unit:
+            done = await registrations.register_for_shift(unit, shift_id, waitlist_ok=False)
+            regs.append(done.registration.id)
+    boss = await world.staff()
+    world.now = (await world.shift(shift_id)).starts_at
+    async with world.acting(boss, "admin") as unit:
+        with pytest.raises(Conflict) as shared:
+            await service.record_attendance_of(unit, shift_id, mobile=family)
+        with pytest.raises(NotFound) as unknown:
+            await service.record_attendance_of(unit, shift_id, national_id="1999999999")
+    assert (shared.value.msgid, unknown.value.msgid) == (
+        "eva.err.shared_mobile",
+        "eva.err.not_registered",
+    )
+    assert {(await world.registration(r)).checked_in_at for r in regs} == {None}
+    async with world.acting(boss, "admin") as unit:  # the first by their ID: in, then out
+        await service.record_attendance_of(unit, shift_id, national_id="1000000001")
+        out = await service.record_attendance_of(unit, shift_id, national_id="1000000001")
+        assert (out.direction, out.registration.id) == ("out", regs[0])
+        # The family's mobile now means the one whose registration is still open.
+        other = await service.record_attendance_of(unit, shift_id, mobile=family)
+    assert (other.direction, other.registration.id) == ("in", regs[1])
+    async with world.acting(await world.person()) as unit:
+        with pytest.raises(Forbidden):
+            await service.record_attendance_of(unit, shift_id, mobile=family)

@@ -29,7 +29,7 @@ from bot.services.errors import ServiceError
 from storage import attendance as hours_store
 from storage import events as store
 from storage import registrations as reg_store
-from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
+from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift
 
 
 class Step(StrEnum):
@@ -162,18 +162,15 @@ class RegistrantScreens(Flow):
                 ctx.say("eva.rejected", name=await service.reject_registration(ctx.unit, reg.id))
             elif action in (CHECK_IN, CHECK_OUT):
                 wanted = attendance.CHECK_IN if action == CHECK_IN else attendance.CHECK_OUT
-                await self.attendance(ctx, reg, wanted)
+                self.say_attendance(
+                    ctx, await attendance.record_attendance(ctx.unit, reg.id, wanted)
+                )
         except ServiceError as err:
             say_refusal(ctx, err)
         await self.show_registrants(ctx)
 
-    async def attendance(
-        self, ctx: Context, reg: ShiftRegistration, wanted: attendance.Direction | None
-    ) -> None:
-        """Check in, or check out: `wanted` from a button; None (typed ID) toggles. Raises
-        ServiceError when the rules refuse."""
+    def say_attendance(self, ctx: Context, done: attendance.Attendance) -> None:
         tr, tz = ctx.tr, ctx.settings.timezone
-        done = await attendance.record_attendance(ctx.unit, reg.id, wanted)
         when = fmt_time(tr, done.at, tz)
         if done.direction == attendance.CHECK_IN:
             ctx.say("eva.checked_in", name=done.name, time=when)
@@ -214,26 +211,14 @@ class RegistrantScreens(Flow):
                 ctx.say("eva.err.id_or_mobile")
                 self.ask_find(ctx)
                 return
-        people = await reg_store.find_registrants(
-            ctx.session, shift.id, national_id=national_id, mobile=mobile
-        )
-        # A shared family mobile: only the volunteers confirmed and not yet checked out count.
-        open_ones = [
-            p
-            for p in people
-            if p.registration.status == CONFIRMED and p.registration.checked_out_at is None
-        ]
         try:
-            if not people:
-                ctx.say("eva.err.not_registered")
-            elif len(people) == 1:
-                await self.attendance(ctx, people[0].registration, None)
-            elif len(open_ones) == 1:
-                await self.attendance(ctx, open_ones[0].registration, None)
-            else:
-                ctx.say("eva.err.shared_mobile")
+            done = await attendance.record_attendance_of(
+                ctx.unit, shift.id, national_id=national_id, mobile=mobile
+            )
         except ServiceError as err:
             say_refusal(ctx, err)
+        else:
+            self.say_attendance(ctx, done)
         self.ask_find(ctx)
 
     # --- export -----------------------------------------------------------------------------
