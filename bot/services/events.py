@@ -13,6 +13,7 @@ from bot.core.i18n import N_
 from bot.core.unit import Unit
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import Notices, pin_of
+from bot.services.registrations import promote_from_waitlist
 from storage import events as store
 from storage import registrations as reg_store
 from storage.models_events import Event, Shift, ShiftRegistration
@@ -197,8 +198,7 @@ async def update_shift(
         told = await notices.changed(event, change, [shift])
     promoted: list[ShiftRegistration] = []
     if draft.capacity > old_capacity:
-        promoted = await reg_store.fill_from_waitlist(unit.session, shift, unit.now)
-        await notices.promoted(promoted, event, shift)
+        promoted = await promote_from_waitlist(unit, shift.id)
     return ShiftUpdate(shift, told, promoted)
 
 
