@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.core.engine import Engine
-from storage import events as store
+from storage import events as event_store
+from storage import registrations as store
 from storage.db import Database
 from storage.models import Volunteer
 from tests.conftest import Clock, DatabaseFactory
@@ -31,8 +32,8 @@ from tests.support import Chat
 
 
 def race_at(monkeypatch: pytest.MonkeyPatch, db: Database, name: str, parties: int = 2) -> None:
-    """Make the first `parties` calls of storage.events.<name> wait for each other (PostgreSQL:
-    SQLite would only block the second writer until the first commits)."""
+    """Make the first `parties` calls of storage.registrations.<name> wait for each other
+    (PostgreSQL: SQLite would only block the second writer until the first commits)."""
     if db.is_sqlite:
         return
     original: Callable[..., Awaitable[Any]] = getattr(store, name)
@@ -94,8 +95,8 @@ async def test_racing_registrations_in_storage_one_seat_one_waitlist(
     async def one(volunteer_id: int) -> str:
         database = db_factory.open()
         async with database.transaction() as session:
-            event = await store.get_event(session, seeded.event_id)
-            shift = await store.get_shift(session, seeded.shift_ids[0])
+            event = await event_store.get_event(session, seeded.event_id)
+            shift = await event_store.get_shift(session, seeded.shift_ids[0])
             volunteer = await session.get(Volunteer, volunteer_id)
             assert event and shift and volunteer
             outcome = await store.register(

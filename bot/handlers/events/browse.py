@@ -1,45 +1,63 @@
 """Volunteers and events, browsing: upcoming events (paged, by type and dates), one event with
 the places left in its shifts, registering for a shift or joining its waitlist; with the
-display of a registration's status and an event's pin that "my shifts" uses too."""
+display of a registration's status that "my shifts" uses too."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.core.date_input import parse_days
 from bot.core.dates import day_start, fmt_datetime, fmt_range, fmt_short_range
 from bot.core.flow import Context, Flow, number_after, pressed_value
-from bot.core.messages import Choice, Inbound, InboundKind, Location
+from bot.core.messages import Choice, Inbound, InboundKind
+from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.validators import Invalid
 from bot.handlers.events.common import (
+    BACK,
     CANCEL_CUTOFF,
     EVENT_TYPE_OPTIONS,
     EVENTS,
+    HOME,
     MY_SHIFTS,
     PAGE_SIZE,
     STATUS_KEYS,
-    Notices,
+    TO_MY_SHIFTS,
     description_for,
-    pin_of,
+    location_of,
+    say_refusal,
     shift_params,
     title_for,
     type_label,
 )
+from bot.handlers.volunteers.signup import VOLUNTEER_FORM
+from bot.services import registrations as service
+from bot.services.errors import NotFound, ServiceError
 from storage import events as store
+from storage import registrations as reg_store
 from storage import repositories as repo
-from storage.models_events import (
-    CONFIRMED,
-    PENDING,
-    WAITLISTED,
-    Event,
-    Shift,
-    ShiftRegistration,
-)
+from storage.models_events import CONFIRMED, PENDING, WAITLISTED, ShiftRegistration
 
 DATE_PRESETS = ("today", "weekend", "week", "month")
 FRIDAY, SATURDAY = 4, 5
+
+
+class Step(StrEnum):
+    LIST = "list"
+    TYPE = "ftype"  # filter by type
+    DATES = "fdate"  # filter by dates
+    EVENT = "event"
+    FULL = "full"  # the shift is full: join its waitlist?
+
+
+# Choice values (ids are "<prefix><id>" for an event or a shift).
+OPEN_EVENT = "e"
+REGISTER = "s"
+JOIN_WAITLIST = "w"
+FILTER_TYPE, FILTER_DATES, FILTER_CLEAR = "_ft", "_fd", "_fx"
+ANY = "_all"
+SIGN_UP = "vol"
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date]:
@@ -57,38 +75,27 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 
 async def status_text(ctx: Context, reg: ShiftRegistration) -> str:
     if reg.status == WAITLISTED:
-        position = await store.waitlist_position(ctx.session, reg)
+        position = await reg_store.waitlist_position(ctx.session, reg)
         return ctx.tr.label("ev.status.waitlisted_n", n=position)
     return ctx.tr.label(STATUS_KEYS[reg.status])
 
 
-def location_of(event: Event) -> Location | None:
-    pin = pin_of(event)
-    return Location(pin[0], pin[1]) if pin else None
-
-
-async def refusal(ctx: Context, refused: store.Refused, shift: Shift) -> None:
-    """Say why a registration was refused."""
+async def refusal(ctx: Context, refused: service.StandsInTheWay) -> None:
+    """Say which registration stands in the way."""
     other = refused.other
-    if refused.reason == "duplicate" and other is not None:
+    if refused.reason == "duplicate":
         ctx.say("ev.err.duplicate", status=await status_text(ctx, other))
-    elif refused.reason == "overlap" and other is not None:
-        clash = await store.get_shift(ctx.session, other.shift_id)
-        event = await store.get_event(ctx.session, clash.event_id) if clash else None
-        if clash is None or event is None:
-            ctx.say("ev.err.overlap_plain")
-            return
-        ctx.say(
-            "ev.err.overlap",
-            title=title_for(ctx.tr.locale, event),
-            when=fmt_range(ctx.tr, clash.starts_at, clash.ends_at, ctx.settings.timezone),
-        )
-    elif refused.reason == "gender":
-        ctx.say("ev.err.women_only" if shift.gender == "f" else "ev.err.men_only")
-    elif refused.reason == "closed":
-        ctx.say("ev.err.closed")
-    else:
-        ctx.say("ev.err.busy")
+        return
+    clash = await store.get_shift(ctx.session, other.shift_id)
+    event = await store.get_event(ctx.session, clash.event_id) if clash else None
+    if clash is None or event is None:
+        ctx.say("ev.err.overlap_plain")
+        return
+    ctx.say(
+        "ev.err.overlap",
+        title=title_for(ctx.tr.locale, event),
+        when=fmt_range(ctx.tr, clash.starts_at, clash.ends_at, ctx.settings.timezone),
+    )
 
 
 # --- browsing -------------------------------------------------------------------------------------
@@ -108,11 +115,11 @@ class EventsFlow(Flow):
 
     async def show(self, ctx: Context) -> None:
         step = ctx.state.step
-        if step in ("event", "full"):
+        if step in (Step.EVENT, Step.FULL):
             await self.show_event(ctx, pin=False)
-        elif step == "ftype":
+        elif step == Step.TYPE:
             self.ask_type(ctx)
-        elif step == "fdate":
+        elif step == Step.DATES:
             self.ask_dates(ctx)
         else:
             await self.show_list(ctx)
@@ -120,19 +127,19 @@ class EventsFlow(Flow):
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         step = ctx.state.step
         value = pressed_value(inbound)
-        if value == "_mn":
+        if value == HOME:
             await ctx.home()
-        elif value == "_my":
+        elif value == TO_MY_SHIFTS:
             await ctx.goto(MY_SHIFTS)
-        elif step == "list":
+        elif step == Step.LIST:
             await self.on_list(ctx, value)
-        elif step == "ftype":
+        elif step == Step.TYPE:
             await self.on_type(ctx, value)
-        elif step == "fdate":
+        elif step == Step.DATES:
             await self.on_dates(ctx, inbound, value)
-        elif step == "event":
+        elif step == Step.EVENT:
             await self.on_event(ctx, value)
-        elif step == "full":
+        elif step == Step.FULL:
             await self.on_full(ctx, value)
         else:
             await self.show_list(ctx)
@@ -153,11 +160,11 @@ class EventsFlow(Flow):
         return ctx.tr.label("form.list_sep").join(parts) if parts else None
 
     async def show_list(self, ctx: Context) -> None:
-        ctx.set_step("list")
+        ctx.set_step(Step.LIST)
         tr, tz = ctx.tr, ctx.settings.timezone
         data = ctx.state.data
         filters: dict[str, Any] = data.setdefault("filters", {})
-        page = int(data.get("page", 0))
+        requested = int(data.get("page", 0))
         date_from = date_to = None
         if filters.get("from"):
             date_from = day_start(date.fromisoformat(filters["from"]), tz)
@@ -169,11 +176,10 @@ class EventsFlow(Flow):
             "date_to": date_to,
             "limit": PAGE_SIZE,
         }
-        events, total = await store.list_events(ctx.session, offset=page * PAGE_SIZE, **query)
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        if page >= pages:
-            page = data["page"] = pages - 1
-            events, total = await store.list_events(ctx.session, offset=page * PAGE_SIZE, **query)
+        events, total = await store.list_events(ctx.session, offset=requested * PAGE_SIZE, **query)
+        page = current_page(ctx, total, PAGE_SIZE)
+        if page.number != requested:  # the list shrank meanwhile: its last page
+            events, total = await store.list_events(ctx.session, offset=page.offset, **query)
         lines = [tr.t("ev.list_title")]
         described = self._filters_text(ctx, filters)
         if described:
@@ -183,9 +189,9 @@ class EventsFlow(Flow):
             lines.append(tr.t("ev.none_filtered" if described else "ev.none"))
         else:
             lines.append(tr.tn("ev.count", total))
-            if pages > 1:
-                lines.append(tr.t("ev.page", page=page + 1, pages=pages))
-        for number, event in enumerate(events, start=page * PAGE_SIZE + 1):
+            if (line := page_line(ctx, page)) is not None:
+                lines.append(line)
+        for number, event in enumerate(events, start=page.first_number()):
             title = title_for(tr.locale, event)
             lines.append(
                 tr.t(
@@ -198,38 +204,35 @@ class EventsFlow(Flow):
                 )
             )
             choices.append(
-                ctx.choice("list", f"e{event.id}", "ev.btn.event", n=number, title=title)
+                ctx.choice(
+                    Step.LIST, f"{OPEN_EVENT}{event.id}", "ev.btn.event", n=number, title=title
+                )
             )
-        if page > 0:
-            choices.append(ctx.choice("list", "_pv", "ev.btn.prev"))
-        if (page + 1) * PAGE_SIZE < total:
-            choices.append(ctx.choice("list", "_nx", "ev.btn.next"))
-        choices.append(ctx.choice("list", "_ft", "ev.btn.filter_type"))
-        choices.append(ctx.choice("list", "_fd", "ev.btn.filter_dates"))
+        choices += page_choices(ctx, Step.LIST, page)
+        choices.append(ctx.choice(Step.LIST, FILTER_TYPE, "ev.btn.filter_type"))
+        choices.append(ctx.choice(Step.LIST, FILTER_DATES, "ev.btn.filter_dates"))
         if described:
-            choices.append(ctx.choice("list", "_fx", "ev.btn.filter_clear"))
-        choices.append(ctx.choice("list", "_my", "ev.btn.my_shifts"))
-        choices.append(ctx.choice("list", "_mn", "mydata.back"))
+            choices.append(ctx.choice(Step.LIST, FILTER_CLEAR, "ev.btn.filter_clear"))
+        choices.append(ctx.choice(Step.LIST, TO_MY_SHIFTS, "ev.btn.my_shifts"))
+        choices.append(ctx.choice(Step.LIST, HOME, "mydata.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def on_list(self, ctx: Context, value: str) -> None:
         data = ctx.state.data
-        event_id = number_after(value, "e")
+        event_id = number_after(value, OPEN_EVENT)
         if event_id is not None:
             data["eid"] = event_id
             await self.show_event(ctx, pin=True)
             return
-        if value == "_pv":
-            data["page"] = max(int(data.get("page", 0)) - 1, 0)
-        elif value == "_nx":
-            data["page"] = int(data.get("page", 0)) + 1
-        elif value == "_ft":
+        if turn(ctx, value):
+            pass
+        elif value == FILTER_TYPE:
             self.ask_type(ctx)
             return
-        elif value == "_fd":
+        elif value == FILTER_DATES:
             self.ask_dates(ctx)
             return
-        elif value == "_fx":
+        elif value == FILTER_CLEAR:
             data["filters"], data["page"] = {}, 0
         else:
             ctx.say("form.err.use_choices")
@@ -237,19 +240,19 @@ class EventsFlow(Flow):
 
     # --- filters ----------------------------------------------------------------------------
     def ask_type(self, ctx: Context) -> None:
-        ctx.set_step("ftype")
-        choices = [ctx.choice("ftype", o.value, o.label) for o in EVENT_TYPE_OPTIONS]
-        choices.append(ctx.choice("ftype", "_all", "ev.filter.any_type"))
-        choices.append(ctx.choice("ftype", "_bk", "form.back"))
+        ctx.set_step(Step.TYPE)
+        choices = [ctx.choice(Step.TYPE, o.value, o.label) for o in EVENT_TYPE_OPTIONS]
+        choices.append(ctx.choice(Step.TYPE, ANY, "ev.filter.any_type"))
+        choices.append(ctx.choice(Step.TYPE, BACK, "form.back"))
         ctx.reply(ctx.tr.t("ev.q.type"), choices)
 
     async def on_type(self, ctx: Context, value: str) -> None:
         filters = ctx.state.data.setdefault("filters", {})
         if value in {o.value for o in EVENT_TYPE_OPTIONS}:
             filters["type"] = value
-        elif value == "_all":
+        elif value == ANY:
             filters.pop("type", None)
-        elif value != "_bk":
+        elif value != BACK:
             ctx.say("form.err.use_choices")
             self.ask_type(ctx)
             return
@@ -257,10 +260,10 @@ class EventsFlow(Flow):
         await self.show_list(ctx)
 
     def ask_dates(self, ctx: Context) -> None:
-        ctx.set_step("fdate")
-        choices = [ctx.choice("fdate", p, f"ev.filter.{p}") for p in DATE_PRESETS]
-        choices.append(ctx.choice("fdate", "_all", "ev.filter.any_date"))
-        choices.append(ctx.choice("fdate", "_bk", "form.back"))
+        ctx.set_step(Step.DATES)
+        choices = [ctx.choice(Step.DATES, p, f"ev.filter.{p}") for p in DATE_PRESETS]
+        choices.append(ctx.choice(Step.DATES, ANY, "ev.filter.any_date"))
+        choices.append(ctx.choice(Step.DATES, BACK, "form.back"))
         ctx.reply(ctx.tr.t("ev.q.dates"), choices)
 
     async def on_dates(self, ctx: Context, inbound: Inbound, value: str) -> None:
@@ -276,10 +279,10 @@ class EventsFlow(Flow):
         elif value in DATE_PRESETS:
             start, end = preset_range(value, ctx.today)
             filters["from"], filters["to"] = start.isoformat(), end.isoformat()
-        elif value == "_all":
+        elif value == ANY:
             filters.pop("from", None)
             filters.pop("to", None)
-        elif value != "_bk":
+        elif value != BACK:
             ctx.say("form.err.use_choices")
             self.ask_dates(ctx)
             return
@@ -288,7 +291,7 @@ class EventsFlow(Flow):
 
     # --- one event --------------------------------------------------------------------------
     async def show_event(self, ctx: Context, *, pin: bool) -> None:
-        ctx.set_step("event")
+        ctx.set_step(Step.EVENT)
         tr, tz = ctx.tr, ctx.settings.timezone
         event = await store.get_event(ctx.session, int(ctx.state.data.get("eid", 0)))
         if event is None or event.status != store.PUBLISHED:
@@ -296,11 +299,11 @@ class EventsFlow(Flow):
             await self.show_list(ctx)
             return
         shifts = await store.shifts_of(ctx.session, event.id)
-        counted = await store.counts(ctx.session, [s.id for s in shifts])
+        counted = await reg_store.counts(ctx.session, [s.id for s in shifts])
         volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
         mine: dict[int, ShiftRegistration] = {}
         if volunteer is not None:
-            for reg, shift, _ in await store.volunteer_registrations(ctx.session, volunteer.id):
+            for reg, shift, _ in await reg_store.volunteer_registrations(ctx.session, volunteer.id):
                 if shift.event_id == event.id:
                     mine[shift.id] = reg
         lines = [
@@ -347,80 +350,67 @@ class EventsFlow(Flow):
             if is_open and shift.id not in mine:
                 label = "ev.btn.register" if left else "ev.btn.register_full"
                 when = fmt_short_range(tr, shift.starts_at, shift.ends_at, tz)
-                choices.append(ctx.choice("event", f"s{shift.id}", label, when=when))
+                choices.append(ctx.choice(Step.EVENT, f"{REGISTER}{shift.id}", label, when=when))
         if volunteer is None:
             lines.append(tr.t("ev.need_profile"))
-            choices.append(ctx.choice("event", "vol", "ev.btn.signup"))
-        choices.append(ctx.choice("event", "_my", "ev.btn.my_shifts"))
-        choices.append(ctx.choice("event", "_bk", "ev.btn.all_events"))
+            choices.append(ctx.choice(Step.EVENT, SIGN_UP, "ev.btn.signup"))
+        choices.append(ctx.choice(Step.EVENT, TO_MY_SHIFTS, "ev.btn.my_shifts"))
+        choices.append(ctx.choice(Step.EVENT, BACK, "ev.btn.all_events"))
         ctx.reply("\n".join(lines), choices, location=location_of(event) if pin else None)
 
     async def on_event(self, ctx: Context, value: str) -> None:
-        shift_id = number_after(value, "s")
+        shift_id = number_after(value, REGISTER)
         if shift_id is not None:
             await self.register(ctx, shift_id, waitlist_ok=False)
-        elif value == "vol":
-            await ctx.goto("vol")
-        elif value == "_bk":
+        elif value == SIGN_UP:
+            await ctx.goto(VOLUNTEER_FORM)
+        elif value == BACK:
             await self.show_list(ctx)
         else:
             ctx.say("form.err.use_choices")
             await self.show_event(ctx, pin=False)
 
     async def on_full(self, ctx: Context, value: str) -> None:
-        shift_id = number_after(value, "w")
+        shift_id = number_after(value, JOIN_WAITLIST)
         if shift_id is not None:
             await self.register(ctx, shift_id, waitlist_ok=True)
         else:
             await self.show_event(ctx, pin=False)
 
     async def register(self, ctx: Context, shift_id: int, *, waitlist_ok: bool) -> None:
-        volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
-        if volunteer is None:
-            ctx.say("ev.need_profile")
-            await self.show_event(ctx, pin=False)
-            return
-        shift = await store.get_shift(ctx.session, shift_id)
-        event = await store.get_event(ctx.session, shift.event_id) if shift else None
-        if shift is None or event is None or event.id != ctx.state.data.get("eid"):
-            await self.show_event(ctx, pin=False)
-            return
         try:
-            outcome = await store.register(
-                ctx.session, event, shift, volunteer, ctx.now, waitlist_ok=waitlist_ok
+            done = await service.register_for_shift(
+                ctx.unit, shift_id, waitlist_ok=waitlist_ok, event_id=ctx.state.data.get("eid")
             )
-        except store.Refused as refused:
-            if refused.reason == "full":
-                self.ask_waitlist(ctx, shift, await store.counts(ctx.session, [shift.id]))
-                return
-            await refusal(ctx, refused, shift)
-            await self.show_event(ctx, pin=False)
+        except service.ShiftFull as full:
+            self.ask_waitlist(ctx, full.shift_id, full.waiting)
             return
-        reg = outcome.registration
-        tr, tz = ctx.tr, ctx.settings.timezone
-        params = shift_params(tr, tz, event, shift)
-        if reg.status == CONFIRMED:
-            ctx.say(
-                "ev.registered",
-                until=fmt_datetime(tr, shift.starts_at - CANCEL_CUTOFF, tz),
-                **params,
-            )
-            await Notices(ctx.unit).schedule_reminders(ctx.user, reg, event, shift)
-        elif reg.status == PENDING:
-            ctx.say("ev.requested", **params)
+        except service.StandsInTheWay as refused:
+            await refusal(ctx, refused)
+        except service.NoProfile as err:
+            ctx.say(err.msgid)
+        except NotFound:
+            pass  # a button of a shift that is gone: the event as it is now says enough
+        except ServiceError as err:
+            say_refusal(ctx, err)
         else:
-            ctx.say("ev.waitlisted", position=outcome.position or 1, **params)
+            reg, shift, tr, tz = done.registration, done.shift, ctx.tr, ctx.settings.timezone
+            params = shift_params(tr, tz, done.event, shift)
+            if reg.status == CONFIRMED:
+                until = fmt_datetime(tr, shift.starts_at - CANCEL_CUTOFF, tz)
+                ctx.say("ev.registered", until=until, **params)
+            elif reg.status == PENDING:
+                ctx.say("ev.requested", **params)
+            else:
+                ctx.say("ev.waitlisted", position=done.position or 1, **params)
         await self.show_event(ctx, pin=False)
 
-    def ask_waitlist(
-        self, ctx: Context, shift: Shift, counted: dict[int, store.ShiftCounts]
-    ) -> None:
-        ctx.set_step("full")
-        position = counted[shift.id].waitlisted + 1
+    def ask_waitlist(self, ctx: Context, shift_id: int, waiting: int) -> None:
+        ctx.set_step(Step.FULL)
         ctx.reply(
-            ctx.tr.t("ev.full_ask", position=position),
+            ctx.tr.t("ev.full_ask", position=waiting + 1),
             [
-                ctx.choice("full", f"w{shift.id}", "ev.btn.join_waitlist"),
-                ctx.choice("full", "_bk", "form.back"),
+                ctx.choice(Step.FULL, f"{JOIN_WAITLIST}{shift_id}", "ev.btn.join_waitlist"),
+                ctx.choice(Step.FULL, BACK, "form.back"),
             ],
         )

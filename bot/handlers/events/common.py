@@ -1,58 +1,77 @@
-"""Shared pieces of the events feature: names, rules (as constants), display helpers and the
-notifications a registration can cause (confirmations, promotions, reminders, changes).
-
-Reminder rule (issue 6 §4): each confirmed registration gets outbox rows REMINDER_OFFSETS before
-its shift (24 h and 2 h), written in the same transaction as the registration. Their keys carry
-the shift's start and revision, so a change of time or place withdraws them (`cancel_pending`)
-and queues new ones; a cancelled registration's are withdrawn with it. After downtime a
-reminder is still sent while it is useful: each one expires when the next one takes over (the
-24-hour one at the 2-hour mark, the last one at the start of the shift), and the sender skips an
-expired one with the reason 'expired'. A reminder whose time has already passed when someone
-registers is not queued at all.
-"""
+"""Shared pieces of the events feature's chat screens: flow names, what every screen shows
+(titles, types, statuses, an event's pin), how a service's refusal is said, and the periodic
+thank-you job. The rules live in `bot.services.events`, `.registrations`, `.attendance` and
+`.event_notices`; their constants are re-exported here for the screens."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.core.dates import fmt_range
+from bot.core.dates import fmt_datetime
 from bot.core.forms import Option
 from bot.core.i18n import Translator
+from bot.core.messages import Location
 from bot.core.text import clean_input
+from bot.core.unit import Actor, Unit
 from bot.core.validators import Invalid
-from storage import events as store
-from storage import outbox
-from storage.models import User, Volunteer
-from storage.models_events import EVENT_TYPES, Event, Shift, ShiftRegistration
+from bot.services.attendance import CHECKIN_OPENS, RATINGS, thank_attendees
+from bot.services.errors import ServiceError
+from bot.services.event_notices import (
+    MY_SHIFTS_CHOICE,
+    OPEN,
+    OPEN_EVENT,
+    OPEN_MY_SHIFTS,
+    RATE,
+    REMINDER_OFFSETS,
+    description_for,
+    open_event_choice,
+    pin_of,
+    shift_params,
+    title_for,
+)
+from bot.services.events import MAX_CAPACITY, MAX_SHIFT
+from bot.services.registrations import CANCEL_CUTOFF
+from storage.models_events import EVENT_TYPES, Event
 
 if TYPE_CHECKING:
     from bot.core.flow import Context, JobEnv
-    from bot.core.unit import Unit
 
-# Flow names and global choice prefixes (short: they are part of every button id).
+# The rules' constants and the notices' display helpers, re-exported for the screens.
+__all__ = [
+    "CANCEL_CUTOFF",
+    "CHECKIN_OPENS",
+    "MAX_CAPACITY",
+    "MAX_SHIFT",
+    "MY_SHIFTS_CHOICE",
+    "OPEN",
+    "OPEN_EVENT",
+    "OPEN_MY_SHIFTS",
+    "RATE",
+    "RATINGS",
+    "REMINDER_OFFSETS",
+    "description_for",
+    "open_event_choice",
+    "pin_of",
+    "shift_params",
+    "title_for",
+]
+
+# Flow names (short: they are part of every button id).
 EVENTS = "ev"  # volunteers browse events
 MY_SHIFTS = "evm"  # a volunteer's registrations
 EVENT_ADMIN = "eva"  # staff: events, shifts, registrants, attendance
 EVENT_FORM = "evf"  # staff: create or edit an event
 SHIFT_FORM = "esf"  # staff: create or edit a shift
-OPEN = "evo"  # button in notices and announcements: "evo:e:<event id>" or "evo:m:0"
-RATE = "evr"  # rating buttons after a shift: "evr:<registration id>:<1-5>"
 
-# The rules, in one place.
-REMINDER_OFFSETS = (timedelta(hours=24), timedelta(hours=2))
-CANCEL_CUTOFF = timedelta(hours=12)  # volunteers cancel a confirmed place up to this before
-CHECKIN_OPENS = timedelta(hours=2)  # staff can check people in from this before the start
-THANK_YOU_WINDOW = timedelta(days=2)  # shifts that ended this recently get a thank-you
-THANK_YOU_EXPIRES = timedelta(days=7)
+# Choice values every events screen uses alike.
+BACK = "_bk"
+HOME = "_mn"  # the main menu
+TO_MY_SHIFTS = "_my"
+YES, NO = "y", "n"
+
 THANK_YOU_JOB_SECONDS = 300.0
-MAX_CAPACITY = 1000
-MAX_SHIFT = timedelta(hours=24)
 PAGE_SIZE = 5
-RATINGS = range(1, 6)
 
 EVENT_TYPE_OPTIONS = tuple(Option(code, f"ev.type.{code}") for code in EVENT_TYPES)
 STATUS_KEYS = {
@@ -64,33 +83,13 @@ STATUS_KEYS = {
 
 
 # --- display --------------------------------------------------------------------------------------
-def title_for(locale: str, event: Event) -> str:
-    return event.title_en if locale == "en" and event.title_en else event.title_ar
-
-
-def description_for(locale: str, event: Event) -> str:
-    if locale == "en" and event.description_en:
-        return event.description_en
-    return event.description_ar
-
-
-def pin_of(event: Event) -> tuple[float, float] | None:
-    if event.latitude is None or event.longitude is None:
-        return None
-    return (event.latitude, event.longitude)
-
-
 def type_label(tr: Translator, code: str) -> str:
     return tr.label(f"ev.type.{code}")
 
 
-def shift_params(tr: Translator, tz: str, event: Event, shift: Shift) -> dict[str, Any]:
-    """The title, time and place of a shift, for messages about a registration."""
-    return {
-        "title": title_for(tr.locale, event),
-        "when": fmt_range(tr, shift.starts_at, shift.ends_at, tz),
-        "place": event.place_name,
-    }
+def location_of(event: Event) -> Location | None:
+    pin = pin_of(event)
+    return Location(pin[0], pin[1]) if pin else None
 
 
 def parse_event_number(text: str) -> int:
@@ -100,12 +99,17 @@ def parse_event_number(text: str) -> int:
     return int(cleaned)
 
 
-# --- notifications --------------------------------------------------------------------------------
-def open_event_choice(event_id: int) -> dict[str, Any]:
-    return {"id": f"{OPEN}:e:{event_id}", "label": "ev.btn.open"}
-
-
-MY_SHIFTS_CHOICE: dict[str, Any] = {"id": f"{OPEN}:m:0", "label": "ev.btn.my_shifts"}
+def say_refusal(ctx: Context, err: ServiceError) -> None:
+    """Say why a service refused, in the reader's language: a `status` parameter is a
+    registration status, a datetime is shown in the reader's calendar and zone."""
+    params: dict[str, Any] = {}
+    for key, value in err.params.items():
+        if key == "status" and value in STATUS_KEYS:
+            value = ctx.tr.label(STATUS_KEYS[value])
+        elif isinstance(value, datetime):
+            value = fmt_datetime(ctx.tr, value, ctx.settings.timezone)
+        params[key] = value
+    ctx.say(err.msgid, **params)
 
 
 def change_token(ctx: Context) -> str:
@@ -113,199 +117,9 @@ def change_token(ctx: Context) -> str:
     return f"{ctx.inbound.channel}:{ctx.inbound.update_id}"
 
 
-def reminder_prefix(reg_id: int) -> str:
-    return f"ev:r{reg_id}:rem:"
-
-
-@dataclass
-class Notices:
-    """Notifications about registrations, worded in each recipient's own language (params
-    such as dates are rendered here for the recipient; the sender renders the message)."""
-
-    unit: Unit
-
-    @property
-    def session(self) -> AsyncSession:
-        return self.unit.session
-
-    @property
-    def tz(self) -> str:
-        return self.unit.timezone
-
-    def tr(self, user: User) -> Translator:
-        return self.unit.catalogs.translator(user.locale)
-
-    def params(self, user: User, event: Event, shift: Shift) -> dict[str, Any]:
-        return shift_params(self.tr(user), self.tz, event, shift)
-
-    async def send(
-        self,
-        user: User,
-        key: str,
-        *,
-        idem: str,
-        params: dict[str, Any],
-        kind: str = "notice",
-        due_at: datetime | None = None,
-        expires_at: datetime | None = None,
-        choices: list[dict[str, Any]] | None = None,
-        location: tuple[float, float] | None = None,
-    ) -> bool:
-        return await self.unit.notifier.send(
-            user.id,
-            key,
-            idempotency_key=idem,
-            params=params,
-            kind=kind,
-            due_at=due_at,  # None: now on the unit's clock (the engine's), not the wall clock
-            expires_at=expires_at,
-            choices=choices,
-            location=location,
-        )
-
-    async def about(
-        self,
-        user: User,
-        reg: ShiftRegistration,
-        event: Event,
-        shift: Shift,
-        key: str,
-        tag: str,
-        **extra: Any,
-    ) -> bool:
-        """A notice about one registration, sent now, with the event button and its pin."""
-        return await self.send(
-            user,
-            key,
-            idem=f"ev:r{reg.id}:{tag}",
-            params={**self.params(user, event, shift), **extra},
-            choices=[open_event_choice(event.id)],
-            location=pin_of(event),
-        )
-
-    async def schedule_reminders(
-        self, user: User, reg: ShiftRegistration, event: Event, shift: Shift
-    ) -> int:
-        """Queue the reminders of a confirmed registration (see the module docstring)."""
-        now = self.unit.now
-        offsets = sorted(REMINDER_OFFSETS, reverse=True)
-        tr = self.tr(user)
-        stamp = shift.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
-        queued = 0
-        for index, offset in enumerate(offsets):
-            due = shift.starts_at - offset
-            if due <= now:
-                continue
-            takes_over = offsets[index + 1] if index + 1 < len(offsets) else timedelta(0)
-            minutes = int(offset.total_seconds() // 60)
-            hours = minutes // 60
-            left = tr.tn("ev.in_hours", hours) if minutes % 60 == 0 else tr.tn("ev.in_min", minutes)
-            created = await self.send(
-                user,
-                "ev.n.reminder",
-                idem=f"{reminder_prefix(reg.id)}{stamp}:v{shift.revision}:{minutes}m",
-                params={**self.params(user, event, shift), "left": left},
-                kind="reminder",
-                due_at=due,
-                expires_at=shift.starts_at - takes_over,
-                choices=[MY_SHIFTS_CHOICE],
-                location=pin_of(event),
-            )
-            queued += int(created)
-        return queued
-
-    async def withdraw_reminders(self, reg: ShiftRegistration, reason: str) -> int:
-        return await outbox.cancel_pending(self.session, reminder_prefix(reg.id), reason)
-
-    async def person(self, reg: ShiftRegistration) -> tuple[Volunteer, User]:
-        volunteer = await self.session.get(Volunteer, reg.volunteer_id)
-        assert volunteer is not None
-        user = await self.session.get(User, volunteer.user_id)
-        assert user is not None
-        return volunteer, user
-
-    async def promoted(self, promoted: list[ShiftRegistration], event: Event, shift: Shift) -> None:
-        """Tell the volunteers who moved up from the waitlist, at once."""
-        for reg in promoted:
-            _, user = await self.person(reg)
-            if reg.status == "confirmed":
-                await self.about(user, reg, event, shift, "ev.n.promoted", "promoted")
-                await self.schedule_reminders(user, reg, event, shift)
-            else:
-                await self.about(user, reg, event, shift, "ev.n.promoted_pending", "promoted")
-
-    async def changed(self, event: Event, token: str, shifts: list[Shift] | None = None) -> int:
-        """Staff changed the time or the place: tell every registrant and queue their
-        reminders again (the old ones are withdrawn). `token` names this change (one notice
-        per registrant and change)."""
-        told = 0
-        changed = shifts if shifts is not None else await store.shifts_of(self.session, event.id)
-        for shift in changed:
-            shift.revision += 1  # new reminder keys, even if a later change undoes this one
-        wanted = {s.id for s in changed}
-        for r in await store.registrants(self.session, event_id=event.id):
-            if r.shift.id not in wanted:
-                continue
-            await self.withdraw_reminders(r.registration, "changed")
-            await self.send(
-                r.user,
-                "ev.n.changed",
-                idem=f"ev:r{r.registration.id}:chg:{token}"[:120],
-                params=self.params(r.user, event, r.shift),
-                choices=[open_event_choice(event.id)],
-                location=pin_of(event),
-            )
-            if r.registration.status == "confirmed":
-                await self.schedule_reminders(r.user, r.registration, event, r.shift)
-            told += 1
-        return told
-
-    async def cancelled(self, event: Event, key: str, shift: Shift | None = None) -> int:
-        """Staff cancelled the event (or one shift): every registrant is told, reminders are
-        withdrawn, the registrations are cancelled."""
-        told = 0
-        regs = await store.registrants(
-            self.session, event_id=event.id, shift_id=shift.id if shift else None
-        )
-        for r in regs:
-            await self.withdraw_reminders(r.registration, "cancelled by staff")
-            await self.send(
-                r.user,
-                key,
-                idem=f"ev:r{r.registration.id}:cancelled",
-                params=self.params(r.user, event, r.shift),
-            )
-            told += 1
-        await store.cancel_all(self.session, [r.registration for r in regs], self.unit.now)
-        return told
-
-
 # --- the periodic thank-you -----------------------------------------------------------------------
 async def send_thank_yous(env: JobEnv, now: datetime) -> int:
-    """After a shift, everyone who was checked in is thanked and asked for a 1-5 rating."""
-    queued = 0
+    """The thank-you job: its own transaction, acting as the system."""
     async with env.db.transaction() as session:
-        for r in await store.thank_you_due(session, now, THANK_YOU_WINDOW):
-            event = await session.get(Event, r.shift.event_id)
-            assert event is not None
-            reg = r.registration
-            choices = [
-                {"id": f"{RATE}:{reg.id}:{n}", "label": "ev.btn.rate", "params": {"n": n}}
-                for n in RATINGS
-            ]
-            created = await outbox.enqueue(
-                session,
-                r.user.id,
-                kind="notice",
-                key=f"ev:r{reg.id}:thanks",
-                payload=outbox.notice_payload(
-                    "ev.n.thanks",
-                    {"title": title_for(r.user.locale or "ar", event)},
-                    expires_at=r.shift.ends_at + THANK_YOU_EXPIRES,
-                    choices=choices,
-                ),
-                due_at=now,
-            )
-            reg.thanked_at = now
-            queued += int(created)
-    return queued
+        unit = Unit(session, Actor.system(), now, env.catalogs, env.settings)
+        return await thank_attendees(unit)

@@ -4,25 +4,35 @@ and the buttons in event notices."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
 from bot.core.dates import fmt_datetime, fmt_hours, fmt_range
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
-from bot.core.unit import Unit
-from bot.handlers.events.browse import location_of, status_text
+from bot.handlers.events.browse import status_text
 from bot.handlers.events.common import (
+    BACK,
     CANCEL_CUTOFF,
     EVENTS,
+    HOME,
     MY_SHIFTS,
-    RATINGS,
-    Notices,
+    NO,
+    OPEN_EVENT,
+    OPEN_MY_SHIFTS,
+    YES,
     description_for,
+    location_of,
     pin_of,
+    say_refusal,
     title_for,
 )
-from storage import events as store
+from bot.services import attendance
+from bot.services import registrations as service
+from bot.services.errors import NotFound, ServiceError
+from storage import attendance as hours_store
+from storage import registrations as store
 from storage import repositories as repo
 from storage.models_events import (
     CANCELLED,
@@ -33,6 +43,19 @@ from storage.models_events import (
     Shift,
     ShiftRegistration,
 )
+
+
+class Step(StrEnum):
+    LIST = "list"
+    REGISTRATION = "reg"
+    CONFIRM_CANCEL = "cx"
+
+
+# Choice values.
+OPEN_REGISTRATION = "r"  # "r<registration id>"
+CANCEL = "x"
+TO_EVENTS = "_ev"
+HOURS = "_hr"
 
 RECENT_HOURS_LINES = 10
 
@@ -67,7 +90,7 @@ class MyShiftsFlow(Flow):
         await self.show_list(ctx)
 
     async def show(self, ctx: Context) -> None:
-        if ctx.state.step in ("reg", "cx"):
+        if ctx.state.step in (Step.REGISTRATION, Step.CONFIRM_CANCEL):
             await self.show_reg(ctx, with_files=False)
         else:
             await self.show_list(ctx)
@@ -75,30 +98,30 @@ class MyShiftsFlow(Flow):
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
         step = ctx.state.step
-        if value == "_mn":
+        if value == HOME:
             await ctx.home()
-        elif value == "_ev":
+        elif value == TO_EVENTS:
             await ctx.goto(EVENTS)
-        elif value == "_hr":
+        elif value == HOURS:
             await show_hours(ctx)
             await self.show_list(ctx)
-        elif step == "list":
-            reg_id = number_after(value, "r")
+        elif step == Step.LIST:
+            reg_id = number_after(value, OPEN_REGISTRATION)
             if reg_id is None:
                 ctx.say("form.err.use_choices")
                 await self.show_list(ctx)
                 return
             ctx.state.data["rid"] = reg_id
             await self.show_reg(ctx, with_files=True)
-        elif step == "reg":
-            if value == "x":
+        elif step == Step.REGISTRATION:
+            if value == CANCEL:
                 await self.ask_cancel(ctx)
-            elif value == "_bk":
+            elif value == BACK:
                 await self.show_list(ctx)
             else:
                 await self.show_reg(ctx, with_files=False)
-        elif step == "cx":
-            if value == "y":
+        elif step == Step.CONFIRM_CANCEL:
+            if value == YES:
                 await self.cancel(ctx)
             else:
                 await self.show_reg(ctx, with_files=False)
@@ -106,7 +129,7 @@ class MyShiftsFlow(Flow):
             await self.show_list(ctx)
 
     async def show_list(self, ctx: Context) -> None:
-        ctx.set_step("list")
+        ctx.set_step(Step.LIST)
         tr, tz = ctx.tr, ctx.settings.timezone
         volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
         lines = [tr.t("ev.my_title")]
@@ -129,44 +152,21 @@ class MyShiftsFlow(Flow):
                     status=await status_text(ctx, reg),
                 )
             )
-            choices.append(ctx.choice("list", f"r{reg.id}", "ev.btn.event", n=number, title=title))
-        choices.append(ctx.choice("list", "_ev", "ev.btn.all_events"))
-        choices.append(ctx.choice("list", "_hr", "ev.btn.my_hours"))
-        choices.append(ctx.choice("list", "_mn", "mydata.back"))
+            choices.append(
+                ctx.choice(
+                    Step.LIST, f"{OPEN_REGISTRATION}{reg.id}", "ev.btn.event", n=number, title=title
+                )
+            )
+        choices.append(ctx.choice(Step.LIST, TO_EVENTS, "ev.btn.all_events"))
+        choices.append(ctx.choice(Step.LIST, HOURS, "ev.btn.my_hours"))
+        choices.append(ctx.choice(Step.LIST, HOME, "mydata.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def _mine(self, ctx: Context) -> tuple[ShiftRegistration, Shift, Event] | None:
-        volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
-        reg = await store.get_registration(ctx.session, int(ctx.state.data.get("rid", 0)))
-        if volunteer is None or reg is None or reg.volunteer_id != volunteer.id:
-            return None
-        shift = await store.get_shift(ctx.session, reg.shift_id)
-        event = await store.get_event(ctx.session, shift.event_id) if shift else None
-        if shift is None or event is None:
-            return None
-        return reg, shift, event
-
-    def _can_cancel(self, ctx: Context, reg: ShiftRegistration, shift: Shift) -> bool:
-        if reg.status not in store.LIVE or shift.starts_at <= ctx.now:
-            return False
-        return reg.status != CONFIRMED or ctx.now < shift.starts_at - CANCEL_CUTOFF
-
-    async def _cancellable(self, ctx: Context) -> tuple[ShiftRegistration, Shift, Event] | None:
-        """The registration being looked at if it may still be cancelled; else None, after
-        showing the list (it is gone) or the registration (too late)."""
-        found = await self._mine(ctx)
-        if found is None:
-            await self.show_list(ctx)
-            return None
-        reg, shift, _ = found
-        if not self._can_cancel(ctx, reg, shift):
-            ctx.say("ev.cancel_closed")
-            await self.show_reg(ctx, with_files=False)
-            return None
-        return found
+        return await service.own_registration(ctx.unit, int(ctx.state.data.get("rid", 0)))
 
     async def show_reg(self, ctx: Context, *, with_files: bool) -> None:
-        ctx.set_step("reg")
+        ctx.set_step(Step.REGISTRATION)
         found = await self._mine(ctx)
         if found is None:
             await self.show_list(ctx)
@@ -183,7 +183,7 @@ class MyShiftsFlow(Flow):
             )
         ]
         choices = []
-        if self._can_cancel(ctx, reg, shift):
+        if service.can_cancel(reg, shift, ctx.now):
             if reg.status == CONFIRMED:
                 lines.append(
                     tr.t(
@@ -191,12 +191,12 @@ class MyShiftsFlow(Flow):
                         until=fmt_datetime(tr, shift.starts_at - CANCEL_CUTOFF, tz),
                     )
                 )
-            choices.append(ctx.choice("reg", "x", "ev.btn.cancel_reg"))
+            choices.append(ctx.choice(Step.REGISTRATION, CANCEL, "ev.btn.cancel_reg"))
         elif reg.status == CONFIRMED and shift.starts_at > ctx.now:
             lines.append(tr.t("ev.cancel_closed"))
         if with_files and reg.status != CANCELLED:
             lines.append(tr.t("ev.calendar_hint"))
-        choices.append(ctx.choice("reg", "_bk", "form.back"))
+        choices.append(ctx.choice(Step.REGISTRATION, BACK, "form.back"))
         ctx.reply(
             "\n".join(lines),
             choices,
@@ -205,32 +205,41 @@ class MyShiftsFlow(Flow):
         )
 
     async def ask_cancel(self, ctx: Context) -> None:
-        found = await self._cancellable(ctx)
+        found = await self._mine(ctx)
         if found is None:
+            await self.show_list(ctx)
             return
-        _, _, event = found
-        ctx.set_step("cx")
+        reg, shift, event = found
+        if not service.can_cancel(reg, shift, ctx.now):
+            ctx.say("ev.cancel_closed")
+            await self.show_reg(ctx, with_files=False)
+            return
+        ctx.set_step(Step.CONFIRM_CANCEL)
         ctx.reply(
             ctx.tr.t("ev.cancel_q", title=title_for(ctx.tr.locale, event)),
-            [ctx.choice("cx", "y", "ev.btn.cancel_yes"), ctx.choice("cx", "n", "ev.btn.cancel_no")],
+            [
+                ctx.choice(Step.CONFIRM_CANCEL, YES, "ev.btn.cancel_yes"),
+                ctx.choice(Step.CONFIRM_CANCEL, NO, "ev.btn.cancel_no"),
+            ],
         )
 
     async def cancel(self, ctx: Context) -> None:
-        found = await self._cancellable(ctx)
-        if found is None:
+        try:
+            done = await service.cancel_registration(ctx.unit, int(ctx.state.data.get("rid", 0)))
+        except NotFound:
+            await self.show_list(ctx)  # not theirs, or gone
             return
-        reg, shift, event = found
-        notices = Notices(ctx.unit)
-        await notices.withdraw_reminders(reg, "registration cancelled")
-        promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
-        await notices.promoted(promoted, event, shift)
-        ctx.say("ev.cancelled_own", title=title_for(ctx.tr.locale, event))
+        except ServiceError as err:
+            say_refusal(ctx, err)
+            await self.show_reg(ctx, with_files=False)
+            return
+        ctx.say("ev.cancelled_own", title=title_for(ctx.tr.locale, done.event))
         await self.show_list(ctx)
 
 
 # --- hours, ratings, buttons in notices -----------------------------------------------------------
 def hours_total(ctx: Context, attended: list[tuple[Shift, Event, float]]) -> str:
-    """The "N hours over M shifts" line, from `store.counted_shifts`."""
+    """The "N hours over M shifts" line, from `storage.attendance.counted_shifts`."""
     total = sum((hours for _, _, hours in attended), 0.0)
     return ctx.tr.tn("ev.hours_total", len(attended), hours=fmt_hours(total))
 
@@ -241,7 +250,7 @@ async def show_hours(ctx: Context) -> None:
     if volunteer is None:
         ctx.say("ev.hours_no_profile")
         return
-    attended = store.counted_shifts(
+    attended = hours_store.counted_shifts(
         await store.volunteer_registrations(ctx.session, volunteer.id, statuses=(CONFIRMED,)),
         ctx.now,
     )
@@ -272,7 +281,7 @@ async def my_data_lines(ctx: Context) -> list[str]:
     # Only confirmed, attended shifts count: hours_of is 0 for the other statuses.
     lines = [
         tr.t("ev.mydata_title"),
-        hours_total(ctx, store.counted_shifts(registrations, ctx.now)),
+        hours_total(ctx, hours_store.counted_shifts(registrations, ctx.now)),
     ]
     for reg, shift, event in registrations:
         lines.append(
@@ -286,19 +295,6 @@ async def my_data_lines(ctx: Context) -> list[str]:
     return lines
 
 
-async def release_places(unit: Unit, user_id: int) -> None:
-    """Before a volunteer deletes their data: cancel what they hold so the waitlist moves."""
-    volunteer = await repo.volunteer_for_user(unit.session, user_id)
-    if volunteer is None:
-        return
-    notices = Notices(unit)
-    for reg, shift, event in await store.volunteer_registrations(unit.session, volunteer.id):
-        await notices.withdraw_reminders(reg, "data deleted")
-        if shift.starts_at > unit.now:
-            promoted = await store.cancel(unit.session, reg, shift, unit.now)
-            await notices.promoted(promoted, event, shift)
-
-
 async def menu_hours(ctx: Context) -> None:
     await show_hours(ctx)
     await ctx.show_current()
@@ -307,32 +303,21 @@ async def menu_hours(ctx: Context) -> None:
 async def on_rate(ctx: Context, ref: ChoiceRef) -> None:
     """A star button from the thank-you notice: "evr:<registration>:<1-5>"."""
     stars = int(ref.value) if ref.value.isdigit() else 0
-    reg = await store.get_registration(ctx.session, int(ref.step)) if ref.step.isdigit() else None
-    volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
-    shift = await store.get_shift(ctx.session, reg.shift_id) if reg else None
-    if (
-        stars not in RATINGS
-        or reg is None
-        or shift is None
-        or volunteer is None
-        or reg.volunteer_id != volunteer.id
-        or reg.status != CONFIRMED
-    ):
-        ctx.say("ev.err.rate")
-    elif shift.ends_at > ctx.now:
-        ctx.say("ev.err.rate_early")
+    reg_id = int(ref.step) if ref.step.isdigit() else 0
+    try:
+        stars = await attendance.rate_shift(ctx.unit, reg_id, stars)
+    except ServiceError as err:
+        say_refusal(ctx, err)
     else:
-        reg.rating = stars
-        reg.updated_at = ctx.now
         ctx.say("ev.rated", n=stars)
     await ctx.show_current()
 
 
 async def on_open(ctx: Context, ref: ChoiceRef) -> None:
     """Buttons in announcements and notices: open an event, or "my shifts"."""
-    if ref.step == "e" and ref.value.isdigit():
+    if ref.step == OPEN_EVENT and ref.value.isdigit():
         await ctx.goto(EVENTS, {"event": int(ref.value)})
-    elif ref.step == "m":
+    elif ref.step == OPEN_MY_SHIFTS:
         await ctx.goto(MY_SHIFTS)
     else:
         await ctx.show_current()

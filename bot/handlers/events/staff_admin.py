@@ -4,20 +4,22 @@ a shift's people (registrants, check-in, exports) in `staff_registrants`."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core.dates import fmt_range, fmt_short_range
 from bot.core.flow import Context, number_after, pressed_value
-from bot.core.i18n import N_
 from bot.core.messages import Choice, Inbound, InboundKind
+from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.handlers.broadcasts.broadcast import BROADCAST_FORM
 from bot.handlers.events.common import (
+    BACK,
     EVENT_ADMIN,
     EVENT_FORM,
+    NO,
     PAGE_SIZE,
     SHIFT_FORM,
-    Notices,
+    YES,
     description_for,
     pin_of,
     title_for,
@@ -28,10 +30,26 @@ from bot.handlers.events.staff_forms import (
     event_values,
     shift_values,
 )
-from bot.handlers.events.staff_registrants import RegistrantScreens
+from bot.handlers.events.staff_registrants import (
+    OPEN_EVENT,
+    OPEN_SHIFT,
+    REGISTRANTS_PAGE_KEY,
+    TO_REGISTRANTS,
+    RegistrantScreens,
+    Step,
+)
 from bot.handlers.staff.panel import STAFF_PANEL
+from bot.services import events as service
+from bot.services.errors import ServiceError
 from storage import events as store
+from storage import registrations as reg_store
 from storage.models_events import Event
+
+# Choice values of the panel's screens.
+NEW_EVENT = "new"
+ADD_SHIFT, EDIT_EVENT, ANNOUNCE, MESSAGE_REGISTRANTS = "as", "ed", "an", "mr"
+EXPORT, CANCEL_EVENT = "xl", "cx"
+FIND, EDIT_SHIFT, CANCEL_SHIFT = "ci", "es", "cs"
 
 
 # --- the staff's events panel ---------------------------------------------------------------------
@@ -69,13 +87,13 @@ class EventAdmin(RegistrantScreens):
 
     async def show(self, ctx: Context) -> None:
         step = ctx.state.step
-        if step in ("event", "cx"):
+        if step in (Step.EVENT, Step.CANCEL_EVENT):
             await self.show_event(ctx)
-        elif step in ("shift", "cs"):
+        elif step in (Step.SHIFT, Step.CANCEL_SHIFT):
             await self.show_shift(ctx)
-        elif step == "regs":
+        elif step == Step.REGISTRANTS:
             await self.show_registrants(ctx)
-        elif step == "find":
+        elif step == Step.FIND:
             self.ask_find(ctx)
         else:
             await self.show_list(ctx)
@@ -83,18 +101,19 @@ class EventAdmin(RegistrantScreens):
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         step = ctx.state.step
         value = pressed_value(inbound)
-        if step == "find" and inbound.kind is InboundKind.TEXT:
+        if step == Step.FIND and inbound.kind is InboundKind.TEXT:
             await self.find(ctx, inbound.text)
             return
-        handler = {
-            "list": self.on_list,
-            "event": self.on_event,
-            "cx": self.on_cancel_event,
-            "shift": self.on_shift,
-            "cs": self.on_cancel_shift,
-            "regs": self.on_registrants,
-            "find": self.on_find,
-        }.get(step)
+        handlers: dict[str, Callable[[Context, str], Awaitable[None]]] = {
+            Step.LIST: self.on_list,
+            Step.EVENT: self.on_event,
+            Step.CANCEL_EVENT: self.on_cancel_event,
+            Step.SHIFT: self.on_shift,
+            Step.CANCEL_SHIFT: self.on_cancel_shift,
+            Step.REGISTRANTS: self.on_registrants,
+            Step.FIND: self.on_find,
+        }
+        handler = handlers.get(step)
         if handler is None:
             await self.show_list(ctx)
         else:
@@ -102,20 +121,21 @@ class EventAdmin(RegistrantScreens):
 
     # --- list -------------------------------------------------------------------------------
     async def show_list(self, ctx: Context) -> None:
-        ctx.set_step("list")
+        ctx.set_step(Step.LIST)
         tr, tz = ctx.tr, ctx.settings.timezone
-        page = int(ctx.state.data.get("page", 0))
+        requested = int(ctx.state.data.get("page", 0))
+        query: dict[str, Any] = {"now": ctx.now, "staff_days_back": STAFF_DAYS_BACK}
         events, total = await store.list_events(
-            ctx.session,
-            now=ctx.now,
-            staff_days_back=STAFF_DAYS_BACK,
-            offset=page * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            ctx.session, offset=requested * PAGE_SIZE, limit=PAGE_SIZE, **query
         )
-        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = current_page(ctx, total, PAGE_SIZE)
+        if page.number != requested:  # the list shrank meanwhile: its last page
+            events, total = await store.list_events(
+                ctx.session, offset=page.offset, limit=PAGE_SIZE, **query
+            )
         lines = [tr.t("eva.title"), tr.tn("ev.count", total)]
-        if pages > 1:
-            lines.append(tr.t("ev.page", page=page + 1, pages=pages))
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
         choices: list[Choice] = []
         for event in events:
             title = title_for(tr.locale, event)
@@ -129,43 +149,38 @@ class EventAdmin(RegistrantScreens):
                 )
             )
             choices.append(
-                ctx.choice("list", f"e{event.id}", "eva.btn.event", id=event.id, title=title)
+                ctx.choice(
+                    Step.LIST, f"{OPEN_EVENT}{event.id}", "eva.btn.event", id=event.id, title=title
+                )
             )
-        if page > 0:
-            choices.append(ctx.choice("list", "_pv", "ev.btn.prev"))
-        if (page + 1) * PAGE_SIZE < total:
-            choices.append(ctx.choice("list", "_nx", "ev.btn.next"))
-        choices.append(ctx.choice("list", "new", "eva.btn.new"))
-        choices.append(ctx.choice("list", "_bk", "form.back"))
+        choices += page_choices(ctx, Step.LIST, page)
+        choices.append(ctx.choice(Step.LIST, NEW_EVENT, "eva.btn.new"))
+        choices.append(ctx.choice(Step.LIST, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def on_list(self, ctx: Context, value: str) -> None:
-        event_id = number_after(value, "e")
-        data = ctx.state.data
+        event_id = number_after(value, OPEN_EVENT)
         if event_id is not None:
-            data["eid"] = event_id
+            ctx.state.data["eid"] = event_id
             await self.show_event(ctx)
-        elif value == "new":
+        elif value == NEW_EVENT:
             await ctx.goto(EVENT_FORM)
-        elif value == "_bk":
+        elif value == BACK:
             await ctx.goto(STAFF_PANEL)
         else:
-            if value == "_pv":
-                data["page"] = max(int(data.get("page", 0)) - 1, 0)
-            elif value == "_nx":
-                data["page"] = int(data.get("page", 0)) + 1
+            turn(ctx, value)
             await self.show_list(ctx)
 
     # --- one event --------------------------------------------------------------------------
     async def show_event(self, ctx: Context) -> None:
-        ctx.set_step("event")
+        ctx.set_step(Step.EVENT)
         tr, tz = ctx.tr, ctx.settings.timezone
         event = await self._event(ctx)
         if event is None:
             await self.show_list(ctx)
             return
         shifts = await store.shifts_of(ctx.session, event.id, include_cancelled=True)
-        counted = await store.counts(ctx.session, [s.id for s in shifts])
+        counted = await reg_store.counts(ctx.session, [s.id for s in shifts])
         live = event.status == store.PUBLISHED
         lines = [
             tr.t(
@@ -184,7 +199,7 @@ class EventAdmin(RegistrantScreens):
         lines.append(tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"))
         choices: list[Choice] = []
         for shift in shifts:
-            c = counted.get(shift.id, store.ShiftCounts())
+            c = counted.get(shift.id, reg_store.ShiftCounts())
             key = "eva.shift_line" if shift.status == store.ACTIVE else "eva.shift_line_cancelled"
             lines.append(
                 tr.t(
@@ -199,8 +214,8 @@ class EventAdmin(RegistrantScreens):
             if shift.status == store.ACTIVE:
                 choices.append(
                     ctx.choice(
-                        "event",
-                        f"s{shift.id}",
+                        Step.EVENT,
+                        f"{OPEN_SHIFT}{shift.id}",
                         "eva.btn.shift",
                         when=fmt_short_range(tr, shift.starts_at, shift.ends_at, tz),
                         confirmed=c.confirmed,
@@ -209,15 +224,15 @@ class EventAdmin(RegistrantScreens):
                 )
         if live:
             choices += [
-                ctx.choice("event", "as", "eva.btn.add_shift"),
-                ctx.choice("event", "ed", "eva.btn.edit"),
-                ctx.choice("event", "an", "eva.btn.announce"),
-                ctx.choice("event", "mr", "eva.btn.message"),
+                ctx.choice(Step.EVENT, ADD_SHIFT, "eva.btn.add_shift"),
+                ctx.choice(Step.EVENT, EDIT_EVENT, "eva.btn.edit"),
+                ctx.choice(Step.EVENT, ANNOUNCE, "eva.btn.announce"),
+                ctx.choice(Step.EVENT, MESSAGE_REGISTRANTS, "eva.btn.message"),
             ]
-        choices.append(ctx.choice("event", "xl", "eva.btn.export"))
+        choices.append(ctx.choice(Step.EVENT, EXPORT, "eva.btn.export"))
         if live:
-            choices.append(ctx.choice("event", "cx", "eva.btn.cancel_event"))
-        choices.append(ctx.choice("event", "_bk", "form.back"))
+            choices.append(ctx.choice(Step.EVENT, CANCEL_EVENT, "eva.btn.cancel_event"))
+        choices.append(ctx.choice(Step.EVENT, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def on_event(self, ctx: Context, value: str) -> None:
@@ -225,16 +240,16 @@ class EventAdmin(RegistrantScreens):
         if event is None:
             await self.show_list(ctx)
             return
-        shift_id = number_after(value, "s")
+        shift_id = number_after(value, OPEN_SHIFT)
         live = event.status == store.PUBLISHED
         if shift_id is not None:
             ctx.state.data["sid"] = shift_id
             await self.show_shift(ctx)
-        elif value == "as" and live:
+        elif value == ADD_SHIFT and live:
             await ctx.goto(SHIFT_FORM, {"eid": event.id})
-        elif value == "ed" and live:
+        elif value == EDIT_EVENT and live:
             await ctx.goto(EVENT_FORM, {"values": event_values(event), "eid": event.id})
-        elif value == "an" and live:
+        elif value == ANNOUNCE and live:
             values = {
                 "ev": {"id": event.id, "title": event.title_ar},
                 "text_ar": announcement_text(ctx, "ar", event),
@@ -242,48 +257,51 @@ class EventAdmin(RegistrantScreens):
                 "file": None,
             }
             await ctx.goto(BROADCAST_FORM, {"values": values})
-        elif value == "mr" and live:
+        elif value == MESSAGE_REGISTRANTS and live:
             target = {"id": event.id, "title": event.title_ar}
             await ctx.goto(BROADCAST_FORM, {"values": {"aud": "event", "aud_event": target}})
-        elif value == "xl":
+        elif value == EXPORT:
             await self.export(ctx, event)
             await self.show_event(ctx)
-        elif value == "cx" and live:
+        elif value == CANCEL_EVENT and live:
             await self.ask_cancel_event(ctx, event)
-        elif value == "_bk":
+        elif value == BACK:
             await self.show_list(ctx)
         else:
             await self.show_event(ctx)
 
     async def ask_cancel_event(self, ctx: Context, event: Event) -> None:
-        ctx.set_step("cx")
-        people = len(await store.registrants(ctx.session, event_id=event.id))
+        ctx.set_step(Step.CANCEL_EVENT)
+        people = len(await reg_store.registrants(ctx.session, event_id=event.id))
         ctx.reply(
             ctx.tr.tn("eva.cancel_event_q", people, title=event.title_ar),
-            [ctx.choice("cx", "y", "eva.btn.yes_cancel"), ctx.choice("cx", "n", "eva.btn.no")],
+            [
+                ctx.choice(Step.CANCEL_EVENT, YES, "eva.btn.yes_cancel"),
+                ctx.choice(Step.CANCEL_EVENT, NO, "eva.btn.no"),
+            ],
         )
 
     async def on_cancel_event(self, ctx: Context, value: str) -> None:
         event = await self._event(ctx)
-        if value == "y" and event is not None and event.status == store.PUBLISHED:
-            told = await Notices(ctx.unit).cancelled(event, N_("ev.n.event_cancelled"))
-            event.status = store.EVENT_CANCELLED
-            for shift in await store.shifts_of(ctx.session, event.id):
-                shift.status = "cancelled"
-            await ctx.audit("event.cancelled", f"event:{event.id}", told=told)
-            ctx.say("eva.event_cancelled", title=event.title_ar)
-            ctx.reply(ctx.tr.tn("eva.told", told))
+        if value == YES and event is not None:
+            try:
+                told = await service.cancel_event(ctx.unit, event.id)
+            except ServiceError:
+                pass  # cancelled meanwhile: the event's page shows it
+            else:
+                ctx.say("eva.event_cancelled", title=event.title_ar)
+                ctx.reply(ctx.tr.tn("eva.told", told))
         await self.show_event(ctx)
 
     # --- one shift --------------------------------------------------------------------------
     async def show_shift(self, ctx: Context) -> None:
-        ctx.set_step("shift")
+        ctx.set_step(Step.SHIFT)
         tr, tz = ctx.tr, ctx.settings.timezone
         found = await self._shift_or_event(ctx)
         if found is None:
             return
         event, shift = found
-        c = (await store.counts(ctx.session, [shift.id]))[shift.id]
+        c = (await reg_store.counts(ctx.session, [shift.id]))[shift.id]
         gender = {"f": "esf.gender.f", "m": "esf.gender.m"}.get(
             shift.gender or "", "esf.gender.any"
         )
@@ -307,15 +325,15 @@ class EventAdmin(RegistrantScreens):
         if not active:
             lines.append(tr.t("eva.shift_is_cancelled"))
         choices = [
-            ctx.choice("shift", "rg", "eva.btn.registrants"),
-            ctx.choice("shift", "ci", "eva.btn.find"),
+            ctx.choice(Step.SHIFT, TO_REGISTRANTS, "eva.btn.registrants"),
+            ctx.choice(Step.SHIFT, FIND, "eva.btn.find"),
         ]
         if active:
             choices += [
-                ctx.choice("shift", "es", "eva.btn.edit_shift"),
-                ctx.choice("shift", "cs", "eva.btn.cancel_shift"),
+                ctx.choice(Step.SHIFT, EDIT_SHIFT, "eva.btn.edit_shift"),
+                ctx.choice(Step.SHIFT, CANCEL_SHIFT, "eva.btn.cancel_shift"),
             ]
-        choices.append(ctx.choice("shift", "_bk", "form.back"))
+        choices.append(ctx.choice(Step.SHIFT, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def on_shift(self, ctx: Context, value: str) -> None:
@@ -324,36 +342,40 @@ class EventAdmin(RegistrantScreens):
             return
         event, shift = found
         active = shift.status == store.ACTIVE and event.status == store.PUBLISHED
-        if value == "rg":
-            ctx.state.data["rpage"] = 0
+        if value == TO_REGISTRANTS:
+            ctx.state.data[REGISTRANTS_PAGE_KEY] = 0
             await self.show_registrants(ctx)
-        elif value == "ci":
+        elif value == FIND:
             self.ask_find(ctx)
-        elif value == "es" and active:
+        elif value == EDIT_SHIFT and active:
             await ctx.goto(
                 SHIFT_FORM, {"values": shift_values(shift), "eid": event.id, "sid": shift.id}
             )
-        elif value == "cs" and active:
-            ctx.set_step("cs")
-            people = len(await store.registrants(ctx.session, shift_id=shift.id))
+        elif value == CANCEL_SHIFT and active:
+            ctx.set_step(Step.CANCEL_SHIFT)
+            people = len(await reg_store.registrants(ctx.session, shift_id=shift.id))
             ctx.reply(
                 ctx.tr.tn("eva.cancel_shift_q", people),
-                [ctx.choice("cs", "y", "eva.btn.yes_cancel"), ctx.choice("cs", "n", "eva.btn.no")],
+                [
+                    ctx.choice(Step.CANCEL_SHIFT, YES, "eva.btn.yes_cancel"),
+                    ctx.choice(Step.CANCEL_SHIFT, NO, "eva.btn.no"),
+                ],
             )
-        elif value == "_bk":
+        elif value == BACK:
             await self.show_event(ctx)
         else:
             await self.show_shift(ctx)
 
     async def on_cancel_shift(self, ctx: Context, value: str) -> None:
         found = await self._shift(ctx)
-        if value == "y" and found is not None and found[1].status == store.ACTIVE:
-            event, shift = found
-            told = await Notices(ctx.unit).cancelled(event, N_("ev.n.shift_cancelled"), shift)
-            shift.status = "cancelled"
-            await ctx.audit("shift.cancelled", f"shift:{shift.id}", told=told)
-            ctx.say("eva.shift_cancelled")
-            ctx.reply(ctx.tr.tn("eva.told", told))
+        if value == YES and found is not None:
+            try:
+                told = await service.cancel_shift(ctx.unit, found[1].id)
+            except ServiceError:
+                pass  # cancelled meanwhile: the shift's page shows it
+            else:
+                ctx.say("eva.shift_cancelled")
+                ctx.reply(ctx.tr.tn("eva.told", told))
         await self.show_shift(ctx)
 
 

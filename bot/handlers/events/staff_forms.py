@@ -28,12 +28,12 @@ from bot.handlers.events.common import (
     MAX_CAPACITY,
     MAX_SHIFT,
     SHIFT_FORM,
-    Notices,
     change_token,
     pin_of,
     title_for,
 )
-from storage import events as store
+from bot.services import events as service
+from bot.services.errors import NotFound
 from storage.models_events import Event, Shift
 
 TITLE_MAX = 150
@@ -58,14 +58,16 @@ EXPORT_COLUMNS = (
     N_("eva.x.hours"),
     N_("eva.x.rating"),
 )
+ANY_GENDER = "any"
+AUTO_APPROVAL, STAFF_APPROVAL = "auto", "staff"
 GENDER_OPTIONS = (
-    Option("any", "esf.gender.any"),
+    Option(ANY_GENDER, "esf.gender.any"),
     Option("f", "esf.gender.f"),
     Option("m", "esf.gender.m"),
 )
 APPROVAL_OPTIONS = (
-    Option("auto", "esf.approval.auto"),
-    Option("staff", "esf.approval.staff"),
+    Option(AUTO_APPROVAL, "esf.approval.auto"),
+    Option(STAFF_APPROVAL, "esf.approval.staff"),
 )
 
 
@@ -148,13 +150,19 @@ def _show_skills(ctx: Context, value: list[str]) -> str:
     return ctx.tr.label("form.list_sep").join(value)
 
 
-def _span(values: Values) -> tuple[datetime, datetime]:
-    """The start and the end a form collected; the end must come after the start."""
-    starts = datetime.fromisoformat(values["starts"])
-    ends = datetime.fromisoformat(values["ends"])
-    if ends <= starts:
-        raise FieldError("ends", "evf.err.end_before_start")
-    return starts, ends
+def _event_draft(values: Values) -> service.EventDraft:
+    pin = values.get("pin")
+    return service.EventDraft(
+        title_ar=values["title_ar"],
+        title_en=values.get("title_en"),
+        description_ar=values["desc_ar"],
+        description_en=values.get("desc_en"),
+        type=values["type"],
+        place=values["place"],
+        pin=(pin[0], pin[1]) if pin else None,
+        starts_at=datetime.fromisoformat(values["starts"]),
+        ends_at=datetime.fromisoformat(values["ends"]),
+    )
 
 
 # --- the event form -------------------------------------------------------------------------------
@@ -208,41 +216,30 @@ class EventForm(_StaffForm):
         return await super()._parse_input(ctx, field, inbound)
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        starts, ends = _span(values)
-        pin = values.get("pin")
+        draft = _event_draft(values)
         event_id = ctx.state.data.get("eid")
-        event = await store.get_event(ctx.session, int(event_id)) if event_id else None
-        if event_id and (event is None or event.status != store.PUBLISHED):
+        try:
+            if event_id:
+                update = await service.update_event(
+                    ctx.unit, int(event_id), draft, change_token(ctx)
+                )
+                event = update.event
+            else:
+                event = await service.create_event(ctx.unit, draft)
+        except service.InvalidValue as err:
+            raise FieldError(err.field, err.msgid, **err.params) from None
+        except NotFound:
             ctx.state.data = {}
             ctx.say("eva.err.gone")
             await ctx.goto(EVENT_ADMIN)
             return
-        if event is None:
-            event = Event(status=store.PUBLISHED, created_by=ctx.user.id, created_at=ctx.now)
-            before = None
-        else:
-            before = (event.starts_at, event.ends_at, event.place_name, pin_of(event))
-        event.title_ar = values["title_ar"]
-        event.title_en = values.get("title_en")
-        event.description_ar = values["desc_ar"]
-        event.description_en = values.get("desc_en")
-        event.type = values["type"]
-        event.place_name = values["place"]
-        event.latitude, event.longitude = (pin[0], pin[1]) if pin else (None, None)
-        event.starts_at, event.ends_at = starts, ends
-        ctx.session.add(event)
-        await ctx.session.flush()
         title = title_for(ctx.tr.locale, event)
-        if before is None:
-            await ctx.audit("event.created", f"event:{event.id}")
+        if not event_id:
             ctx.say("evf.created", title=title, id=event.id)
         else:
-            after = (event.starts_at, event.ends_at, event.place_name, pin_of(event))
-            await ctx.audit("event.updated", f"event:{event.id}")
             ctx.say("evf.updated", title=title)
-            if before != after:
-                told = await Notices(ctx.unit).changed(event, change_token(ctx))
-                ctx.reply(ctx.tr.tn("eva.told", told))
+            if update.told is not None:
+                ctx.reply(ctx.tr.tn("eva.told", update.told))
         ctx.state.data = {}
         await ctx.goto(EVENT_ADMIN, {"eid": event.id})
 
@@ -253,9 +250,9 @@ def shift_values(shift: Shift) -> Values:
         "starts": shift.starts_at.isoformat(),
         "ends": shift.ends_at.isoformat(),
         "cap": shift.capacity,
-        "gender": shift.gender or "any",
+        "gender": shift.gender or ANY_GENDER,
         "skills": list(shift.skills) or None,
-        "approval": "auto" if shift.auto_confirm else "staff",
+        "approval": AUTO_APPROVAL if shift.auto_confirm else STAFF_APPROVAL,
     }
 
 
@@ -280,46 +277,38 @@ class ShiftForm(_StaffForm):
     )
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        starts, ends = _span(values)
-        event = await store.get_event(ctx.session, int(ctx.state.data.get("eid") or 0))
+        draft = service.ShiftDraft(
+            starts_at=datetime.fromisoformat(values["starts"]),
+            ends_at=datetime.fromisoformat(values["ends"]),
+            capacity=int(values["cap"]),
+            gender=None if values["gender"] == ANY_GENDER else values["gender"],
+            skills=tuple(values.get("skills") or ()),
+            auto_confirm=values["approval"] == AUTO_APPROVAL,
+        )
+        event_id = int(ctx.state.data.get("eid") or 0)
         shift_id = ctx.state.data.get("sid")
-        shift = await store.get_shift(ctx.session, int(shift_id)) if shift_id else None
-        if event is None or event.status != store.PUBLISHED or (shift_id and shift is None):
+        try:
+            if shift_id:
+                update = await service.update_shift(
+                    ctx.unit, int(shift_id), draft, change_token(ctx), event_id=event_id
+                )
+                shift = update.shift
+            else:
+                shift = await service.create_shift(ctx.unit, event_id, draft)
+        except service.InvalidValue as err:
+            raise FieldError(err.field, err.msgid, **err.params) from None
+        except NotFound:
             ctx.state.data = {}
             ctx.say("eva.err.gone")
             await ctx.goto(EVENT_ADMIN)
             return
-        capacity = int(values["cap"])
-        notices = Notices(ctx.unit)
-        if shift is None:
-            shift = Shift(event_id=event.id, status=store.ACTIVE, revision=0)
-            old = None
-        else:
-            held = (await store.counts(ctx.session, [shift.id]))[shift.id]
-            if capacity < held.confirmed + held.pending:
-                raise FieldError("cap", "esf.err.capacity_below", n=held.confirmed + held.pending)
-            if capacity < shift.capacity:
-                await store.compact_seats(ctx.session, shift)
-            old = (shift.starts_at, shift.ends_at, shift.capacity)
-        shift.starts_at, shift.ends_at, shift.capacity = starts, ends, capacity
-        shift.gender = None if values["gender"] == "any" else values["gender"]
-        shift.skills = list(values.get("skills") or [])
-        shift.auto_confirm = values["approval"] == "auto"
-        ctx.session.add(shift)
-        await ctx.session.flush()
-        if old is None:
-            await ctx.audit("shift.created", f"shift:{shift.id}", event=event.id)
+        if not shift_id:
             ctx.say("esf.created")
         else:
-            await ctx.audit("shift.updated", f"shift:{shift.id}", event=event.id)
             ctx.say("esf.updated")
-            if old[:2] != (starts, ends):
-                told = await notices.changed(event, change_token(ctx), [shift])
-                ctx.reply(ctx.tr.tn("eva.told", told))
-            if capacity > old[2]:
-                promoted = await store.fill_from_waitlist(ctx.session, shift, ctx.now)
-                await notices.promoted(promoted, event, shift)
-                if promoted:
-                    ctx.reply(ctx.tr.tn("eva.promoted", len(promoted)))
+            if update.told is not None:
+                ctx.reply(ctx.tr.tn("eva.told", update.told))
+            if update.promoted:
+                ctx.reply(ctx.tr.tn("eva.promoted", len(update.promoted)))
         ctx.state.data = {}
-        await ctx.goto(EVENT_ADMIN, {"eid": event.id, "sid": shift.id})
+        await ctx.goto(EVENT_ADMIN, {"eid": event_id, "sid": shift.id})

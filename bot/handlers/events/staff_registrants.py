@@ -5,30 +5,50 @@ them."""
 
 from __future__ import annotations
 
-import math
 from abc import abstractmethod
+from enum import StrEnum
 
-from bot.core.dates import fmt_datetime, fmt_hours, fmt_time
+from bot.core.dates import fmt_hours, fmt_time
 from bot.core.flow import Context, Flow
-from bot.core.i18n import N_
 from bot.core.messages import Attachment, Choice
+from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.validators import (
     Invalid,
     parse_mobile,
     parse_national_id,
 )
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.events.common import (
-    CHECKIN_OPENS,
-    STATUS_KEYS,
-    Notices,
-)
+from bot.handlers.events.common import BACK, STATUS_KEYS, say_refusal
 from bot.handlers.events.staff_forms import (
     EXPORT_COLUMNS,
     REGISTRANTS_PAGE,
 )
+from bot.services import attendance
+from bot.services import registrations as service
+from bot.services.errors import ServiceError
+from storage import attendance as hours_store
 from storage import events as store
-from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
+from storage import registrations as reg_store
+from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift
+
+
+class Step(StrEnum):
+    """The steps of the staff's events panel (`staff_admin.EventAdmin`)."""
+
+    LIST = "list"
+    EVENT = "event"
+    CANCEL_EVENT = "cx"  # confirm cancelling the event
+    SHIFT = "shift"
+    CANCEL_SHIFT = "cs"  # confirm cancelling the shift
+    REGISTRANTS = "regs"
+    FIND = "find"  # check-in by national ID or mobile
+
+
+# Choice values: "<prefix><id>" opens an event or a shift, or acts on a registration.
+OPEN_EVENT, OPEN_SHIFT = "e", "s"
+APPROVE, REJECT, CHECK_IN, CHECK_OUT = "a", "j", "i", "o"
+TO_REGISTRANTS = "rg"
+REGISTRANTS_PAGE_KEY = "rpage"
 
 
 class RegistrantScreens(Flow):
@@ -63,20 +83,17 @@ class RegistrantScreens(Flow):
 
     # --- registrants, approval, attendance ----------------------------------------------------
     async def show_registrants(self, ctx: Context) -> None:
-        ctx.set_step("regs")
+        ctx.set_step(Step.REGISTRANTS)
         tr, tz = ctx.tr, ctx.settings.timezone
         found = await self._shift_or_event(ctx)
         if found is None:
             return
         _, shift = found
-        people = await store.registrants(ctx.session, shift_id=shift.id)
-        page = int(ctx.state.data.get("rpage", 0))
-        pages = max(1, math.ceil(len(people) / REGISTRANTS_PAGE))
-        page = min(page, pages - 1)
-        ctx.state.data["rpage"] = page
+        people = await reg_store.registrants(ctx.session, shift_id=shift.id)
+        page = current_page(ctx, len(people), REGISTRANTS_PAGE, REGISTRANTS_PAGE_KEY)
         lines = [tr.t("eva.registrants_title"), tr.tn("eva.registrants_count", len(people))]
-        if pages > 1:
-            lines.append(tr.t("ev.page", page=page + 1, pages=pages))
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
         choices: list[Choice] = []
         position = 0
         positions: dict[int, int] = {}
@@ -84,144 +101,97 @@ class RegistrantScreens(Flow):
             if r.registration.status == WAITLISTED:
                 position += 1
                 positions[r.registration.id] = position
-        start = page * REGISTRANTS_PAGE
-        for number, r in enumerate(people[start : start + REGISTRANTS_PAGE], start=start + 1):
+        for number, r in enumerate(page.slice(people), start=page.first_number()):
             reg, name = r.registration, r.volunteer.full_name
             status = tr.label(STATUS_KEYS[reg.status])
             if reg.id in positions:
                 status = tr.label("ev.status.waitlisted_n", n=positions[reg.id])
-            attendance = []
+            attendance_notes = []
             if reg.checked_in_at is not None:
-                attendance.append(tr.label("eva.in_at", time=fmt_time(tr, reg.checked_in_at, tz)))
+                attendance_notes.append(
+                    tr.label("eva.in_at", time=fmt_time(tr, reg.checked_in_at, tz))
+                )
             if reg.checked_out_at is not None:
-                attendance.append(tr.label("eva.out_at", time=fmt_time(tr, reg.checked_out_at, tz)))
+                attendance_notes.append(
+                    tr.label("eva.out_at", time=fmt_time(tr, reg.checked_out_at, tz))
+                )
             lines.append(
                 tr.t(
                     "eva.registrant_line",
                     n=number,
                     name=name,
                     status=status,
-                    attendance=" ".join(attendance),
+                    attendance=" ".join(attendance_notes),
                 )
             )
-            rid = reg.id
+            rid, step = reg.id, Step.REGISTRANTS
             if reg.status == PENDING:
-                choices.append(ctx.choice("regs", f"a{rid}", "eva.btn.approve", name=name))
-                choices.append(ctx.choice("regs", f"j{rid}", "eva.btn.reject", name=name))
+                choices.append(ctx.choice(step, f"{APPROVE}{rid}", "eva.btn.approve", name=name))
+                choices.append(ctx.choice(step, f"{REJECT}{rid}", "eva.btn.reject", name=name))
             elif reg.status == CONFIRMED and reg.checked_in_at is None:
-                choices.append(ctx.choice("regs", f"i{rid}", "eva.btn.check_in", name=name))
+                choices.append(ctx.choice(step, f"{CHECK_IN}{rid}", "eva.btn.check_in", name=name))
             elif reg.status == CONFIRMED and reg.checked_out_at is None:
-                choices.append(ctx.choice("regs", f"o{rid}", "eva.btn.check_out", name=name))
-        if page > 0:
-            choices.append(ctx.choice("regs", "_pv", "ev.btn.prev"))
-        if page + 1 < pages:
-            choices.append(ctx.choice("regs", "_nx", "ev.btn.next"))
-        choices.append(ctx.choice("regs", "_bk", "form.back"))
+                choices.append(
+                    ctx.choice(step, f"{CHECK_OUT}{rid}", "eva.btn.check_out", name=name)
+                )
+        choices += page_choices(ctx, Step.REGISTRANTS, page)
+        choices.append(ctx.choice(Step.REGISTRANTS, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def on_registrants(self, ctx: Context, value: str) -> None:
-        data = ctx.state.data
-        if value == "_bk":
+        if value == BACK:
             await self.show_shift(ctx)
             return
-        if value in ("_pv", "_nx"):
-            data["rpage"] = max(int(data.get("rpage", 0)) + (1 if value == "_nx" else -1), 0)
+        if turn(ctx, value, REGISTRANTS_PAGE_KEY):
             await self.show_registrants(ctx)
             return
         found = await self._shift(ctx)
         action, rest = value[:1], value[1:]
-        reg = await store.get_registration(ctx.session, int(rest)) if rest.isdigit() else None
+        reg = await reg_store.get_registration(ctx.session, int(rest)) if rest.isdigit() else None
         if found is None or reg is None or reg.shift_id != found[1].id:
             await self.show_registrants(ctx)
             return
-        event, shift = found
-        if action == "a":
-            await self.approve(ctx, event, shift, reg)
-        elif action == "j":
-            await self.reject(ctx, event, shift, reg)
-        elif action in ("i", "o"):
-            await self.attendance(ctx, shift, reg, "in" if action == "i" else "out")
+        try:
+            if action == APPROVE:
+                approved = await service.approve_registration(ctx.unit, reg.id)
+                if approved.confirmed:
+                    ctx.say("eva.approved", name=approved.name)
+                else:
+                    ctx.say("eva.approved_waitlist", name=approved.name, position=approved.position)
+            elif action == REJECT:
+                ctx.say("eva.rejected", name=await service.reject_registration(ctx.unit, reg.id))
+            elif action in (CHECK_IN, CHECK_OUT):
+                wanted = attendance.CHECK_IN if action == CHECK_IN else attendance.CHECK_OUT
+                self.say_attendance(
+                    ctx, await attendance.record_attendance(ctx.unit, reg.id, wanted)
+                )
+        except ServiceError as err:
+            say_refusal(ctx, err)
         await self.show_registrants(ctx)
 
-    async def approve(
-        self, ctx: Context, event: Event, shift: Shift, reg: ShiftRegistration
-    ) -> None:
-        notices = Notices(ctx.unit)
-        volunteer, user = await notices.person(reg)
-        if reg.status != PENDING:
-            ctx.say("eva.err.not_pending", name=volunteer.full_name)
-            return
-        outcome = await store.approve(ctx.session, reg, shift, ctx.now)
-        if outcome == CONFIRMED:
-            await notices.about(user, reg, event, shift, N_("ev.n.approved"), "approved")
-            await notices.schedule_reminders(user, reg, event, shift)
-            ctx.say("eva.approved", name=volunteer.full_name)
-        else:
-            position = await store.waitlist_position(ctx.session, reg)
-            await notices.about(
-                user, reg, event, shift, N_("ev.n.approved_waitlist"), "approved", position=position
-            )
-            ctx.say("eva.approved_waitlist", name=volunteer.full_name, position=position)
-        await ctx.audit("registration.approved", f"registration:{reg.id}", outcome=outcome)
-
-    async def reject(
-        self, ctx: Context, event: Event, shift: Shift, reg: ShiftRegistration
-    ) -> None:
-        notices = Notices(ctx.unit)
-        volunteer, user = await notices.person(reg)
-        if reg.status != PENDING:
-            ctx.say("eva.err.not_pending", name=volunteer.full_name)
-            return
-        promoted = await store.cancel(ctx.session, reg, shift, ctx.now)
-        await notices.about(user, reg, event, shift, N_("ev.n.rejected"), "rejected")
-        await notices.promoted(promoted, event, shift)
-        await ctx.audit("registration.rejected", f"registration:{reg.id}")
-        ctx.say("eva.rejected", name=volunteer.full_name)
-
-    async def attendance(
-        self, ctx: Context, shift: Shift, reg: ShiftRegistration, wanted: str | None
-    ) -> None:
-        """Check in, or check out: `wanted` from a button; None (typed ID) toggles."""
+    def say_attendance(self, ctx: Context, done: attendance.Attendance) -> None:
         tr, tz = ctx.tr, ctx.settings.timezone
-        volunteer, _ = await Notices(ctx.unit).person(reg)
-        name = volunteer.full_name
-        if reg.status != CONFIRMED:
-            ctx.say("eva.err.not_confirmed", name=name, status=tr.label(STATUS_KEYS[reg.status]))
-        elif reg.checked_in_at is None and wanted != "out":
-            opens = shift.starts_at - CHECKIN_OPENS
-            if ctx.now < opens:
-                ctx.say("eva.err.too_early", when=fmt_datetime(tr, opens, tz))
-                return
-            reg.checked_in_at = ctx.now
-            await ctx.audit("attendance.check_in", f"registration:{reg.id}")
-            ctx.say("eva.checked_in", name=name, time=fmt_time(tr, ctx.now, tz))
-        elif reg.checked_in_at is not None and reg.checked_out_at is None and wanted != "in":
-            reg.checked_out_at = ctx.now
-            await ctx.audit("attendance.check_out", f"registration:{reg.id}")
-            hours = fmt_hours(store.hours_of(reg, shift, ctx.now))
-            ctx.say("eva.checked_out", name=name, time=fmt_time(tr, ctx.now, tz), hours=hours)
-        elif reg.checked_out_at is not None:
-            ctx.say("eva.already_out", name=name)
-        elif reg.checked_in_at is not None:
-            ctx.say("eva.already_in", name=name)
+        when = fmt_time(tr, done.at, tz)
+        if done.direction == attendance.CHECK_IN:
+            ctx.say("eva.checked_in", name=done.name, time=when)
         else:
-            ctx.say("eva.not_in", name=name)
+            ctx.say("eva.checked_out", name=done.name, time=when, hours=fmt_hours(done.hours))
 
     def ask_find(self, ctx: Context) -> None:
-        ctx.set_step("find")
+        ctx.set_step(Step.FIND)
         ctx.reply(
             ctx.tr.t("eva.find_prompt"),
             [
-                ctx.choice("find", "rg", "eva.btn.registrants"),
-                ctx.choice("find", "_bk", "form.back"),
+                ctx.choice(Step.FIND, TO_REGISTRANTS, "eva.btn.registrants"),
+                ctx.choice(Step.FIND, BACK, "form.back"),
             ],
         )
 
     async def on_find(self, ctx: Context, value: str) -> None:
-        if value == "rg":
-            ctx.state.data["rpage"] = 0
+        if value == TO_REGISTRANTS:
+            ctx.state.data[REGISTRANTS_PAGE_KEY] = 0
             await self.show_registrants(ctx)
-        elif value == "_bk":
+        elif value == BACK:
             await self.show_shift(ctx)
         else:
             self.ask_find(ctx)
@@ -241,30 +211,21 @@ class RegistrantScreens(Flow):
                 ctx.say("eva.err.id_or_mobile")
                 self.ask_find(ctx)
                 return
-        people = await store.find_registrants(
-            ctx.session, shift.id, national_id=national_id, mobile=mobile
-        )
-        # A shared family mobile: only the volunteers confirmed and not yet checked out count.
-        open_ones = [
-            p
-            for p in people
-            if p.registration.status == CONFIRMED and p.registration.checked_out_at is None
-        ]
-        if not people:
-            ctx.say("eva.err.not_registered")
-        elif len(people) == 1:
-            await self.attendance(ctx, shift, people[0].registration, None)
-        elif len(open_ones) == 1:
-            await self.attendance(ctx, shift, open_ones[0].registration, None)
+        try:
+            done = await attendance.record_attendance_of(
+                ctx.unit, shift.id, national_id=national_id, mobile=mobile
+            )
+        except ServiceError as err:
+            say_refusal(ctx, err)
         else:
-            ctx.say("eva.err.shared_mobile")
+            self.say_attendance(ctx, done)
         self.ask_find(ctx)
 
     # --- export -----------------------------------------------------------------------------
     async def export(self, ctx: Context, event: Event) -> None:
         tr = ctx.tr
         zone = ctx.timezone
-        people = await store.registrants(ctx.session, event_id=event.id)
+        people = await service.export_registrants(ctx.unit, event.id)
         rows = []
         positions: dict[int, int] = {}
         for r in people:
@@ -285,7 +246,7 @@ class RegistrantScreens(Flow):
                     reg.created_at.astimezone(zone),
                     reg.checked_in_at.astimezone(zone) if reg.checked_in_at else None,
                     reg.checked_out_at.astimezone(zone) if reg.checked_out_at else None,
-                    round(store.hours_of(reg, shift, ctx.now), 2),
+                    round(hours_store.hours_of(reg, shift, ctx.now), 2),
                     reg.rating,
                 ]
             )
@@ -305,4 +266,3 @@ class RegistrantScreens(Flow):
                 kind="document", filename=f"{name}.csv", data=to_csv(headers, rows)
             ),
         )
-        await ctx.audit("event.exported", f"event:{event.id}", rows=len(rows))
