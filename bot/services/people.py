@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.unit import PersonRelease, Unit
-from bot.services.errors import NotFound, require_staff
+from bot.services.errors import Forbidden, NotFound, require_staff
 from storage import repositories as repo
 from storage.models import User, Volunteer
 
@@ -50,3 +50,27 @@ async def delete_person(unit: Unit, user_id: int, releases: Sequence[PersonRelea
     unit.session.expunge_all()
     own = unit.actor.user_id == user_id
     await unit.audit("user.deleted_own_data" if own else "user.deleted", f"user:{user_id}")
+
+
+async def accept_privacy_notice(unit: Unit, user_id: int) -> None:
+    """The person accepted the current privacy notice (PDPL: notice before collection): its
+    version and the moment are kept, and shown to them under "my data"."""
+    user = await _own_user(unit, user_id)
+    user.consent_version = unit.settings.privacy_notice_version
+    user.consent_at = unit.now
+
+
+async def set_announcements(unit: Unit, user_id: int, wanted: bool) -> None:
+    """Stop or restart broadcasts to a person (PDPL art. 25 opt-out); notices about their own
+    requests and shifts keep coming."""
+    user = await _own_user(unit, user_id)
+    user.opted_out_announcements = not wanted
+
+
+async def _own_user(unit: Unit, user_id: int) -> User:
+    if unit.actor.user_id != user_id:
+        raise Forbidden()
+    user = await unit.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user

@@ -56,6 +56,12 @@ async def national_id_taken(unit: Unit, national_id: str, user_id: int) -> bool:
     return await repo.national_id_taken(unit.session, national_id, except_user_id=user_id)
 
 
+async def count_volunteers(unit: Unit) -> int:
+    """How many volunteers are registered (the staff panel's headline)."""
+    require_staff(unit.actor)
+    return await repo.count_volunteers(unit.session)
+
+
 async def volunteer_profile(unit: Unit, user_id: int) -> Volunteer | None:
     return await repo.volunteer_for_user(unit.session, user_id)
 

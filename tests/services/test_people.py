@@ -10,6 +10,7 @@ import pytest
 from bot.core.unit import Actor, Unit
 from bot.services import people
 from bot.services.errors import Forbidden, NotFound, ServiceError
+from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, User, Volunteer
 from tests.services.test_broadcasts import NOW, Units, add_person, count, rows, units
@@ -131,3 +132,28 @@ async def test_stored_data_own_or_staff_only(units: Units, db: Database) -> None
             await people.stored_data(unit, uid)
     async with units(Actor.person(other, "staff")) as unit:
         assert (await people.stored_data(unit, uid)).user.id == uid
+
+
+async def test_accept_the_privacy_notice(units: Units, db: Database) -> None:
+    async with db.transaction() as session:
+        _, user = await repo.create_user(session, "telegram", "5", "5")
+        uid = user.id
+    async with units(Actor.person(uid)) as unit:
+        await people.accept_privacy_notice(unit, uid)
+        version = unit.settings.privacy_notice_version
+    [user] = await rows(db, User)
+    assert (user.consent_version, user.consent_at) == (version, NOW)
+
+
+async def test_stop_and_restart_announcements_for_oneself_only(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    other = await add_person(db, "102")
+    async with units(Actor.person(uid)) as unit:
+        await people.set_announcements(unit, uid, wanted=False)
+    assert (await rows(db, User, User.id == uid))[0].opted_out_announcements
+    async with units(Actor.person(other, "staff")) as unit:
+        with pytest.raises(Forbidden):  # a person's own choice, not staff's
+            await people.set_announcements(unit, uid, wanted=True)
+    async with units(Actor.person(uid)) as unit:
+        await people.set_announcements(unit, uid, wanted=True)
+    assert not (await rows(db, User, User.id == uid))[0].opted_out_announcements

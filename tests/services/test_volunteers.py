@@ -111,3 +111,13 @@ async def test_own_profile_or_staff(units: Units, db: Database) -> None:
     async with units(Actor.person(other, "staff")) as unit:
         assert (await service.save_volunteer(unit, uid, ADULT)).created
         assert (await service.volunteer_profile(unit, uid)) is not None
+
+
+async def test_count_volunteers_is_for_staff(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, ADULT)
+        with pytest.raises(Forbidden):
+            await service.count_volunteers(unit)
+    async with units(Actor.person(uid, "staff")) as unit:
+        assert await service.count_volunteers(unit) == 1

@@ -8,11 +8,12 @@ from typing import Any
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
 from bot.core.unit import Unit
+from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from bot.services import people
 from storage import inbound
 
-MY_DATA = "md"
+__all__ = ["MY_DATA", "MyDataFlow", "register"]
 
 
 class Step(StrEnum):

@@ -22,6 +22,7 @@ from bot.core.validators import (
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
     INTERESTS,
+    MY_DATA,
     parse_district,
     show_district,
     show_mobile,
@@ -33,7 +34,6 @@ from storage import repositories as repo
 from storage.models import Volunteer
 
 VOLUNTEER_FORM = "vol"
-MY_DATA = "md"  # where a registered volunteer corrects the profile (bot.handlers.account)
 ADULT_AGE = service.ADULT_AGE
 
 
