@@ -161,12 +161,24 @@ async def _telegram(settings: Settings, webhook: bool) -> None:
 
 
 def _audience(spec: str) -> dict[str, str]:
-    from storage.broadcasts import AUDIENCES
+    from bot.services.broadcasts import check_audience
+    from bot.services.errors import ServiceError
 
     kind, _, value = spec.partition(":")
-    if kind not in AUDIENCES or (kind in ("district", "interest", "event")) != bool(value):
-        raise ConfigError(f"unknown audience {spec!r}")
-    return {"kind": kind, "value": value} if value else {"kind": kind}
+    audience = {"kind": kind, "value": value} if value else {"kind": kind}
+    try:
+        check_audience(audience)
+    except ServiceError:
+        raise ConfigError(f"unknown audience {spec!r}") from None
+    return audience
+
+
+def _explain(err: Exception) -> str:
+    """A service's refusal in English, as the operator reads it."""
+    from bot.core.i18n import load_catalogs
+
+    params = getattr(err, "params", {})
+    return load_catalogs().translator("en").t(getattr(err, "msgid", "err.internal"), **params)
 
 
 async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
@@ -176,6 +188,8 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
 
     from bot.core.text import strip_controls
     from bot.process.outbox_runner import broadcast_from_cli
+    from bot.services.broadcasts import check_text
+    from bot.services.errors import ServiceError
 
     def read(name: str) -> str:
         # A file is free text like any other: a NUL in it would fail on PostgreSQL.
@@ -191,7 +205,14 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
             at = datetime.fromisoformat(args.at).replace(tzinfo=ZoneInfo(settings.timezone))
         except ValueError:
             raise ConfigError(f"--at: expected 'YYYY-MM-DD HH:MM', got {args.at!r}") from None
-    await broadcast_from_cli(settings, text_ar, text_en, _audience(args.audience), at)
+    audience = _audience(args.audience)
+    try:
+        # Refused before the database is opened; the service checks again when it creates it.
+        check_text(text_ar)
+        check_text(text_en, required=False)
+        await broadcast_from_cli(settings, text_ar, text_en, audience, at)
+    except ServiceError as err:
+        raise ConfigError(_explain(err)) from None
 
 
 async def _whatsapp(settings: Settings) -> None:
@@ -222,29 +243,37 @@ async def _db(settings: Settings, action: str) -> None:
 
 
 async def _staff(settings: Settings, action: str, who: str | None, admin: bool) -> None:
-    from storage import repositories as repo
+    from bot.core.i18n import load_catalogs
+    from bot.core.unit import Actor, Unit
+    from bot.services import staff
+    from bot.services.errors import ServiceError
     from storage.db import create_database
+    from storage.models import utcnow
     from storage.schema import ensure_schema
 
     db = create_database(settings.database_url)
     try:
         await ensure_schema(db.engine)
         async with db.transaction() as session:
+            # The audit log has always named this door plain "cli".
+            actor = Actor("cli", None, staff.ADMIN)
+            unit = Unit(session, actor, utcnow(), load_catalogs(), settings)
             if action == "list":
-                for user in await repo.staff_users(session):
-                    ids = ", ".join(f"{i.channel}:{i.external_id}" for i in user.identities)
-                    print(f"{user.role}\t{ids}")
+                for member in await staff.list_staff(unit):
+                    print(f"{member.role}\t{', '.join(member.identities)}")
                 for entry in settings.admin_ids:
                     print(f"admin\t{entry}\t(ADMIN_IDS)")
                 return
             assert who is not None
             channel, external = _split_who(who)
-            role = "user" if action == "remove" else ("admin" if admin else "staff")
-            await repo.set_role(session, channel, external, role)
-            await repo.add_audit(
-                session, "cli", f"staff.{action}", f"{channel}:{external}", {"role": role}
-            )
-            print(f"{channel}:{external} is now {role}")
+            try:
+                if action == "remove":
+                    change = await staff.remove_role(unit, channel, external)
+                else:
+                    change = await staff.grant_role(unit, channel, external, admin=admin)
+            except ServiceError as err:
+                raise ConfigError(_explain(err)) from None
+            print(f"{change.who} is now {change.role}")
     finally:
         await db.dispose()
 

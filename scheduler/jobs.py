@@ -61,7 +61,7 @@ def _guard(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]
 
 
 async def fan_out_and_wake(db: Database, sender: OutboxSender) -> None:
-    if await fan_out_due(db, sender.clock()):
+    if await fan_out_due(db, sender.clock(), catalogs=sender.catalogs):
         sender.wake()
 
 

@@ -35,6 +35,8 @@ STOPPING, STOPPED = "stopping", "stopped"
 
 # --- audiences --------------------------------------------------------------------------------
 AUDIENCES = ("all", "volunteers", "families", "district", "interest", "event")
+# The audiences that name one district, interest or event (`{"kind": ..., "value": ...}`).
+VALUED_AUDIENCES = ("district", "interest", "event")
 
 
 Join = tuple[Any, ColumnElement[bool]]
@@ -181,12 +183,11 @@ class Stopped:
     in_flight: int  # held by a sender at this moment: may still go out
 
 
-async def stop_broadcast(
-    session: AsyncSession, broadcast_id: int, actor: str, now: datetime
-) -> Stopped | None:
+async def stop_sending(session: AsyncSession, broadcast_id: int) -> Stopped | None:
     """Stop a broadcast that is sending: its rows not sent yet become 'cancelled', the
     broadcast 'stopping' (the sender settles it and sends its creator the summary). None when
-    it is not sending (unknown, not started, already finished or stopped)."""
+    it is not sending (unknown, not started, already finished or stopped). The rule and its
+    audit row are `bot.services.broadcasts.stop_broadcast`."""
     broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None or broadcast.status != "sending":
         return None
@@ -197,21 +198,31 @@ async def stop_broadcast(
     )
     broadcast.status = STOPPING
     counts = await broadcast_counts(session, broadcast_id)
-    session.add(
-        AuditLog(
-            actor=actor,
-            action="broadcast.stopped",
-            target=f"broadcast:{broadcast_id}",
-            details={"sent": counts.get(SENT, 0), "cancelled": counts.get(CANCELLED, 0)},
-            created_at=now,
-        )
-    )
     return Stopped(
         broadcast_id,
         sent=counts.get(SENT, 0),
         cancelled=counts.get(CANCELLED, 0),
         in_flight=counts.get(SENDING, 0),
     )
+
+
+async def stop_broadcast(
+    session: AsyncSession, broadcast_id: int, actor: str, now: datetime
+) -> Stopped | None:
+    """`stop_sending` with its audit row, for callers holding a bare session (delivery tests
+    that race a stop against the sender); chat and the CLI go through the service."""
+    stopped = await stop_sending(session, broadcast_id)
+    if stopped is not None:
+        session.add(
+            AuditLog(
+                actor=actor,
+                action="broadcast.stopped",
+                target=f"broadcast:{broadcast_id}",
+                details={"sent": stopped.sent, "cancelled": stopped.cancelled},
+                created_at=now,
+            )
+        )
+    return stopped
 
 
 async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:

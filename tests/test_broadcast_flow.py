@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.core.engine import Engine
 from bot.core.messages import FileRef, InboundKind
+from bot.core.pager import NEXT, PREV
+from bot.handlers.broadcasts.broadcast import PAGE_SIZE
 from storage.db import Database
 from storage.models import AuditLog, Broadcast, OutboxMessage, User
 from tests.conftest import Clock
@@ -84,6 +88,38 @@ async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock: C
     assert "أُلغي الإعلان" in boss.text
     [broadcast] = await broadcasts(db)
     assert broadcast.status == "cancelled"
+
+
+async def test_the_scheduled_list_pages(engine: Engine, db: Database, clock: Clock) -> None:
+    """More scheduled broadcasts than fit one screen: a page at a time, with next / previous."""
+    boss = Chat(engine, user="boss")
+    await boss.onboard()
+    async with db.transaction() as session:
+        for n in range(PAGE_SIZE + 2):
+            session.add(
+                Broadcast(
+                    audience={"kind": "all"},
+                    text_ar=f"إعلان {n}",
+                    scheduled_at=clock.now + timedelta(days=1),
+                    status="scheduled",
+                    recipients=0,
+                )
+            )
+    await boss.send("/staff")
+    await boss.press("bcl")
+    assert "الصفحة 1 من 2" in boss.text
+    values = [choice_id.rsplit(":", 1)[-1] for choice_id, _ in boss.choices]
+    assert values.count("x1") == 1 and f"x{PAGE_SIZE + 1}" not in values
+    await boss.press(NEXT)
+    assert "الصفحة 2 من 2" in boss.text
+    values = [choice_id.rsplit(":", 1)[-1] for choice_id, _ in boss.choices]
+    assert f"x{PAGE_SIZE + 1}" in values and "x1" not in values and PREV in values
+    await boss.press(f"x{PAGE_SIZE + 2}")
+    assert "أُلغي الإعلان" in boss.text and "الصفحة 2 من 2" in boss.text
+    assert not boss.offers(f"x{PAGE_SIZE + 2}")
+    await boss.press(f"x{PAGE_SIZE + 1}")
+    assert "الصفحة" not in boss.text  # the rest fits one page: back on it
+    assert boss.offers("x1") and not boss.offers(PREV)
 
 
 async def test_broadcast_with_a_photo(engine: Engine, db: Database) -> None:

@@ -428,17 +428,46 @@ def _choices(tr: Translator, spec: Mapping[str, Any]) -> tuple[Choice, ...]:
     )
 
 
-async def fan_out_due(db: Database, now: datetime | None = None) -> list[int]:
-    """Turn every broadcast whose time has come into outbox rows (the job APScheduler runs;
-    a broadcast that fell due while the process was down is picked up at the next run)."""
-    now = now or utcnow()
-    started: list[int] = []
+async def fan_out_due(
+    db: Database,
+    now: datetime | None = None,
+    *,
+    catalogs: Catalogs | None = None,
+    settings: Any = None,
+) -> list[int]:
+    """The job's door to `bot.services.broadcasts.fan_out_due`, where the rule lives: one
+    transaction, the system acting. Fanning out reads neither catalogs nor settings; callers
+    that hold the process's pass them, others get the defaults."""
+    from bot.core.unit import Actor, Unit
+    from bot.services import broadcasts as broadcast_service
+
     async with db.transaction() as session:
-        for broadcast in await broadcasts.due_broadcasts(session, now):
-            broadcast.recipients = await broadcasts.fan_out(session, broadcast, now)
-            broadcast.status = "sending"
-            started.append(broadcast.id)
-    return started
+        unit = Unit(
+            session,
+            Actor.system(),
+            now or utcnow(),
+            catalogs or _default_catalogs(),
+            settings or _default_settings(),
+        )
+        return await broadcast_service.fan_out_due(unit)
+
+
+_defaults: dict[str, Catalogs] = {}
+
+
+def _default_catalogs() -> Catalogs:
+    from bot.core.i18n import load_catalogs
+
+    if "catalogs" not in _defaults:
+        _defaults["catalogs"] = load_catalogs()
+    return _defaults["catalogs"]
+
+
+def _default_settings() -> Any:
+    # Not read from the environment: nothing here depends on it, and reading it could fail.
+    from bot.settings import Settings
+
+    return Settings.model_construct()
 
 
 def config_from_settings(settings: Any) -> DeliveryConfig:

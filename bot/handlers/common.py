@@ -15,6 +15,12 @@ from bot.core.i18n import Catalogs
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 
+# Flows that features other than their own open: named here, where every feature may import
+# them without an import cycle (the staff panel imports the menu, "my data" the sign-up form).
+MY_DATA = "md"
+STAFF_PANEL = "staff"
+LANGUAGE = "lang"
+
 INTEREST_CODES = (
     "environment",
     "cleaning",

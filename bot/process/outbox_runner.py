@@ -18,7 +18,7 @@ from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
 from bot.settings import ConfigError, Settings
 from storage import broadcasts, outbox
 from storage.db import Database, create_database
-from storage.models import Broadcast, OutboxMessage, utcnow
+from storage.models import OutboxMessage, utcnow
 from storage.schema import ensure_schema
 
 
@@ -100,19 +100,16 @@ async def broadcast_from_cli(
     db = create_database(settings.database_url)
     try:
         await ensure_schema(db.engine)
+        # Created by the one broadcast rule (bot.services.broadcasts), audited as the CLI's.
+        from bot.core.unit import Actor, Unit
+        from bot.services.broadcasts import BroadcastDraft, create_broadcast
+
         async with db.transaction() as session:
-            broadcast = Broadcast(
-                audience=audience,
-                text_ar=text_ar,
-                text_en=text_en,
-                scheduled_at=at or utcnow(),
-                status="scheduled",
-                recipients=0,
-            )
-            session.add(broadcast)
-            await session.flush()
-            broadcast_id = broadcast.id
-            expected = await broadcasts.count_audience(session, audience)
+            unit = Unit(session, Actor.operator("broadcast"), utcnow(), load_catalogs(), settings)
+            later = at if at is not None and at > unit.now else None  # a past time means now
+            draft = BroadcastDraft(audience, text_ar, text_en, at=later)
+            created = await create_broadcast(unit, draft)
+            broadcast_id, expected = created.id, created.recipients
         if at is not None and at > utcnow():
             out.write(
                 f"broadcast {broadcast_id} scheduled for {at.isoformat()} "

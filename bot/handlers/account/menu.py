@@ -7,8 +7,11 @@ from typing import Any
 
 from bot.core.flow import BotApp, Context, Flow, MenuEntry, pressed_value
 from bot.core.messages import Inbound
+from bot.handlers.common import LANGUAGE, MY_DATA, STAFF_PANEL
 
 MENU = "menu"
+MAIN = "main"  # the menu's one step
+HELP = "help"
 
 
 async def show_entries(ctx: Context, step: str, entries: list[MenuEntry]) -> list[Any]:
@@ -35,8 +38,8 @@ class MenuFlow(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        ctx.set_step("main")
-        ctx.reply(ctx.tr.t("menu.title"), await show_entries(ctx, "main", ctx.app.menu))
+        ctx.set_step(MAIN)
+        ctx.reply(ctx.tr.t("menu.title"), await show_entries(ctx, MAIN, ctx.app.menu))
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         if not await run_entry(ctx, ctx.app.menu, pressed_value(inbound)):
@@ -50,20 +53,20 @@ async def _help(ctx: Context) -> None:
 
 
 async def _goto_my_data(ctx: Context) -> None:
-    await ctx.goto("md")
+    await ctx.goto(MY_DATA)
 
 
 async def _goto_language(ctx: Context) -> None:
-    await ctx.goto("lang")
+    await ctx.goto(LANGUAGE)
 
 
 async def _goto_staff(ctx: Context) -> None:
-    await ctx.goto("staff")
+    await ctx.goto(STAFF_PANEL)
 
 
 def register(app: BotApp) -> None:
     app.add_flow(MenuFlow())
-    app.add_menu_entry(MenuEntry("md", "menu.my_data", _goto_my_data, order=80))
-    app.add_menu_entry(MenuEntry("lang", "menu.language", _goto_language, order=85))
-    app.add_menu_entry(MenuEntry("help", "menu.help", _help, order=90))
-    app.add_menu_entry(MenuEntry("staff", "menu.staff", _goto_staff, order=99, staff_only=True))
+    app.add_menu_entry(MenuEntry(MY_DATA, "menu.my_data", _goto_my_data, order=80))
+    app.add_menu_entry(MenuEntry(LANGUAGE, "menu.language", _goto_language, order=85))
+    app.add_menu_entry(MenuEntry(HELP, "menu.help", _help, order=90))
+    app.add_menu_entry(MenuEntry(STAFF_PANEL, "menu.staff", _goto_staff, order=99, staff_only=True))

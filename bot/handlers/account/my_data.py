@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
 from bot.core.unit import Unit
+from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
+from bot.services import people
 from storage import inbound
-from storage import repositories as repo
 
-MY_DATA = "md"
+__all__ = ["MY_DATA", "MyDataFlow", "register"]
+
+
+class Step(StrEnum):
+    MAIN = "main"
+    DELETE = "del"  # asking to confirm the deletion
+
+
+class Press(StrEnum):
+    EDIT = "edit"
+    DELETE = "del"
+    BACK = "back"
+    YES = "yes"
+    NO = "no"
 
 
 class MyDataFlow(Flow):
@@ -24,12 +39,13 @@ class MyDataFlow(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        if ctx.state.step == "del":
+        if ctx.state.step == Step.DELETE:
             self._ask_delete(ctx)
             return
-        ctx.set_step("main")
+        ctx.set_step(Step.MAIN)
         tr = ctx.tr
         user = ctx.user
+        stored = await people.stored_data(ctx.unit, user.id)
         lines = [tr.t("mydata.title")]
         lines.append(tr.t("mydata.language", value=tr.label("lang.name")))
         if user.consent_at is not None:
@@ -42,65 +58,59 @@ class MyDataFlow(Flow):
             )
         if ctx.is_staff:
             lines.append(tr.t("mydata.role", value=tr.label(f"role.{ctx.role}")))
-        volunteer = await repo.volunteer_for_user(ctx.session, user.id)
+        volunteer = stored.volunteer
         choices = []
         if volunteer is None:
             lines.append(tr.t("mydata.no_profile"))
         else:
             lines.append(tr.t("mydata.profile"))
             lines += self.form.summary_lines(ctx, volunteer_values(volunteer, ctx.today))
-            choices.append(ctx.choice("main", "edit", "mydata.correct"))
+            choices.append(ctx.choice(Step.MAIN, Press.EDIT, "mydata.correct"))
         for section in ctx.app.data_sections:
             lines += await section(ctx)
         lines.append(tr.t("mydata.rights"))
         choices += [
-            ctx.choice("main", "del", "mydata.delete"),
-            ctx.choice("main", "back", "mydata.back"),
+            ctx.choice(Step.MAIN, Press.DELETE, "mydata.delete"),
+            ctx.choice(Step.MAIN, Press.BACK, "mydata.back"),
         ]
         ctx.reply("\n".join(lines), choices)
 
     def _ask_delete(self, ctx: Context) -> None:
-        ctx.set_step("del")
+        ctx.set_step(Step.DELETE)
         ctx.reply(
             ctx.tr.t("mydata.delete_confirm"),
             [
-                ctx.choice("del", "yes", "mydata.delete_yes"),
-                ctx.choice("del", "no", "mydata.delete_no"),
+                ctx.choice(Step.DELETE, Press.YES, "mydata.delete_yes"),
+                ctx.choice(Step.DELETE, Press.NO, "mydata.delete_no"),
             ],
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
-        if ctx.state.step == "del":
-            if value == "yes":
+        if ctx.state.step == Step.DELETE:
+            if value == Press.YES:
                 await self._delete(ctx)
-            elif value == "no":
-                ctx.set_step("main")
+            elif value == Press.NO:
+                ctx.set_step(Step.MAIN)
                 await self.show(ctx)
             else:
                 self._ask_delete(ctx)
             return
-        if value == "edit":
-            volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+        if value == Press.EDIT:
+            volunteer = (await people.stored_data(ctx.unit, ctx.user.id)).volunteer
             if volunteer is not None:
                 values = volunteer_values(volunteer, ctx.today)
                 await ctx.goto(VOLUNTEER_FORM, {"values": values})
                 return
-        if value == "del":
+        if value == Press.DELETE:
             self._ask_delete(ctx)
-        elif value == "back":
+        elif value == Press.BACK:
             await ctx.home()
         else:
             await self.show(ctx)
 
     async def _delete(self, ctx: Context) -> None:
-        user_id = ctx.user.id
-        for release in ctx.app.before_delete:
-            await release(ctx.unit, user_id)
-        await repo.delete_user(ctx.session, user_id)
-        # The loaded rows are gone; forget them so the commit does not try to update them.
-        ctx.session.expunge_all()
-        await repo.add_audit(ctx.session, f"user:{user_id}", "user.deleted_own_data")
+        await people.delete_person(ctx.unit, ctx.user.id, ctx.app.before_delete)
         ctx.user_deleted = True
         ctx.say("mydata.deleted")
 

@@ -3,15 +3,27 @@ and the commands every user has: /start /menu /help /language /cancel."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, Gate, pressed_value
 from bot.core.i18n import Translator
 from bot.core.messages import Choice, Inbound
 from bot.core.text import clean_input, isolate, rtl_lines
+from bot.handlers.common import LANGUAGE
+from bot.services import people
 
-LANGUAGE = "lang"
 PRIVACY = "pv"
+
+__all__ = ["LANGUAGE", "PRIVACY"]
+
+
+class Step(StrEnum):
+    PICK = "pick"  # the language question
+    NOTICE = "notice"  # the privacy notice
+
+
+ACCEPT, DECLINE = "yes", "no"
 
 
 class LanguageFlow(Flow):
@@ -21,7 +33,7 @@ class LanguageFlow(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        ctx.set_step("pick")
+        ctx.set_step(Step.PICK)
         # Asked before we know the language: the question is in both, the hinted one first.
         order = [ctx.tr.locale, *(loc for loc in ctx.catalogs.locales if loc != ctx.tr.locale)]
         translators = [ctx.catalogs.translator(loc) for loc in order]
@@ -37,7 +49,7 @@ class LanguageFlow(Flow):
 
         text = "\n\n".join(prompt(tr) for tr in translators)
         choices = [
-            Choice(ctx.choice("pick", tr.locale, "lang.name").id, tr.label("lang.name"))
+            Choice(ctx.choice(Step.PICK, tr.locale, "lang.name").id, tr.label("lang.name"))
             for tr in sorted(translators, key=lambda t: ctx.catalogs.locales.index(t.locale))
         ]
         ctx.reply(text, choices, bidi_done=True)
@@ -60,23 +72,22 @@ class PrivacyFlow(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        ctx.set_step("notice")
+        ctx.set_step(Step.NOTICE)
         ctx.reply(
             ctx.tr.t("privacy.notice", version=ctx.settings.privacy_notice_version),
             [
-                ctx.choice("notice", "yes", "privacy.accept"),
-                ctx.choice("notice", "no", "privacy.decline"),
+                ctx.choice(Step.NOTICE, ACCEPT, "privacy.accept"),
+                ctx.choice(Step.NOTICE, DECLINE, "privacy.decline"),
             ],
         )
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         answer = pressed_value(inbound)
-        if answer == "yes":
-            ctx.user.consent_version = ctx.settings.privacy_notice_version
-            ctx.user.consent_at = ctx.now
+        if answer == ACCEPT:
+            await people.accept_privacy_notice(ctx.unit, ctx.user.id)
             ctx.say("privacy.thanks")
             await ctx.home()
-        elif answer == "no":
+        elif answer == DECLINE:
             ctx.say("privacy.declined")
             await self.show(ctx)
         else:

@@ -4,10 +4,13 @@ one's own requests and shifts keep coming: only broadcasts are stopped."""
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Command, Context, MenuEntry
+from bot.services import people
+
+ANNOUNCEMENTS = "ann"  # the menu entry that stops or restarts them
 
 
 async def set_announcements(ctx: Context, wanted: bool) -> None:
-    ctx.user.opted_out_announcements = not wanted
+    await people.set_announcements(ctx.unit, ctx.user.id, wanted)
     ctx.say("announce.resumed" if wanted else "announce.stopped")
 
 
@@ -33,6 +36,6 @@ async def _toggle(ctx: Context) -> None:
 
 
 def register(app: BotApp) -> None:
-    app.add_menu_entry(MenuEntry("ann", _toggle_label, _toggle, order=70))
+    app.add_menu_entry(MenuEntry(ANNOUNCEMENTS, _toggle_label, _toggle, order=70))
     app.add_command(Command("stop", cmd_stop, "cmd.stop"))
     app.add_command(Command("resume", cmd_resume, "cmd.resume"))

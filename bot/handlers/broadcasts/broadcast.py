@@ -1,49 +1,92 @@
 """Staff broadcasts: a form to compose one (audience, Arabic and optional English text, an
 optional photo or document, now or later), a preview exactly as recipients will see it, and
 the staff panel where scheduled broadcasts can be cancelled and one being sent can be stopped.
-Delivery is the outbox's job."""
+The rules (who may, what fits, when) are `bot.services.broadcasts`; delivery is the outbox's
+job."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.html_split import utf16_len
-from bot.core.messages import Attachment, Inbound
+from bot.core.messages import Attachment, Choice, Inbound
+from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.render import broadcast_text
-from bot.core.validators import ANNOUNCEMENT_MAX_CHARS, Invalid, parse_announcement, parse_send_time
+from bot.core.validators import Invalid, parse_announcement, parse_send_time
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events.common import (
     open_event_choice,
     parse_event_number,
 )
 from bot.handlers.staff.panel import STAFF_PANEL
-from storage import broadcasts
+from bot.services import broadcasts as service
+from bot.services.errors import ServiceError
 from storage import events as event_store
-from storage.models import Broadcast
 
 BROADCAST_FORM = "bc"
 SCHEDULED = "bcl"
 PREVIEW_CHARS = 60
-EVENT_NUMBER_STEPS = frozenset({"ev", "aud_event"})
+PAGE_SIZE = 8
 
-AUDIENCE_OPTIONS = tuple(
-    Option(kind, f"bc.aud.{kind}")
-    for kind in ("all", "volunteers", "families", "district", "interest", "event")
-)
-WHEN_OPTIONS = (Option("now", "bc.when.now"), Option("later", "bc.when.later"))
+
+class F(StrEnum):
+    """The form's fields (each also the step that asks it)."""
+
+    EVENT_BUTTON = "ev"  # present only when staff announce an event: the text gets its button
+    AUDIENCE = "aud"
+    DISTRICT = "district"
+    INTEREST = "interest"
+    AUDIENCE_EVENT = "aud_event"
+    TEXT_AR = "text_ar"
+    TEXT_EN = "text_en"
+    FILE = "file"
+    WHEN = "when"
+    AT = "at"
+
+
+class When(StrEnum):
+    NOW = "now"
+    LATER = "later"
+
+
+class Aud(StrEnum):
+    ALL = "all"
+    VOLUNTEERS = "volunteers"
+    FAMILIES = "families"
+    DISTRICT = "district"
+    INTEREST = "interest"
+    EVENT = "event"
+
+
+EVENT_NUMBER_STEPS = frozenset({F.EVENT_BUTTON, F.AUDIENCE_EVENT})
+AUDIENCE_OPTIONS = tuple(Option(kind, f"bc.aud.{kind}") for kind in Aud)
+WHEN_OPTIONS = (Option(When.NOW, "bc.when.now"), Option(When.LATER, "bc.when.later"))
+
+
+_REFUSED_FIELD = {"err.datetime.past": F.AT, "bc.err.event_unknown": F.AUDIENCE_EVENT}
+
+
+class ListStep(StrEnum):
+    LIST = "list"
+
+
+BACK = "back"
+CANCEL_PREFIX = "x"  # + a scheduled broadcast's id
+STOP_PREFIX = "s"  # + the id of one being sent
+PAGE_KEY = "page"
 
 
 def audience_of(values: Values) -> dict[str, Any]:
-    kind = values["aud"]
-    if kind == "district":
-        return {"kind": kind, "value": values["district"]}
-    if kind == "interest":
-        return {"kind": kind, "value": values["interest"]}
-    if kind == "event":
-        return {"kind": kind, "value": str(values["aud_event"]["id"])}
+    kind = values[F.AUDIENCE]
+    if kind == Aud.DISTRICT:
+        return {"kind": kind, "value": values[F.DISTRICT]}
+    if kind == Aud.INTEREST:
+        return {"kind": kind, "value": values[F.INTEREST]}
+    if kind == Aud.EVENT:
+        return {"kind": kind, "value": str(values[F.AUDIENCE_EVENT]["id"])}
     return {"kind": kind}
 
 
@@ -61,17 +104,17 @@ def _show_event(ctx: Context, value: dict[str, Any]) -> str:
 
 def _event_buttons(values: Values) -> list[dict[str, Any]]:
     """An event's announcement carries a button that opens the event."""
-    ref = values.get("ev")
+    ref = values.get(F.EVENT_BUTTON)
     return [open_event_choice(ref["id"])] if ref else []
 
 
 def _text(ctx: Context, text: str) -> str:
+    """Checked as it is typed (the service checks it again on submit)."""
     cleaned = parse_announcement(text)
-    # Telegram measures in UTF-16 units (an emoji is two): counted that way, an announcement
-    # that passes here fits one message, with room for the direction marks added to it.
-    length = utf16_len(cleaned)
-    if length > ANNOUNCEMENT_MAX_CHARS:
-        raise Invalid("bc.err.too_long", length=length, limit=ANNOUNCEMENT_MAX_CHARS)
+    try:
+        service.check_text(cleaned)
+    except ServiceError as err:
+        raise Invalid(err.msgid, **err.params) from None
     return cleaned
 
 
@@ -95,13 +138,17 @@ def _show_at(ctx: Context, value: str) -> str:
 def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
     label = ctx.tr.label(f"bc.aud.{audience['kind']}")
     value = audience.get("value")
-    if audience["kind"] == "district" and value:
+    if audience["kind"] == Aud.DISTRICT and value:
         return f"{label}: {show_district(ctx, value)}"
-    if audience["kind"] == "interest" and value:
+    if audience["kind"] == Aud.INTEREST and value:
         return f"{label}: {ctx.tr.label(f'vol.interest.{value}')}"
-    if audience["kind"] == "event" and value:
+    if audience["kind"] == Aud.EVENT and value:
         return f"{label}: #{value}"
     return label
+
+
+def _later(values: Values) -> bool:
+    return values.get(F.WHEN) == When.LATER
 
 
 class BroadcastForm(Form):
@@ -111,119 +158,99 @@ class BroadcastForm(Form):
     intro = "bc.intro"
     summary_title = "bc.summary_title"
     fields = (
-        # Present only when staff announce an event (the announcement gets its button).
         Field(
-            "ev",
+            F.EVENT_BUTTON,
             "bc.q.event_button",
             "bc.f.event_button",
             parse=_event_ref,
             render=_show_event,
             required=False,
-            when=lambda v: "ev" in v,
+            when=lambda v: F.EVENT_BUTTON in v,
         ),
-        Field("aud", "bc.q.audience", "bc.f.audience", FieldKind.CHOICE, AUDIENCE_OPTIONS),
+        Field(F.AUDIENCE, "bc.q.audience", "bc.f.audience", FieldKind.CHOICE, AUDIENCE_OPTIONS),
         Field(
-            "district",
+            F.DISTRICT,
             "bc.q.district",
             "bc.f.district",
             FieldKind.CHOICE,
             DISTRICT_OPTIONS,
             parse=parse_district,
             render=show_district,
-            when=lambda v: v.get("aud") == "district",
+            when=lambda v: v.get(F.AUDIENCE) == Aud.DISTRICT,
         ),
         Field(
-            "interest",
+            F.INTEREST,
             "bc.q.interest",
             "bc.f.interest",
             FieldKind.CHOICE,
             INTERESTS,
-            when=lambda v: v.get("aud") == "interest",
+            when=lambda v: v.get(F.AUDIENCE) == Aud.INTEREST,
         ),
         Field(
-            "aud_event",
+            F.AUDIENCE_EVENT,
             "bc.q.event",
             "bc.f.event",
             parse=_event_ref,
             render=_show_event,
-            when=lambda v: v.get("aud") == "event",
+            when=lambda v: v.get(F.AUDIENCE) == Aud.EVENT,
         ),
-        Field("text_ar", "bc.q.text_ar", "bc.f.text_ar", parse=_text, render=_short),
+        Field(F.TEXT_AR, "bc.q.text_ar", "bc.f.text_ar", parse=_text, render=_short),
         Field(
-            "text_en", "bc.q.text_en", "bc.f.text_en", parse=_text, render=_short, required=False
+            F.TEXT_EN, "bc.q.text_en", "bc.f.text_en", parse=_text, render=_short, required=False
         ),
-        Field("file", "bc.q.file", "bc.f.file", FieldKind.FILE, required=False, render=_show_file),
-        Field("when", "bc.q.when", "bc.f.when", FieldKind.CHOICE, WHEN_OPTIONS),
-        Field(
-            "at",
-            "bc.q.at",
-            "bc.f.at",
-            parse=_send_time,
-            render=_show_at,
-            when=lambda v: v.get("when") == "later",
-        ),
+        Field(F.FILE, "bc.q.file", "bc.f.file", FieldKind.FILE, required=False, render=_show_file),
+        Field(F.WHEN, "bc.q.when", "bc.f.when", FieldKind.CHOICE, WHEN_OPTIONS),
+        Field(F.AT, "bc.q.at", "bc.f.at", parse=_send_time, render=_show_at, when=_later),
     )
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
         """The preview: each language version exactly as its readers will get it."""
-        file = values.get("file")
+        file = values.get(F.FILE)
         attachment = Attachment(kind=file["kind"], file_id=file["file_id"]) if file else None
         ctx.say("bc.preview_ar")
         ctx.reply(
-            broadcast_text(values["text_ar"], values.get("text_en"), "ar"),
+            broadcast_text(values[F.TEXT_AR], values.get(F.TEXT_EN), "ar"),
             attachment=attachment,
             bidi_done=True,
         )
-        if values.get("text_en"):
+        if values.get(F.TEXT_EN):
             ctx.say("bc.preview_en")
             ctx.reply(
-                broadcast_text(values["text_ar"], values["text_en"], "en"),
+                broadcast_text(values[F.TEXT_AR], values[F.TEXT_EN], "en"),
                 attachment=attachment,
                 bidi_done=True,
             )
-        count = await broadcasts.count_audience(ctx.session, audience_of(values))
+        count = await service.count_recipients(ctx.unit, audience_of(values))
         ctx.reply(ctx.tr.tn("bc.recipients", count))
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        at = datetime.fromisoformat(values["at"]) if values.get("when") == "later" else ctx.now
-        if values.get("when") == "later" and at <= ctx.now:
-            raise FieldError("at", "err.datetime.past")
-        attachment = values.get("file")
+        attachment = values.get(F.FILE)
         if _event_buttons(values):
             attachment = {**(attachment or {}), "choices": _event_buttons(values)}
-        broadcast = Broadcast(
-            created_by=ctx.user.id,
+        draft = service.BroadcastDraft(
             audience=audience_of(values),
-            text_ar=values["text_ar"],
-            text_en=values.get("text_en"),
+            text_ar=values[F.TEXT_AR],
+            text_en=values.get(F.TEXT_EN),
             attachment=attachment,
-            scheduled_at=at,
-            status="scheduled",
-            recipients=0,
+            at=datetime.fromisoformat(values[F.AT]) if _later(values) else None,
         )
-        ctx.session.add(broadcast)
-        await ctx.session.flush()
-        if at <= ctx.now:
-            # Due now: the rows are written in this very transaction (DESIGN.md §4).
-            broadcast.recipients = await broadcasts.fan_out(ctx.session, broadcast, ctx.now)
-            broadcast.status = "sending"
-            ctx.wake_sender()
-            ctx.reply(ctx.tr.tn("bc.sending", broadcast.recipients, id=broadcast.id))
+        try:
+            created = await service.create_broadcast(ctx.unit, draft)
+        except ServiceError as err:
+            # Back to the answer the rule refused (the time passed, the event was deleted).
+            field = _REFUSED_FIELD.get(err.msgid, F.TEXT_AR)
+            raise FieldError(field, err.msgid, **err.params) from None
+        if created.sending:
+            ctx.reply(ctx.tr.tn("bc.sending", created.recipients, id=created.id))
         else:
-            ctx.say("bc.scheduled", id=broadcast.id, when=ctx.fmt_datetime(at))
-        await ctx.audit(
-            "broadcast.created",
-            f"broadcast:{broadcast.id}",
-            audience=broadcast.audience,
-            scheduled_at=at.isoformat(),
-        )
+            ctx.say("bc.scheduled", id=created.id, when=ctx.fmt_datetime(created.scheduled_at))
         ctx.state.data = {}
         await ctx.goto(STAFF_PANEL)
 
 
 class ScheduledBroadcasts(Flow):
-    """The broadcasts waiting for their time, each with a cancel button, and those being sent,
-    each with a stop button."""
+    """The broadcasts waiting for their time (a page at a time), each with a cancel button,
+    and those being sent, each with a stop button."""
 
     name = SCHEDULED
     staff_only = True
@@ -232,14 +259,15 @@ class ScheduledBroadcasts(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        ctx.set_step("list")
-        scheduled = await broadcasts.scheduled_broadcasts(ctx.session)
+        ctx.set_step(ListStep.LIST)
+        scheduled = await service.scheduled_broadcasts(ctx.unit)
+        page = current_page(ctx, len(scheduled), PAGE_SIZE, PAGE_KEY)
         lines = [
             ctx.tr.t("staff.scheduled_title"),
             ctx.tr.tn("staff.scheduled_count", len(scheduled)),
         ]
-        choices = []
-        for broadcast in scheduled:
+        choices: list[Choice] = []
+        for broadcast in page.slice(scheduled):
             lines.append(
                 ctx.tr.t(
                     "staff.scheduled_line",
@@ -249,56 +277,65 @@ class ScheduledBroadcasts(Flow):
                     text=_short(ctx, broadcast.text_ar),
                 )
             )
-            choices.append(ctx.choice("list", f"x{broadcast.id}", "staff.cancel_n", n=broadcast.id))
+            choices.append(
+                ctx.choice(
+                    ListStep.LIST,
+                    f"{CANCEL_PREFIX}{broadcast.id}",
+                    "staff.cancel_n",
+                    n=broadcast.id,
+                )
+            )
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
+        choices += page_choices(ctx, ListStep.LIST, page)
         await self._show_sending(ctx, lines, choices)
-        choices.append(ctx.choice("list", "back", "form.back"))
+        choices.append(ctx.choice(ListStep.LIST, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
-        if value.startswith("x") and value[1:].isdigit():
-            await self._cancel(ctx, int(value[1:]))
-        elif value.startswith("s") and value[1:].isdigit():
-            await self._stop(ctx, int(value[1:]))
-        elif value == "back":
+        if turn(ctx, value, PAGE_KEY):
+            await self.show(ctx)
+        elif (broadcast_id := _id_after(value, CANCEL_PREFIX)) is not None:
+            await self._cancel(ctx, broadcast_id)
+        elif (broadcast_id := _id_after(value, STOP_PREFIX)) is not None:
+            await self._stop(ctx, broadcast_id)
+        elif value == BACK:
             await ctx.goto(STAFF_PANEL)
         else:
             await self.show(ctx)
 
     async def _cancel(self, ctx: Context, broadcast_id: int) -> None:
-        broadcast = await ctx.session.get(Broadcast, broadcast_id)
-        if broadcast is None or broadcast.status != "scheduled":
-            ctx.say("staff.cancel_too_late", id=broadcast_id)
+        try:
+            await service.cancel_broadcast(ctx.unit, broadcast_id)
+        except ServiceError as err:
+            ctx.say(err.msgid, **err.params)
         else:
-            broadcast.status = "cancelled"
-            await ctx.audit("broadcast.cancelled", f"broadcast:{broadcast_id}")
             ctx.say("staff.cancelled", id=broadcast_id)
         await self.show(ctx)
 
-    async def _show_sending(self, ctx: Context, lines: list[str], choices: list[Any]) -> None:
-        for broadcast in await broadcasts.sending_broadcasts(ctx.session):
-            counts = await broadcasts.broadcast_counts(ctx.session, broadcast.id)
-            total = sum(counts.values())
+    async def _show_sending(self, ctx: Context, lines: list[str], choices: list[Choice]) -> None:
+        for progress in await service.sending_broadcasts(ctx.unit):
+            broadcast = progress.broadcast
             lines.append(
                 ctx.tr.t(
                     "staff.sending_line",
                     id=broadcast.id,
-                    done=total - broadcasts.open_count(counts),
-                    total=total,
+                    done=progress.done,
+                    total=progress.total,
                     audience=describe_audience(ctx, broadcast.audience),
                     text=_short(ctx, broadcast.text_ar),
                 )
             )
-            choices.append(ctx.choice("list", f"s{broadcast.id}", "staff.stop_n", n=broadcast.id))
+            stop = f"{STOP_PREFIX}{broadcast.id}"
+            choices.append(ctx.choice(ListStep.LIST, stop, "staff.stop_n", n=broadcast.id))
 
     async def _stop(self, ctx: Context, broadcast_id: int) -> None:
-        stopped = await broadcasts.stop_broadcast(
-            ctx.session, broadcast_id, f"user:{ctx.user.id}", ctx.now
-        )
-        if stopped is None:
-            ctx.say("staff.stop_too_late", id=broadcast_id)
+        try:
+            stopped = await service.stop_broadcast(ctx.unit, broadcast_id)
+        except ServiceError as err:
+            ctx.say(err.msgid, **err.params)
         else:
-            ctx.wake_sender()  # the sender settles it and sends the summary
             ctx.reply(
                 ctx.tr.tn(
                     "staff.stopped", stopped.sent, id=broadcast_id, cancelled=stopped.cancelled
@@ -307,6 +344,12 @@ class ScheduledBroadcasts(Flow):
             if stopped.in_flight:
                 ctx.say("staff.stopped_in_flight")
         await self.show(ctx)
+
+
+def _id_after(value: str, prefix: str) -> int | None:
+    """The broadcast id in a button value such as "x12"."""
+    rest = value.removeprefix(prefix)
+    return int(rest) if rest != value and rest.isdigit() else None
 
 
 async def cmd_broadcast(ctx: Context) -> None:
@@ -322,9 +365,9 @@ def register(app: BotApp) -> None:
     app.add_flow(ScheduledBroadcasts())
     app.add_command(Command("broadcast", cmd_broadcast, "cmd.broadcast", staff_only=True))
     app.add_menu_entry(
-        MenuEntry("bc", "staff.new_broadcast", cmd_broadcast, order=10, staff_only=True),
+        MenuEntry(BROADCAST_FORM, "staff.new_broadcast", cmd_broadcast, order=10, staff_only=True),
         staff=True,
     )
     app.add_menu_entry(
-        MenuEntry("bcl", "staff.scheduled", _scheduled, order=11, staff_only=True), staff=True
+        MenuEntry(SCHEDULED, "staff.scheduled", _scheduled, order=11, staff_only=True), staff=True
     )

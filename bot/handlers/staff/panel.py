@@ -12,9 +12,13 @@ from typing import Any
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
 from bot.handlers.account.menu import run_entry, show_entries
-from storage import repositories as repo
+from bot.handlers.common import STAFF_PANEL
+from bot.services import volunteers
 
-STAFF_PANEL = "staff"
+__all__ = ["STAFF_PANEL", "StaffPanel", "register"]
+
+MAIN = "main"  # the panel's one step
+BACK = "back"
 
 
 class StaffPanel(Flow):
@@ -25,18 +29,16 @@ class StaffPanel(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
-        ctx.set_step("main")
-        volunteers = await repo.count_volunteers(ctx.session)
-        text = "\n".join(
-            [ctx.tr.t("staff.panel_title"), ctx.tr.tn("staff.volunteer_count", volunteers)]
-        )
-        choices = await show_entries(ctx, "main", ctx.app.staff_menu)
-        choices.append(ctx.choice("main", "back", "mydata.back"))
+        ctx.set_step(MAIN)
+        count = await volunteers.count_volunteers(ctx.unit)
+        text = "\n".join([ctx.tr.t("staff.panel_title"), ctx.tr.tn("staff.volunteer_count", count)])
+        choices = await show_entries(ctx, MAIN, ctx.app.staff_menu)
+        choices.append(ctx.choice(MAIN, BACK, "mydata.back"))
         ctx.reply(text, choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
-        if value == "back":
+        if value == BACK:
             await ctx.home()
         elif not await run_entry(ctx, ctx.app.staff_menu, value):
             await self.show(ctx)

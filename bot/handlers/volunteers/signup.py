@@ -6,13 +6,13 @@ The same form corrects an existing profile: "my data" starts it with the stored 
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import BotApp, Context, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.validators import (
     Invalid,
-    age_on,
     parse_birth_date,
     parse_email,
     parse_mobile,
@@ -22,21 +22,50 @@ from bot.core.validators import (
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
     INTERESTS,
-    add_unique,
+    MY_DATA,
     parse_district,
     show_district,
     show_mobile,
     show_nid,
 )
+from bot.services import volunteers as service
+from bot.services.errors import ServiceError
 from storage import repositories as repo
 from storage.models import Volunteer
 
 VOLUNTEER_FORM = "vol"
-ADULT_AGE = 18
+ADULT_AGE = service.ADULT_AGE
 
-GENDERS = (Option("m", "vol.gender.male"), Option("f", "vol.gender.female"))
-YES_NO = (Option("yes", "vol.guardian_ok.yes"), Option("no", "vol.guardian_ok.no"))
-CHARTER = (Option("yes", "vol.charter.accept"), Option("no", "vol.charter.decline"))
+
+class F(StrEnum):
+    """The form's fields (each also the step that asks it)."""
+
+    NAME = "name"
+    NID = "nid"
+    MOBILE = "mobile"
+    GENDER = "gender"
+    BIRTH = "birth"
+    GUARDIAN_NAME = "g_name"
+    GUARDIAN_MOBILE = "g_mobile"
+    GUARDIAN_OK = "g_ok"
+    DISTRICT = "district"
+    INTERESTS = "interests"
+    AVAILABILITY = "avail"
+    EMAIL = "email"
+    CHARTER = "charter"
+
+
+YES, NO = "yes", "no"
+MALE, FEMALE = "m", "f"
+GENDERS = (Option(MALE, "vol.gender.male"), Option(FEMALE, "vol.gender.female"))
+YES_NO = (Option(YES, "vol.guardian_ok.yes"), Option(NO, "vol.guardian_ok.no"))
+CHARTER = (Option(YES, "vol.charter.accept"), Option(NO, "vol.charter.decline"))
+# A refusal of the service sends the person back to the answer it concerns.
+_REFUSED_FIELD = {
+    "vol.err.nid_taken": F.NID,
+    "vol.err.guardian_required": F.GUARDIAN_OK,
+    "vol.err.charter_required": F.CHARTER,
+}
 AVAILABILITY = tuple(
     Option(code, f"vol.avail.{code}")
     for code in ("wd_morning", "wd_evening", "we_morning", "we_evening")
@@ -50,7 +79,7 @@ def _name(ctx: Context, text: str) -> str:
 
 async def _national_id(ctx: Context, text: str) -> str:
     nid = parse_national_id(text)
-    if await repo.national_id_taken(ctx.session, nid, except_user_id=ctx.user.id):
+    if await service.national_id_taken(ctx.unit, nid, ctx.user.id):
         raise Invalid("vol.err.nid_taken")
     return nid
 
@@ -61,7 +90,7 @@ def _birth(ctx: Context, text: str) -> dict[str, Any]:
         "date": born.gregorian.isoformat(),
         "cal": born.calendar,
         # Under 18 a guardian's consent is required (Volunteer Work Law regulation).
-        "minor": age_on(born.gregorian, ctx.today) < ADULT_AGE,
+        "minor": service.is_minor(born.gregorian, ctx.today),
     }
 
 
@@ -74,12 +103,12 @@ def _email(ctx: Context, text: str) -> str:
 
 
 def _guardian_consent(ctx: Context, value: str) -> None:
-    if value != "yes":
+    if value != YES:
         raise Invalid("vol.err.guardian_required")
 
 
 def _charter(ctx: Context, value: str) -> None:
-    if value != "yes":
+    if value != YES:
         raise Invalid("vol.err.charter_required")
 
 
@@ -93,7 +122,7 @@ def _show_charter(ctx: Context, value: str) -> str:
 
 
 def is_minor(values: Values) -> bool:
-    birth = values.get("birth")
+    birth = values.get(F.BIRTH)
     return isinstance(birth, dict) and bool(birth.get("minor"))
 
 
@@ -102,21 +131,27 @@ class VolunteerForm(Form):
     intro = "vol.intro"
     summary_title = "vol.summary_title"
     fields = (
-        Field("name", "vol.q.name", "vol.f.name", parse=_name),
-        Field("nid", "vol.q.nid", "vol.f.nid", parse=_national_id, render=show_nid),
+        Field(F.NAME, "vol.q.name", "vol.f.name", parse=_name),
+        Field(F.NID, "vol.q.nid", "vol.f.nid", parse=_national_id, render=show_nid),
         Field(
-            "mobile",
+            F.MOBILE,
             "vol.q.mobile",
             "vol.f.mobile",
             kind=FieldKind.PHONE,
             prompt_contact="vol.q.mobile_share",
             render=show_mobile,
         ),
-        Field("gender", "vol.q.gender", "vol.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
-        Field("birth", "vol.q.birth", "vol.f.birth", parse=_birth, render=_show_birth),
-        Field("g_name", "vol.q.guardian_name", "vol.f.guardian_name", parse=_name, when=is_minor),
+        Field(F.GENDER, "vol.q.gender", "vol.f.gender", kind=FieldKind.CHOICE, options=GENDERS),
+        Field(F.BIRTH, "vol.q.birth", "vol.f.birth", parse=_birth, render=_show_birth),
         Field(
-            "g_mobile",
+            F.GUARDIAN_NAME,
+            "vol.q.guardian_name",
+            "vol.f.guardian_name",
+            parse=_name,
+            when=is_minor,
+        ),
+        Field(
+            F.GUARDIAN_MOBILE,
             "vol.q.guardian_mobile",
             "vol.f.guardian_mobile",
             parse=_mobile,
@@ -124,7 +159,7 @@ class VolunteerForm(Form):
             when=is_minor,
         ),
         Field(
-            "g_ok",
+            F.GUARDIAN_OK,
             "vol.q.guardian_ok",
             "vol.f.guardian_ok",
             kind=FieldKind.CHOICE,
@@ -133,7 +168,7 @@ class VolunteerForm(Form):
             when=is_minor,
         ),
         Field(
-            "district",
+            F.DISTRICT,
             "vol.q.district",
             "vol.f.district",
             kind=FieldKind.CHOICE,
@@ -141,13 +176,17 @@ class VolunteerForm(Form):
             parse=parse_district,
             render=show_district,
         ),
+        Field(F.INTERESTS, "vol.q.interests", "vol.f.interests", FieldKind.MULTI, INTERESTS),
         Field(
-            "interests", "vol.q.interests", "vol.f.interests", FieldKind.MULTI, options=INTERESTS
+            F.AVAILABILITY,
+            "vol.q.availability",
+            "vol.f.availability",
+            FieldKind.MULTI,
+            AVAILABILITY,
         ),
-        Field("avail", "vol.q.availability", "vol.f.availability", FieldKind.MULTI, AVAILABILITY),
-        Field("email", "vol.q.email", "vol.f.email", parse=_email, required=False),
+        Field(F.EMAIL, "vol.q.email", "vol.f.email", parse=_email, required=False),
         Field(
-            "charter",
+            F.CHARTER,
             "vol.q.charter",
             "vol.f.charter",
             kind=FieldKind.CHOICE,
@@ -159,65 +198,69 @@ class VolunteerForm(Form):
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         if params.get("values") is None:
-            existing = await repo.volunteer_for_user(ctx.session, ctx.user.id)
+            existing = await service.volunteer_profile(ctx.unit, ctx.user.id)
             if existing is not None:
                 # Already registered: the profile lives in "my data", where it can be corrected.
-                await ctx.goto("md")
+                await ctx.goto(MY_DATA)
                 return
         await super().start(ctx, params)
 
     async def submit(self, ctx: Context, values: Values) -> None:
-        volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
-        is_new = volunteer is None
-        if volunteer is None:
-            volunteer = Volunteer(user_id=ctx.user.id)
-        minor = is_minor(values)
-        birth = values["birth"]
-        volunteer.full_name = values["name"]
-        volunteer.national_id = values["nid"]
-        volunteer.mobile = values["mobile"]
-        volunteer.gender = values["gender"]
-        volunteer.birth_date = date.fromisoformat(birth["date"])
-        volunteer.birth_calendar = birth["cal"]
-        volunteer.guardian_name = values.get("g_name") if minor else None
-        volunteer.guardian_mobile = values.get("g_mobile") if minor else None
-        volunteer.guardian_consent_at = ctx.now if minor else None
-        volunteer.district = values["district"]
-        volunteer.interests = list(values["interests"])
-        volunteer.availability = list(values["avail"])
-        volunteer.email = values.get("email")
-        if is_new or volunteer.charter_accepted_at is None:
-            volunteer.charter_accepted_at = ctx.now
-        if not await add_unique(ctx, volunteer):  # lost a race on the unique national ID
-            raise FieldError("nid", "vol.err.nid_taken")
+        try:
+            saved = await service.save_volunteer(ctx.unit, ctx.user.id, profile_of(values))
+        except ServiceError as err:
+            raise FieldError(
+                _REFUSED_FIELD.get(err.msgid, F.NID), err.msgid, **err.params
+            ) from None
         ctx.state.data = {}
-        ctx.say("vol.saved" if is_new else "vol.updated")
+        ctx.say("vol.saved" if saved.created else "vol.updated")
         await ctx.home()
+
+
+def profile_of(values: Values) -> service.VolunteerProfile:
+    """The form's answers as the service takes them."""
+    birth = values[F.BIRTH]
+    return service.VolunteerProfile(
+        full_name=values[F.NAME],
+        national_id=values[F.NID],
+        mobile=values[F.MOBILE],
+        gender=values[F.GENDER],
+        birth_date=date.fromisoformat(birth["date"]),
+        birth_calendar=birth["cal"],
+        district=values[F.DISTRICT],
+        interests=tuple(values[F.INTERESTS]),
+        availability=tuple(values[F.AVAILABILITY]),
+        email=values.get(F.EMAIL),
+        charter_accepted=values.get(F.CHARTER) == YES,
+        guardian_name=values.get(F.GUARDIAN_NAME),
+        guardian_mobile=values.get(F.GUARDIAN_MOBILE),
+        guardian_consent=values.get(F.GUARDIAN_OK) == YES,
+    )
 
 
 def volunteer_values(volunteer: Volunteer, today: date) -> Values:
     """The form's values for a stored profile (to correct it)."""
-    minor = age_on(volunteer.birth_date, today) < ADULT_AGE
+    minor = service.is_minor(volunteer.birth_date, today)
     values: Values = {
-        "name": volunteer.full_name,
-        "nid": volunteer.national_id,
-        "mobile": volunteer.mobile,
-        "gender": volunteer.gender,
-        "birth": {
+        F.NAME: volunteer.full_name,
+        F.NID: volunteer.national_id,
+        F.MOBILE: volunteer.mobile,
+        F.GENDER: volunteer.gender,
+        F.BIRTH: {
             "date": volunteer.birth_date.isoformat(),
             "cal": volunteer.birth_calendar,
             "minor": minor,
         },
-        "district": volunteer.district,
-        "interests": list(volunteer.interests),
-        "avail": list(volunteer.availability),
-        "email": volunteer.email,
-        "charter": "yes",
+        F.DISTRICT: volunteer.district,
+        F.INTERESTS: list(volunteer.interests),
+        F.AVAILABILITY: list(volunteer.availability),
+        F.EMAIL: volunteer.email,
+        F.CHARTER: YES,
     }
     if minor:
-        values.update(
-            g_name=volunteer.guardian_name, g_mobile=volunteer.guardian_mobile, g_ok="yes"
-        )
+        values[F.GUARDIAN_NAME] = volunteer.guardian_name
+        values[F.GUARDIAN_MOBILE] = volunteer.guardian_mobile
+        values[F.GUARDIAN_OK] = YES
     return values
 
 

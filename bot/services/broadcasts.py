@@ -1,0 +1,202 @@
+"""Staff broadcasts (DESIGN.md §4): create one (now or later), cancel one still scheduled, stop
+one being sent, turn the due ones into outbox rows (the job), and the counts staff see.
+
+The chat form and the `broadcast` command both create through `create_broadcast`; the form
+checks the texts as they are typed, and the service checks them again, so no door can queue an
+announcement that does not fit one message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.html_split import utf16_len
+from bot.core.unit import Unit
+from bot.core.validators import ANNOUNCEMENT_MAX_CHARS
+from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
+from storage import broadcasts as store
+from storage import events as event_store
+from storage.broadcasts import AUDIENCES, VALUED_AUDIENCES, Stopped
+from storage.models import Broadcast
+
+__all__ = [
+    "AUDIENCES",
+    "VALUED_AUDIENCES",
+    "BroadcastDraft",
+    "Created",
+    "Progress",
+    "Stopped",
+    "cancel_broadcast",
+    "check_audience",
+    "check_text",
+    "count_recipients",
+    "create_broadcast",
+    "fan_out_due",
+    "scheduled_broadcasts",
+    "sending_broadcasts",
+    "stop_broadcast",
+]
+
+SCHEDULED, SENDING, CANCELLED = "scheduled", "sending", "cancelled"
+
+
+@dataclass(frozen=True)
+class BroadcastDraft:
+    """What staff composed. `at` None: send now; `attachment` a file (`kind`, `file_id`) and/or
+    the buttons that go with the text (`choices`)."""
+
+    audience: dict[str, Any]
+    text_ar: str
+    text_en: str | None = None
+    attachment: dict[str, Any] | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    id: int
+    scheduled_at: datetime
+    sending: bool  # due now: its outbox rows exist already
+    recipients: int  # rows written when sending; else how many the audience reaches now
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A broadcast being sent, with how far it got."""
+
+    broadcast: Broadcast
+    done: int
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def check_text(text: str | None, *, required: bool = True) -> None:
+    """An announcement must say something and fit one Telegram message: counted in UTF-16
+    units (an emoji is two), with room for the direction marks added to it."""
+    if text is None or not text.strip():
+        if required:
+            raise ServiceError("err.empty")
+        return
+    length = utf16_len(text)
+    if length > ANNOUNCEMENT_MAX_CHARS:
+        raise ServiceError("bc.err.too_long", length=length, limit=ANNOUNCEMENT_MAX_CHARS)
+
+
+def check_audience(audience: dict[str, Any]) -> None:
+    """A known kind, with a value exactly for the kinds that name one thing."""
+    kind = audience.get("kind")
+    valued = kind in VALUED_AUDIENCES
+    if kind not in AUDIENCES or valued != bool(audience.get("value")):
+        # No chat screen can compose such an audience (only a typo at the CLI, which says so).
+        raise ServiceError("err.internal", audience=str(audience))
+    if kind == "event" and not str(audience["value"]).isdigit():
+        raise NotFound("bc.err.event_unknown")
+
+
+async def count_recipients(unit: Unit, audience: dict[str, Any]) -> int:
+    """How many people an audience reaches now (consented, with a chat)."""
+    return await store.count_audience(unit.session, audience)
+
+
+async def create_broadcast(unit: Unit, draft: BroadcastDraft) -> Created:
+    """Schedule a broadcast, or, due now, write its outbox rows in this very transaction
+    (DESIGN.md §4) and ask for the sender to be woken."""
+    require_staff(unit.actor)
+    check_audience(draft.audience)
+    check_text(draft.text_ar)
+    check_text(draft.text_en, required=False)
+    if draft.audience["kind"] == "event" and not await _event_exists(unit, draft.audience):
+        raise NotFound("bc.err.event_unknown")
+    if draft.at is not None and draft.at <= unit.now:
+        raise Conflict("err.datetime.past")
+    at = draft.at or unit.now
+    broadcast = Broadcast(
+        created_by=unit.actor.user_id,
+        audience=draft.audience,
+        text_ar=draft.text_ar,
+        text_en=draft.text_en or None,
+        attachment=draft.attachment,
+        scheduled_at=at,
+        status=SCHEDULED,
+        recipients=0,
+    )
+    unit.session.add(broadcast)
+    await unit.session.flush()
+    sending = at <= unit.now
+    if sending:
+        await _start(unit, broadcast)
+        recipients = broadcast.recipients
+    else:
+        recipients = await store.count_audience(unit.session, draft.audience)
+    await unit.audit(
+        "broadcast.created",
+        f"broadcast:{broadcast.id}",
+        audience=broadcast.audience,
+        scheduled_at=at.isoformat(),
+    )
+    return Created(broadcast.id, at, sending, recipients)
+
+
+async def _event_exists(unit: Unit, audience: dict[str, Any]) -> bool:
+    return await event_store.get_event(unit.session, int(audience["value"])) is not None
+
+
+async def _start(unit: Unit, broadcast: Broadcast) -> None:
+    broadcast.recipients = await store.fan_out(unit.session, broadcast, unit.now)
+    broadcast.status = SENDING
+    unit.notifier.wake_requested = True
+
+
+async def fan_out_due(unit: Unit) -> list[int]:
+    """Turn every broadcast whose time has come into outbox rows (the periodic job; one that
+    fell due while the process was down is picked up at the next run). Returns their ids."""
+    started: list[int] = []
+    for broadcast in await store.due_broadcasts(unit.session, unit.now):
+        await _start(unit, broadcast)
+        started.append(broadcast.id)
+    return started
+
+
+async def cancel_broadcast(unit: Unit, broadcast_id: int) -> None:
+    """Cancel a broadcast still waiting for its time; too late once it is being sent."""
+    require_staff(unit.actor)
+    broadcast = await unit.session.get(Broadcast, broadcast_id, with_for_update=True)
+    if broadcast is None or broadcast.status != SCHEDULED:
+        raise Conflict("staff.cancel_too_late", id=broadcast_id)
+    broadcast.status = CANCELLED
+    await unit.audit("broadcast.cancelled", f"broadcast:{broadcast_id}")
+
+
+async def stop_broadcast(unit: Unit, broadcast_id: int) -> Stopped:
+    """Stop a broadcast being sent: what was not sent yet will not be; a message a sender holds
+    at this moment may still go out (`Stopped.in_flight`). The sender settles it and sends its
+    creator the summary, so it is woken."""
+    require_staff(unit.actor)
+    stopped = await store.stop_sending(unit.session, broadcast_id)
+    if stopped is None:
+        raise Conflict("staff.stop_too_late", id=broadcast_id)
+    await unit.audit(
+        "broadcast.stopped",
+        f"broadcast:{broadcast_id}",
+        sent=stopped.sent,
+        cancelled=stopped.cancelled,
+    )
+    unit.notifier.wake_requested = True
+    return stopped
+
+
+async def scheduled_broadcasts(unit: Unit) -> Sequence[Broadcast]:
+    """Broadcasts waiting for their time, oldest first."""
+    return await store.scheduled_broadcasts(unit.session)
+
+
+async def sending_broadcasts(unit: Unit) -> list[Progress]:
+    """Broadcasts being sent, each with how many of its rows are finished."""
+    result = []
+    for broadcast in await store.sending_broadcasts(unit.session):
+        counts = await store.broadcast_counts(unit.session, broadcast.id)
+        total = sum(counts.values())
+        result.append(Progress(broadcast, total - store.open_count(counts), total, counts))
+    return result

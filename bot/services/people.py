@@ -1,0 +1,76 @@
+"""A person's rights over their data (PDPL): what is stored about them, and deleting it.
+
+Deleting goes through every feature's `release` first (a shift place passes to the waitlist, a
+stall to the next family), then the person's rows go (FK cascades), and the audit log keeps only
+that it happened, never what was deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.unit import PersonRelease, Unit
+from bot.services.errors import Forbidden, NotFound, require_staff
+from storage import repositories as repo
+from storage.models import User, Volunteer
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """What the chat shows under "my data" beyond the features' own sections."""
+
+    user: User
+    volunteer: Volunteer | None
+
+
+def _own_or_staff(unit: Unit, user_id: int) -> None:
+    if unit.actor.user_id != user_id:
+        require_staff(unit.actor)
+
+
+async def stored_data(unit: Unit, user_id: int) -> StoredData:
+    """A person's stored account and volunteer profile (their own, or anyone's for staff)."""
+    _own_or_staff(unit, user_id)
+    user = await unit.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return StoredData(user, await repo.volunteer_for_user(unit.session, user_id))
+
+
+async def delete_person(unit: Unit, user_id: int, releases: Sequence[PersonRelease]) -> None:
+    """Delete a person and everything stored about them, after each feature released what
+    they hold. A person deletes their own data; staff may delete anyone's."""
+    _own_or_staff(unit, user_id)
+    if await unit.session.get(User, user_id) is None:
+        raise NotFound()
+    for release in releases:
+        await release(unit, user_id)
+    await repo.delete_user(unit.session, user_id)
+    # The loaded rows are gone; forget them so the commit does not try to update them.
+    unit.session.expunge_all()
+    own = unit.actor.user_id == user_id
+    await unit.audit("user.deleted_own_data" if own else "user.deleted", f"user:{user_id}")
+
+
+async def accept_privacy_notice(unit: Unit, user_id: int) -> None:
+    """The person accepted the current privacy notice (PDPL: notice before collection): its
+    version and the moment are kept, and shown to them under "my data"."""
+    user = await _own_user(unit, user_id)
+    user.consent_version = unit.settings.privacy_notice_version
+    user.consent_at = unit.now
+
+
+async def set_announcements(unit: Unit, user_id: int, wanted: bool) -> None:
+    """Stop or restart broadcasts to a person (PDPL art. 25 opt-out); notices about their own
+    requests and shifts keep coming."""
+    user = await _own_user(unit, user_id)
+    user.opted_out_announcements = not wanted
+
+
+async def _own_user(unit: Unit, user_id: int) -> User:
+    if unit.actor.user_id != user_id:
+        raise Forbidden()
+    user = await unit.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user

@@ -1,0 +1,61 @@
+"""Staff roles: who is staff or admin, granting and removing the role.
+
+Removing it also forgets the person's conversation (`storage.repositories.set_role`): a staff
+screen they had open is gone. Only an admin (the CLI's operator is one) changes roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.unit import Unit
+from bot.services.errors import Forbidden, require_staff
+from storage import repositories as repo
+
+ADMIN, STAFF, USER = "admin", "staff", "user"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    role: str
+    identities: tuple[str, ...]  # "channel:external id"
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    who: str  # "channel:external id"
+    role: str  # the role now
+
+
+def _require_admin(unit: Unit) -> None:
+    if unit.actor.role != ADMIN:
+        raise Forbidden()
+
+
+async def grant_role(
+    unit: Unit, channel: str, external_id: str, *, admin: bool = False
+) -> RoleChange:
+    """Make someone staff (or admin); a person not known yet is created with the role, so it
+    is in place at their first message."""
+    return await _set(unit, channel, external_id, ADMIN if admin else STAFF, "staff.add")
+
+
+async def remove_role(unit: Unit, channel: str, external_id: str) -> RoleChange:
+    """Make a staff member a plain user again."""
+    return await _set(unit, channel, external_id, USER, "staff.remove")
+
+
+async def _set(unit: Unit, channel: str, external_id: str, role: str, action: str) -> RoleChange:
+    _require_admin(unit)
+    await repo.set_role(unit.session, channel, external_id, role)
+    who = f"{channel}:{external_id}"
+    await unit.audit(action, who, role=role)
+    return RoleChange(who, role)
+
+
+async def list_staff(unit: Unit) -> list[StaffMember]:
+    """Staff and admins stored in the database (ADMIN_IDS from the settings come on top)."""
+    require_staff(unit.actor)
+    return [
+        StaffMember(user.role, tuple(f"{i.channel}:{i.external_id}" for i in user.identities))
+        for user in await repo.staff_users(unit.session)
+    ]

@@ -1,0 +1,115 @@
+"""Volunteers: register one, or correct a profile (the same sign-up form does both).
+
+The rules: one profile per national ID, a volunteer under 18 needs a guardian's consent
+(Volunteer Work Law regulation), and the volunteering charter must be accepted. The form asks
+for each as it goes; the service checks them again on saving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.dates import local_day
+from bot.core.unit import Unit
+from bot.core.validators import age_on
+from bot.services.errors import Conflict, ServiceError, require_staff
+from storage import repositories as repo
+from storage.models import Volunteer
+
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True)
+class VolunteerProfile:
+    """What a volunteer tells about themselves. The guardian's fields count only for a minor."""
+
+    full_name: str
+    national_id: str
+    mobile: str
+    gender: str
+    birth_date: date
+    birth_calendar: str
+    district: str
+    interests: tuple[str, ...] = ()
+    availability: tuple[str, ...] = ()
+    email: str | None = None
+    charter_accepted: bool = False
+    guardian_name: str | None = None
+    guardian_mobile: str | None = None
+    guardian_consent: bool = False
+
+
+@dataclass(frozen=True)
+class Saved:
+    volunteer: Volunteer
+    created: bool  # a new profile (else an existing one corrected)
+
+
+def is_minor(birth_date: date, today: date) -> bool:
+    return age_on(birth_date, today) < ADULT_AGE
+
+
+async def national_id_taken(unit: Unit, national_id: str, user_id: int) -> bool:
+    """Whether another person's profile has this national ID (asked as it is typed)."""
+    return await repo.national_id_taken(unit.session, national_id, except_user_id=user_id)
+
+
+async def count_volunteers(unit: Unit) -> int:
+    """How many volunteers are registered (the staff panel's headline)."""
+    require_staff(unit.actor)
+    return await repo.count_volunteers(unit.session)
+
+
+async def volunteer_profile(unit: Unit, user_id: int) -> Volunteer | None:
+    return await repo.volunteer_for_user(unit.session, user_id)
+
+
+async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) -> Saved:
+    """Register `user_id` as a volunteer, or correct their profile. A person saves their own;
+    staff may save anyone's."""
+    if unit.actor.user_id != user_id:
+        require_staff(unit.actor)
+    minor = is_minor(profile.birth_date, local_day(unit.now, unit.timezone))
+    if minor and not (profile.guardian_consent and profile.guardian_name):
+        raise ServiceError("vol.err.guardian_required")
+    if not profile.charter_accepted:
+        raise ServiceError("vol.err.charter_required")
+    if await national_id_taken(unit, profile.national_id, user_id):
+        raise Conflict("vol.err.nid_taken")
+    volunteer = await repo.volunteer_for_user(unit.session, user_id)
+    created = volunteer is None
+    if volunteer is None:
+        volunteer = Volunteer(user_id=user_id)
+    volunteer.full_name = profile.full_name
+    volunteer.national_id = profile.national_id
+    volunteer.mobile = profile.mobile
+    volunteer.gender = profile.gender
+    volunteer.birth_date = profile.birth_date
+    volunteer.birth_calendar = profile.birth_calendar
+    volunteer.guardian_name = profile.guardian_name if minor else None
+    volunteer.guardian_mobile = profile.guardian_mobile if minor else None
+    volunteer.guardian_consent_at = unit.now if minor else None
+    volunteer.district = profile.district
+    volunteer.interests = list(profile.interests)
+    volunteer.availability = list(profile.availability)
+    volunteer.email = profile.email
+    if created or volunteer.charter_accepted_at is None:
+        volunteer.charter_accepted_at = unit.now
+    if not await _add_unique(unit, volunteer):  # lost a race on the unique national ID
+        raise Conflict("vol.err.nid_taken")
+    return Saved(volunteer, created)
+
+
+async def _add_unique(unit: Unit, row: object) -> bool:
+    """Add and flush `row` in a savepoint; False when a unique constraint refused it. Losing
+    such a race must not undo the whole transaction: the savepoint rollback drops a new row and
+    reloads an existing one, and the rest stays."""
+    try:
+        async with unit.session.begin_nested():
+            unit.session.add(row)
+            await unit.session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,123 @@
+"""bot.services.volunteers called directly: registering and correcting a profile, one profile
+per national ID, a guardian's consent under 18, the charter, and who may save whose."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from bot.core.unit import Actor
+from bot.services import volunteers as service
+from bot.services.errors import Conflict, Forbidden, ServiceError
+from storage.db import Database
+from storage.models import Volunteer
+from tests.services.test_broadcasts import NOW, Units, add_person, count, rows, units
+
+__all__ = ["units"]
+
+ADULT = service.VolunteerProfile(
+    full_name="محمد عبدالله الغامدي",
+    national_id="1234567897",
+    mobile="0512345678",
+    gender="m",
+    birth_date=date(1999, 7, 1),
+    birth_calendar="hijri",
+    district="hawiya",
+    interests=("environment", "events"),
+    availability=("we_morning",),
+    charter_accepted=True,
+)
+# 16 on the test clock's day (2026-11-25).
+MINOR = replace(ADULT, birth_date=date(2010, 1, 1), national_id="1000000008")
+
+
+async def test_register_then_correct(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        saved = await service.save_volunteer(unit, uid, ADULT)
+    assert saved.created
+    [row] = await rows(db, Volunteer)
+    assert (row.user_id, row.national_id, row.interests, row.charter_accepted_at) == (
+        uid,
+        ADULT.national_id,
+        ["environment", "events"],
+        NOW,
+    )
+    assert (row.guardian_name, row.guardian_consent_at) == (None, None)
+    later = NOW + timedelta(days=3)
+    async with units(Actor.person(uid), later) as unit:
+        saved = await service.save_volunteer(unit, uid, replace(ADULT, district="shihar"))
+    assert not saved.created
+    [row] = await rows(db, Volunteer)
+    assert (row.district, row.charter_accepted_at) == ("shihar", NOW)  # accepted once
+
+
+async def test_national_id_is_one_persons(units: Units, db: Database) -> None:
+    first = await add_person(db, "101")
+    second = await add_person(db, "102")
+    async with units(Actor.person(first)) as unit:
+        await service.save_volunteer(unit, first, ADULT)
+    async with units(Actor.person(second)) as unit:
+        assert await service.national_id_taken(unit, ADULT.national_id, second)
+        assert not await service.national_id_taken(unit, ADULT.national_id, first)
+        with pytest.raises(Conflict) as refused:
+            await service.save_volunteer(unit, second, ADULT)
+    assert refused.value.msgid == "vol.err.nid_taken"
+    assert [v.user_id for v in await rows(db, Volunteer)] == [first]
+
+
+async def test_a_minor_needs_a_guardians_consent(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        with pytest.raises(ServiceError) as refused:
+            await service.save_volunteer(unit, uid, replace(MINOR, guardian_name="عبدالله"))
+    assert refused.value.msgid == "vol.err.guardian_required"
+    assert await count(db, Volunteer) == 0
+    consented = replace(
+        MINOR, guardian_name="عبدالله", guardian_mobile="0500000000", guardian_consent=True
+    )
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, consented)
+    [row] = await rows(db, Volunteer)
+    assert (row.guardian_name, row.guardian_consent_at) == ("عبدالله", NOW)
+
+
+async def test_an_adult_keeps_no_guardian(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, replace(ADULT, guardian_name="x"))
+    [row] = await rows(db, Volunteer)
+    assert row.guardian_name is None
+
+
+async def test_the_charter_must_be_accepted(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        with pytest.raises(ServiceError) as refused:
+            await service.save_volunteer(unit, uid, replace(ADULT, charter_accepted=False))
+    assert refused.value.msgid == "vol.err.charter_required"
+    assert await count(db, Volunteer) == 0
+
+
+async def test_own_profile_or_staff(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    other = await add_person(db, "102")
+    async with units(Actor.person(other)) as unit:
+        with pytest.raises(Forbidden):
+            await service.save_volunteer(unit, uid, ADULT)
+    assert await count(db, Volunteer) == 0
+    async with units(Actor.person(other, "staff")) as unit:
+        assert (await service.save_volunteer(unit, uid, ADULT)).created
+        assert (await service.volunteer_profile(unit, uid)) is not None
+
+
+async def test_count_volunteers_is_for_staff(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, ADULT)
+        with pytest.raises(Forbidden):
+            await service.count_volunteers(unit)
+    async with units(Actor.person(uid, "staff")) as unit:
+        assert await service.count_volunteers(unit) == 1
