@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,8 +17,7 @@ from bot.handlers import build_app
 from bot.settings import Settings
 from scheduler.factory import add_housekeeping
 from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
-from storage.db import Database, create_database
-from storage.schema import ensure_schema
+from storage.db import Database, open_database
 
 
 @dataclass
@@ -25,14 +26,17 @@ class Runtime:
     db: Database
     catalogs: Catalogs
     engine: Engine
+    # What `create_runtime` opened (the database): closed by `close()`. Empty for a runtime
+    # built around a database someone else owns (tests).
+    _owned: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
 
-    def outbox_sender(self, transport: Transport) -> OutboxSender:
+    def outbox_sender(self, *transports: Transport) -> OutboxSender:
         """The notification sender of a channel's process, woken by the engine after every
         commit that queued notifications."""
         sender = OutboxSender(
             self.db,
             self.catalogs,
-            {transport.channel: transport},
+            {transport.channel: transport for transport in transports},
             config_from_settings(self.settings),
             # The engine's clock: offers and reminders it dates are judged by the same time.
             clock=self.engine.clock,
@@ -51,17 +55,27 @@ class Runtime:
         scheduler.start()
 
     async def close(self) -> None:
-        await self.db.dispose()
+        await self._owned.aclose()
 
 
 async def create_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    db = create_database(settings.database_url)
+    """The running pieces; `close()` disposes of the database. Prefer `open_runtime`."""
+    owned = AsyncExitStack()
     try:
-        if migrate:
-            await ensure_schema(db.engine)
+        db = await owned.enter_async_context(open_database(settings, ensure=migrate))
+        catalogs = load_catalogs(default=settings.default_locale)
+        engine = Engine(build_app(), db, catalogs, settings)
     except BaseException:
-        await db.dispose()
+        await owned.aclose()
         raise
-    catalogs = load_catalogs(default=settings.default_locale)
-    engine = Engine(build_app(), db, catalogs, settings)
-    return Runtime(settings=settings, db=db, catalogs=catalogs, engine=engine)
+    return Runtime(settings=settings, db=db, catalogs=catalogs, engine=engine, _owned=owned)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Runtime]:
+    """The runtime of one process; the database is disposed of last, on the way out."""
+    runtime = await create_runtime(settings, migrate=migrate)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
