@@ -45,6 +45,7 @@ from scheduler.jobs import JobTracker
 
 log = logging.getLogger(__name__)
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Step = Callable[[], Awaitable[None]]
 AddJobs = Callable[[AsyncIOScheduler, JobTracker], None]
 
@@ -123,6 +124,7 @@ class ProcessOwner:
         self._background_stop = asyncio.Event()
         self._sender_stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
+        self._signals: list[signal.Signals] = []
         self._started = False
         self._shut = False
 
@@ -157,10 +159,19 @@ class ProcessOwner:
         self.stopping.set()
 
     def install_signals(self) -> None:
+        """SIGTERM/SIGINT begin the shutdown instead of killing the process mid-update; the
+        handlers are removed again once it is complete."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in SIGNALS:
             with suppress(NotImplementedError):  # not on Windows
                 loop.add_signal_handler(sig, self.stop)
+                self._signals.append(sig)
+
+    def _remove_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals.clear()
 
     async def start(self) -> None:
         assert not self._started, "an owner starts once"
@@ -205,20 +216,34 @@ class ProcessOwner:
             await self.shutdown()
 
     async def shutdown(self) -> None:
-        """Steps 1-5 of the module's doc; safe to call twice and after a failed start."""
+        """Steps 1-5 of the module's doc; safe to call twice and after a failed start. A door
+        that failed (polling refused …) is raised once everything is stopped."""
         if self._shut:
             return
         self._shut = True
         self.stopping.set()
+        try:
+            failures = await self._stop_in_order()
+        finally:
+            self._remove_signals()
+        for failure in failures:
+            if isinstance(failure, BaseException) and not isinstance(
+                failure, asyncio.CancelledError
+            ):
+                raise failure
+
+    async def _stop_in_order(self) -> list[object]:
         self._step("stop taking updates")
         for door in self._doors:
             await door.halt()
-        errors = await asyncio.gather(*self._door_tasks, return_exceptions=True)
+        failures: list[object] = list(
+            await asyncio.gather(*self._door_tasks, return_exceptions=True)
+        )
         self._step("finish updates in flight")
         for door in self._doors:
             await door.finish()
         self._background_stop.set()
-        errors += await asyncio.gather(*self._background_tasks, return_exceptions=True)
+        await asyncio.gather(*self._background_tasks, return_exceptions=True)
         self._step("stop the scheduler")
         await self.jobs.stop(self.scheduler)
         self._step("stop the sender")
@@ -230,9 +255,7 @@ class ProcessOwner:
             await door.close()
         for _, close in self._closers:
             await close()
-        for error in errors:
-            if isinstance(error, BaseException) and not isinstance(error, asyncio.CancelledError):
-                raise error  # a door that failed (e.g. polling refused): the caller reports it
+        return failures
 
     def _step(self, name: str) -> None:
         self.steps.append(name)

@@ -23,8 +23,7 @@ JSON = dict[str, Any]
 def shown_text(message: JSON) -> str:
     """The words a message shows: its text, or the caption of a photo or file (a short text
     travels as the caption of its attachment, bot.channels.telegram_render)."""
-    text: str = message.get("text", message.get("caption", ""))
-    return text
+    return str(message.get("text", message.get("caption", "")))
 
 
 class TelegramUser:
