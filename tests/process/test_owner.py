@@ -20,7 +20,7 @@ from bot.core.messages import Inbound, Outbound
 from bot.process.outbox_runner import sender_process
 from bot.process.owner import Door, ProcessOwner
 from bot.runtime import open_runtime
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from fakes.telegram_api import FakeTelegramServer
 from storage import outbox
 from storage import repositories as repo
@@ -106,10 +106,14 @@ async def test_telegram_starts_its_jobs_and_sender_first_and_stops_in_order(
 
 
 async def test_outbox_run_sends_what_is_queued_then_closes_and_disposes_last(
-    settings: Settings, fake: FakeTelegramServer
+    tmp_path: Path, fake: FakeTelegramServer
 ) -> None:
+    # A database of its own, opened as `shuraka outbox run` opens it (the test's PostgreSQL
+    # schema is reachable only through the fixture's search_path).
     conf = load_settings(
-        **{**settings.model_dump(), "bot_token": fake.token, "telegram_api_base": fake.base_url}
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}",
+        bot_token=fake.token,
+        telegram_api_base=fake.base_url,
     )
     events: list[str] = []
     async with open_runtime(conf) as runtime:
