@@ -1,4 +1,5 @@
-"""Builds the running pieces from settings: database, catalogs, the feature app and the engine."""
+"""Builds the running pieces from settings: database, catalogs, the feature app and the engine.
+What runs around them (sender, jobs, doors, shutdown) is bot.process.owner's."""
 
 from __future__ import annotations
 
@@ -6,17 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.core.engine import Engine
-from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs, load_catalogs
-from bot.delivery.sender import OutboxSender, config_from_settings
-from bot.delivery.transport import Transport
 from bot.handlers import build_app
 from bot.settings import Settings
-from scheduler.factory import add_housekeeping
-from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
 from storage.db import Database, open_database
 
 
@@ -29,30 +23,6 @@ class Runtime:
     # What `create_runtime` opened (the database): closed by `close()`. Empty for a runtime
     # built around a database someone else owns (tests).
     _owned: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
-
-    def outbox_sender(self, *transports: Transport) -> OutboxSender:
-        """The notification sender of a channel's process, woken by the engine after every
-        commit that queued notifications."""
-        sender = OutboxSender(
-            self.db,
-            self.catalogs,
-            {transport.channel: transport for transport in transports},
-            config_from_settings(self.settings),
-            # The engine's clock: offers and reminders it dates are judged by the same time.
-            clock=self.engine.clock,
-        )
-        self.engine.on_notified.append(sender.wake)
-        return sender
-
-    def start_jobs(
-        self, scheduler: AsyncIOScheduler, sender: OutboxSender, tracker: JobTracker
-    ) -> None:
-        """Housekeeping, the sender's wake-up and broadcast fan-out, the features' jobs."""
-        add_housekeeping(scheduler, self.db)
-        add_delivery_jobs(scheduler, self.db, sender, tracker=tracker)
-        env = JobEnv(self.db, self.catalogs, self.settings)
-        add_feature_jobs(scheduler, self.engine.app.periodic, env, sender, tracker=tracker)
-        scheduler.start()
 
     async def close(self) -> None:
         await self._owned.aclose()

@@ -31,17 +31,19 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery.sender import OutboxSender
+from bot.core.flow import JobEnv
+from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.delivery.transport import Transport
 from bot.runtime import Runtime
 from bot.supervise import supervise
-from scheduler.factory import create_scheduler
-from scheduler.jobs import JobTracker
+from scheduler.factory import add_housekeeping, create_scheduler
+from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +135,16 @@ class ProcessOwner:
         """The process's outbox sender over these transports, woken by the engine after every
         commit that queued notices. `run=False`: the caller drains it itself (the console)."""
         assert self.sender is None, "one sender per process"
-        self.sender = self.runtime.outbox_sender(*transports)
+        runtime = self.runtime
+        self.sender = OutboxSender(
+            runtime.db,
+            runtime.catalogs,
+            {transport.channel: transport for transport in transports},
+            config_from_settings(runtime.settings),
+            # The engine's clock: offers and reminders it dates are judged by the same time.
+            clock=runtime.engine.clock,
+        )
+        runtime.engine.on_notified.append(self.sender.wake)
         self.run_sender = run
         return self.sender
 
@@ -178,9 +189,7 @@ class ProcessOwner:
         self._started = True
         sender = self.sender
         if self.scheduled and sender is not None:
-            self.runtime.start_jobs(self.scheduler, sender, self.jobs)
-            for add in self._extra_jobs:
-                add(self.scheduler, self.jobs)
+            self._start_jobs(sender)
         if sender is not None and self.run_sender:
             self._sender_task = asyncio.create_task(
                 supervise("outbox sender", lambda: sender.run(self._sender_stop), self._sender_stop)
@@ -188,15 +197,23 @@ class ProcessOwner:
         for name, work in self._background:
             self._background_tasks.append(
                 asyncio.create_task(
-                    supervise(
-                        name,
-                        lambda work=work: work(self._background_stop),  # type: ignore[misc]
-                        self._background_stop,
-                    )
+                    supervise(name, partial(work, self._background_stop), self._background_stop)
                 )
             )
         for door in self._doors:
             self._door_tasks.append(asyncio.create_task(self._serve(door)))
+
+    def _start_jobs(self, sender: OutboxSender) -> None:
+        """Housekeeping, the sender's wake-up and broadcast fan-out, the features' periodic
+        jobs, then the channel's own; each tracked, so the shutdown lets it finish."""
+        runtime, scheduler, jobs = self.runtime, self.scheduler, self.jobs
+        add_housekeeping(scheduler, runtime.db)
+        add_delivery_jobs(scheduler, runtime.db, sender, tracker=jobs)
+        env = JobEnv(runtime.db, runtime.catalogs, runtime.settings)
+        add_feature_jobs(scheduler, runtime.engine.app.periodic, env, sender, tracker=jobs)
+        for add in self._extra_jobs:
+            add(scheduler, jobs)
+        scheduler.start()
 
     async def _serve(self, door: Door) -> None:
         try:
@@ -212,6 +229,12 @@ class ProcessOwner:
         try:
             await self.start()
             await self.stopping.wait()
+        except asyncio.CancelledError:
+            # Interrupted (Ctrl-C in the console): a door waiting for input cannot be halted
+            # politely, so it is cancelled; the rest still stops in order.
+            for task in self._door_tasks:
+                task.cancel()
+            raise
         finally:
             await self.shutdown()
 

@@ -244,3 +244,26 @@ async def test_open_database_disposes_when_the_schema_check_fails(tmp_path: Path
     with pytest.raises(Exception):  # noqa: B017 - the driver's own error
         async with open_database(url):
             raise AssertionError("not reached")
+
+
+async def test_an_interrupted_run_cancels_a_door_waiting_for_input_and_still_stops(
+    engine: Engine,
+) -> None:
+    """Ctrl-C in `shuraka chat`: the console waits for a line and has no polite halt."""
+    owner = ProcessOwner(runtime_for(engine), scheduled=False)
+    waiting = asyncio.Event()
+
+    async def read_forever() -> None:
+        waiting.set()
+        await asyncio.Event().wait()
+
+    async def cannot_halt() -> None:
+        return None
+
+    owner.add_door(Door("console", serve=read_forever, halt=cannot_halt))
+    task = asyncio.create_task(owner.run(handle_signals=False))
+    await asyncio.wait_for(waiting.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert owner.steps == DOCUMENTED
