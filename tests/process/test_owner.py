@@ -8,17 +8,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.core.engine import Engine
 from bot.core.messages import Inbound, Outbound
 from bot.process.outbox_runner import sender_process
-from bot.process.owner import Door, ProcessOwner
+from bot.process.owner import Door, ProcessOwner, http_door
 from bot.runtime import open_runtime
 from bot.settings import load_settings
 from fakes.telegram_api import FakeTelegramServer
@@ -267,3 +270,37 @@ async def test_an_interrupted_run_cancels_a_door_waiting_for_input_and_still_sto
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
     assert owner.steps == DOCUMENTED
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_an_http_door_serves_until_the_shutdown_begins(engine: Engine) -> None:
+    """What the coming `shuraka web` plugs in: an aiohttp app on host:port, `ready` once it
+    listens, no connection accepted after the first shutdown step."""
+    owner = ProcessOwner(runtime_for(engine), scheduled=False)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hello"
+    answered: list[int] = []
+
+    async def hello(request: web.Request) -> web.StreamResponse:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/hello", hello)
+
+    async def ready() -> None:
+        async with aiohttp.ClientSession() as client, client.get(url) as response:
+            answered.append(response.status)
+        owner.stop()
+
+    owner.add_door(http_door("web", app, "127.0.0.1", port, ready=ready))
+    await asyncio.wait_for(owner.run(handle_signals=False), 10)
+    assert answered == [200]
+    assert owner.steps == DOCUMENTED
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as client, client.get(url):
+            pass
