@@ -109,22 +109,20 @@ async def _load_demo(db: Database, force: bool) -> int:
 
 
 async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = False) -> None:
-    from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleTransport
+    from bot.channels.console import ConsoleChannel, ConsoleTransport
     from bot.core.flow import JobEnv
-    from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
-    from bot.runtime import create_runtime
+    from bot.delivery.sender import fan_out_due
+    from bot.process.owner import Door, ProcessOwner
+    from bot.runtime import open_runtime
 
-    runtime = await create_runtime(settings)
-    try:
+    async with open_runtime(settings) as runtime:
         if demo:
             await _load_demo(runtime.db, force_demo)
         console = ConsoleChannel(runtime.engine.handle, user=user)
-        sender = OutboxSender(
-            runtime.db,
-            runtime.catalogs,
-            {CHANNEL: ConsoleTransport(console)},
-            config_from_settings(settings),
-        )
+        # No scheduler and no sender task: after each line the jobs run and the sender drains
+        # here, so notices print before the next prompt instead of in the middle of typing.
+        owner = ProcessOwner(runtime, scheduled=False)
+        sender = owner.sender_for(ConsoleTransport(console), run=False)
         await sender.recover()
 
         async def deliver_notifications() -> None:
@@ -134,30 +132,29 @@ async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = Fa
             await fan_out_due(runtime.db)
             await sender.drain()
 
+        async def nothing() -> None:
+            return None  # the console ends at the end of its input
+
         console.after_each = deliver_notifications
-        await console.run()
-    finally:
-        await runtime.close()
+        owner.add_door(Door("console", serve=console.run, halt=nothing))
+        await owner.run(handle_signals=False)  # Ctrl-C is the terminal's KeyboardInterrupt
 
 
 async def _telegram(settings: Settings, webhook: bool) -> None:
     from bot.process.telegram import TelegramService
-    from bot.runtime import create_runtime
+    from bot.runtime import open_runtime
 
     if settings.bot_token is None:
         raise ConfigError("configuration error: BOT_TOKEN: required for telegram")
-    runtime = await create_runtime(settings)
-    # Everything loaded so far lives as long as the process: keep the collector off it.
-    gc.collect()
-    gc.freeze()
-    try:
+    async with open_runtime(settings) as runtime:
+        # Everything loaded so far lives as long as the process: keep the collector off it.
+        gc.collect()
+        gc.freeze()
         service = TelegramService(runtime)
         if webhook or settings.webhook_url:
             await service.run_webhook()
         else:
             await service.run_polling()
-    finally:
-        await runtime.close()
 
 
 def _audience(spec: str) -> dict[str, str]:
@@ -217,29 +214,24 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _whatsapp(settings: Settings) -> None:
     from bot.process.whatsapp import WhatsAppService
-    from bot.runtime import create_runtime
+    from bot.runtime import open_runtime
 
-    runtime = await create_runtime(settings)
-    gc.collect()
-    gc.freeze()
-    try:
+    async with open_runtime(settings) as runtime:
+        gc.collect()
+        gc.freeze()
         await WhatsAppService(runtime).run()
-    finally:
-        await runtime.close()
 
 
 async def _db(settings: Settings, action: str) -> None:
-    from storage.db import create_database
+    from storage.db import open_database
     from storage.schema import check_current, upgrade
 
-    db = create_database(settings.database_url)
-    try:
+    # Not brought up to date on opening: `db current` reports, `db upgrade` migrates.
+    async with open_database(settings, ensure=False) as db:
         if action == "upgrade":
             await upgrade(db.engine)
         current, head = await check_current(db.engine)
         print(f"schema: {current} (newest: {head})")
-    finally:
-        await db.dispose()
 
 
 async def _staff(settings: Settings, action: str, who: str | None, admin: bool) -> None:
@@ -279,16 +271,11 @@ async def _staff(settings: Settings, action: str, who: str | None, admin: bool) 
 
 
 async def _demo(settings: Settings, force: bool = False) -> None:
-    from storage.db import create_database
-    from storage.schema import ensure_schema
+    from storage.db import open_database
 
-    db = create_database(settings.database_url)
-    try:
-        await ensure_schema(db.engine)
+    async with open_database(settings) as db:
         added = await _load_demo(db, force)
         print(f"demo data: {added} volunteers added; console admin user: 'staff'")
-    finally:
-        await db.dispose()
 
 
 async def _export_requests(settings: Settings, args: argparse.Namespace) -> None:

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -129,3 +129,30 @@ class Database:
 
 def create_database(url: str, **kwargs: Any) -> Database:
     return Database(create_engine(url, **kwargs))
+
+
+class HasDatabaseUrl(Protocol):
+    """What `open_database` needs of the settings (storage does not import `bot.settings`)."""
+
+    @property
+    def database_url(self) -> str: ...
+
+
+@asynccontextmanager
+async def open_database(
+    target: str | HasDatabaseUrl, *, ensure: bool = True, **kwargs: Any
+) -> AsyncIterator[Database]:
+    """The one way a process or command gets its database: create the engine, bring the schema
+    up to date (`ensure`; off for `shuraka db`, which manages the schema itself), and dispose
+    of the engine on the way out, whatever happened inside."""
+    url = target if isinstance(target, str) else target.database_url
+    db = create_database(url, **kwargs)
+    try:
+        if ensure:
+            # Imported here: storage.schema imports this module.
+            from storage.schema import ensure_schema
+
+            await ensure_schema(db.engine)
+        yield db
+    finally:
+        await db.dispose()

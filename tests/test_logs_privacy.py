@@ -19,7 +19,7 @@ from bot.logs import PersonalDataFilter, configure_logging, mask_personal_data
 from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from bot.settings import Settings
 from fakes.whatsapp_api import FakeWhatsAppServer
-from storage.db import Database, create_database, create_engine
+from storage.db import Database, create_engine, open_database
 from storage.models import ChannelIdentity
 from tests.conftest import DatabaseFactory
 from tests.support import Chat
@@ -152,11 +152,8 @@ async def test_every_engine_hides_sql_parameters(db: Database, db_factory: Datab
 
 
 async def test_sqlite_in_memory_engine_hides_parameters_too() -> None:
-    db = create_database("sqlite+aiosqlite:///:memory:")
-    try:
+    async with open_database("sqlite+aiosqlite:///:memory:", ensure=False) as db:
         assert db.engine.sync_engine.hide_parameters
-    finally:
-        await db.dispose()
 
 
 # --- the WhatsApp webhook's access log ---------------------------------------------------------

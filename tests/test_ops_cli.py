@@ -20,7 +20,7 @@ from bot.cli import main
 from bot.logs import PersonalDataFilter
 from bot.settings import ConfigError, load_settings
 from storage import repositories as repo
-from storage.db import create_database
+from storage.db import open_database
 from storage.schema import upgrade
 from tests.families.support import add_site
 
@@ -55,11 +55,8 @@ def any_umask(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
 
 
 async def new_site(db_file: Path) -> int:
-    db = create_database(f"sqlite+aiosqlite:///{db_file}")
-    try:
+    async with open_database(f"sqlite+aiosqlite:///{db_file}", ensure=False) as db:
         return await add_site(db)
-    finally:
-        await db.dispose()
 
 
 def mode(path: Path) -> int:
@@ -120,8 +117,7 @@ async def test_sqlite_database_and_its_wal_files_are_owner_only(
     tmp_path: Path, any_umask: None
 ) -> None:
     path = tmp_path / "new" / "bot.db"
-    db = create_database(f"sqlite+aiosqlite:///{path}")
-    try:
+    async with open_database(f"sqlite+aiosqlite:///{path}", ensure=False) as db:
         assert mode(path) == 0o600  # before a connection, so before any data
         await upgrade(db.engine)
         async with db.transaction() as session:
@@ -131,8 +127,6 @@ async def test_sqlite_database_and_its_wal_files_are_owner_only(
             wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
             assert wal.exists() and shm.exists()
             assert (mode(path), mode(wal), mode(shm)) == (0o600, 0o600, 0o600)
-    finally:
-        await db.dispose()
 
 
 def test_cli_export_file_is_owner_only(db_file: Path, tmp_path: Path, any_umask: None) -> None:

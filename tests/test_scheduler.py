@@ -15,6 +15,7 @@ from bot.channels.telegram_transport import TelegramTransport
 from bot.core.engine import Engine
 from bot.core.flow import JobEnv, PeriodicJob
 from bot.core.i18n import Catalogs
+from bot.process.owner import ProcessOwner
 from bot.supervise import Backoff, guarded
 from fakes.telegram_api import FakeTelegramServer
 from scheduler.factory import (
@@ -138,7 +139,7 @@ async def test_the_channels_sender_and_its_jobs_run_on_the_engines_clock(
     """One "now" per process: the engine's. The wall clock is days after the clock fixture's
     instant, so anything that read it here would see a different time."""
     transport = TelegramTransport(create_bot(fake.token, fake.base_url))
-    sender = runtime_for(engine).outbox_sender(transport)
+    sender = ProcessOwner(runtime_for(engine)).sender_for(transport)
     try:
         seen: list[datetime] = []
 

@@ -28,34 +28,35 @@ from aiogram.exceptions import (
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
-    SendDocument,
-    SendLocation,
     SendMessage,
-    SendPhoto,
     SetMyCommands,
     TelegramMethod,
 )
 from aiogram.types import (
     BotCommand,
-    BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 
 from bot.channels import lru
 from bot.channels.lru import RECENT_CHATS
+from bot.channels.telegram_render import (
+    TEXT_LIMIT,
+    Markup,
+    contact_keyboard,
+    inline_keyboard,
+    render,
+)
+
+# Re-exported: the splitting rule is the renderer's, callers and tests knew it from here.
+from bot.channels.telegram_render import split_text as split_text
 from bot.channels.telegram_session import JsonBodySession
-from bot.core.flow import choice_prefix, is_navigation
-from bot.core.html_split import split_html, visible_len, visible_text
+from bot.core.flow import choice_prefix
+from bot.core.html_split import visible_len
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
-    Choice,
     Contact,
     FileRef,
     Inbound,
@@ -68,9 +69,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 CAPS = frozenset({"contact", "location"})
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-SHORT_LABEL = 16  # labels up to this many characters go two to a row
 MAX_ATTEMPTS = 5
 UI_CHATS = RECENT_CHATS  # chats whose last menu this process remembers
 BACKOFF_START = 0.5
@@ -145,15 +143,6 @@ def callback_to_inbound(update_id: int, query: CallbackQuery) -> Inbound:
 
 
 # --- outbound ---------------------------------------------------------------------------------
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Messages of at most `limit` UTF-16 units as Telegram counts them (after HTML parsing),
-    each valid HTML on its own (see bot.core.html_split)."""
-    parts = split_html(text, limit)
-    # Telegram refuses a message that is only white space; such a part carries nothing.
-    kept = [part for part in parts if visible_text(part).strip()]
-    return kept or parts[:1]
-
-
 def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outbound]:
     """Join a plain text with the message after it ("that ID is not valid" + the question
     again) into one Telegram message: fewer API calls, and the chat reads the same."""
@@ -176,32 +165,6 @@ def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outb
         else:
             merged.append(out)
     return merged
-
-
-def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
-    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-
-
-def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
-    """Options first (two to a row when short, for Arabic labels read right to left), then the
-    navigation row (back, cancel …)."""
-    options = [c for c in choices if not is_navigation(c.id)]
-    nav = [c for c in choices if is_navigation(c.id)]
-    short = all(len(c.label) <= SHORT_LABEL for c in options)
-    rows = _rows(options, 2 if short else 1) + _rows(nav, 2)
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=c.label, callback_data=c.id) for c in row] for row in rows
-        ]
-    )
-
-
-def contact_keyboard(out: Outbound) -> ReplyKeyboardMarkup:
-    """A contact request is a reply keyboard; the step's choices ride along as text buttons,
-    which the engine matches by label."""
-    share = KeyboardButton(text=out.hints.get("contact_label", "📱"), request_contact=True)
-    rows = [[share], *[[KeyboardButton(text=c.label)] for c in out.choices]]
-    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
 
 
 @dataclass
@@ -356,71 +319,41 @@ class TelegramChannel:
 
     @staticmethod
     def _same_step_update(inbound: Inbound, replies: list[Outbound]) -> bool:
-        if len(replies) != 1 or not replies[0].choices:
+        if len(replies) != 1 or not replies[0].choices or replies[0].attachment is not None:
             return False
         return choice_prefix(replies[0].choices[0].id) == choice_prefix(inbound.text)
 
     async def _send(self, chat_id: int, out: Outbound, ui: ChatUi) -> None:
-        chunks = split_text(out.text)
-        for chunk in chunks[:-1]:
-            await self.call(SendMessage(chat_id=chat_id, text=chunk))
-        last = chunks[-1]
+        """`out` as the renderer lays it out (bot.channels.telegram_render), with this chat's
+        keyboards: a contact request opens a reply keyboard; the next message closes it."""
+        closing = not out.ask_contact and ui.reply_keyboard_open
+        markup: Markup | None = None
         if out.ask_contact:
-            await self.call(
-                SendMessage(chat_id=chat_id, text=last, reply_markup=contact_keyboard(out))
-            )
-            ui.reply_keyboard_open = True
-        elif ui.reply_keyboard_open:
-            # Close the contact keyboard; an inline keyboard is added by an edit, since one
-            # message cannot carry both kinds of markup.
-            sent = await self.call(
-                SendMessage(chat_id=chat_id, text=last, reply_markup=ReplyKeyboardRemove())
-            )
-            ui.reply_keyboard_open = False
-            if out.choices:
-                await self.call(
-                    EditMessageReplyMarkup(
-                        chat_id=chat_id,
-                        message_id=sent.message_id,
-                        reply_markup=inline_keyboard(out.choices),
+            markup = contact_keyboard(out)
+        elif closing:
+            markup = ReplyKeyboardRemove()
+        rendered = render(chat_id, out, markup)
+        for index, method in enumerate(rendered.calls):
+            sent = await self.call(method)
+            if index != rendered.main:
+                continue
+            if out.ask_contact:
+                ui.reply_keyboard_open = True
+            elif closing:
+                # One message cannot carry both kinds of markup: the inline keyboard is added
+                # by an edit once the reply keyboard is closed.
+                ui.reply_keyboard_open = False
+                if out.choices:
+                    await self.call(
+                        EditMessageReplyMarkup(
+                            chat_id=chat_id,
+                            message_id=sent.message_id,
+                            reply_markup=inline_keyboard(out.choices),
+                        )
                     )
-                )
+                    ui.menu_message_id = sent.message_id
+            elif out.choices:
                 ui.menu_message_id = sent.message_id
-        else:
-            markup = inline_keyboard(out.choices) if out.choices else None
-            sent = await self.call(SendMessage(chat_id=chat_id, text=last, reply_markup=markup))
-            if out.choices:
-                ui.menu_message_id = sent.message_id
-        if out.attachment is not None:
-            await self._send_attachment(chat_id, out)
-        if out.location is not None:
-            await self.call(
-                SendLocation(
-                    chat_id=chat_id,
-                    latitude=out.location.latitude,
-                    longitude=out.location.longitude,
-                )
-            )
-
-    async def _send_attachment(self, chat_id: int, out: Outbound) -> None:
-        assert out.attachment is not None
-        item = out.attachment
-        # A file Telegram already holds (a family's product photo) goes by its id; bytes we
-        # made (an export) are uploaded.
-        upload: str | BufferedInputFile = (
-            item.file_id if item.file_id else BufferedInputFile(item.data, filename=item.filename)
-        )
-        caption: str | None = item.caption or None
-        if caption is not None and visible_len(caption) > CAPTION_LIMIT:
-            # Cutting a caption would lose words and could break its markup: the text goes
-            # first as messages of its own, the file follows without a caption.
-            for chunk in split_text(caption):
-                await self.call(SendMessage(chat_id=chat_id, text=chunk))
-            caption = None
-        if item.kind == "photo":
-            await self.call(SendPhoto(chat_id=chat_id, photo=upload, caption=caption))
-        else:
-            await self.call(SendDocument(chat_id=chat_id, document=upload, caption=caption))
 
     # --- set-up ------------------------------------------------------------------------------
     def router(self) -> Router:

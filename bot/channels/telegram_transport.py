@@ -12,10 +12,9 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto
 
-from bot.channels.telegram import CAPTION_LIMIT, CHANNEL, inline_keyboard, split_text
-from bot.core.html_split import visible_len
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram_render import render
 from bot.core.messages import Outbound
 from bot.delivery.transport import (
     Delivery,
@@ -39,43 +38,9 @@ class TelegramTransport:
         if self.paid_broadcast and delivery.announcement:
             extra["allow_paid_broadcast"] = True
         try:
-            text = message.text
-            if message.attachment is not None and message.attachment.file_id:
-                # Telegram's 1024 counts UTF-16 units of the parsed text: an emoji is two.
-                caption = text if visible_len(text) <= CAPTION_LIMIT else None
-                method = SendPhoto if message.attachment.kind == "photo" else SendDocument
-                field = "photo" if message.attachment.kind == "photo" else "document"
-                file_field: dict[str, Any] = {field: message.attachment.file_id, **extra}
-                buttons = (
-                    inline_keyboard(message.choices)
-                    if caption is not None and message.choices
-                    else None
-                )
-                await self.bot(
-                    method(
-                        chat_id=chat_id,
-                        caption=caption,
-                        reply_markup=buttons,
-                        **file_field,
-                    )
-                )
-                if caption is not None:
-                    return
-            chunks = split_text(text)
-            for index, chunk in enumerate(chunks):
-                last = index == len(chunks) - 1
-                markup = inline_keyboard(message.choices) if last and message.choices else None
-                await self.bot(
-                    SendMessage(chat_id=chat_id, text=chunk, reply_markup=markup, **extra)
-                )
-            if message.location is not None:
-                await self.bot(
-                    SendLocation(
-                        chat_id=chat_id,
-                        latitude=message.location.latitude,
-                        longitude=message.location.longitude,
-                    )
-                )
+            # Laid out as a direct reply is (bot.channels.telegram_render).
+            for method in render(chat_id, message, extra=extra).calls:
+                await self.bot(method)
         except TelegramRetryAfter as exc:
             raise RetryAfter(float(exc.retry_after), exc.message) from exc
         except TelegramForbiddenError as exc:

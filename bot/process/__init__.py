@@ -1,2 +1,3 @@
-"""Process assembly: each module wires a channel, the engine, storage, the sender and the
-scheduler into one running process. Only bot.cli (the composition root) imports these."""
+"""Process assembly. `owner` is the one owner of a running process (sender, scheduler, doors,
+signals, shutdown order); `telegram`, `whatsapp` and `outbox_runner` plug a channel into it.
+Only bot.cli (the composition root) imports these."""

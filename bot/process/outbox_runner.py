@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
-from contextlib import suppress
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -14,23 +12,31 @@ from sqlalchemy import func, select
 from bot.channels.telegram import CHANNEL, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
+from bot.core.unit import Actor, Unit
 from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
+from bot.process.owner import ProcessOwner
+from bot.runtime import Runtime, open_runtime
+from bot.services.broadcasts import BroadcastDraft, create_broadcast
 from bot.settings import ConfigError, Settings
+from bot.supervise import wait_or_stop
 from storage import broadcasts, outbox
-from storage.db import Database, create_database
+from storage.db import Database, open_database
 from storage.models import OutboxMessage, utcnow
-from storage.schema import ensure_schema
 
 
-def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
+def telegram_transport(settings: Settings) -> TelegramTransport:
     if settings.bot_token is None:
         raise ConfigError("configuration error: BOT_TOKEN: required to send")
     bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
-    transport = TelegramTransport(bot, settings.telegram_paid_broadcast)
+    return TelegramTransport(bot, settings.telegram_paid_broadcast)
+
+
+def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
+    """A sender for a one-off command (`shuraka broadcast`), outside any process owner."""
     return OutboxSender(
         db,
         load_catalogs(default=settings.default_locale),
-        {CHANNEL: transport},
+        {CHANNEL: telegram_transport(settings)},
         config_from_settings(settings),
     )
 
@@ -48,38 +54,36 @@ async def _open_rows(db: Database) -> int:
         return int((await session.execute(stmt)).scalar_one())
 
 
-def stop_on_signals(stop: asyncio.Event) -> None:
-    """SIGTERM/SIGINT set `stop`: the sender ends the message in hand and leaves the rest
-    pending, instead of the process dying with rows claimed."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
+def sender_process(runtime: Runtime, until_empty: bool) -> ProcessOwner:
+    """`shuraka outbox run`: the owner with a Telegram sender and no door. SIGTERM/SIGINT stop
+    it: the sender ends the message in hand and leaves the rest pending. `until_empty`: the
+    sender does not run on its own; a background task drains until nothing is left and then
+    ends the process."""
+    owner = ProcessOwner(runtime, scheduled=False)
+    transport = telegram_transport(runtime.settings)
+    sender = owner.sender_for(transport, run=not until_empty)
+    owner.add_closer("telegram client", transport.bot.session.close)
+    if until_empty:
+        db = runtime.db
 
-
-async def run_sender(settings: Settings, until_empty: bool) -> None:
-    db = create_database(settings.database_url)
-    try:
-        await ensure_schema(db.engine)
-        sender = telegram_sender(settings, db)
-        try:
+        async def until_nothing_is_left(stop: asyncio.Event) -> None:
             await sender.recover()
-            stop = asyncio.Event()
-            stop_on_signals(stop)
-            if not until_empty:
-                await sender.run(stop)
-                return
             while not stop.is_set():
                 await fan_out_due(db)
                 handled = await sender.drain(stop=stop)
                 if not handled and not await _open_rows(db):
                     break
                 if not handled:
-                    await asyncio.sleep(0.5)  # rows waiting for a retry time
-        finally:
-            await _close(sender)
-    finally:
-        await db.dispose()
+                    await wait_or_stop(stop, 0.5)  # rows waiting for a retry time
+            owner.stop()
+
+        owner.add_background("outbox until empty", until_nothing_is_left)
+    return owner
+
+
+async def run_sender(settings: Settings, until_empty: bool) -> None:
+    async with open_runtime(settings) as runtime:
+        await sender_process(runtime, until_empty).run()
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:
@@ -97,13 +101,8 @@ async def broadcast_from_cli(
     out: TextIO = sys.stderr,
 ) -> dict[str, int]:
     """Create a broadcast; when it is due now, send it here with a progress bar."""
-    db = create_database(settings.database_url)
-    try:
-        await ensure_schema(db.engine)
+    async with open_database(settings) as db:
         # Created by the one broadcast rule (bot.services.broadcasts), audited as the CLI's.
-        from bot.core.unit import Actor, Unit
-        from bot.services.broadcasts import BroadcastDraft, create_broadcast
-
         async with db.transaction() as session:
             unit = Unit(session, Actor.operator("broadcast"), utcnow(), load_catalogs(), settings)
             later = at if at is not None and at > unit.now else None  # a past time means now
@@ -136,8 +135,6 @@ async def broadcast_from_cli(
             await _close(sender)
         out.write("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + "\n")
         return counts
-    finally:
-        await db.dispose()
 
 
 async def _due_now(db: Database, broadcast_id: int) -> bool:

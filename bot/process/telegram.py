@@ -1,4 +1,5 @@
-"""Running the Telegram channel: long polling or an aiohttp webhook, with a clean shutdown.
+"""Running the Telegram channel: long polling or an aiohttp webhook, as a door of the process
+owner (`bot.process.owner`), which runs the sender and the jobs and shuts down in order.
 
 On SIGINT/SIGTERM the update in hand is finished (and its state saved) before the process
 exits; updates not yet handled are delivered again by Telegram and deduplicated by the engine.
@@ -9,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import signal
-from contextlib import suppress
 from functools import partial
 from urllib.parse import urlparse, urlsplit
 
@@ -26,11 +25,9 @@ from aiohttp import web
 from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
 from bot.channels.telegram_session import UndecodableUpdate, decode_update
 from bot.channels.telegram_transport import TelegramTransport
+from bot.process.owner import Door, ProcessOwner, http_door
 from bot.runtime import Runtime
 from bot.settings import ConfigError, webhook_secret_problem
-from bot.supervise import supervise
-from scheduler.factory import create_scheduler
-from scheduler.jobs import JobTracker
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +63,15 @@ class TelegramService:
             first_time=engine.first_time,
         )
         self.dispatcher = build_dispatcher(self.channel)
-        self.sender = runtime.outbox_sender(
+        self.owner = ProcessOwner(runtime)
+        self.sender = self.owner.sender_for(
             TelegramTransport(bot, settings.telegram_paid_broadcast)
         )
-        self.scheduler = create_scheduler()
-        self.jobs = JobTracker()
-        self._stop = asyncio.Event()
-        self._sender_stop = asyncio.Event()
-        self._sender_task: asyncio.Task[None] | None = None
+        self._polling: asyncio.Task[None] | None = None
 
     def command_menu(self) -> list[tuple[str, str]]:
         commands = self.runtime.engine.app.commands.values()
         return [(c.name, c.description) for c in commands if not c.staff_only]
-
-    async def _prepare(self) -> None:
-        await self.channel.set_commands(self.command_menu())
-        self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
-        self._sender_task = asyncio.create_task(
-            supervise(
-                "telegram sender", lambda: self.sender.run(self._sender_stop), self._sender_stop
-            )
-        )
 
     async def _check_api(self) -> None:
         """Ask the Bot API who we are before starting anything; closes the session on failure."""
@@ -113,35 +98,52 @@ class TelegramService:
                     f"({attempt} tries): {' '.join(reason.split())}"
                 ) from None
 
-    async def _shutdown(self) -> None:
-        await self.channel.drain()
-        await self.jobs.stop(self.scheduler)
-        self._sender_stop.set()
-        if self._sender_task is not None:
-            await self._sender_task  # finishes the message in flight, then stops
+    async def _close(self) -> None:
         await self.bot.session.close()
 
     # --- polling -----------------------------------------------------------------------------
-    async def run_polling(self, handle_signals: bool = True) -> None:
-        await self._check_api()
-        await self._prepare()
-        try:
-            # A webhook left behind would make getUpdates fail with 409.
-            await self.channel.call(DeleteWebhook(drop_pending_updates=False))
-            await self.dispatcher.start_polling(
+    async def _poll(self) -> None:
+        # A webhook left behind would make getUpdates fail with 409.
+        await self.channel.call(DeleteWebhook(drop_pending_updates=False))
+        if self.owner.stopping.is_set():
+            return  # stopped meanwhile: `_halt_polling` found nothing to halt
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
                 self.bot,
-                handle_signals=handle_signals,
-                close_bot_session=False,
+                handle_signals=False,  # the owner handles them
+                close_bot_session=False,  # the owner closes it, after the sender
                 allowed_updates=ALLOWED_UPDATES,
             )
-        finally:
-            await self._shutdown()
+        )
+        await self._polling
+
+    async def _halt_polling(self) -> None:
+        polling = self._polling
+        while polling is not None and not polling.done():
+            try:
+                await self.dispatcher.stop_polling()
+                break
+            except RuntimeError:  # the task has not begun polling yet
+                await asyncio.sleep(0.01)
+
+    def polling_door(self) -> Door:
+        return Door(
+            "telegram polling",
+            serve=self._poll,
+            halt=self._halt_polling,
+            finish=self.channel.drain,
+            close=self._close,
+        )
+
+    async def run_polling(self, handle_signals: bool = True) -> None:
+        await self._check_api()
+        await self.channel.set_commands(self.command_menu())
+        self.owner.add_door(self.polling_door())
+        await self.owner.run(handle_signals=handle_signals)
 
     async def stop(self) -> None:
         """Stop polling or the webhook server (what a signal does)."""
-        self._stop.set()
-        with suppress(RuntimeError):  # polling not running
-            await self.dispatcher.stop_polling()
+        self.owner.stop()
 
     # --- webhook -----------------------------------------------------------------------------
     def webhook_path(self) -> str:
@@ -174,6 +176,17 @@ class TelegramService:
         await self.dispatcher.feed_update(self.bot, update)
         return web.json_response({})
 
+    async def _set_webhook(self) -> None:
+        settings = self.runtime.settings
+        assert settings.webhook_url and settings.webhook_secret is not None
+        await self.channel.call(
+            SetWebhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        )
+
     async def run_webhook(self, handle_signals: bool = True) -> None:
         settings = self.runtime.settings
         if not settings.webhook_url or settings.webhook_secret is None:
@@ -182,27 +195,17 @@ class TelegramService:
                 "for webhook mode"
             )
         app = self.webhook_app()  # checks WEBHOOK_SECRET before anything starts
-        if handle_signals:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, self._stop.set)
         await self._check_api()
-        await self._prepare()
-        runner = web.AppRunner(app)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-            await site.start()
-            await self.channel.call(
-                SetWebhook(
-                    url=settings.webhook_url,
-                    secret_token=settings.webhook_secret.get_secret_value(),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+        await self.channel.set_commands(self.command_menu())
+        self.owner.add_door(
+            http_door(
+                "telegram webhook",
+                app,
+                settings.webhook_host,
+                settings.webhook_port,
+                ready=self._set_webhook,
+                finish=self.channel.drain,
+                close=self._close,
             )
-            log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()  # stops accepting, lets requests in hand finish
-            await self._shutdown()
+        )
+        await self.owner.run(handle_signals=handle_signals)

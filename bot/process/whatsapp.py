@@ -22,10 +22,8 @@ import hashlib
 import hmac
 import json
 import logging
-import signal
 import time
 from collections import OrderedDict, deque
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -39,11 +37,11 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.failures import describe
 from bot.core.messages import Outbound
+from bot.process.owner import ProcessOwner, http_door
 from bot.runtime import Runtime
 from bot.settings import ConfigError, is_blank
-from bot.supervise import Backoff, supervise, wait_or_stop
-from scheduler.factory import add_inbound_purge, create_scheduler
-from scheduler.jobs import JobTracker
+from bot.supervise import Backoff, wait_or_stop
+from scheduler.factory import add_inbound_purge
 from storage import inbound, outbox
 from storage import repositories as repo
 
@@ -151,14 +149,20 @@ class WhatsAppService:
             lambda locale: labels_for(runtime.catalogs, locale),
             clock=engine.clock,  # the 24-hour window is measured from the engine's last_seen_at
         )
-        self.sender = runtime.outbox_sender(transport)
-        self.scheduler = create_scheduler()
-        self.jobs = JobTracker()
+        self.owner = ProcessOwner(runtime)
+        self.sender = self.owner.sender_for(transport)
+        retention = timedelta(hours=settings.inbound_failed_retention_hours)
+        self.owner.add_jobs(
+            lambda scheduler, jobs: add_inbound_purge(scheduler, runtime.db, retention, jobs.wrap)
+        )
+        # The worker is what finishes the bodies in hand; the webhook (`run`) is the door.
+        self.owner.add_background("whatsapp worker", self._worker)
+        self.owner.add_closer("whatsapp client", self.client.close)
         self.throttle = SenderThrottle(settings.whatsapp_sender_rate)
         self.parallel = settings.whatsapp_parallel_senders
         self._work = asyncio.Event()
+        # Set by the owner when the worker is to stop (after the webhook stopped taking bodies).
         self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
 
     # --- webhook -----------------------------------------------------------------------------
     def webhook_app(self) -> web.Application:
@@ -302,7 +306,8 @@ class WhatsAppService:
         tr = self.runtime.catalogs.translator(found[1].locale if found is not None else None)
         await self.channel.deliver(wa_id, wa_id, [Outbound(tr.t("wa.throttled"))])
 
-    async def _worker(self) -> None:
+    async def _worker(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         backoff = Backoff()
         while not self._stop.is_set():
             try:
@@ -325,48 +330,31 @@ class WhatsAppService:
 
     # --- running -----------------------------------------------------------------------------
     async def start(self) -> None:
-        self.runtime.start_jobs(self.scheduler, self.sender, self.jobs)
-        retention = timedelta(hours=self.runtime.settings.inbound_failed_retention_hours)
-        add_inbound_purge(self.scheduler, self.runtime.db, retention, self.jobs.wrap)
-        self._tasks = [
-            asyncio.create_task(supervise("whatsapp worker", self._worker, self._stop)),
-            asyncio.create_task(
-                supervise("whatsapp sender", lambda: self.sender.run(self._stop), self._stop)
-            ),
-        ]
+        """The jobs, the sender and the worker (the webhook is served by `run`, or a test)."""
+        await self.owner.start()
 
     async def stop(self) -> None:
-        self._stop.set()
+        """The owner's shutdown: the body in hand is finished, the jobs and the sender stop,
+        the Graph API client is closed."""
+        self._work.set()  # the worker waits for work or for its stop event
+        await self.owner.shutdown()
+
+    async def _wake_worker(self) -> None:
         self._work.set()
-        for task in self._tasks:
-            await task  # the body in hand is finished; the sender ends its message in flight
-        await self.jobs.stop(self.scheduler)
-        await self.client.close()
 
     async def run(self, handle_signals: bool = True) -> None:
-        settings = self.runtime.settings
-        stop = asyncio.Event()
-        if handle_signals:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, stop.set)
         from bot.logs import PathOnlyAccessLogger
 
-        # The verification request carries hub.verify_token in its query string.
-        runner = web.AppRunner(self.webhook_app(), access_log_class=PathOnlyAccessLogger)
-        await runner.setup()
-        await self.start()
-        try:
-            site = web.TCPSite(runner, settings.whatsapp_host, settings.whatsapp_port)
-            await site.start()
-            log.info(
-                "whatsapp webhook on %s:%s%s",
+        settings = self.runtime.settings
+        self.owner.add_door(
+            http_door(
+                "whatsapp webhook",
+                self.webhook_app(),
                 settings.whatsapp_host,
                 settings.whatsapp_port,
-                WEBHOOK_PATH,
+                # The verification request carries hub.verify_token in its query string.
+                access_log_class=PathOnlyAccessLogger,
+                finish=self._wake_worker,
             )
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-            await self.stop()
+        )
+        await self.owner.run(handle_signals=handle_signals)

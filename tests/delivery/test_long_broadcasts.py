@@ -36,7 +36,7 @@ async def test_an_emoji_heavy_broadcast_reaches_everyone_in_parts(
         assert "".join(messages).replace(" ", "") == expected.replace(" ", "")
 
 
-async def test_a_caption_over_1024_units_goes_as_text_after_the_photo(
+async def test_a_caption_over_1024_units_goes_as_text_before_the_photo(
     db: Database, catalogs: Catalogs, fake: FakeTelegramServer
 ) -> None:
     [chat] = await known_recipients(db, fake, 1, first=30)
@@ -52,6 +52,7 @@ async def test_a_caption_over_1024_units_goes_as_text_after_the_photo(
     await drain_once(db, catalogs, fake)
     assert all(c.ok for c in fake.sent)
     assert await statuses(db, broadcast_id) == {"sent": 1}
-    photo, message = fake.messages_to(chat)[-2:]
-    assert "photo" in photo and "caption" not in photo
+    # The renderer's one rule, as for a direct reply: the text first, then the bare photo.
+    message, photo = fake.messages_to(chat)[-2:]
     assert message["text"] == text
+    assert "photo" in photo and "caption" not in photo

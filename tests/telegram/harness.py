@@ -20,6 +20,12 @@ from fakes.telegram_api import FakeTelegramServer
 JSON = dict[str, Any]
 
 
+def shown_text(message: JSON) -> str:
+    """The words a message shows: its text, or the caption of a photo or file (a short text
+    travels as the caption of its attachment, bot.channels.telegram_render)."""
+    return str(message.get("text", message.get("caption", "")))
+
+
 class TelegramUser:
     """One person in a private chat with the bot, driving it through the fake server."""
 
@@ -63,11 +69,10 @@ class TelegramUser:
         return [m for m in self.bot_messages() if m.get("reply_markup")]
 
     def last_text(self) -> str:
-        text: str = self.bot_messages()[-1].get("text", "")
-        return text
+        return shown_text(self.bot_messages()[-1])
 
     def texts_since(self, count: int) -> str:
-        return "\n".join(m.get("text", "") for m in self.bot_messages()[count:])
+        return "\n".join(shown_text(m) for m in self.bot_messages()[count:])
 
     async def press(self, value: str) -> None:
         """Tap the button whose callback data ends with ':<value>' on the live menu."""

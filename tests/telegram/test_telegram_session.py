@@ -12,7 +12,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.methods import EditMessageReplyMarkup, GetMe, SendDocument, SendMessage
 from aiogram.types import BufferedInputFile
 
-from bot.channels.telegram import create_bot, inline_keyboard
+from bot.channels.telegram import create_bot
+from bot.channels.telegram_render import inline_keyboard
 from bot.channels.telegram_session import JsonBodySession
 from bot.core.messages import Choice
 from fakes.telegram_api import FakeTelegramServer, UploadedFile

@@ -27,7 +27,7 @@ from fakes.whatsapp_api import FakeWhatsAppServer
 from storage import db as storage_db
 from storage import outbox
 from storage import repositories as repo
-from storage.db import Database, create_database
+from storage.db import Database, open_database
 from storage.models import ProcessedUpdate
 from storage.models_channels import InboundWork
 from tests.conftest import Clock, DatabaseFactory
@@ -117,19 +117,22 @@ async def outage(
         # Connections opened from here on give up on a lock after 0.2 s instead of 5.
         monkeypatch.setattr(storage_db, "SQLITE_BUSY_TIMEOUT_MS", 200)
         assert url.database is not None
-        yield SqliteLock(url.database), create_database(db_factory.url)
+        async with open_database(db_factory.url, ensure=False) as database:
+            yield SqliteLock(url.database), database
         return
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.restore()
     through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     schema = db_factory._schema
-    database = create_database(
-        through, connect_args={"server_settings": {"search_path": schema}}, pool_timeout=5
-    )
     try:
-        yield proxy, database
+        async with open_database(
+            through,
+            ensure=False,
+            connect_args={"server_settings": {"search_path": schema}},
+            pool_timeout=5,
+        ) as database:
+            yield proxy, database
     finally:
-        await database.dispose()
         with contextlib.suppress(AssertionError):
             await proxy.cut()
 
