@@ -239,35 +239,29 @@ async def _staff(settings: Settings, action: str, who: str | None, admin: bool) 
     from bot.core.unit import Actor, Unit
     from bot.services import staff
     from bot.services.errors import ServiceError
-    from storage.db import create_database
+    from storage.db import open_database
     from storage.models import utcnow
-    from storage.schema import ensure_schema
 
-    db = create_database(settings.database_url)
-    try:
-        await ensure_schema(db.engine)
-        async with db.transaction() as session:
-            # The audit log has always named this door plain "cli".
-            actor = Actor("cli", None, staff.ADMIN)
-            unit = Unit(session, actor, utcnow(), load_catalogs(), settings)
-            if action == "list":
-                for member in await staff.list_staff(unit):
-                    print(f"{member.role}\t{', '.join(member.identities)}")
-                for entry in settings.admin_ids:
-                    print(f"admin\t{entry}\t(ADMIN_IDS)")
-                return
-            assert who is not None
-            channel, external = _split_who(who)
-            try:
-                if action == "remove":
-                    change = await staff.remove_role(unit, channel, external)
-                else:
-                    change = await staff.grant_role(unit, channel, external, admin=admin)
-            except ServiceError as err:
-                raise ConfigError(_explain(err)) from None
-            print(f"{change.who} is now {change.role}")
-    finally:
-        await db.dispose()
+    async with open_database(settings) as db, db.transaction() as session:
+        # The audit log has always named this door plain "cli".
+        actor = Actor("cli", None, staff.ADMIN)
+        unit = Unit(session, actor, utcnow(), load_catalogs(), settings)
+        if action == "list":
+            for member in await staff.list_staff(unit):
+                print(f"{member.role}\t{', '.join(member.identities)}")
+            for entry in settings.admin_ids:
+                print(f"admin\t{entry}\t(ADMIN_IDS)")
+            return
+        assert who is not None
+        channel, external = _split_who(who)
+        try:
+            if action == "remove":
+                change = await staff.remove_role(unit, channel, external)
+            else:
+                change = await staff.grant_role(unit, channel, external, admin=admin)
+        except ServiceError as err:
+            raise ConfigError(_explain(err)) from None
+        print(f"{change.who} is now {change.role}")
 
 
 async def _demo(settings: Settings, force: bool = False) -> None:
@@ -286,12 +280,9 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
     from bot.core.unit import Actor, Unit
     from bot.services.errors import ServiceError
     from bot.services.family_reports import export_requests
-    from storage.db import create_database
-    from storage.schema import ensure_schema
+    from storage.db import open_database
 
-    db = create_database(settings.database_url)
-    try:
-        await ensure_schema(db.engine)
+    async with open_database(settings) as db:
         async with db.transaction() as session:
             unit = Unit(
                 session, Actor.operator("export"), datetime.now(UTC), load_catalogs(), settings
@@ -304,8 +295,6 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
         out = Path(args.out or export.filename)
         write_private(out, export.data)
         print(f"{out}: {export.rows} requests")
-    finally:
-        await db.dispose()
 
 
 def write_private(path: Path, data: bytes) -> None:

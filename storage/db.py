@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -156,3 +157,16 @@ async def open_database(
         yield db
     finally:
         await db.dispose()
+
+
+async def add_unique(session: AsyncSession, row: object) -> bool:
+    """Add and flush `row` in a savepoint; False when a unique constraint refused it (a
+    national ID, one active request per family and site). Losing such a race must not undo the
+    whole transaction: the savepoint rollback drops a new row and reloads an existing one."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True

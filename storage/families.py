@@ -51,19 +51,6 @@ async def family_nid_taken(
     return (await session.execute(stmt.limit(1))).first() is not None
 
 
-async def add_unique(session: AsyncSession, row: object) -> bool:
-    """Add and flush `row` in a savepoint; False when a unique constraint refused it (a
-    national ID, one active request per family and site). Losing such a race must not undo the
-    whole transaction: the savepoint rollback drops a new row and reloads an existing one."""
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
 async def count_families(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count(Family.id)))).scalar_one())
 

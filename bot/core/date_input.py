@@ -10,9 +10,8 @@ from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from bot.core.text import clean_input
-from bot.core.validators import Invalid, day_of, parse_calendar_date
+from bot.core.validators import TIME_PATTERN, Invalid, clock_of, day_of, parse_calendar_date
 
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
 _DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
 
 
@@ -44,18 +43,8 @@ def has_date(text: str) -> bool:
 def parse_clock(text: str) -> dt_time | None:
     """The first clock time in the text (12-hour with am/pm or the Arabic letters, or
     24-hour), or None."""
-    m = _TIME_RE.search(clean_input(text))
-    if m is None:
-        return None
-    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
-    if marker:
-        if not 1 <= hour <= 12:
-            raise Invalid("err.datetime.format")
-        pm = marker.startswith("p") or marker == "\u0645"
-        hour = hour % 12 + (12 if pm else 0)
-    if hour > 23 or minute > 59:
-        raise Invalid("err.datetime.format")
-    return dt_time(hour, minute)
+    m = TIME_PATTERN.search(clean_input(text))
+    return None if m is None else clock_of(m)
 
 
 def parse_moment(text: str, tz: str, *, day: date | None = None) -> datetime:

@@ -43,13 +43,20 @@ class Notifier:
         expires_at: datetime | None = None,
         choices: list[dict[str, Any]] | None = None,
         location: tuple[float, float] | None = None,
+        count: int | None = None,
     ) -> bool:
         """Queue message `key` (a catalog id, rendered at send time in the recipient's language)
         to a person. `idempotency_key` makes a second queueing of the same notice a no-op;
         `expires_at`: if it cannot go out before then (the process was down), it is skipped.
-        Returns whether a row was created."""
+        `count`: the message has plural forms, chosen by this number. Returns whether a row
+        was created."""
         payload = outbox.notice_payload(
-            key, params or {}, expires_at=expires_at, choices=choices, location=location
+            key,
+            params or {},
+            expires_at=expires_at,
+            choices=choices,
+            location=location,
+            count=count,
         )
         created = await outbox.enqueue(
             self.session,

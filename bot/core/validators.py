@@ -256,7 +256,21 @@ def parse_announcement(text: str, limit: int = ANNOUNCEMENT_MAX_CHARS) -> str:
     return cleaned
 
 
-_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
+TIME_PATTERN = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
+
+
+def clock_of(m: re.Match[str]) -> dt_time:
+    """The clock time in a match of TIME_PATTERN: 12-hour with am/pm or the Arabic morning /
+    evening letters, or 24-hour."""
+    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
+    if marker:
+        if not 1 <= hour <= 12:
+            raise Invalid("err.datetime.format")
+        pm = marker.startswith("p") or marker == "\u0645"
+        hour = hour % 12 + (12 if pm else 0)
+    if hour > 23 or minute > 59:
+        raise Invalid("err.datetime.format")
+    return dt_time(hour, minute)
 
 
 def parse_send_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
@@ -264,19 +278,14 @@ def parse_send_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     "1/12/2026 6:30 pm" (or the Arabic evening mark) or a Hijri date "10/6/1448 18:30".
     Returns UTC."""
     s = clean_input(text)
-    m = _TIME.search(s)
+    m = TIME_PATTERN.search(s)
     if m is None:
         raise Invalid("err.datetime.format")
-    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
-    if marker:
-        if not 1 <= hour <= 12:
-            raise Invalid("err.datetime.format")
-        pm = marker.startswith("p") or marker == "\u0645"
-        hour = hour % 12 + (12 if pm else 0)
+    clock = clock_of(m)
     date_part = (s[: m.start()] + s[m.end() :]).strip()
     when_date = day_of(*_split_date(_SEP_SPACES.sub(r"\1", date_part)))
     try:
-        local = datetime.combine(when_date, dt_time(hour, minute), tzinfo=tz)
+        local = datetime.combine(when_date, clock, tzinfo=tz)
     except (ValueError, OverflowError) as exc:
         raise Invalid("err.date.invalid") from exc
     moment = local.astimezone(UTC)

@@ -23,11 +23,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.failures import describe
 from bot.core.i18n import N_, Catalogs, Translator
 from bot.core.messages import Attachment, Choice, Location, Outbound
+from bot.core.notify import Notifier
 from bot.core.render import broadcast_text
 from bot.core.text import rtl_lines
 from bot.delivery.ratelimit import RateLimiter
@@ -338,6 +337,9 @@ class OutboxSender:
                 return
         now = self.clock()
         async with self.db.transaction() as session:
+            # Progress and summaries go to the broadcast's creator on the sender's clock,
+            # which claims them.
+            notifier = Notifier(session, now)
             for broadcast in await broadcasts.sending_broadcasts(session, stopping=True):
                 counts = await broadcasts.broadcast_counts(session, broadcast.id)
                 total = sum(counts.values())
@@ -345,49 +347,39 @@ class OutboxSender:
                 done = total - open_rows
                 if broadcast.status == broadcasts.STOPPING:
                     if open_rows == 0:
-                        await self._settle_stopped(session, broadcast, counts, now)
+                        await self._settle_stopped(notifier, broadcast, counts, now)
                     continue
                 if open_rows == 0:
                     broadcast.status = "done"
                     broadcast.finished_at = now
                     self._broadcasts.pop(broadcast.id, None)
                     if broadcast.created_by is not None:
-                        await outbox.enqueue(
-                            session,
+                        await notifier.send(
                             broadcast.created_by,
-                            kind="notice",
-                            key=f"b{broadcast.id}:summary",
-                            due_at=now,  # the sender's clock, which claims it
-                            payload=outbox.notice_payload(
-                                "broadcast.summary",
-                                {
-                                    "id": broadcast.id,
-                                    "total": total,
-                                    "sent": counts.get(outbox.SENT, 0),
-                                    "blocked": counts.get(outbox.BLOCKED, 0),
-                                    "failed": counts.get(outbox.FAILED, 0),
-                                    "skipped": counts.get(outbox.SKIPPED, 0),
-                                },
-                            ),
+                            "broadcast.summary",
+                            idempotency_key=f"b{broadcast.id}:summary",
+                            params={
+                                "id": broadcast.id,
+                                "total": total,
+                                "sent": counts.get(outbox.SENT, 0),
+                                "blocked": counts.get(outbox.BLOCKED, 0),
+                                "failed": counts.get(outbox.FAILED, 0),
+                                "skipped": counts.get(outbox.SKIPPED, 0),
+                            },
                         )
                     continue
                 percent = done * 100 // total if total else 0
                 reached = [m for m in PROGRESS_MILESTONES if percent >= m]
                 if reached and broadcast.created_by is not None:
-                    await outbox.enqueue(
-                        session,
+                    await notifier.send(
                         broadcast.created_by,
-                        kind="notice",
-                        key=f"b{broadcast.id}:p{reached[-1]}",
-                        due_at=now,  # the sender's clock, which claims it
-                        payload=outbox.notice_payload(
-                            "broadcast.progress",
-                            {"id": broadcast.id, "done": done, "total": total},
-                        ),
+                        "broadcast.progress",
+                        idempotency_key=f"b{broadcast.id}:p{reached[-1]}",
+                        params={"id": broadcast.id, "done": done, "total": total},
                     )
 
     async def _settle_stopped(
-        self, session: AsyncSession, broadcast: Broadcast, counts: dict[str, int], now: datetime
+        self, notifier: Notifier, broadcast: Broadcast, counts: dict[str, int], now: datetime
     ) -> None:
         """A stopped broadcast whose rows in flight have settled: its creator hears how many
         people it reached."""
@@ -396,22 +388,16 @@ class OutboxSender:
         self._broadcasts.pop(broadcast.id, None)
         if broadcast.created_by is None:
             return
-        sent = counts.get(outbox.SENT, 0)
-        await outbox.enqueue(
-            session,
+        await notifier.send(
             broadcast.created_by,
-            kind="notice",
-            key=f"b{broadcast.id}:summary",
-            due_at=now,
-            payload=outbox.notice_payload(
-                N_("broadcast.stopped"),
-                {
-                    "id": broadcast.id,
-                    "total": sum(counts.values()),
-                    "cancelled": counts.get(outbox.CANCELLED, 0),
-                },
-                count=sent,
-            ),
+            N_("broadcast.stopped"),
+            idempotency_key=f"b{broadcast.id}:summary",
+            params={
+                "id": broadcast.id,
+                "total": sum(counts.values()),
+                "cancelled": counts.get(outbox.CANCELLED, 0),
+            },
+            count=counts.get(outbox.SENT, 0),
         )
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.districts import ALL_DISTRICTS, COMMON_DISTRICTS, match_district
 from bot.core.flow import Context
 from bot.core.forms import Option
@@ -75,14 +73,3 @@ def show_iso_date(ctx: Context, value: str) -> str:
 
 
 # --- saving ------------------------------------------------------------------------------------
-async def add_unique(ctx: Context, row: object) -> bool:
-    """Add and flush `row` in a savepoint; False when a unique constraint refused it. Losing
-    such a race must not undo the whole update: the savepoint rollback drops a new row and
-    reloads an existing one, and the rest of the transaction stays."""
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(row)
-            await ctx.session.flush()
-    except IntegrityError:
-        return False
-    return True

@@ -19,6 +19,7 @@ from bot.core.unit import SYSTEM, Unit
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
 from bot.services.family_notices import notify_change, offer_hours
 from storage import families as fam
+from storage.db import add_unique
 from storage.models_families import (
     ACTIVE_STATUSES,
     APPROVED,
@@ -149,7 +150,7 @@ async def submit_request(
         updated_at=unit.now,
     )
     # The partial unique index keeps one active request per family and site.
-    if not await fam.add_unique(unit.session, request):
+    if not await add_unique(unit.session, request):
         raise FieldProblem("fam.err.already_requested")
     await fam.record_change(unit.session, request, None, unit.actor.label, unit.now)
     return request

@@ -12,6 +12,7 @@ from bot.core.unit import Unit
 from bot.services.errors import NotFound, require_staff
 from bot.services.families import FieldProblem, needs_food_certificate, pass_on
 from storage import families as fam
+from storage.db import add_unique
 from storage.models_families import Family, Site
 
 MAX_STALLS = 500
@@ -79,7 +80,7 @@ async def save_family(unit: Unit, profile: FamilyProfile) -> SavedFamily:
     ]
     family.needs = list(profile.needs)
     family.updated_at = unit.now
-    if not await fam.add_unique(unit.session, family):  # lost a race on the national ID
+    if not await add_unique(unit.session, family):  # lost a race on the national ID
         raise FieldProblem("fam.err.nid_taken", "national_id")
     return SavedFamily(family, created)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.unit import PersonRelease, Unit
 from bot.services.errors import Forbidden, NotFound, require_staff
+from storage import inbound
 from storage import repositories as repo
 from storage.models import User, Volunteer
 
@@ -45,6 +46,9 @@ async def delete_person(unit: Unit, user_id: int, releases: Sequence[PersonRelea
         raise NotFound()
     for release in releases:
         await release(unit, user_id)
+    # Webhook bodies not yet processed (or kept after failing) hold the person's number, name
+    # and words: they go at once, with everything else.
+    await inbound.purge_person(unit.session, user_id)
     await repo.delete_user(unit.session, user_id)
     # The loaded rows are gone; forget them so the commit does not try to update them.
     unit.session.expunge_all()

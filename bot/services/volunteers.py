@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.dates import local_day
 from bot.core.unit import Unit
 from bot.core.validators import age_on
 from bot.services.errors import Conflict, ServiceError, require_staff
 from storage import repositories as repo
+from storage.db import add_unique
 from storage.models import Volunteer
 
 ADULT_AGE = 18
@@ -97,19 +96,6 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     volunteer.email = profile.email
     if created or volunteer.charter_accepted_at is None:
         volunteer.charter_accepted_at = unit.now
-    if not await _add_unique(unit, volunteer):  # lost a race on the unique national ID
+    if not await add_unique(unit.session, volunteer):  # lost a race on the unique national ID
         raise Conflict("vol.err.nid_taken")
     return Saved(volunteer, created)
-
-
-async def _add_unique(unit: Unit, row: object) -> bool:
-    """Add and flush `row` in a savepoint; False when a unique constraint refused it. Losing
-    such a race must not undo the whole transaction: the savepoint rollback drops a new row and
-    reloads an existing one, and the rest stays."""
-    try:
-        async with unit.session.begin_nested():
-            unit.session.add(row)
-            await unit.session.flush()
-    except IntegrityError:
-        return False
-    return True

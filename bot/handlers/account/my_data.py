@@ -7,11 +7,9 @@ from typing import Any
 
 from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
-from bot.core.unit import Unit
 from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from bot.services import people
-from storage import inbound
 
 __all__ = ["MY_DATA", "MyDataFlow", "register"]
 
@@ -115,12 +113,6 @@ class MyDataFlow(Flow):
         ctx.say("mydata.deleted")
 
 
-async def purge_stored_bodies(unit: Unit, user_id: int) -> None:
-    """Webhook bodies not yet processed (or kept after failing) hold the person's number,
-    name and words: they go at once, with everything else."""
-    await inbound.purge_person(unit.session, user_id)
-
-
 async def cmd_my_data(ctx: Context) -> None:
     await ctx.goto(MY_DATA)
 
@@ -128,4 +120,3 @@ async def cmd_my_data(ctx: Context) -> None:
 def register(app: BotApp, form: VolunteerForm) -> None:
     app.add_flow(MyDataFlow(form))
     app.add_command(Command("mydata", cmd_my_data, "cmd.mydata"))
-    app.before_delete.append(purge_stored_bodies)

@@ -12,6 +12,7 @@ from bot.core.flow import Context, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.handlers.broadcasts.broadcast import BROADCAST_FORM
+from bot.handlers.broadcasts.broadcast import F as BroadcastField
 from bot.handlers.events.common import (
     BACK,
     EVENT_ADMIN,
@@ -259,7 +260,15 @@ class EventAdmin(RegistrantScreens):
             await ctx.goto(BROADCAST_FORM, {"values": values})
         elif value == MESSAGE_REGISTRANTS and live:
             target = {"id": event.id, "title": event.title_ar}
-            await ctx.goto(BROADCAST_FORM, {"values": {"aud": "event", "aud_event": target}})
+            await ctx.goto(
+                BROADCAST_FORM,
+                {
+                    "values": {
+                        BroadcastField.AUDIENCE: "event",
+                        BroadcastField.AUDIENCE_EVENT: target,
+                    }
+                },
+            )
         elif value == EXPORT:
             await self.export(ctx, event)
             await self.show_event(ctx)
