@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     whatsapp_parallel_senders: int = Field(8, ge=1)
     # Raw webhook bodies are deleted once processed; failed ones are kept this long to look at.
     inbound_failed_retention_hours: int = Field(24, ge=1)
+    # the staff web workspace: where it listens, the address its links use (also in staff
+    # notices in chat), the secret its sessions are signed with (required by `shuraka web`),
+    # and how long an idle session lasts
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8090, ge=1, le=65535)
+    web_base_url: str = "http://127.0.0.1:8090"
+    web_session_secret: SecretStr | None = None
+    web_session_hours: float = Field(8, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
