@@ -2,6 +2,7 @@
 """One entry point for a newcomer with only Python 3.11+.
 
     python3 dev.py chat    # the bot in this terminal (console chat, SQLite, demo data)
+    python3 dev.py web     # the staff web workspace on demo data; prints the admin's link
     python3 dev.py test    # lint, type check, import layers and the whole test suite
     python3 dev.py bench   # the benchmarks in bench/
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import venv
@@ -47,18 +49,23 @@ def ensure_env() -> Path:
     return PYTHON
 
 
-def run(*args: str, program: Path = PYTHON) -> int:
-    return subprocess.run([str(program), *args], cwd=ROOT).returncode
+def run(*args: str, program: Path = PYTHON, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([str(program), *args], cwd=ROOT, env=env).returncode
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("chat", "test", "bench", "shuraka"):
+    if command not in ("chat", "web", "test", "bench", "shuraka"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     ensure_env()
     if command == "chat":
         return run("-m", "bot.cli", "chat", *rest)
+    if command == "web":
+        env = dict(os.environ)
+        # A secret for this run only when none is set: sessions end when it stops.
+        env.setdefault("WEB_SESSION_SECRET", secrets.token_urlsafe(32))
+        return run("-m", "bot.cli", "web", "--demo", *rest, env=env)
     if command == "shuraka":
         return run("-m", "bot.cli", *rest)
     if command == "bench":

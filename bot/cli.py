@@ -1,5 +1,5 @@
-"""`shuraka` command line: chat, telegram, whatsapp, outbox, broadcast, db, staff, demo-data,
-export."""
+"""`shuraka` command line: chat, telegram, whatsapp, web, web-link, outbox, broadcast, db, staff,
+demo-data, export."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import configure_logging, mask_personal_data
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import WEB_SECRET_MIN, ConfigError, Settings, load_settings
 from storage.db import PRIVATE_FILE_MODE
 from storage.schema import SchemaOutdatedError
 
@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("whatsapp", help="serve the WhatsApp Cloud API webhook and send")
+
+    web = sub.add_parser("web", help="serve the staff web workspace (WEB_HOST:WEB_PORT)")
+    web.add_argument(
+        "--demo", action="store_true", help="add demo data and print a link for the demo admin"
+    )
+    link = sub.add_parser("web-link", help="print a one-time sign-in link for a staff member")
+    link.add_argument("who", help="CHANNEL:ID, e.g. telegram:123456 (a bare number = telegram)")
 
     ob = sub.add_parser("outbox", help="the notification sender")
     ob_sub = ob.add_subparsers(dest="outbox_command", required=True)
@@ -222,6 +229,63 @@ async def _whatsapp(settings: Settings) -> None:
         await WhatsAppService(runtime).run()
 
 
+def _web_secret(settings: Settings) -> None:
+    if settings.web_session_secret is None:
+        raise ConfigError(
+            "configuration error: WEB_SESSION_SECRET: required for web "
+            f"(at least {WEB_SECRET_MIN} random characters)"
+        )
+
+
+async def _web_link_for(settings: Settings, db: Database, who: str) -> str:
+    from bot.core.i18n import load_catalogs
+    from bot.core.unit import Actor, Unit
+    from bot.services import web_access
+    from bot.services.errors import ServiceError
+    from storage import repositories as repo
+    from storage.models import utcnow
+
+    channel, external = _split_who(who)
+    async with db.transaction() as session:
+        found = await repo.find_identity(session, channel, external)
+        if found is None:
+            raise ConfigError(f"no user {channel}:{external}")
+        unit = Unit(session, Actor.operator("web-link"), utcnow(), load_catalogs(), settings)
+        try:
+            return await web_access.issue_link(unit, found[1].id)
+        except ServiceError as err:
+            raise ConfigError(_explain(err)) from None
+
+
+async def _web_link(settings: Settings, who: str) -> None:
+    from storage.db import open_database
+
+    async with open_database(settings) as db:
+        print(await _web_link_for(settings, db, who))
+
+
+async def _web(settings: Settings, demo: bool) -> None:
+    from bot.process.owner import ProcessOwner, http_door
+    from bot.runtime import open_runtime
+    from bot.web.app import AccessLog, create_app
+
+    _web_secret(settings)
+    async with open_runtime(settings) as runtime:
+        if demo:
+            from bot.demo import DEMO_CHANNEL, STAFF_USER
+
+            await _load_demo(runtime.db, force=False)
+            link = await _web_link_for(settings, runtime.db, f"{DEMO_CHANNEL}:{STAFF_USER}")
+            print(f"demo admin sign-in link (once, 10 minutes): {link}", flush=True)
+        # No sender here: pages queue outbox rows and the bot's process sends them.
+        owner = ProcessOwner(runtime, scheduled=False)
+        app = create_app(runtime.db, runtime.catalogs, settings)
+        owner.add_door(
+            http_door("web", app, settings.web_host, settings.web_port, access_log_class=AccessLog)
+        )
+        await owner.run()
+
+
 async def _db(settings: Settings, action: str) -> None:
     from storage.db import open_database
     from storage.schema import check_current, upgrade
@@ -337,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run(_telegram(settings, args.webhook))
     if args.command == "whatsapp":
         return _run(_whatsapp(settings))
+    if args.command == "web":
+        return _run(_web(settings, args.demo))
+    if args.command == "web-link":
+        return _run(_web_link(settings, args.who))
     if args.command == "outbox":
         from bot.process.outbox_runner import run_sender
 

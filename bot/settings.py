@@ -20,6 +20,8 @@ _ADMIN_ID_FORMS = {
 }
 # Telegram takes 1-256 of these characters as a webhook secret; fewer than 32 is guessable.
 WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX = 32, 256
+# The web's sessions and CSRF tokens are signed with WEB_SESSION_SECRET: as long as a webhook's.
+WEB_SECRET_MIN = 32
 _WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -147,6 +149,14 @@ class Settings(BaseSettings):
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and (problem := webhook_secret_problem(value.get_secret_value())):
             raise ValueError(problem)
+        return value
+
+    @field_validator("web_session_secret")
+    @classmethod
+    def _web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the secret (ConfigError shows only the first error's text).
+        if value is not None and len(value.get_secret_value().strip()) < WEB_SECRET_MIN:
+            raise ValueError(f"must be at least {WEB_SECRET_MIN} characters")
         return value
 
     @field_validator("whatsapp_app_secret", "whatsapp_verify_token")

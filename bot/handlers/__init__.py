@@ -13,6 +13,7 @@ from bot.handlers.account import menu, my_data, start
 from bot.handlers.broadcasts import announcements, broadcast
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
+from bot.handlers.staff import dashboard
 from bot.handlers.staff import panel as staff
 from bot.handlers.volunteers import signup as volunteer_signup
 
@@ -25,6 +26,7 @@ def build_app() -> BotApp:
     volunteer_signup.register(app, form)
     my_data.register(app, form)
     staff.register(app)
+    dashboard.register(app)
     broadcast.register(app)
     announcements.register(app)
     families.register(app)

@@ -1,0 +1,124 @@
+"""The staff web workspace as an aiohttp application: `create_app(db, catalogs, settings)`.
+
+Every request passes, in order:
+  1. `headers`: the security headers (CSP without inline script or style, no framing, no
+     referrer to other sites, nosniff) and `no-store` on pages, on every response;
+  2. `session`: the session cookie's person, with the role read from the database now (a
+     session whose person lost the role ends here);
+  3. `csrf`: any POST must carry the session's token (form field or header), else 403.
+The route's own guard (`bot.web.page.Pages`) then requires staff or admin.
+
+`bot.web.pages.MODULES` lists the page modules; a new page is added there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bot.core.i18n import Catalogs
+from bot.core.unit import Actor, Unit
+from bot.services import web_access
+from bot.settings import Settings
+from bot.web import security
+from bot.web.page import ENV_KEY, WebEnv, env_of
+from bot.web.pages import MODULES
+from storage.db import Database
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+Next = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails the test, not the reader
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@web.middleware
+async def headers(request: web.Request, handler: Next) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(security.HEADERS)
+        raise
+    response.headers.update(security.HEADERS)
+    if not request.path.startswith("/static/"):
+        # Pages show personal data: no copy in a shared cache or the browser's.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@web.middleware
+async def session(request: web.Request, handler: Next) -> web.StreamResponse:
+    env = env_of(request)
+    request["flash"] = request.cookies.get(security.FLASH_COOKIE)
+    sid = request.cookies.get(security.SESSION_COOKIE)
+    if sid is None or request.path.startswith("/static/"):
+        return await handler(request)
+    request["had_session"] = True
+    async with env.db.transaction() as s:
+        unit = Unit(s, Actor("web", None, "user"), env.clock(), env.catalogs, env.settings)
+        user = await web_access.resume(unit, sid)
+    if user is not None:
+        request["user"], request["sid"] = user, sid
+    response = await handler(request)
+    if user is None:
+        response.del_cookie(security.SESSION_COOKIE, path="/")
+    return response
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Next) -> web.StreamResponse:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return await handler(request)
+    env = env_of(request)
+    sent = request.headers.get(security.CSRF_HEADER)
+    if sent is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sent = str((await request.post()).get(security.CSRF_FIELD, "")) or None
+    # A login link's confirmation form is keyed on the link's token (there is no session yet).
+    key = request.get("sid") or request.match_info.get("token")
+    if not security.csrf_ok(env.secret, key, sent):
+        raise web.HTTPForbidden(text="403: invalid or missing CSRF token")
+    return await handler(request)
+
+
+class AccessLog(AbstractAccessLogger):
+    """Method, route pattern and status only: an address may hold a login token or an id."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        info = getattr(request, "match_info", None)
+        route = info.route.resource.canonical if info is not None and info.route.resource else "?"
+        self.logger.info("%s %s %s %.0fms", request.method, route, response.status, time * 1000)
+
+
+def create_app(
+    db: Database,
+    catalogs: Catalogs,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
+    if settings.web_session_secret is None:
+        raise ValueError("WEB_SESSION_SECRET is required for the web workspace")
+    app = web.Application(middlewares=[headers, session, csrf])
+    app[ENV_KEY] = WebEnv(db, catalogs, settings, clock, templates())
+    for module in MODULES:
+        app.router.add_routes(module.pages.routes)
+    app.router.add_static("/static", HERE / "static", append_version=False)
+    return app

@@ -1,0 +1,10 @@
+"""The workspace's page modules. Each defines `pages = Pages()` and its handlers; add a new
+module to MODULES and it is served (bot/web/README.md)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.web.pages import auth, overview
+
+MODULES: tuple[ModuleType, ...] = (auth, overview)
