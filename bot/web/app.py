@@ -14,9 +14,10 @@ The route's own guard (`bot.web.page.Pages`) then requires staff or admin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
 import jinja2
 from aiohttp import web
@@ -27,7 +28,7 @@ from bot.core.unit import Actor, Unit
 from bot.services import web_access
 from bot.settings import Settings
 from bot.web import security
-from bot.web.page import ENV_KEY, WebEnv, env_of
+from bot.web.page import ENV_KEY, FLASH, HAD_SESSION, SESSION_ID, USER, WebEnv, env_of
 from bot.web.pages import MODULES
 from storage.db import Database
 from storage.models import utcnow
@@ -64,16 +65,18 @@ async def headers(request: web.Request, handler: Next) -> web.StreamResponse:
 @web.middleware
 async def session(request: web.Request, handler: Next) -> web.StreamResponse:
     env = env_of(request)
-    request["flash"] = request.cookies.get(security.FLASH_COOKIE)
+    flash = request.cookies.get(security.FLASH_COOKIE)
+    if flash:
+        request[FLASH] = flash
     sid = request.cookies.get(security.SESSION_COOKIE)
     if sid is None or request.path.startswith("/static/"):
         return await handler(request)
-    request["had_session"] = True
+    request[HAD_SESSION] = True
     async with env.db.transaction() as s:
         unit = Unit(s, Actor("web", None, "user"), env.clock(), env.catalogs, env.settings)
         user = await web_access.resume(unit, sid)
     if user is not None:
-        request["user"], request["sid"] = user, sid
+        request[USER], request[SESSION_ID] = user, sid
     response = await handler(request)
     if user is None:
         response.del_cookie(security.SESSION_COOKIE, path="/")
@@ -92,7 +95,7 @@ async def csrf(request: web.Request, handler: Next) -> web.StreamResponse:
     ):
         sent = str((await request.post()).get(security.CSRF_FIELD, "")) or None
     # A login link's confirmation form is keyed on the link's token (there is no session yet).
-    key = request.get("sid") or request.match_info.get("token")
+    key = request.get(SESSION_ID) or request.match_info.get("token")
     if not security.csrf_ok(env.secret, key, sent):
         raise web.HTTPForbidden(text="403: invalid or missing CSRF token")
     return await handler(request)
@@ -113,12 +116,15 @@ def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utcnow,
+    modules: Iterable[ModuleType] = MODULES,
 ) -> web.Application:
+    """The workspace over this database; `modules` are the page modules served (tests add
+    their own)."""
     if settings.web_session_secret is None:
         raise ValueError("WEB_SESSION_SECRET is required for the web workspace")
     app = web.Application(middlewares=[headers, session, csrf])
     app[ENV_KEY] = WebEnv(db, catalogs, settings, clock, templates())
-    for module in MODULES:
+    for module in modules:
         app.router.add_routes(module.pages.routes)
     app.router.add_static("/static", HERE / "static", append_version=False)
     return app

@@ -43,6 +43,12 @@ from storage.db import Database
 
 Handler = Callable[["View"], Awaitable[web.StreamResponse]]
 ENV_KEY: web.AppKey[WebEnv] = web.AppKey("shuraka_web_env")
+# What the middlewares learn about a request (bot.web.app) for the route guards and views.
+USER: web.RequestKey[WebUser] = web.RequestKey("shuraka_user", WebUser)
+SESSION_ID: web.RequestKey[str] = web.RequestKey("shuraka_sid", str)
+HAD_SESSION: web.RequestKey[bool] = web.RequestKey("shuraka_had_session", bool)
+FLASH: web.RequestKey[str] = web.RequestKey("shuraka_flash", str)
+FLASH_SHOWN: web.RequestKey[bool] = web.RequestKey("shuraka_flash_shown", bool)
 LOCALES = ("ar", "en")
 
 
@@ -69,13 +75,11 @@ def env_of(request: web.Request) -> WebEnv:
 
 def locale_of(request: web.Request) -> str:
     """The reader's language: the toggle's cookie, else their chat language, else Arabic."""
-    chosen = request.cookies.get(security.LANG_COOKIE)
-    if chosen in LOCALES:
-        return chosen
-    user: WebUser | None = request.get("user")
-    if user is not None and user.locale in LOCALES:
-        return user.locale
-    return env_of(request).settings.default_locale
+    user = request.get(USER)
+    for chosen in (request.cookies.get(security.LANG_COOKIE), user and user.locale):
+        if chosen and chosen in LOCALES:
+            return str(chosen)
+    return str(env_of(request).settings.default_locale)
 
 
 @dataclass
@@ -117,14 +121,14 @@ class View:
         return web.Response(status=303, headers={"Location": security.local_path(location)})
 
     def csrf(self) -> str:
-        key = self.request.get("sid")
+        key = self.request.get(SESSION_ID)
         return security.csrf_token(self.env.secret, key) if key else ""
 
     def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
         tr, tz = self.tr, self.env.settings.timezone
-        shown = [*security.read_flashes(self.env.secret, self.request.get("flash")), *self.flashes]
+        shown = [*security.read_flashes(self.env.secret, self.request.get(FLASH)), *self.flashes]
         self.flashes.clear()
-        self.request["flash_shown"] = True
+        self.request[FLASH_SHOWN] = True
 
         def t(msgid: str, /, **params: Any) -> Markup:
             # Catalog texts are trusted markup; parameters are escaped by `Translator.t`.
@@ -185,13 +189,13 @@ async def _call(
     request: web.Request, handler: Handler, *, admin: bool, public: bool
 ) -> web.StreamResponse:
     env = env_of(request)
-    user: WebUser | None = request.get("user")
+    user = request.get(USER)
     if public:
         view = View(request, env, user, None)
         return _with_flashes(view, await handler(view))
     if user is None:
         # A cookie that no longer opens a session: it ended (idle, logout, role removed).
-        target = "/signed-out" if request.get("had_session") else "/signin"
+        target = "/signed-out" if request.get(HAD_SESSION) else "/signin"
         return web.Response(status=303, headers={"Location": target})
     if admin and not user.is_admin:
         view = View(request, env, user, None)
@@ -220,13 +224,13 @@ def _with_flashes(view: View, response: web.StreamResponse) -> web.StreamRespons
     """Carry flashes not yet shown to the next page; drop the cookie of those shown."""
     secret = view.env.secret
     pending = view.flashes
-    if not view.request.get("flash_shown"):
-        pending = [*security.read_flashes(secret, view.request.get("flash")), *pending]
+    if not view.request.get(FLASH_SHOWN):
+        pending = [*security.read_flashes(secret, view.request.get(FLASH)), *pending]
     if pending:
         response.set_cookie(
             security.FLASH_COOKIE, security.sign_flashes(secret, pending), **cookie_flags(view.env)
         )
-    elif view.request.get("flash"):
+    elif view.request.get(FLASH):
         response.del_cookie(security.FLASH_COOKIE, path="/")
     return response
 

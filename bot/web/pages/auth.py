@@ -9,7 +9,7 @@ from bot.core.unit import Actor, Unit
 from bot.services import web_access
 from bot.services.errors import Conflict, Forbidden, ServiceError
 from bot.web import security
-from bot.web.page import LOCALES, Pages, View, cookie_flags
+from bot.web.page import LOCALES, SESSION_ID, Pages, View, cookie_flags
 
 pages = Pages()
 ANONYMOUS = Actor("web", None, "user")  # someone holding a link, not yet signed in
@@ -54,7 +54,7 @@ async def login(view: View) -> web.StreamResponse:
 
 @pages.post("/logout")
 async def logout(view: View) -> web.StreamResponse:
-    await web_access.sign_out(view.work, view.request["sid"])
+    await web_access.sign_out(view.work, view.request[SESSION_ID])
     response = view.redirect("/signed-out")
     response.del_cookie(security.SESSION_COOKIE, path="/")
     return response
