@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Coroutine
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -267,7 +268,7 @@ async def _web_link(settings: Settings, who: str) -> None:
 async def _web(settings: Settings, demo: bool) -> None:
     from bot.process.owner import ProcessOwner, http_door
     from bot.runtime import open_runtime
-    from bot.web.app import AccessLog, create_app
+    from bot.web.app import AccessLog, create_app, housekeeping
 
     _web_secret(settings)
     async with open_runtime(settings) as runtime:
@@ -283,6 +284,7 @@ async def _web(settings: Settings, demo: bool) -> None:
         owner.add_door(
             http_door("web", app, settings.web_host, settings.web_port, access_log_class=AccessLog)
         )
+        owner.add_background("web housekeeping", partial(housekeeping, app))
         await owner.run()
 
 

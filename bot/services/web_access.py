@@ -135,3 +135,10 @@ async def waiting(unit: Unit) -> Waiting:
     require_staff(unit.actor)
     counts = await store.waiting_counts(unit.session)
     return Waiting(counts["requests"], counts["registrations"])
+
+
+async def prune(unit: Unit) -> None:
+    """Forget expired links and idle sessions (the web process runs this now and then; a
+    stale row opens nothing anyway, since redeeming and resuming judge the times again)."""
+    idle = timedelta(hours=unit.settings.web_session_hours)
+    await store.prune(unit.session, unit.now - timedelta(days=1), unit.now - idle)

@@ -13,8 +13,10 @@ The route's own guard (`bot.web.page.Pages`) then requires staff or admin.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -99,6 +101,20 @@ async def csrf(request: web.Request, handler: Next) -> web.StreamResponse:
     if not security.csrf_ok(env.secret, key, sent):
         raise web.HTTPForbidden(text="403: invalid or missing CSRF token")
     return await handler(request)
+
+
+PRUNE_EVERY = 3600.0  # seconds
+
+
+async def housekeeping(app: web.Application, stop: asyncio.Event) -> None:
+    """The web process's own work (`ProcessOwner.add_background`): prune stale links and idle
+    sessions every hour until the process stops."""
+    env = app[ENV_KEY]
+    while not stop.is_set():
+        async with env.db.transaction() as s:
+            await web_access.prune(Unit(s, Actor.system(), env.clock(), env.catalogs, env.settings))
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_EVERY)
 
 
 class AccessLog(AbstractAccessLogger):

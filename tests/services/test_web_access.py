@@ -182,3 +182,26 @@ async def test_waiting_is_for_staff(
             await web_access.waiting(unit)
         unit = unit_of(s, catalogs, settings, clock, Actor.person(1, "staff"))
         assert await web_access.waiting(unit) == web_access.Waiting(0, 0)
+
+
+async def test_prune_forgets_stale_links_and_idle_sessions_only(
+    db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    user_id = await staff_user(db, "staff")
+    old_token = await issue(db, catalogs, settings, clock, user_id)
+    async with db.transaction() as s:
+        old = await web_access.redeem(
+            unit_of(s, catalogs, settings, clock, Actor("web")), old_token
+        )
+    clock.now += timedelta(days=2)
+    await issue(db, catalogs, settings, clock, user_id)  # fresh, unused
+    async with db.transaction() as s:
+        await web_access.prune(unit_of(s, catalogs, settings, clock, Actor.system()))
+    assert await count(db, WebLink) == 1 and await count(db, WebSession) == 0
+    async with db.transaction() as s:
+        assert (
+            await web_access.resume(
+                unit_of(s, catalogs, settings, clock, Actor("web")), old.session_id
+            )
+            is None
+        )
