@@ -66,6 +66,8 @@ class User(Base):
     opted_out_announcements: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Staff only: how they hear of new work, "each" (None: the default) or "digest".
+    staff_notices: Mapped[str | None] = mapped_column(String(8))
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

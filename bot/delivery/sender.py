@@ -39,6 +39,7 @@ from bot.delivery.transport import (
     Transport,
     Unreachable,
 )
+from bot.services import staff_notices
 from bot.supervise import Backoff, wait_or_stop
 from storage import broadcasts, outbox
 from storage.db import Database
@@ -63,6 +64,7 @@ class DeliveryConfig:
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     timezone: str = "Asia/Riyadh"
+    web_base_url: str = "http://127.0.0.1:8090"  # for the link in a broadcast's summary
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone)).time()
@@ -365,7 +367,13 @@ class OutboxSender:
                                 "blocked": counts.get(outbox.BLOCKED, 0),
                                 "failed": counts.get(outbox.FAILED, 0),
                                 "skipped": counts.get(outbox.SKIPPED, 0),
+                                # The staff notice of a finished broadcast (issue 13): this
+                                # summary, with its page and a button, not a second message.
+                                "link": staff_notices.broadcast_link(
+                                    self.config.web_base_url, broadcast.id
+                                ),
                             },
+                            choices=[staff_notices.open_broadcast_choice(broadcast.id)],
                         )
                     continue
                 percent = done * 100 // total if total else 0
@@ -470,4 +478,5 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
         quiet_start=start,
         quiet_end=end,
         timezone=settings.timezone,
+        web_base_url=str(settings.web_base_url),
     )

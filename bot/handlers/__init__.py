@@ -14,6 +14,7 @@ from bot.handlers.broadcasts import announcements, broadcast
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
 from bot.handlers.staff import dashboard
+from bot.handlers.staff import notices as staff_notices
 from bot.handlers.staff import panel as staff
 from bot.handlers.volunteers import signup as volunteer_signup
 
@@ -31,4 +32,5 @@ def build_app() -> BotApp:
     announcements.register(app)
     families.register(app)
     events.register(app)
+    staff_notices.register(app)
     return app

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.dates import local_day
 from bot.core.unit import SYSTEM, Unit
+from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
 from bot.services.family_notices import notify_change, offer_hours
 from storage import families as fam
@@ -153,6 +154,7 @@ async def submit_request(
     if not await add_unique(unit.session, request):
         raise FieldProblem("fam.err.already_requested")
     await fam.record_change(unit.session, request, None, unit.actor.label, unit.now)
+    await staff_notices.request_submitted(unit, request)
     return request
 
 
@@ -262,7 +264,8 @@ async def answer_information(unit: Unit, request_id: int, answer: str) -> StallR
     """The family answers staff's question; the request goes back to review."""
     request = await check_needs_info(unit, request_id)
     request.info_reply = answer
-    await fam.set_status(unit.session, request, UNDER_REVIEW, unit.actor.label, unit.now)
+    change = await fam.set_status(unit.session, request, UNDER_REVIEW, unit.actor.label, unit.now)
+    await staff_notices.information_answered(unit, request, change.id)
     return request
 
 

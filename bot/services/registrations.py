@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.core.i18n import N_
 from bot.core.unit import Unit
+from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import Notices
 from storage import events as event_store
@@ -134,6 +135,7 @@ async def register_for_shift(
     reg = outcome.registration
     if reg.status == CONFIRMED:
         await Notices(unit).schedule_reminders(await _user_of(unit, volunteer), reg, event, shift)
+    await staff_notices.registration_pending(unit, reg, shift)
     return Registered(reg, event, shift, outcome.position)
 
 
@@ -168,6 +170,7 @@ async def cancel_registration(unit: Unit, registration_id: int) -> Cancelled:
     await notices.withdraw_reminders(reg, "registration cancelled")
     promoted = await store.cancel(unit.session, reg, shift, unit.now)
     await notices.promoted(promoted, event, shift)
+    await staff_notices.promoted_pending(unit, promoted, shift)
     return Cancelled(reg, event, shift, promoted)
 
 
@@ -211,6 +214,7 @@ async def reject_registration(unit: Unit, registration_id: int) -> str:
     promoted = await store.cancel(unit.session, reg, shift, unit.now)
     await notices.about(user, reg, event, shift, N_("ev.n.rejected"), "rejected")
     await notices.promoted(promoted, event, shift)
+    await staff_notices.promoted_pending(unit, promoted, shift)
     await unit.audit("registration.rejected", f"registration:{reg.id}")
     return volunteer.full_name
 
@@ -222,6 +226,7 @@ async def promote_from_waitlist(unit: Unit, shift_id: int) -> list[ShiftRegistra
     shift, event = await _shift_and_event(unit, shift_id)
     promoted = await store.fill_from_waitlist(unit.session, shift, unit.now)
     await Notices(unit).promoted(promoted, event, shift)
+    await staff_notices.promoted_pending(unit, promoted, shift)
     return promoted
 
 
@@ -237,6 +242,7 @@ async def release_person(unit: Unit, user_id: int) -> None:
         if shift.starts_at > unit.now:
             promoted = await store.cancel(unit.session, reg, shift, unit.now)
             await notices.promoted(promoted, event, shift)
+            await staff_notices.promoted_pending(unit, promoted, shift)
 
 
 async def export_registrants(unit: Unit, event_id: int) -> list[store.Registrant]:

@@ -278,7 +278,9 @@ async def test_approve_offers_a_stall(world: World, boss: Actor) -> None:
     )
     assert [key for _, key in await world.notices(family)] == ["fam.n.offer"]
     async with world.db.sessions() as session:
-        notice = (await session.execute(select(OutboxMessage))).scalar_one()
+        # The family's notice (staff also have one: the new request, issue 13 §4).
+        mine = select(OutboxMessage).where(OutboxMessage.user_id == family.user_id)
+        notice = (await session.execute(mine)).scalar_one()
     buttons = [c["id"] for c in notice.payload["choices"]]
     assert buttons == [f"so:ok:{rid}", f"so:no:{rid}"]
 
