@@ -10,7 +10,7 @@ from bot.delivery.sender import fan_out_due
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import Broadcast
-from tests.delivery.seed import add_broadcast, known_recipients
+from tests.delivery.support import add_broadcast, known_recipients
 from tests.delivery.test_sender import NOON_RIYADH, drain_once, statuses
 
 # What the issue reported: 3,500 characters, 4,200 UTF-16 units.

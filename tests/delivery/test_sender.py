@@ -18,7 +18,7 @@ from fakes.telegram_api import FakeTelegramServer
 from storage import broadcasts, outbox
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
-from tests.delivery.seed import (
+from tests.delivery.support import (
     add_broadcast,
     known_recipients,
     seed_recipients,

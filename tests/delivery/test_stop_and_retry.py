@@ -26,7 +26,7 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Broadcast, OutboxMessage, User
 from tests.conftest import Clock
-from tests.delivery.seed import add_broadcast, known_recipients, user_id_for_chat
+from tests.delivery.support import add_broadcast, known_recipients, user_id_for_chat
 from tests.delivery.test_sender import (
     NOON_RIYADH,
     broadcast_fanned_out,

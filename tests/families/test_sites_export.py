@@ -34,8 +34,7 @@ from tests.families.support import (
     staff,
     waitlist,
 )
-from tests.support import Chat
-from tests.test_bad_input import assert_clean
+from tests.support import Chat, assert_clean
 
 
 async def sites(db: Database) -> list[Site]:

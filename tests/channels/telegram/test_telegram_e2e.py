@@ -11,14 +11,14 @@ from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import User, Volunteer
-from tests.conftest import DatabaseFactory
-from tests.telegram.harness import (
+from tests.channels.telegram.support import (
     DeliveryTracker,
     TelegramUser,
     make_service,
     polling,
     runtime_for,
 )
+from tests.conftest import DatabaseFactory
 
 SECRET = "s3cret-token_0123456789-abcdefghij"  # 35 of Telegram's secret characters
 
