@@ -9,8 +9,14 @@ from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models_events import ShiftRegistration
-from tests.channels.telegram.support import DeliveryTracker, TelegramUser, polling, runtime_for
-from tests.channels.telegram.test_telegram_e2e import ARABIC_SIGNUP, drive
+from tests.channels.telegram.support import (
+    ARABIC_SIGNUP,
+    DeliveryTracker,
+    TelegramUser,
+    drive,
+    polling,
+    runtime_for,
+)
 from tests.conftest import Clock
 from tests.events.support import PIN, outbox_rows, seed_event
 
