@@ -74,7 +74,7 @@ from storage import broadcasts, outbox
 from storage.db import Database, create_database
 from storage.models import OutboxMessage, utcnow
 from storage.schema import upgrade
-from tests.delivery.seed import add_broadcast, seed_recipients
+from tests.delivery.support import add_broadcast, seed_recipients
 
 DEFAULT_RECIPIENTS = 10_000
 QUICK_RECIPIENTS = 1_000

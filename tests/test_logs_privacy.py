@@ -21,9 +21,9 @@ from bot.settings import Settings
 from fakes.whatsapp_api import FakeWhatsAppServer
 from storage.db import Database, create_engine, open_database
 from storage.models import ChannelIdentity
+from tests.channels.telegram.support import runtime_for
 from tests.conftest import DatabaseFactory
 from tests.support import Chat
-from tests.telegram.harness import runtime_for
 
 PHONE = "0551234567"
 NATIONAL_ID = "1000000008"

@@ -22,8 +22,7 @@ from scheduler.jobs import add_delivery_jobs
 from storage.db import Database
 from storage.models import utcnow
 from tests.conftest import DatabaseFactory
-from tests.delivery.seed import add_broadcast, known_recipients
-from tests.delivery.test_sender import close, make_sender, statuses
+from tests.delivery.support import add_broadcast, close, known_recipients, make_sender, statuses
 
 ROOT = Path(__file__).resolve().parents[2]
 

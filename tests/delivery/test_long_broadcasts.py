@@ -10,8 +10,13 @@ from bot.delivery.sender import fan_out_due
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import Broadcast
-from tests.delivery.seed import add_broadcast, known_recipients
-from tests.delivery.test_sender import NOON_RIYADH, drain_once, statuses
+from tests.delivery.support import (
+    NOON_RIYADH,
+    add_broadcast,
+    drain_once,
+    known_recipients,
+    statuses,
+)
 
 # What the issue reported: 3,500 characters, 4,200 UTF-16 units.
 EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800

@@ -26,15 +26,17 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Broadcast, OutboxMessage, User
 from tests.conftest import Clock
-from tests.delivery.seed import add_broadcast, known_recipients, user_id_for_chat
-from tests.delivery.test_sender import (
+from tests.delivery.support import (
     NOON_RIYADH,
+    add_broadcast,
     broadcast_fanned_out,
     close,
     delivered,
+    known_recipients,
     make_sender,
     statuses,
     summary_sent,
+    user_id_for_chat,
 )
 
 NO_QUIET: dict[str, Any] = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}

@@ -18,7 +18,7 @@ from storage import registrations as store
 from storage.db import Database
 from storage.models import Volunteer
 from tests.conftest import Clock, DatabaseFactory
-from tests.events.helpers import (
+from tests.events.support import (
     open_event,
     open_my_registration,
     outbox_rows,

@@ -13,8 +13,8 @@ from storage import broadcasts
 from storage.db import Database
 from storage.models import Broadcast
 from tests.conftest import Clock
-from tests.delivery.test_sender import drain_once
-from tests.events.helpers import (
+from tests.delivery.support import drain_once
+from tests.events.support import (
     cancel_my_registration,
     open_event_admin,
     outbox_rows,

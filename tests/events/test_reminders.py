@@ -14,8 +14,8 @@ from bot.core.i18n import Catalogs
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from tests.conftest import Clock
-from tests.delivery.test_sender import close, drain_once, make_sender
-from tests.events.helpers import PIN, cancel_my_registration, outbox_rows, register, seed_event
+from tests.delivery.support import close, drain_once, make_sender
+from tests.events.support import PIN, cancel_my_registration, outbox_rows, register, seed_event
 from tests.support import Chat
 
 CHAT = 5001

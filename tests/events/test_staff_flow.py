@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.models import AuditLog
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
-from tests.events.helpers import (
+from tests.events.support import (
     cancel_my_registration,
     one_registered_one_waiting,
     open_event_admin,

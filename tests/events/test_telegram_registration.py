@@ -9,10 +9,16 @@ from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models_events import ShiftRegistration
+from tests.channels.telegram.support import (
+    ARABIC_SIGNUP,
+    DeliveryTracker,
+    TelegramUser,
+    drive,
+    polling,
+    runtime_for,
+)
 from tests.conftest import Clock
-from tests.events.helpers import PIN, outbox_rows, seed_event
-from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
-from tests.telegram.test_telegram_e2e import ARABIC_SIGNUP, drive
+from tests.events.support import PIN, outbox_rows, seed_event
 
 
 async def test_whole_registration_over_telegram(

@@ -19,7 +19,7 @@ from bot.handlers.events.common import (
 from storage.db import Database
 from storage.models_events import ShiftRegistration
 from tests.conftest import Clock
-from tests.events.helpers import (
+from tests.events.support import (
     PIN,
     one_registered_one_waiting,
     open_event,

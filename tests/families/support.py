@@ -223,3 +223,8 @@ async def audit_actions(db: Database) -> list[str]:
     async with db.sessions() as session:
         stmt = select(AuditLog.action).order_by(AuditLog.id)
         return list((await session.execute(stmt)).scalars())
+
+
+async def open_sites_admin(boss: Chat) -> None:
+    await boss.send("/staff")
+    await boss.press("fsa")

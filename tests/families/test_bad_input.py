@@ -12,8 +12,7 @@ from bot.core.engine import Engine
 from bot.core.messages import FileRef, InboundKind
 from storage.db import Database
 from tests.families.support import answer_all, families, family_answers, national_id
-from tests.support import Chat
-from tests.test_bad_input import assert_clean, catalog, conversation, plain, state_key
+from tests.support import Chat, assert_clean, catalog, conversation, plain, state_key
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 HTML = "<b>x</b><script>alert(1)</script>"

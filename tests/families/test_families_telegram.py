@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
+from tests.channels.telegram.support import DeliveryTracker, TelegramUser, polling, runtime_for
 from tests.families.support import add_site, national_id, request_row
-from tests.telegram.harness import DeliveryTracker, TelegramUser, polling, runtime_for
 
 STAFF_ID, FAMILY_ID = 2001, 2002
 

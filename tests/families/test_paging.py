@@ -15,9 +15,9 @@ from tests.families.support import (
     add_site,
     national_id,
     open_review,
+    open_sites_admin,
     staff,
 )
-from tests.families.test_sites_export import open_sites_admin
 
 CREATED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -21,8 +21,7 @@ from tests.families.support import (
     submitted,
     waitlist,
 )
-from tests.support import Chat
-from tests.test_bad_input import assert_clean
+from tests.support import Chat, assert_clean
 
 
 async def opened_by_staff(engine: Engine, db: Database) -> tuple[int, Chat]:

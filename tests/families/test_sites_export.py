@@ -28,24 +28,19 @@ from tests.families.support import (
     national_id,
     notice_keys,
     open_review,
+    open_sites_admin,
     register_family,
     request_row,
     request_stall,
     staff,
     waitlist,
 )
-from tests.support import Chat
-from tests.test_bad_input import assert_clean
+from tests.support import Chat, assert_clean
 
 
 async def sites(db: Database) -> list[Site]:
     async with db.sessions() as session:
         return list((await session.execute(select(Site).order_by(Site.id))).scalars())
-
-
-async def open_sites_admin(boss: Chat) -> None:
-    await boss.send("/staff")
-    await boss.press("fsa")
 
 
 async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> None:

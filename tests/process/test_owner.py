@@ -29,8 +29,8 @@ from storage import outbox
 from storage import repositories as repo
 from storage.db import open_database
 from storage.models import AuditLog, OutboxMessage
-from tests.delivery.seed import known_recipients, user_id_for_chat
-from tests.telegram.harness import make_service, runtime_for
+from tests.channels.telegram.support import make_service, runtime_for
+from tests.delivery.support import known_recipients, user_id_for_chat
 
 USER = 4100
 DOCUMENTED = [

@@ -15,8 +15,7 @@ from bot.services.errors import Conflict, Forbidden, NotFound
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock
-from tests.events.helpers import seed_event
-from tests.events.units import World
+from tests.events.support import World, seed_event
 
 
 @pytest.fixture

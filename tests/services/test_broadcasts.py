@@ -3,61 +3,22 @@ cancel, stop, the due fan-out, and each refusal leaving nothing behind."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.core.i18n import Catalogs
-from bot.core.unit import Actor, Unit
+from bot.core.unit import Actor
 from bot.core.validators import ANNOUNCEMENT_MAX_CHARS
 from bot.services import broadcasts as service
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError
-from bot.settings import Settings
-from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, Broadcast, OutboxMessage
+from tests.services.support import NOW, Units, add_person, count, rows, units
 
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+__all__ = ["units"]  # the fixture, from the shared support module
+
 ALL = {"kind": "all"}
-
-
-class Units:
-    """Units on the test database, each its own committed transaction."""
-
-    def __init__(self, db: Database, catalogs: Catalogs, settings: Settings) -> None:
-        self.db, self.catalogs, self.settings = db, catalogs, settings
-
-    @asynccontextmanager
-    async def __call__(self, actor: Actor, now: datetime = NOW) -> AsyncIterator[Unit]:
-        async with self.db.transaction() as session:
-            yield Unit(session, actor, now, self.catalogs, self.settings)
-
-
-@pytest.fixture
-def units(db: Database, catalogs: Catalogs, settings: Settings) -> Units:
-    return Units(db, catalogs, settings)
-
-
-async def add_person(db: Database, external: str, role: str = "user") -> int:
-    """Someone who accepted the notice and can be reached on Telegram."""
-    async with db.transaction() as session:
-        _, user = await repo.create_user(session, "telegram", external, external, role=role)
-        user.consent_version, user.consent_at = "2026-11", NOW
-        return user.id
-
-
-async def rows(db: Database, model: Any, *where: Any) -> list[Any]:
-    async with db.sessions() as session:
-        return list((await session.execute(select(model).where(*where))).scalars().all())
-
-
-async def count(db: Database, model: Any) -> int:
-    async with db.sessions() as session:
-        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 
 @pytest.fixture

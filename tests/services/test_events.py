@@ -16,8 +16,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
-from tests.events.helpers import PIN, seed_event
-from tests.events.units import World
+from tests.events.support import PIN, World, seed_event
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.services.family_reports import export_requests
 from bot.services.family_sites import SiteData, save_site, set_site_open
 from storage.models_families import Site
 from tests.families.support import SITE_END, SITE_START, add_site
-from tests.services.test_families import World, boss, world
+from tests.services.support import World, boss, world
 
 __all__ = ["boss", "world"]  # the fixtures, shared with the requests' tests
 

@@ -13,7 +13,7 @@ from bot.services.errors import Forbidden, NotFound, ServiceError
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, User, Volunteer
-from tests.services.test_broadcasts import NOW, Units, add_person, count, rows, units
+from tests.services.support import NOW, Units, add_person, count, rows, units
 
 __all__ = ["units"]
 

@@ -11,7 +11,7 @@ from bot.services.errors import Forbidden
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, Conversation, User
-from tests.services.test_broadcasts import NOW, Units, add_person, count, rows, units
+from tests.services.support import NOW, Units, add_person, count, rows, units
 
 __all__ = ["units"]
 

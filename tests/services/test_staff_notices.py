@@ -22,7 +22,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, OutboxMessage, User, Volunteer
 from storage.models_families import StallRequest
-from tests.events.helpers import seed_event
+from tests.events.support import seed_event
 from tests.families.support import SITE_END, SITE_START, add_site, national_id
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 12:00 in Riyadh

@@ -13,7 +13,7 @@ from bot.services import volunteers as service
 from bot.services.errors import Conflict, Forbidden, ServiceError
 from storage.db import Database
 from storage.models import Volunteer
-from tests.services.test_broadcasts import NOW, Units, add_person, count, rows, units
+from tests.services.support import NOW, Units, add_person, count, rows, units
 
 __all__ = ["units"]
 

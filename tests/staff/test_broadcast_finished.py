@@ -12,8 +12,15 @@ from bot.delivery.sender import fan_out_due
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import OutboxMessage, User
-from tests.delivery.seed import add_broadcast, known_recipients, user_id_for_chat
-from tests.delivery.test_sender import NOON_RIYADH, close, delivered, make_sender
+from tests.delivery.support import (
+    NOON_RIYADH,
+    add_broadcast,
+    close,
+    delivered,
+    known_recipients,
+    make_sender,
+    user_id_for_chat,
+)
 
 BASE = "https://staff.example.sa"
 

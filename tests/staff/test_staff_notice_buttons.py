@@ -13,7 +13,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import User, Volunteer
 from tests.conftest import Clock
-from tests.events.helpers import seed_event
+from tests.events.support import seed_event
 from tests.families.support import notices, staff, submitted, user_id
 from tests.support import Chat
 

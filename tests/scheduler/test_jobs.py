@@ -30,9 +30,9 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Broadcast, ProcessedUpdate, utcnow
 from storage.models_channels import InboundWork
+from tests.channels.telegram.support import runtime_for
 from tests.conftest import Clock
-from tests.delivery.seed import add_broadcast
-from tests.telegram.harness import runtime_for
+from tests.delivery.support import add_broadcast
 
 
 async def test_housekeeping_prunes_old_update_ids_once_scheduled(db: Database) -> None:

@@ -11,7 +11,7 @@ from bot.process.whatsapp import SenderThrottle, Verdict
 from fakes.whatsapp_api import FakeWhatsAppServer, normalize_wa_id
 from storage import repositories as repo
 from storage.db import Database
-from tests.whatsapp.support import make_service, serve
+from tests.channels.whatsapp.support import make_service, serve
 
 FLOODER = "966500000001"
 OTHER = "966500000002"

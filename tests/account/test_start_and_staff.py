@@ -13,8 +13,9 @@ from bot.core.messages import InboundKind, Outbound
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation, User, Volunteer
-from tests.support import ADULT_ANSWERS, Chat
-from tests.test_bad_input import (
+from tests.support import (
+    ADULT_ANSWERS,
+    Chat,
     assert_clean,
     catalog,
     conversation,

@@ -27,10 +27,9 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, Conversation
 from tests.conftest import Clock, DatabaseFactory
-from tests.events.helpers import register, seed_event
+from tests.events.support import register, seed_event
 from tests.families.support import APPLICANT, FAMILY_NAME, submitted
-from tests.support import ADULT_ANSWERS, Chat
-from tests.test_bad_input import plain, text_of
+from tests.support import ADULT_ANSWERS, Chat, plain, text_of
 
 VOLUNTEER = str(ADULT_ANSWERS[0][1])
 PHONE = "512345678"  # the volunteer's and the family's mobile, however it is written

@@ -13,7 +13,7 @@ from bot.core.engine import Engine
 from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
 from fakes.whatsapp_api import FakeWhatsAppServer
 from storage.db import Database
-from tests.telegram.harness import runtime_for
+from tests.channels.telegram.support import runtime_for
 
 __all__ = ["WhatsAppUser", "make_service", "serve", "sign_up"]
 

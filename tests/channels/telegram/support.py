@@ -156,3 +156,30 @@ def runtime_for(engine: Engine) -> Runtime:
 
 
 __all__ = ["DeliveryTracker", "TelegramBadRequest", "TelegramUser", "polling", "runtime_for"]
+
+
+ARABIC_SIGNUP: list[tuple[str, str]] = [
+    ("text", "سارة محمد الحارثي"),
+    ("text", "١٠٠٠٠٠٠٠٠٨"),
+    ("contact", "+966 51 234 5678"),
+    ("press", "f"),
+    ("text", "15/03/1420"),
+    ("press", "hawiya"),
+    ("press", "environment"),
+    ("press", "media"),
+    ("press", "_d"),
+    ("press", "we_evening"),
+    ("press", "_d"),
+    ("press", "_s"),
+    ("press", "yes"),
+]
+
+
+async def drive(user: TelegramUser, steps: list[tuple[str, str]]) -> None:
+    for how, value in steps:
+        if how == "text":
+            await user.text(value)
+        elif how == "contact":
+            await user.share_contact(value)
+        else:
+            await user.press(value)

@@ -11,42 +11,18 @@ from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import User, Volunteer
-from tests.conftest import DatabaseFactory
-from tests.telegram.harness import (
+from tests.channels.telegram.support import (
+    ARABIC_SIGNUP,
     DeliveryTracker,
     TelegramUser,
+    drive,
     make_service,
     polling,
     runtime_for,
 )
+from tests.conftest import DatabaseFactory
 
 SECRET = "s3cret-token_0123456789-abcdefghij"  # 35 of Telegram's secret characters
-
-ARABIC_SIGNUP: list[tuple[str, str]] = [
-    ("text", "سارة محمد الحارثي"),
-    ("text", "١٠٠٠٠٠٠٠٠٨"),
-    ("contact", "+966 51 234 5678"),
-    ("press", "f"),
-    ("text", "15/03/1420"),
-    ("press", "hawiya"),
-    ("press", "environment"),
-    ("press", "media"),
-    ("press", "_d"),
-    ("press", "we_evening"),
-    ("press", "_d"),
-    ("press", "_s"),
-    ("press", "yes"),
-]
-
-
-async def drive(user: TelegramUser, steps: list[tuple[str, str]]) -> None:
-    for how, value in steps:
-        if how == "text":
-            await user.text(value)
-        elif how == "contact":
-            await user.share_contact(value)
-        else:
-            await user.press(value)
 
 
 async def test_whole_arabic_signup_over_telegram(

@@ -16,7 +16,7 @@ from storage import inbound
 from storage.db import Database
 from storage.models import Base, ProcessedUpdate, load_all_models
 from storage.models_channels import InboundWork
-from tests.whatsapp.support import WhatsAppUser, sign_up
+from tests.channels.whatsapp.support import WhatsAppUser, sign_up
 
 WA_ID = "966512345678"
 OTHER = "966598765432"

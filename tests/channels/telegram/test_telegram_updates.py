@@ -16,7 +16,7 @@ from bot.channels.telegram_session import BAD_UPDATE_TRIES
 from bot.core.engine import Engine
 from bot.process.telegram import SECRET_HEADER, TelegramService
 from fakes.telegram_api import FakeTelegramServer
-from tests.telegram.harness import (
+from tests.channels.telegram.support import (
     DeliveryTracker,
     make_service,
     polling,

@@ -30,8 +30,8 @@ from storage import repositories as repo
 from storage.db import Database, open_database
 from storage.models import ProcessedUpdate
 from storage.models_channels import InboundWork
+from tests.channels.whatsapp.support import make_service, serve
 from tests.conftest import Clock, DatabaseFactory
-from tests.whatsapp.support import make_service, serve
 
 PEOPLE = [f"9665000001{n:02d}" for n in range(6)]
 NOTIFIED = "966500000199"

@@ -13,7 +13,7 @@ from bot.process.telegram import SECRET_HEADER
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from fakes.telegram_api import FakeTelegramServer
-from tests.telegram.harness import make_service, runtime_for, webhook_server
+from tests.channels.telegram.support import make_service, runtime_for, webhook_server
 
 SECRET = "A" * 20 + "-b_c" + "9" * 16  # 40 characters, all of Telegram's kinds
 URL = "https://bot.example.invalid/tg/hook"

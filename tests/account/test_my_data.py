@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, Conversation, User, Volunteer
-from tests.support import ADULT_ANSWERS, Chat
-from tests.test_bad_input import assert_clean, plain, text_of
+from tests.support import ADULT_ANSWERS, Chat, assert_clean, plain, text_of
 
 NID = "1234567897"
 OTHER_NID = "1000000008"

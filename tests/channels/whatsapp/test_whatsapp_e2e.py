@@ -22,9 +22,9 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, Volunteer, utcnow
 from storage.models_channels import InboundWork
+from tests.channels.whatsapp.support import WhatsAppUser
 from tests.conftest import Clock
-from tests.delivery.seed import add_broadcast
-from tests.whatsapp.support import WhatsAppUser
+from tests.delivery.support import add_broadcast
 
 WA_ID = "966512345678"
 

@@ -10,7 +10,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.process.whatsapp import WhatsAppService
 from fakes.whatsapp_api import FakeWhatsAppServer
-from tests.whatsapp.support import make_service, serve
+from tests.channels.whatsapp.support import make_service, serve
 
 
 @pytest.fixture

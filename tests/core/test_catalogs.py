@@ -23,7 +23,7 @@ from bot.core.forms import Form, Option
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Catalogs, Html, load_catalogs, po_path
 from bot.handlers import build_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("ar", "en")
 NPLURALS = {"ar": 6, "en": 2}
 ARABIC_PLURAL_FORMS = (
