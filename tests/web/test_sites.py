@@ -121,6 +121,9 @@ async def test_close_and_reopen_applications(
     assert (await audit_actions(db))[-2:] == ["site.closed", "site.opened"]
     missing = await client.get("/sites/999/edit")
     assert missing.status == 404
+    gone = await client.post("/sites/999/open", data={"csrf": csrf, "open": "0"})
+    assert str(gone.url.path) == "/sites"
+    assert catalogs.translator("ar").raw("fam.err.site_gone") in await gone.text()
 
 
 async def test_confirmed_stalls_per_day(

@@ -231,7 +231,12 @@ async def _save(view: View, site: Site | None) -> web.StreamResponse:
 async def open_or_close(view: View) -> web.StreamResponse:
     site_id = _site_id(view)
     is_open = (await view.form()).get("open") == "1"
-    await family_sites.set_site_open(view.work, site_id, is_open)
+    try:
+        await family_sites.set_site_open(view.work, site_id, is_open)
+    except NotFound as err:
+        # Said on the list: this POST's own address has no page to come back to.
+        view.flash(err.msgid, "error")
+        return view.redirect("/sites")
     view.flash("fam.sa.reopened" if is_open else "fam.sa.closed_done")
     return view.redirect(f"/sites/{site_id}/edit")
 
