@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
 
 from bot.core.dates import local_day
 from bot.core.unit import Unit
 from bot.core.validators import age_on
-from bot.services.errors import Conflict, ServiceError, require_staff
+from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
 from storage.db import add_unique
 from storage.models import Volunteer
 
 ADULT_AGE = 18
+NOT_FOUND = "web.vol.not_found"
+# The directory's sort orders (the web table's column keys).
+SORTS: dict[str, Any] = {
+    "name": Volunteer.full_name,
+    "district": Volunteer.district,
+    "joined": Volunteer.created_at,
+}
 
 
 @dataclass(frozen=True)
@@ -99,3 +109,94 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     if not await add_unique(unit.session, volunteer):  # lost a race on the unique national ID
         raise Conflict("vol.err.nid_taken")
     return Saved(volunteer, created)
+
+
+# --- the staff's directory (web) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Search:
+    """What staff look for: `text` in the name, district or interests; exact filters."""
+
+    text: str = ""
+    district: str = ""
+    interest: str = ""
+    gender: str = ""
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _conditions(search: Search) -> list[Any]:
+    found: list[Any] = []
+    if search.text:
+        pattern = _like(search.text)
+        found.append(
+            or_(
+                func.lower(Volunteer.full_name).like(pattern, escape="\\"),
+                func.lower(Volunteer.district).like(pattern, escape="\\"),
+                # Interests are codes in a JSON list: the text of the list holds them.
+                func.lower(cast(Volunteer.interests, String)).like(pattern, escape="\\"),
+            )
+        )
+    if search.district:
+        found.append(Volunteer.district == search.district)
+    if search.interest:
+        quoted = _like(f'"{search.interest}"')
+        found.append(cast(Volunteer.interests, String).like(quoted, escape="\\"))
+    if search.gender:
+        found.append(Volunteer.gender == search.gender)
+    return found
+
+
+async def search_volunteers(
+    unit: Unit,
+    search: Search,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[Volunteer], int]:
+    """One page of the volunteers matching `search`, and how many match (staff)."""
+    require_staff(unit.actor)
+    where = _conditions(search)
+    counted = await unit.session.execute(select(func.count(Volunteer.id)).where(*where))
+    total = counted.scalar_one()
+    column = SORTS.get(sort, Volunteer.full_name)
+    order = column.desc() if descending else column.asc()
+    rows = await unit.session.execute(
+        select(Volunteer).where(*where).order_by(order, Volunteer.id).offset(offset).limit(limit)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def get_volunteer(unit: Unit, volunteer_id: int) -> Volunteer:
+    """A volunteer's profile, for staff."""
+    require_staff(unit.actor)
+    volunteer = await unit.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound(NOT_FOUND)
+    return volunteer
+
+
+async def view_full_national_id(unit: Unit, volunteer_id: int) -> str:
+    """The unmasked national ID, for an admin only; every view is audited."""
+    if unit.actor.role != "admin":
+        raise Forbidden("web.forbidden")
+    volunteer = await unit.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound(NOT_FOUND)
+    await unit.audit("volunteer.national_id_viewed", f"volunteer:{volunteer.id}")
+    return volunteer.national_id
+
+
+async def export_volunteers(unit: Unit, search: Search) -> list[Volunteer]:
+    """Every volunteer matching `search`, by name, for a staff export (which is audited)."""
+    require_staff(unit.actor)
+    rows = await unit.session.execute(
+        select(Volunteer).where(*_conditions(search)).order_by(Volunteer.full_name, Volunteer.id)
+    )
+    found = list(rows.scalars())
+    await unit.audit("volunteers.exported", "volunteers", rows=len(found))
+    return found
