@@ -19,7 +19,7 @@ from bot.handlers.events.common import STATUS_KEYS
 from bot.handlers.events.staff_forms import EXPORT_COLUMNS
 from bot.services import attendance, registrations
 from bot.services import events as service
-from bot.services.errors import ServiceError
+from bot.services.errors import NotFound, ServiceError
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage import attendance as hours_store
@@ -184,9 +184,17 @@ async def create_event(view: View) -> web.StreamResponse:
     return view.redirect(f"/events/{event.id}")
 
 
+async def _event(view: View) -> tuple[Event, list[service.ShiftLine]]:
+    """The event of the address; a missing one is a 404 page (not a redirect to itself)."""
+    try:
+        return await service.event_with_shifts(view.work, _id(view, "event_id"))
+    except NotFound:
+        raise web.HTTPNotFound() from None
+
+
 @pages.get("/events/{event_id}/edit")
 async def edit_event(view: View) -> web.StreamResponse:
-    event, _ = await service.event_with_shifts(view.work, _id(view, "event_id"))
+    event, _ = await _event(view)
     return _event_form(view, _event_values(view, event), event.id)
 
 
@@ -234,7 +242,7 @@ async def cancel_event(view: View) -> web.StreamResponse:
 # --- an event's page and its shifts ---------------------------------------------------------------
 @pages.get("/events/{event_id}")
 async def event_page(view: View) -> web.StreamResponse:
-    event, shifts = await service.event_with_shifts(view.work, _id(view, "event_id"))
+    event, shifts = await _event(view)
     start_day, start_clock = _local(view, event.starts_at)
     return view.render(
         "events/event.html",
@@ -284,7 +292,7 @@ def _shift_draft(view: View, form: dict[str, str]) -> tuple[service.ShiftDraft, 
 
 @pages.get("/events/{event_id}/export")
 async def export_event(view: View) -> web.StreamResponse:
-    event, _ = await service.event_with_shifts(view.work, _id(view, "event_id"))
+    event, _ = await _event(view)
     people = await registrations.export_registrants(view.work, event.id)
     tr, zone, now = view.tr, ZoneInfo(view.work.timezone), view.work.now
     rows: list[list[Any]] = []
@@ -322,7 +330,11 @@ async def export_event(view: View) -> web.StreamResponse:
 # --- a shift: registrations, approval, attendance -------------------------------------------------
 @pages.get("/events/{event_id}/shifts/{shift_id}")
 async def shift_page(view: View) -> web.StreamResponse:
-    shift, event, people = await registrations.shift_registrants(view.work, _id(view, "shift_id"))
+    try:
+        found = await registrations.shift_registrants(view.work, _id(view, "shift_id"))
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    shift, event, people = found
     if event.id != _id(view, "event_id"):
         raise web.HTTPNotFound()
     now = view.work.now

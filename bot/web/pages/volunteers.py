@@ -16,6 +16,7 @@ from bot.exports import to_xlsx
 from bot.handlers.common import INTEREST_CODES
 from bot.services import attendance
 from bot.services import volunteers as service
+from bot.services.errors import NotFound
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage.models import Volunteer
@@ -137,7 +138,10 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         volunteer_id = int(view.request.match_info["volunteer_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    volunteer = await service.get_volunteer(view.work, volunteer_id)
+    try:
+        volunteer = await service.get_volunteer(view.work, volunteer_id)
+    except NotFound as err:  # a page, not a redirect to itself
+        return view.render("message.html", status=404, title="web.vol.title", body=err.msgid)
     hours = await attendance.volunteer_hours(view.work, volunteer.id)
     tz = view.work.timezone
     shifts = [
