@@ -208,6 +208,15 @@ async def seed(db: Database, volunteers: int, requests: int) -> Seeded:
             for v in range(1, min(40, volunteers) + 1)
         ],
     )
+    if db.engine.dialect.name == "postgresql":  # rows with explicit ids: move the sequences on
+        async with db.transaction() as s:
+            for table in ("users", "volunteers", "sites", "families", "events", "shifts"):
+                await s.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
     return Seeded(event_id=1, shift_id=1, volunteer_id=1)
 
 

@@ -13,7 +13,6 @@ from bot.core.dates import fmt_date, fmt_hours, local_day
 from bot.core.districts import COMMON_DISTRICTS
 from bot.core.text import mask_mobile, mask_national_id
 from bot.exports import to_xlsx
-from bot.handlers.common import INTEREST_CODES
 from bot.services import attendance
 from bot.services import volunteers as service
 from bot.services.errors import NotFound
@@ -30,6 +29,21 @@ COLUMNS = (
     Column("joined", "web.vol.col.joined"),
 )
 FILTERS = ("q", "district", "interest", "gender")
+# The sign-up form's interests (bot.handlers.common.INTEREST_CODES; the web may not import chat
+# handlers, and tests/web/test_events_services.py checks the two are the same).
+INTEREST_CODES = (
+    "environment",
+    "cleaning",
+    "events",
+    "awareness",
+    "national",
+    "ramadan",
+    "health",
+    "media",
+    "tech",
+    "education",
+    "crowd",
+)
 DISTRICTS = [(code, f"district.{code}") for code in COMMON_DISTRICTS]
 INTERESTS = [(code, f"vol.interest.{code}") for code in INTEREST_CODES]
 GENDERS = [("f", "vol.gender.female"), ("m", "vol.gender.male")]
