@@ -127,16 +127,23 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _conditions(search: Search) -> list[Any]:
+def _conditions(search: Search, dialect: str) -> list[Any]:
     found: list[Any] = []
     if search.text:
         pattern = _like(search.text)
+
+        def matches(column: Any) -> Any:
+            # SQLite's LIKE ignores ASCII case by itself; lower() on every row would only cost.
+            if dialect == "sqlite":
+                return column.like(pattern, escape="\\")
+            return column.ilike(pattern, escape="\\")
+
         found.append(
             or_(
-                func.lower(Volunteer.full_name).like(pattern, escape="\\"),
-                func.lower(Volunteer.district).like(pattern, escape="\\"),
+                matches(Volunteer.full_name),
+                matches(Volunteer.district),
                 # Interests are codes in a JSON list: the text of the list holds them.
-                func.lower(cast(Volunteer.interests, String)).like(pattern, escape="\\"),
+                matches(cast(Volunteer.interests, String)),
             )
         )
     if search.district:
@@ -149,6 +156,19 @@ def _conditions(search: Search) -> list[Any]:
     return found
 
 
+def _where(unit: Unit, search: Search) -> list[Any]:
+    return _conditions(search, unit.session.get_bind().dialect.name)
+
+
+async def count_matching(unit: Unit, search: Search) -> int:
+    """How many volunteers match `search` (staff)."""
+    require_staff(unit.actor)
+    counted = await unit.session.execute(
+        select(func.count(Volunteer.id)).where(*_where(unit, search))
+    )
+    return int(counted.scalar_one())
+
+
 async def search_volunteers(
     unit: Unit,
     search: Search,
@@ -157,18 +177,19 @@ async def search_volunteers(
     descending: bool = False,
     offset: int = 0,
     limit: int = 25,
-) -> tuple[list[Volunteer], int]:
-    """One page of the volunteers matching `search`, and how many match (staff)."""
+) -> list[Volunteer]:
+    """One page of the volunteers matching `search` (staff); `count_matching` counts them."""
     require_staff(unit.actor)
-    where = _conditions(search)
-    counted = await unit.session.execute(select(func.count(Volunteer.id)).where(*where))
-    total = counted.scalar_one()
     column = SORTS.get(sort, Volunteer.full_name)
     order = column.desc() if descending else column.asc()
     rows = await unit.session.execute(
-        select(Volunteer).where(*where).order_by(order, Volunteer.id).offset(offset).limit(limit)
+        select(Volunteer)
+        .where(*_where(unit, search))
+        .order_by(order, Volunteer.id)
+        .offset(offset)
+        .limit(limit)
     )
-    return list(rows.scalars()), int(total)
+    return list(rows.scalars())
 
 
 async def get_volunteer(unit: Unit, volunteer_id: int) -> Volunteer:
@@ -195,7 +216,7 @@ async def export_volunteers(unit: Unit, search: Search) -> list[Volunteer]:
     """Every volunteer matching `search`, by name, for a staff export (which is audited)."""
     require_staff(unit.actor)
     rows = await unit.session.execute(
-        select(Volunteer).where(*_conditions(search)).order_by(Volunteer.full_name, Volunteer.id)
+        select(Volunteer).where(*_where(unit, search)).order_by(Volunteer.full_name, Volunteer.id)
     )
     found = list(rows.scalars())
     await unit.audit("volunteers.exported", "volunteers", rows=len(found))

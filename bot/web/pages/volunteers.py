@@ -83,9 +83,9 @@ def _district(view: View, volunteer: Volunteer) -> str:
 async def directory(view: View) -> web.StreamResponse:
     table = Table.read(view, COLUMNS, sort="name", filters=FILTERS)
     search = _search(view)
-    _, total = await service.search_volunteers(view.work, search, limit=0)
+    total = await service.count_matching(view.work, search)
     page = table.page(total)
-    found, _ = await service.search_volunteers(
+    found = await service.search_volunteers(
         view.work,
         search,
         sort=table.sort,
