@@ -14,7 +14,7 @@ from storage import attendance as store
 from storage import events as event_store
 from storage import registrations as reg_store
 from storage import repositories as repo
-from storage.models_events import CONFIRMED, Event, ShiftRegistration
+from storage.models_events import CONFIRMED, Event, Shift, ShiftRegistration
 
 CHECKIN_OPENS = timedelta(hours=2)  # staff can check people in from this before the start
 THANK_YOU_WINDOW = timedelta(days=2)  # shifts that ended this recently get a thank-you
@@ -142,3 +142,44 @@ async def thank_attendees(unit: Unit) -> int:
         reg.thanked_at = unit.now
         queued += int(created)
     return queued
+
+
+async def undo_attendance(unit: Unit, registration_id: int, direction: Direction) -> Attendance:
+    """Undo a check-out (the volunteer is checked in again) or a check-in (staff pressed the
+    wrong person). Only the last step can be undone: a check-in after its check-out is undone
+    first. The result's `at` is the time that was removed."""
+    require_staff(unit.actor)
+    reg = await reg_store.get_registration(unit.session, registration_id)
+    if reg is None:
+        raise NotFound("ev.err.gone")
+    volunteer, _ = await Notices(unit).person(reg)
+    name = volunteer.full_name
+    if direction == CHECK_OUT:
+        if reg.checked_out_at is None:
+            msgid = "eva.not_in" if reg.checked_in_at is None else "eva.already_in"
+            raise Conflict(msgid, name=name)
+        removed, reg.checked_out_at = reg.checked_out_at, None
+        await unit.audit("attendance.undo_check_out", f"registration:{reg.id}")
+        return Attendance(reg, name, CHECK_OUT, removed)
+    if reg.checked_out_at is not None:
+        raise Conflict("eva.already_out", name=name)
+    if reg.checked_in_at is None:
+        raise Conflict("eva.not_in", name=name)
+    removed, reg.checked_in_at = reg.checked_in_at, None
+    await unit.audit("attendance.undo_check_in", f"registration:{reg.id}")
+    return Attendance(reg, name, CHECK_IN, removed)
+
+
+@dataclass(frozen=True)
+class Hours:
+    total: float
+    shifts: list[tuple[Shift, Event, float]]  # the attended shifts, oldest first
+
+
+async def volunteer_hours(unit: Unit, volunteer_id: int) -> Hours:
+    """A volunteer's hours: the shifts that count (as "my hours" in chat) and their total."""
+    rows = await reg_store.volunteer_registrations(
+        unit.session, volunteer_id, statuses=(CONFIRMED,)
+    )
+    attended = store.counted_shifts(rows, unit.now)
+    return Hours(sum((h for _, _, h in attended), 0.0), attended)

@@ -6,7 +6,7 @@ everyone registered and cancels their registrations (nobody is promoted)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.core.i18n import N_
@@ -20,6 +20,8 @@ from storage.models_events import Event, Shift, ShiftRegistration
 
 MAX_CAPACITY = 1000
 MAX_SHIFT = timedelta(hours=24)
+MAX_REPEAT_DAYS = 31  # a shift repeated over days: at most a month of them at once
+STAFF_DAYS_BACK = 30  # the staff's list shows events that ended this recently, too
 GONE = "eva.err.gone"
 
 
@@ -215,3 +217,86 @@ async def cancel_shift(unit: Unit, shift_id: int) -> int:
     shift.status = store.SHIFT_CANCELLED
     await unit.audit("shift.cancelled", f"shift:{shift.id}", told=told)
     return told
+
+
+# --- the web workspace's reads and bulk actions ---------------------------------------------------
+@dataclass(frozen=True)
+class ShiftLine:
+    shift: Shift
+    counts: reg_store.ShiftCounts
+
+
+async def list_staff_events(
+    unit: Unit, *, event_type: str | None = None, offset: int = 0, limit: int = 25
+) -> tuple[list[Event], int]:
+    """Events for staff: upcoming, recent (STAFF_DAYS_BACK) and cancelled; and how many."""
+    require_staff(unit.actor)
+    return await store.list_events(
+        unit.session,
+        now=unit.now,
+        event_type=event_type or None,
+        offset=offset,
+        limit=limit,
+        staff_days_back=STAFF_DAYS_BACK,
+    )
+
+
+async def event_with_shifts(unit: Unit, event_id: int) -> tuple[Event, list[ShiftLine]]:
+    """An event (any status) with all its shifts and their places held (staff)."""
+    require_staff(unit.actor)
+    event = await store.get_event(unit.session, event_id)
+    if event is None:
+        raise NotFound(GONE)
+    shifts = await store.shifts_of(unit.session, event.id, include_cancelled=True)
+    held = await reg_store.counts(unit.session, [s.id for s in shifts])
+    return event, [ShiftLine(s, held[s.id]) for s in shifts]
+
+
+async def duplicate_event(unit: Unit, event_id: int, starts_at: datetime) -> Event:
+    """A copy of an event and its active shifts, moved to start at `starts_at` (the shifts
+    keep their place in the day); published as new, with nobody registered (staff)."""
+    require_staff(unit.actor)
+    source = await store.get_event(unit.session, event_id)
+    if source is None:
+        raise NotFound(GONE)
+    moved = starts_at - source.starts_at
+    draft = EventDraft(
+        title_ar=source.title_ar,
+        description_ar=source.description_ar,
+        type=source.type,
+        place=source.place_name,
+        starts_at=starts_at,
+        ends_at=source.ends_at + moved,
+        title_en=source.title_en,
+        description_en=source.description_en,
+        pin=pin_of(source),
+    )
+    event = await create_event(unit, draft)
+    for shift in await store.shifts_of(unit.session, source.id):
+        copy = ShiftDraft(
+            shift.starts_at + moved,
+            shift.ends_at + moved,
+            shift.capacity,
+            shift.gender,
+            tuple(shift.skills),
+            shift.auto_confirm,
+        )
+        await create_shift(unit, event.id, copy)
+    await unit.audit("event.duplicated", f"event:{event.id}", source=source.id)
+    return event
+
+
+async def create_shifts_over_days(
+    unit: Unit, event_id: int, draft: ShiftDraft, days: int
+) -> list[Shift]:
+    """The same shift on `days` days in a row from the draft's day (staff). All or none:
+    the first refusal stops them all (the caller's transaction rolls back)."""
+    require_staff(unit.actor)
+    if not 1 <= days <= MAX_REPEAT_DAYS:
+        raise InvalidValue("days", "web.ev.err.days", max=MAX_REPEAT_DAYS)
+    made = []
+    for n in range(days):
+        step = timedelta(days=n)
+        day = replace(draft, starts_at=draft.starts_at + step, ends_at=draft.ends_at + step)
+        made.append(await create_shift(unit, event_id, day))
+    return made

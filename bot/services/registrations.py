@@ -251,3 +251,13 @@ async def export_registrants(unit: Unit, event_id: int) -> list[store.Registrant
     people = await store.registrants(unit.session, event_id=event_id)
     await unit.audit("event.exported", f"event:{event_id}", rows=len(people))
     return people
+
+
+async def shift_registrants(
+    unit: Unit, shift_id: int
+) -> tuple[Shift, Event, list[store.Registrant]]:
+    """A shift, its event and everyone holding a place or waiting on it, in shift then
+    waitlist order (staff)."""
+    require_staff(unit.actor)
+    shift, event = await _shift_and_event(unit, shift_id)
+    return shift, event, await store.registrants(unit.session, shift_id=shift.id)

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
 
 from bot.core.dates import local_day
 from bot.core.unit import Unit
 from bot.core.validators import age_on
-from bot.services.errors import Conflict, ServiceError, require_staff
+from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
 from storage.db import add_unique
 from storage.models import Volunteer
 
 ADULT_AGE = 18
+NOT_FOUND = "web.vol.not_found"
+# The directory's sort orders (the web table's column keys).
+SORTS: dict[str, Any] = {
+    "name": Volunteer.full_name,
+    "district": Volunteer.district,
+    "joined": Volunteer.created_at,
+}
 
 
 @dataclass(frozen=True)
@@ -99,3 +109,115 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     if not await add_unique(unit.session, volunteer):  # lost a race on the unique national ID
         raise Conflict("vol.err.nid_taken")
     return Saved(volunteer, created)
+
+
+# --- the staff's directory (web) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Search:
+    """What staff look for: `text` in the name, district or interests; exact filters."""
+
+    text: str = ""
+    district: str = ""
+    interest: str = ""
+    gender: str = ""
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _conditions(search: Search, dialect: str) -> list[Any]:
+    found: list[Any] = []
+    if search.text:
+        pattern = _like(search.text)
+
+        def matches(column: Any) -> Any:
+            # SQLite's LIKE ignores ASCII case by itself; lower() on every row would only cost.
+            if dialect == "sqlite":
+                return column.like(pattern, escape="\\")
+            return column.ilike(pattern, escape="\\")
+
+        found.append(
+            or_(
+                matches(Volunteer.full_name),
+                matches(Volunteer.district),
+                # Interests are codes in a JSON list: the text of the list holds them.
+                matches(cast(Volunteer.interests, String)),
+            )
+        )
+    if search.district:
+        found.append(Volunteer.district == search.district)
+    if search.interest:
+        quoted = _like(f'"{search.interest}"')
+        found.append(cast(Volunteer.interests, String).like(quoted, escape="\\"))
+    if search.gender:
+        found.append(Volunteer.gender == search.gender)
+    return found
+
+
+def _where(unit: Unit, search: Search) -> list[Any]:
+    return _conditions(search, unit.session.get_bind().dialect.name)
+
+
+async def count_matching(unit: Unit, search: Search) -> int:
+    """How many volunteers match `search` (staff)."""
+    require_staff(unit.actor)
+    counted = await unit.session.execute(
+        select(func.count(Volunteer.id)).where(*_where(unit, search))
+    )
+    return int(counted.scalar_one())
+
+
+async def search_volunteers(
+    unit: Unit,
+    search: Search,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> list[Volunteer]:
+    """One page of the volunteers matching `search` (staff); `count_matching` counts them."""
+    require_staff(unit.actor)
+    column = SORTS.get(sort, Volunteer.full_name)
+    order = column.desc() if descending else column.asc()
+    rows = await unit.session.execute(
+        select(Volunteer)
+        .where(*_where(unit, search))
+        .order_by(order, Volunteer.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def get_volunteer(unit: Unit, volunteer_id: int) -> Volunteer:
+    """A volunteer's profile, for staff."""
+    require_staff(unit.actor)
+    volunteer = await unit.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound(NOT_FOUND)
+    return volunteer
+
+
+async def view_full_national_id(unit: Unit, volunteer_id: int) -> str:
+    """The unmasked national ID, for an admin only; every view is audited."""
+    if unit.actor.role != "admin":
+        raise Forbidden("web.forbidden")
+    volunteer = await unit.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound(NOT_FOUND)
+    await unit.audit("volunteer.national_id_viewed", f"volunteer:{volunteer.id}")
+    return volunteer.national_id
+
+
+async def export_volunteers(unit: Unit, search: Search) -> list[Volunteer]:
+    """Every volunteer matching `search`, by name, for a staff export (which is audited)."""
+    require_staff(unit.actor)
+    rows = await unit.session.execute(
+        select(Volunteer).where(*_where(unit, search)).order_by(Volunteer.full_name, Volunteer.id)
+    )
+    found = list(rows.scalars())
+    await unit.audit("volunteers.exported", "volunteers", rows=len(found))
+    return found

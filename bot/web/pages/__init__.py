@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.web.pages import auth, overview, requests, sites
+from bot.web.pages import auth, events, overview, requests, sites, volunteers
 
-MODULES: tuple[ModuleType, ...] = (auth, overview, requests, sites)
+MODULES: tuple[ModuleType, ...] = (auth, overview, requests, sites, events, volunteers)
