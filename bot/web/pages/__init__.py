@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.web.pages import auth, overview
+from bot.web.pages import audit, auth, broadcasts, overview, staff
 
-MODULES: tuple[ModuleType, ...] = (auth, overview)
+MODULES: tuple[ModuleType, ...] = (auth, overview, broadcasts, audit, staff)
