@@ -10,9 +10,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.core.i18n import Catalogs
+from bot.core.unit import Actor, Unit
+from bot.services import broadcasts
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock
+from tests.delivery.seed import seed_recipients
 from tests.events.units import World
 from tests.services.test_reports import seed_overview
 from tests.web.conftest import LiveServer
@@ -38,6 +41,12 @@ async def test_overview_shows_waiting_shifts_and_charts(
 ) -> None:
     await seed_overview(World(db, catalogs, web_settings, clock()))
     user_id = await staff_user(db, "staff")
+    await seed_recipients(db, 2)
+    async with db.transaction() as s:
+        unit = Unit(s, Actor.person(user_id, "staff"), clock(), catalogs, web_settings)
+        sent = await broadcasts.create_broadcast(
+            unit, broadcasts.BroadcastDraft({"kind": "all"}, "x")
+        )
     await sign_in(client, await link_for(db, catalogs, web_settings, clock(), user_id))
     html = await (await client.get("/")).text()
     assert html.count('role="img"') == 4 and html.count("<desc ") == 4
@@ -46,7 +55,8 @@ async def test_overview_shows_waiting_shifts_and_charts(
     for key in ("web.ov.signups", "web.ov.hours", "web.ov.occupancy", "web.ov.outcomes"):
         assert tr.t(key) in html
     assert "سوق الأسر" in html  # the site's occupancy row
-    assert tr.t("web.ov.none_sending") in html
+    # The broadcast being sent is listed with its progress, and in the outcomes chart.
+    assert f'href="/broadcasts/{sent.id}"' in html and tr.t("web.ov.none_sending") not in html
 
 
 @pytest.mark.timeout(120)
