@@ -103,7 +103,7 @@ async def open_shifts(unit: Unit, limit: int = SHIFTS) -> list[OpenShift]:
         .scalar_subquery()
     )
     stmt = (
-        select(Shift, Event, (Shift.capacity - taken).label("free"))
+        select(Shift, Event, Shift.capacity - taken)
         .join(Event, Event.id == Shift.event_id)
         .where(
             Shift.starts_at > unit.now,
