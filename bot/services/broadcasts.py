@@ -7,10 +7,14 @@ announcement that does not fit one message."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, func, select
 
 from bot.core.html_split import utf16_len
 from bot.core.unit import Unit
@@ -19,21 +23,28 @@ from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
 from storage import broadcasts as store
 from storage import events as event_store
 from storage.broadcasts import AUDIENCES, VALUED_AUDIENCES, Stopped
-from storage.models import Broadcast
+from storage.models import Broadcast, OutboxMessage, Volunteer
 
 __all__ = [
     "AUDIENCES",
+    "OUTCOMES",
     "VALUED_AUDIENCES",
     "BroadcastDraft",
+    "BroadcastLine",
     "Created",
     "Progress",
     "Stopped",
+    "broadcast_line",
     "cancel_broadcast",
     "check_audience",
     "check_text",
+    "count_broadcasts",
     "count_recipients",
     "create_broadcast",
     "fan_out_due",
+    "in_quiet_hours",
+    "interests_in_use",
+    "list_broadcasts",
     "scheduled_broadcasts",
     "sending_broadcasts",
     "stop_broadcast",
@@ -200,3 +211,91 @@ async def sending_broadcasts(unit: Unit) -> list[Progress]:
         total = sum(counts.values())
         result.append(Progress(broadcast, total - store.open_count(counts), total, counts))
     return result
+
+
+# --- what the web workspace reads (issue 13) --------------------------------------------------
+# The outcomes a finished row can have, in the order staff read them.
+OUTCOMES = ("sent", "blocked", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class BroadcastLine:
+    """One broadcast of the history, with its rows counted by status."""
+
+    broadcast: Broadcast
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.total - store.open_count(self.counts)
+
+    @property
+    def percent(self) -> int:
+        """How far the sending got; a broadcast with no rows is as far as it will go."""
+        return 100 if not self.total else self.done * 100 // self.total
+
+
+async def count_broadcasts(unit: Unit) -> int:
+    require_staff(unit.actor)
+    return int((await unit.session.execute(select(func.count(Broadcast.id)))).scalar_one())
+
+
+async def list_broadcasts(unit: Unit, offset: int, size: int) -> list[BroadcastLine]:
+    """The history, newest first, each with its outcomes."""
+    require_staff(unit.actor)
+    stmt = select(Broadcast).order_by(Broadcast.id.desc()).offset(offset).limit(size)
+    rows = (await unit.session.execute(stmt)).scalars().all()
+    counts = await _counts_of(unit, [b.id for b in rows])
+    return [BroadcastLine(b, counts.get(b.id, {})) for b in rows]
+
+
+async def broadcast_line(unit: Unit, broadcast_id: int) -> BroadcastLine:
+    """One broadcast with its progress; NotFound when there is none with that number."""
+    require_staff(unit.actor)
+    broadcast = await unit.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFound("web.bc.unknown", id=broadcast_id)
+    return BroadcastLine(broadcast, await store.broadcast_counts(unit.session, broadcast_id))
+
+
+async def _counts_of(unit: Unit, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """`broadcast_counts` of several broadcasts in one query."""
+    if not ids:
+        return {}
+    rows = await unit.session.execute(
+        select(OutboxMessage.broadcast_id, OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.broadcast_id.in_(ids))
+        .group_by(OutboxMessage.broadcast_id, OutboxMessage.status)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for broadcast_id, status, n in rows.all():
+        found.setdefault(int(broadcast_id or 0), {})[str(status)] = int(n)
+    return found
+
+
+def in_quiet_hours(unit: Unit, at: datetime) -> bool:
+    """Whether a moment falls in QUIET_HOURS (local time), when broadcasts are held back."""
+    start, end = unit.settings.quiet_window()
+    local = at.astimezone(ZoneInfo(unit.timezone)).time()
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+async def interests_in_use(unit: Unit) -> list[str]:
+    """The interest codes volunteers chose, for the web's audience picker: an interest nobody
+    has would reach no one. Distinct lists are read, so the work grows with the combinations,
+    not with the volunteers."""
+    require_staff(unit.actor)
+    stmt = select(cast(Volunteer.interests, String)).distinct()
+    found: set[str] = set()
+    for (raw,) in (await unit.session.execute(stmt)).all():
+        if raw:
+            found.update(str(code) for code in json.loads(raw))
+    return sorted(found)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.unit import Unit
-from bot.services.errors import Forbidden, require_staff
+from bot.services.errors import Conflict, Forbidden, ServiceError, require_staff
 from storage import repositories as repo
 
 ADMIN, STAFF, USER = "admin", "staff", "user"
@@ -59,3 +59,34 @@ async def list_staff(unit: Unit) -> list[StaffMember]:
         StaffMember(user.role, tuple(f"{i.channel}:{i.external_id}" for i in user.identities))
         for user in await repo.staff_users(unit.session)
     ]
+
+
+# --- the web's staff page (issue 13) -----------------------------------------------------------
+CHANNELS = ("telegram", "whatsapp", "console")
+ROLES = (STAFF, ADMIN, USER)
+
+
+def parse_who(text: str) -> tuple[str, str]:
+    """ "channel:id" as staff type it ("telegram:12345"); a bare id is a Telegram one, as at
+    the CLI. Refused with a message when the channel is unknown or the id is empty."""
+    who = text.strip()
+    channel, _, external = who.partition(":") if ":" in who else ("telegram", "", who)
+    channel, external = channel.strip().lower(), external.strip()
+    if channel not in CHANNELS or not external or len(external) > 64 or " " in external:
+        raise ServiceError("web.staff.bad_who", who=who)
+    return channel, external
+
+
+async def set_staff_role(unit: Unit, who: str, role: str) -> RoleChange:
+    """Give "channel:id" a role (staff, admin, or user to remove it), as an admin on the web.
+    An admin cannot change their own role here: the page would lock them out mid-session."""
+    _require_admin(unit)
+    if role not in ROLES:
+        raise ServiceError("err.internal", role=role)
+    channel, external = parse_who(who)
+    mine = await repo.find_identity(unit.session, channel, external)
+    if mine is not None and mine[1].id == unit.actor.user_id:
+        raise Conflict("web.staff.not_self")
+    if role == USER:
+        return await remove_role(unit, channel, external)
+    return await grant_role(unit, channel, external, admin=role == ADMIN)

@@ -16,9 +16,9 @@ from bot.services.families import StatusConflict
 from bot.services.family_sites import save_family
 from storage.models import AuditLog
 from tests.families.support import SITE_END, SITE_START, add_site
-from tests.services.test_families import World, profile
-from tests.services.test_families import boss as boss
-from tests.services.test_families import world as world
+from tests.services.support import World, profile
+from tests.services.support import boss as boss
+from tests.services.support import world as world
 
 
 async def audit_count(world: World) -> int:

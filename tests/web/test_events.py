@@ -22,8 +22,7 @@ from storage.db import Database
 from storage.models import AuditLog
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
-from tests.events.helpers import seed_event
-from tests.events.units import World
+from tests.events.support import World, seed_event
 from tests.web.rig import csrf_of, link_for, sign_in, staff_user
 
 Client = TestClient[Any, Any]

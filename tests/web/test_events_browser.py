@@ -21,8 +21,7 @@ from bot.core.unit import Actor, Unit
 from bot.services import registrations
 from storage.models import Volunteer
 from storage.models_events import Event, Shift
-from tests.events.helpers import register, seed_event, volunteers
-from tests.events.units import World
+from tests.events.support import World, register, seed_event, volunteers
 from tests.web.conftest import LiveServer
 from tests.web.rig import (
     assert_accessible,

@@ -17,8 +17,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models_events import Event, Shift
 from tests.conftest import Clock
-from tests.events.helpers import seed_event
-from tests.events.units import World
+from tests.events.support import World, seed_event
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from storage.db import Database
 from storage.models import AuditLog, Volunteer
 from storage.models_events import ShiftRegistration
 from tests.conftest import Clock
-from tests.events.helpers import seed_event
+from tests.events.support import seed_event
 from tests.web.rig import csrf_of, link_for, sign_in, staff_user
 
 Client = TestClient[Any, Any]

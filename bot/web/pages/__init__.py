@@ -5,6 +5,26 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.web.pages import auth, events, overview, requests, sites, volunteers
+from bot.web.pages import (
+    audit,
+    auth,
+    broadcasts,
+    events,
+    overview,
+    requests,
+    sites,
+    staff,
+    volunteers,
+)
 
-MODULES: tuple[ModuleType, ...] = (auth, overview, requests, sites, events, volunteers)
+MODULES: tuple[ModuleType, ...] = (
+    auth,
+    overview,
+    requests,
+    sites,
+    events,
+    volunteers,
+    broadcasts,
+    audit,
+    staff,
+)
