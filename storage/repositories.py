@@ -217,8 +217,13 @@ async def add_audit(
     action: str,
     target: str | None = None,
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    session.add(AuditLog(actor=actor, action=action, target=target, details=details or {}))
+    """An audit row; `at` is the caller's clock (the database's now when not given)."""
+    row = AuditLog(actor=actor, action=action, target=target, details=details or {})
+    if at is not None:
+        row.created_at = at
+    session.add(row)
 
 
 STAFF_ROLES = ("staff", "admin")

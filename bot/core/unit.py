@@ -75,7 +75,7 @@ class Unit:
 
     async def audit(self, action: str, target: str, **details: Any) -> None:
         """Write what the actor did to the audit log, in this unit's transaction."""
-        await repo.add_audit(self.session, self.actor.label, action, target, details)
+        await repo.add_audit(self.session, self.actor.label, action, target, details, at=self.now)
 
 
 # What a feature does before a person's data is deleted, to release what they hold (a shift

@@ -12,6 +12,7 @@ from bot.core.forms import Option
 from bot.core.i18n import Catalogs
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
+from bot.services.volunteers import INTEREST_CODES
 
 # Flows that features other than their own open: named here, where every feature may import
 # them without an import cycle (the staff panel imports the menu, "my data" the sign-up form).
@@ -19,19 +20,6 @@ MY_DATA = "md"
 STAFF_PANEL = "staff"
 LANGUAGE = "lang"
 
-INTEREST_CODES = (
-    "environment",
-    "cleaning",
-    "events",
-    "awareness",
-    "national",
-    "ramadan",
-    "health",
-    "media",
-    "tech",
-    "education",
-    "crowd",
-)
 INTERESTS = tuple(Option(code, f"vol.interest.{code}") for code in INTEREST_CODES)
 DISTRICT_OPTIONS = tuple(Option(code, f"district.{code}") for code in COMMON_DISTRICTS)
 

@@ -21,6 +21,30 @@ from storage import repositories as repo
 from storage.models import User, Volunteer
 from storage.models_events import CONFIRMED, PENDING, Event, Shift, ShiftRegistration
 
+# How registration statuses are named (catalog ids) and the columns of a registrants export,
+# the same in the chat and on the web.
+STATUS_KEYS = {
+    "confirmed": "ev.status.confirmed",
+    "pending": "ev.status.pending",
+    "waitlisted": "ev.status.waitlisted",
+    "cancelled": "ev.status.cancelled",
+}
+EXPORT_COLUMNS = (
+    N_("eva.x.shift"),
+    N_("eva.x.name"),
+    N_("eva.x.nid"),
+    N_("eva.x.mobile"),
+    N_("eva.x.gender"),
+    N_("eva.x.status"),
+    N_("eva.x.position"),
+    N_("eva.x.registered"),
+    N_("eva.x.check_in"),
+    N_("eva.x.check_out"),
+    N_("eva.x.hours"),
+    N_("eva.x.rating"),
+)
+
+
 CANCEL_CUTOFF = timedelta(hours=12)  # volunteers cancel a confirmed place up to this before
 
 

@@ -20,6 +20,23 @@ from storage import repositories as repo
 from storage.db import add_unique
 from storage.models import Volunteer
 
+# The interests a volunteer may choose (catalog ids "vol.interest.<code>"), in the chat and
+# on the web.
+INTEREST_CODES = (
+    "environment",
+    "cleaning",
+    "events",
+    "awareness",
+    "national",
+    "ramadan",
+    "health",
+    "media",
+    "tech",
+    "education",
+    "crowd",
+)
+
+
 ADULT_AGE = 18
 NOT_FOUND = "web.vol.not_found"
 # The directory's sort orders (the web table's column keys).

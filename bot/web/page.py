@@ -17,8 +17,9 @@ work, translator, rendering, flashes, redirects) and `WebEnv` (the process's pie
 
 The handler runs inside ONE database transaction (`view.unit.session`), with
 `Actor.person(user_id, role)` read from the database on this request. A `ServiceError` it lets
-through rolls the transaction back and becomes a flash message in the reader's language, on a
-redirect back to the same address (see `_call`). See bot/web/README.md.
+through rolls the transaction back and becomes a flash message in the reader's language: on a
+redirect back to the page the form was on, or on an error page for a GET (see `_call`).
+See bot/web/README.md.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from markupsafe import Markup
 from bot.core.dates import fmt_date, fmt_datetime
 from bot.core.i18n import Catalogs, Translator
 from bot.core.unit import Actor, Unit
-from bot.services.errors import ServiceError
+from bot.services.errors import Forbidden, NotFound, ServiceError
 from bot.services.web_access import WebUser
 from bot.settings import Settings
 from bot.web import security
@@ -214,10 +215,34 @@ async def _call(
             )
             response = await handler(view)
     except ServiceError as err:
-        # Rolled back: nothing of the action was written. Say why on the page it came from.
+        # Rolled back: nothing of the action was written. Say why, in the reader's language.
         view.flash(err.msgid, "error", **err.params)
-        response = view.redirect(request.path_qs)
+        if request.method == "GET":
+            # A page that cannot be shown (gone, not allowed) says so here: redirecting to
+            # itself would loop.
+            response = view.render(
+                "message.html",
+                status=_ERROR_STATUS.get(type(err), 409),
+                title="web.error_title",
+                body="web.error_body",
+            )
+        else:
+            # An action refused: back to the page the form was on (its address has a GET
+            # page; the action's own may not).
+            response = view.redirect(_form_page(request))
     return _with_flashes(view, response)
+
+
+_ERROR_STATUS: dict[type[ServiceError], int] = {NotFound: 404, Forbidden: 403}
+
+
+def _form_page(request: web.Request) -> str:
+    """The path of the page a POST came from, when it is this site's; else the overview."""
+    referer = request.headers.get("Referer", "")
+    base = f"{request.scheme}://{request.host}"
+    if referer.startswith(base + "/"):
+        return security.local_path(referer[len(base) :])
+    return "/"
 
 
 def _with_flashes(view: View, response: web.StreamResponse) -> web.StreamResponse:

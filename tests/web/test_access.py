@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.core.i18n import Catalogs
-from bot.services.errors import Conflict
+from bot.services.errors import Conflict, NotFound
 from bot.settings import Settings, load_settings
 from bot.web import security
 from bot.web.app import create_app
@@ -234,6 +234,11 @@ async def refuse(view: View) -> web.StreamResponse:
     raise Conflict("web.link_used")
 
 
+@pages.get("/test/gone")
+async def gone(view: View) -> web.StreamResponse:
+    raise NotFound("web.link_used")
+
+
 @pytest.fixture
 async def guarded(db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock) -> Any:
     app = create_app(
@@ -265,7 +270,9 @@ async def test_a_service_refusal_is_a_flash_in_the_readers_language_and_writes_n
     await sign_in(guarded, await link_for(db, catalogs, web_settings, clock(), user_id))
     token = csrf_of(await (await guarded.get("/")).text())
     refused = await guarded.post("/test/refuse", data={"csrf": token}, allow_redirects=False)
-    assert refused.status == 303 and refused.headers["Location"] == "/test/refuse"
+    # Back to the page the form was on (here none was named: the overview), never to the
+    # action's own address, which has no GET page.
+    assert refused.status == 303 and refused.headers["Location"] == "/"
     shown = await guarded.get("/")
     assert catalogs.translator("ar").t("web.link_used") in await shown.text()
     async with db.sessions() as s:
@@ -273,3 +280,35 @@ async def test_a_service_refusal_is_a_flash_in_the_readers_language_and_writes_n
     assert user is not None and user.locale == "ar"  # rolled back
     # Shown once: the next page has no flash.
     assert catalogs.translator("ar").t("web.link_used") not in await (await guarded.get("/")).text()
+
+
+async def test_a_refused_action_goes_back_to_the_page_its_form_was_on(
+    guarded: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    user_id = await staff_user(db, "staff")
+    await sign_in(guarded, await link_for(db, catalogs, web_settings, clock(), user_id))
+    token = csrf_of(await (await guarded.get("/")).text())
+    origin = str(guarded.make_url("/sites?page=2"))
+    refused = await guarded.post(
+        "/test/refuse", data={"csrf": token}, headers={"Referer": origin}, allow_redirects=False
+    )
+    assert refused.status == 303 and refused.headers["Location"] == "/sites?page=2"
+    elsewhere = await guarded.post(
+        "/test/refuse",
+        data={"csrf": token},
+        headers={"Referer": "https://evil.example/sites"},
+        allow_redirects=False,
+    )
+    assert elsewhere.headers["Location"] == "/"
+
+
+async def test_a_page_that_cannot_be_shown_says_why_without_redirecting_to_itself(
+    guarded: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    user_id = await staff_user(db, "staff")
+    await sign_in(guarded, await link_for(db, catalogs, web_settings, clock(), user_id))
+    shown = await guarded.get("/test/gone", allow_redirects=False)
+    assert shown.status == 404
+    text = await shown.text()
+    assert catalogs.translator("ar").t("web.link_used") in text
+    assert catalogs.translator("ar").t("web.error_title") in text

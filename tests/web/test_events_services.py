@@ -155,15 +155,3 @@ async def test_search_the_directory_and_the_audited_full_id(world: World) -> Non
     async with world.acting(Actor.person(1)) as unit:  # a volunteer, not staff
         with pytest.raises(Forbidden):
             await volunteers.search_volunteers(unit, volunteers.Search())
-
-
-def test_the_pages_name_things_as_the_chat_does() -> None:
-    from bot.handlers.common import INTEREST_CODES
-    from bot.handlers.events.common import STATUS_KEYS
-    from bot.handlers.events.staff_forms import EXPORT_COLUMNS
-    from bot.web.pages import events as event_pages
-    from bot.web.pages import volunteers as volunteer_pages
-
-    assert volunteer_pages.INTEREST_CODES == INTEREST_CODES
-    assert event_pages.STATUS_KEYS == STATUS_KEYS
-    assert tuple(EXPORT_COLUMNS) == event_pages.EXPORT_COLUMNS

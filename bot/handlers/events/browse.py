@@ -22,7 +22,6 @@ from bot.handlers.events.common import (
     HOME,
     MY_SHIFTS,
     PAGE_SIZE,
-    STATUS_KEYS,
     TO_MY_SHIFTS,
     description_for,
     location_of,
@@ -34,6 +33,7 @@ from bot.handlers.events.common import (
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
 from bot.services.errors import NotFound, ServiceError
+from bot.services.registrations import STATUS_KEYS
 from storage import events as store
 from storage import registrations as reg_store
 from storage import repositories as repo

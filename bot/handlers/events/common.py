@@ -31,7 +31,7 @@ from bot.services.event_notices import (
     title_for,
 )
 from bot.services.events import MAX_CAPACITY, MAX_SHIFT
-from bot.services.registrations import CANCEL_CUTOFF
+from bot.services.registrations import CANCEL_CUTOFF, STATUS_KEYS
 from storage.models_events import EVENT_TYPES, Event
 
 if TYPE_CHECKING:
@@ -74,12 +74,6 @@ THANK_YOU_JOB_SECONDS = 300.0
 PAGE_SIZE = 5
 
 EVENT_TYPE_OPTIONS = tuple(Option(code, f"ev.type.{code}") for code in EVENT_TYPES)
-STATUS_KEYS = {
-    "confirmed": "ev.status.confirmed",
-    "pending": "ev.status.pending",
-    "waitlisted": "ev.status.waitlisted",
-    "cancelled": "ev.status.cancelled",
-}
 
 
 # --- display --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from bot.core.date_input import has_date, parse_moment
 from bot.core.dates import local_day
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.i18n import N_
 from bot.core.messages import Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import (
@@ -44,20 +43,6 @@ STAFF_DAYS_BACK = 30
 _COORDS = re.compile(r"(-?[0-9]{1,2}(?:\.[0-9]+)?)\s*[,\u060c ]\s*(-?[0-9]{1,3}(?:\.[0-9]+)?)")
 _SKILL_SEP = re.compile("[,\u060c;\u061b\n]")
 
-EXPORT_COLUMNS = (
-    N_("eva.x.shift"),
-    N_("eva.x.name"),
-    N_("eva.x.nid"),
-    N_("eva.x.mobile"),
-    N_("eva.x.gender"),
-    N_("eva.x.status"),
-    N_("eva.x.position"),
-    N_("eva.x.registered"),
-    N_("eva.x.check_in"),
-    N_("eva.x.check_out"),
-    N_("eva.x.hours"),
-    N_("eva.x.rating"),
-)
 ANY_GENDER = "any"
 AUTO_APPROVAL, STAFF_APPROVAL = "auto", "staff"
 GENDER_OPTIONS = (

@@ -18,14 +18,14 @@ from bot.core.validators import (
     parse_national_id,
 )
 from bot.exports import to_csv, to_xlsx
-from bot.handlers.events.common import BACK, STATUS_KEYS, say_refusal
+from bot.handlers.events.common import BACK, say_refusal
 from bot.handlers.events.staff_forms import (
-    EXPORT_COLUMNS,
     REGISTRANTS_PAGE,
 )
 from bot.services import attendance
 from bot.services import registrations as service
 from bot.services.errors import ServiceError
+from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from storage import attendance as hours_store
 from storage import events as store
 from storage import registrations as reg_store

@@ -18,6 +18,7 @@ from bot.exports import to_xlsx
 from bot.services import attendance, registrations
 from bot.services import events as service
 from bot.services.errors import NotFound, ServiceError
+from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage import attendance as hours_store
@@ -33,29 +34,6 @@ COLUMNS = (
 TYPE_OPTIONS = [(code, f"ev.type.{code}") for code in EVENT_TYPES]
 GENDERS = (("", "web.ev.gender.any"), ("f", "web.ev.gender.f"), ("m", "web.ev.gender.m"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The chat's names of registration statuses and its export's columns, so that both doors'
-# files are alike (the web may not import chat handlers; tests/web/test_events_services.py
-# checks these equal bot.handlers.events' own).
-STATUS_KEYS = {
-    "confirmed": "ev.status.confirmed",
-    "pending": "ev.status.pending",
-    "waitlisted": "ev.status.waitlisted",
-    "cancelled": "ev.status.cancelled",
-}
-EXPORT_COLUMNS = (
-    "eva.x.shift",
-    "eva.x.name",
-    "eva.x.nid",
-    "eva.x.mobile",
-    "eva.x.gender",
-    "eva.x.status",
-    "eva.x.position",
-    "eva.x.registered",
-    "eva.x.check_in",
-    "eva.x.check_out",
-    "eva.x.hours",
-    "eva.x.rating",
-)
 
 
 class Act(StrEnum):

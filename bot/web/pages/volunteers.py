@@ -16,6 +16,7 @@ from bot.exports import to_xlsx
 from bot.services import attendance
 from bot.services import volunteers as service
 from bot.services.errors import NotFound
+from bot.services.volunteers import INTEREST_CODES
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage.models import Volunteer
@@ -31,19 +32,6 @@ COLUMNS = (
 FILTERS = ("q", "district", "interest", "gender")
 # The sign-up form's interests (bot.handlers.common.INTEREST_CODES; the web may not import chat
 # handlers, and tests/web/test_events_services.py checks the two are the same).
-INTEREST_CODES = (
-    "environment",
-    "cleaning",
-    "events",
-    "awareness",
-    "national",
-    "ramadan",
-    "health",
-    "media",
-    "tech",
-    "education",
-    "crowd",
-)
 DISTRICTS = [(code, f"district.{code}") for code in COMMON_DISTRICTS]
 INTERESTS = [(code, f"vol.interest.{code}") for code in INTEREST_CODES]
 GENDERS = [("f", "vol.gender.female"), ("m", "vol.gender.male")]
