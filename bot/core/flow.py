@@ -176,37 +176,6 @@ class Context:
         actor = Actor.person(self.user.id, self.role)
         return Unit(self.session, actor, self.now, self.catalogs, self.settings)
 
-    async def notify(
-        self,
-        user_id: int,
-        key: str,
-        *,
-        idempotency_key: str,
-        params: dict[str, Any] | None = None,
-        kind: str = "notice",
-        quiet: bool = False,
-        announcement: bool = False,
-        due_at: datetime | None = None,
-        expires_at: datetime | None = None,
-        choices: list[dict[str, Any]] | None = None,
-        location: tuple[float, float] | None = None,
-    ) -> bool:
-        """Queue a message to someone (not a direct reply) in this update's transaction, on
-        this update's clock (see `bot.core.notify`)."""
-        return await self.unit.notifier.send(
-            user_id,
-            key,
-            idempotency_key=idempotency_key,
-            params=params,
-            kind=kind,
-            quiet=quiet,
-            announcement=announcement,
-            due_at=due_at,
-            expires_at=expires_at,
-            choices=choices,
-            location=location,
-        )
-
     @property
     def notified(self) -> bool:
         """Whether the sender must be woken after this update's commit."""
