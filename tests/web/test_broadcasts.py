@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.core.i18n import Catalogs
+from bot.core.text import isolate
 from bot.settings import Settings
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
@@ -112,7 +113,10 @@ async def test_schedule_warns_in_quiet_hours_and_cancel(
     form = {"csrf": token, "kind": "volunteers", "text_ar": "نص", "at": at}
     preview = await client.post("/broadcasts/new", data={**form, "do": "preview"})
     tr = catalogs.translator("ar")
-    warning = tr.t("web.bc.quiet", hours=web_settings.quiet_hours)
+    # the hours keep their left-to-right order inside Arabic text
+    warning = tr.t(
+        "web.bc.quiet", hours=isolate(web_settings.quiet_hours)
+    )  # kept left to right in Arabic
     assert warning in await preview.text()
     done = await client.post("/broadcasts/new", data={**form, "do": "send"})
     page = await done.text()

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from bot.core.dates import fmt_datetime
 from bot.core.districts import ALL_DISTRICTS
+from bot.core.text import isolate
 from bot.core.validators import Invalid, parse_send_time
 from bot.services import broadcasts as service
 from bot.services.errors import NotFound, ServiceError
@@ -170,7 +171,7 @@ async def submit(view: View) -> web.StreamResponse:
     else:
         view.flash("web.bc.scheduled", id=created.id)
     if service.in_quiet_hours(view.work, created.scheduled_at):
-        view.flash("web.bc.quiet", "error", hours=view.env.settings.quiet_hours)
+        view.flash("web.bc.quiet", "error", hours=isolate(view.env.settings.quiet_hours))
     return view.redirect(f"/broadcasts/{created.id}")
 
 
@@ -194,7 +195,8 @@ async def _form(
         at=at,
         preview=preview,
         quiet=quiet,
-        quiet_hours=view.env.settings.quiet_hours,
+        # "22:00-08:00" keeps its left-to-right order inside Arabic text.
+        quiet_hours=isolate(view.env.settings.quiet_hours),
         error=error,
         **(await _options(view)),
     )
