@@ -9,6 +9,7 @@ page     a new page of that browser at 1280 px; `new_page(width=360)` for others
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tests.conftest import Clock
 from tests.web.rig import SECRET, link_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+_FAKETIME_ENV = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -93,12 +95,22 @@ async def browser() -> AsyncIterator[Any]:
         pytest.skip("chromium is not installed (apt-get install -y chromium; CI installs it)")
     from playwright.async_api import async_playwright
 
-    async with async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    # The browser and Playwright's driver are programs outside the code under test: they run
+    # on the machine's real clock even when `.ci/faketime-check` shifts this process's
+    # (Chromium does not start under libfaketime's LD_PRELOAD). The server keeps the shifted
+    # clock, and the pages' dates come from the injected one.
+    hidden = {k: os.environ.pop(k) for k in list(os.environ) if k in _FAKETIME_ENV}
+    try:
+        async with async_playwright() as driver:
+            launched = await driver.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=dict(os.environ)
+            )
+            try:
+                yield launched
+            finally:
+                await launched.close()
+    finally:
+        os.environ.update(hidden)
 
 
 @pytest.fixture
