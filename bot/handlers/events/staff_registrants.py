@@ -26,7 +26,6 @@ from bot.services import attendance
 from bot.services import registrations as service
 from bot.services.errors import ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
-from storage import attendance as hours_store
 from storage import events as store
 from storage import registrations as reg_store
 from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift
@@ -224,32 +223,7 @@ class RegistrantScreens(Flow):
     # --- export -----------------------------------------------------------------------------
     async def export(self, ctx: Context, event: Event) -> None:
         tr = ctx.tr
-        zone = ctx.timezone
-        people = await service.export_registrants(ctx.unit, event.id)
-        rows = []
-        positions: dict[int, int] = {}
-        for r in people:
-            reg, shift, volunteer = r.registration, r.shift, r.volunteer
-            position = None
-            if reg.status == WAITLISTED:
-                position = positions[shift.id] = positions.get(shift.id, 0) + 1
-            gender_key = "vol.gender.female" if volunteer.gender == "f" else "vol.gender.male"
-            rows.append(
-                [
-                    shift.starts_at.astimezone(zone),
-                    volunteer.full_name,
-                    volunteer.national_id,
-                    volunteer.mobile,
-                    tr.label(gender_key),
-                    tr.label(STATUS_KEYS[reg.status]),
-                    position,
-                    reg.created_at.astimezone(zone),
-                    reg.checked_in_at.astimezone(zone) if reg.checked_in_at else None,
-                    reg.checked_out_at.astimezone(zone) if reg.checked_out_at else None,
-                    round(hours_store.hours_of(reg, shift, ctx.now), 2),
-                    reg.rating,
-                ]
-            )
+        rows = await service.registrant_rows(ctx.unit, event.id, tr)
         headers = [tr.label(key) for key in EXPORT_COLUMNS]
         name = f"event-{event.id}"
         ctx.reply(

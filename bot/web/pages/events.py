@@ -292,32 +292,8 @@ def _shift_draft(view: View, form: dict[str, str]) -> tuple[service.ShiftDraft, 
 @pages.get("/events/{event_id}/export")
 async def export_event(view: View) -> web.StreamResponse:
     event, _ = await _event(view)
-    people = await registrations.export_registrants(view.work, event.id)
-    tr, zone, now = view.tr, ZoneInfo(view.work.timezone), view.work.now
-    rows: list[list[Any]] = []
-    positions: dict[int, int] = {}
-    for r in people:
-        reg, shift, volunteer = r.registration, r.shift, r.volunteer
-        position = None
-        if reg.status == WAITLISTED:
-            position = positions[shift.id] = positions.get(shift.id, 0) + 1
-        gender_key = "vol.gender.female" if volunteer.gender == "f" else "vol.gender.male"
-        rows.append(
-            [
-                shift.starts_at.astimezone(zone),
-                volunteer.full_name,
-                volunteer.national_id,
-                volunteer.mobile,
-                tr.label(gender_key),
-                tr.label(STATUS_KEYS[reg.status]),
-                position,
-                reg.created_at.astimezone(zone),
-                reg.checked_in_at.astimezone(zone) if reg.checked_in_at else None,
-                reg.checked_out_at.astimezone(zone) if reg.checked_out_at else None,
-                round(hours_store.hours_of(reg, shift, now), 2),
-                reg.rating,
-            ]
-        )
+    tr = view.tr
+    rows = await registrations.registrant_rows(view.work, event.id, tr)
     data = to_xlsx(tr.label("eva.x.sheet"), [tr.label(k) for k in EXPORT_COLUMNS], rows)
     return web.Response(
         body=data,
