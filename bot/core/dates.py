@@ -135,6 +135,11 @@ def fmt_short_range(tr: Translator, start: datetime, end: datetime, tz: str) -> 
     return tr.label("ev.short", day=day, start=fmt_time(tr, start, tz), end=fmt_time(tr, end, tz))
 
 
+def fmt_day_short(tr: Translator, d: date) -> str:
+    """A short weekday and date ("Tue 1 Dec 2026"), for buttons; Gregorian, as on shift buttons."""
+    return to_ascii_digits(babel_format_date(d, "EEE d MMM y", locale=_lang(tr.locale)))
+
+
 def fmt_hours(hours: float) -> str:
     """Hours to one decimal, without a trailing ".0" (plural forms choose on the integer)."""
     rounded = round(hours, 1)

@@ -70,6 +70,9 @@ class Field:
     render: Callable[[Context, Any], str] | None = None  # plain text for the summary
     min_selected: int = 1
     prompt_contact: str | None = None  # PHONE: the question when contacts can be shared
+    # Placeholders of the question computed when it is asked, such as date examples from today
+    # (a date question must never show a past example); errors are followed by the question.
+    prompt_params: Callable[[Context], dict[str, object]] | None = None
 
     def applies(self, values: Values) -> bool:
         return self.when is None or self.when(values)
@@ -94,6 +97,24 @@ class Form(Flow):
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
         """Extra messages before the summary (a broadcast shows its preview here)."""
+
+    async def prepare(self, ctx: Context, params: dict[str, Any]) -> None:
+        """Keep what the questions need from `params` (the event a shift belongs to) before
+        the first one is asked; `ctx.state.data` is already the new form's."""
+
+    async def question(self, ctx: Context, field: Field) -> tuple[str, dict[str, object]]:
+        """The message id and placeholders of a field's question (a form may word it for what
+        is already known, such as the day a shift's start time falls on)."""
+        return field.prompt, field.prompt_params(ctx) if field.prompt_params else {}
+
+    async def extra_choices(self, ctx: Context, field: Field) -> list[Choice]:
+        """Buttons of this form's own next to the field's answers (a shift offers its event's
+        date); pressing one comes to `on_extra_choice`."""
+        return []
+
+    async def on_extra_choice(self, ctx: Context, field: Field, choice: str) -> bool:
+        """Handle a button from `extra_choices`; False if `choice` is not one of them."""
+        return False
 
     # --- state helpers ---------------------------------------------------------------------
     def _field(self, name: str) -> Field | None:
@@ -121,6 +142,7 @@ class Form(Flow):
             await self.show(ctx)
             return
         ctx.state.data = {"v": dict(preset or {}), "edit": bool(preset)}
+        await self.prepare(ctx, params)
         if preset:
             await self._summary(ctx)
             return
@@ -187,8 +209,10 @@ class Form(Flow):
         tr = ctx.tr
         can_share = field.kind is FieldKind.PHONE and "contact" in ctx.inbound.caps
         known = self._known_phone(ctx) if field.kind is FieldKind.PHONE else None
-        prompt_key = field.prompt_contact if can_share and field.prompt_contact else field.prompt
-        lines = [tr.t(prompt_key)]
+        prompt_key, prompt_params = await self.question(ctx, field)
+        if can_share and field.prompt_contact:
+            prompt_key = field.prompt_contact
+        lines = [tr.t(prompt_key, **prompt_params)]
         if known:
             # The platform already told us the number: confirm it instead of asking for it.
             lines = [tr.t("form.phone_known", number=isolate(known))]
@@ -196,7 +220,7 @@ class Form(Flow):
         if has_value and field.kind is not FieldKind.MULTI:
             current = self._render(ctx, field, values[field.name])
             lines.append(tr.t("form.current_value", value=current))
-        choices: list[Choice] = []
+        choices = await self.extra_choices(ctx, field)
         if known:
             choices.append(ctx.choice(field.name, MY_NUMBER, "form.use_my_number"))
         if field.kind is FieldKind.CHOICE:
@@ -252,6 +276,8 @@ class Form(Flow):
             elif choice == MY_NUMBER and field.kind is FieldKind.PHONE and self._known_phone(ctx):
                 values[field.name] = self._known_phone(ctx)
                 await self._advance(ctx, field)
+            elif await self.on_extra_choice(ctx, field, choice):
+                pass
             elif field.kind is FieldKind.MULTI:
                 await self._on_multi(ctx, field, choice)
             elif field.kind is FieldKind.CHOICE:

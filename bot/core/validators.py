@@ -256,17 +256,53 @@ def parse_announcement(text: str, limit: int = ANNOUNCEMENT_MAX_CHARS) -> str:
     return cleaned
 
 
-TIME_PATTERN = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*([ap]m?|\u0635|\u0645)?", re.IGNORECASE)
+# A clock time: "18:30", "6:30 PM", "6 pm", "6:30 \u0645", "6 \u0645\u0633\u0627\u0621" (evening),
+# "8 \u0635\u0628\u0627\u062d\u0627" (morning). An hour alone needs a morning/evening word, so a
+# bare day number is never read as a time; digits that belong to a date (1/12/2026, 2026-12-01)
+# or a year (1448) are not taken either. Match it on `without_marks(text)`: the harakat of
+# "\u0645\u0633\u0627\u0621\u064b" must not hide the word.
+_AM_WORDS = "\u0635|\u0635\u0628\u0627\u062d\u0627|\u0635\u0628\u0627\u062d|\u0627\u0644\u0635\u0628\u062d|\u0641\u062c\u0631\u0627"
+_PM_WORDS = "\u0645|\u0645\u0633\u0627\u0621\u0627|\u0645\u0633\u0627\u0621|\u0627\u0644\u0645\u0633\u0627\u0621|\u0639\u0635\u0631\u0627|\u0627\u0644\u0639\u0635\u0631"
+_NOON_WORDS = "\u0638\u0647\u0631\u0627|\u0627\u0644\u0638\u0647\u0631"
+_NIGHT_WORDS = "\u0644\u064a\u0644\u0627|\u0628\u0627\u0644\u0644\u064a\u0644"
+TIME_PATTERN = re.compile(
+    r"(?<![0-9/.\-:])([0-9]{1,2})(?::([0-9]{2}))?(?![0-9/\-]|\.[0-9])\s*"
+    rf"([ap]\.?m\.?|[ap](?![a-z])|{_AM_WORDS}|{_PM_WORDS}|{_NOON_WORDS}|{_NIGHT_WORDS})?"
+    r"(?![^\s,.\u060c\u061b;])",
+    re.IGNORECASE,
+)
+_AM = re.compile(rf"(?:a\.?m?\.?|{_AM_WORDS})", re.IGNORECASE)
+_NOON = re.compile(_NOON_WORDS)
+_NIGHT = re.compile(_NIGHT_WORDS)
+_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")  # harakat, dagger alef, tatweel
+
+
+def without_marks(text: str) -> str:
+    """The cleaned text without harakat and tatweel, for matching time words."""
+    return _MARKS.sub("", clean_input(text))
+
+
+def find_clock(text: str) -> re.Match[str] | None:
+    """The first clock time in already cleaned text (see TIME_PATTERN): "6" alone is not one."""
+    for m in TIME_PATTERN.finditer(text):
+        if m[2] is not None or m[3] is not None:
+            return m
+    return None
 
 
 def clock_of(m: re.Match[str]) -> dt_time:
-    """The clock time in a match of TIME_PATTERN: 12-hour with am/pm or the Arabic morning /
-    evening letters, or 24-hour."""
-    hour, minute, marker = int(m[1]), int(m[2]), (m[3] or "").lower()
+    """The clock time in a match of TIME_PATTERN: 12-hour with am/pm or an Arabic morning /
+    noon / evening / night word or letter, or 24-hour."""
+    hour, minute, marker = int(m[1]), int(m[2] or 0), (m[3] or "").lower()
     if marker:
         if not 1 <= hour <= 12:
             raise Invalid("err.datetime.format")
-        pm = marker.startswith("p") or marker == "\u0645"
+        if _NOON.fullmatch(marker):
+            pm = hour != 11  # "12 noon" is 12:00, "1 in the afternoon" 13:00; 11 is still morning
+        elif _NIGHT.fullmatch(marker):
+            pm = hour >= 6  # "10 at night" is 22:00, "2 at night" 02:00
+        else:
+            pm = not _AM.fullmatch(marker)
         hour = hour % 12 + (12 if pm else 0)
     if hour > 23 or minute > 59:
         raise Invalid("err.datetime.format")
@@ -277,8 +313,8 @@ def parse_send_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """A future moment typed as a date and a time in `tz`, e.g. "2026-12-01 18:30",
     "1/12/2026 6:30 pm" (or the Arabic evening mark) or a Hijri date "10/6/1448 18:30".
     Returns UTC."""
-    s = clean_input(text)
-    m = TIME_PATTERN.search(s)
+    s = without_marks(text)
+    m = find_clock(s)
     if m is None:
         raise Invalid("err.datetime.format")
     clock = clock_of(m)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.core.date_input import parse_days
+from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import day_start, fmt_datetime, fmt_range, fmt_short_range
 from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind
@@ -264,13 +264,13 @@ class EventsFlow(Flow):
         choices = [ctx.choice(Step.DATES, p, f"ev.filter.{p}") for p in DATE_PRESETS]
         choices.append(ctx.choice(Step.DATES, ANY, "ev.filter.any_date"))
         choices.append(ctx.choice(Step.DATES, BACK, "form.back"))
-        ctx.reply(ctx.tr.t("ev.q.dates"), choices)
+        ctx.reply(ctx.tr.t("ev.q.dates", examples=range_examples(ctx.tr, ctx.today)), choices)
 
     async def on_dates(self, ctx: Context, inbound: Inbound, value: str) -> None:
         filters = ctx.state.data.setdefault("filters", {})
         if inbound.kind is InboundKind.TEXT:
             try:
-                start, end = parse_days(inbound.text)
+                start, end = parse_days(inbound.text, ctx.today)
             except Invalid as err:
                 ctx.say(err.msgid, **err.params)
                 self.ask_dates(ctx)

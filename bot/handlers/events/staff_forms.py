@@ -5,14 +5,14 @@ and the panel write."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.core.date_input import has_date, parse_moment
-from bot.core.dates import local_day
+from bot.core.date_input import at_local, moment_examples, split_moment
+from bot.core.dates import fmt_day_short, local_day
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.messages import Inbound, InboundKind
+from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import (
     MAX_TEXT_CHARS,
@@ -33,6 +33,7 @@ from bot.handlers.events.common import (
 )
 from bot.services import events as service
 from bot.services.errors import NotFound
+from storage import events as store
 from storage.models_events import Event, Shift
 
 TITLE_MAX = 150
@@ -82,23 +83,40 @@ def _show_pin(ctx: Context, value: list[float]) -> str:
     return isolate(f"{value[0]:.5f}, {value[1]:.5f}")
 
 
+EVENT_DAY = "_day"  # the shift form's button: "on the event's own date"
+
+
+def _start_day(ctx: Context) -> date | None:
+    """The day a start time typed alone falls on: the one chosen with the event-day button, or
+    the event's own day (the shift form); None for the event form, which needs a date."""
+    day = ctx.state.data.get("day") or ctx.state.data.get("eday")
+    return date.fromisoformat(day) if day else None
+
+
 def _starts(ctx: Context, text: str) -> str:
-    moment = parse_moment(text, ctx.settings.timezone)
+    typed = split_moment(text, ctx.today)
+    day = typed.day or _start_day(ctx)
+    if day is None:
+        raise Invalid("err.datetime.format")
+    moment = at_local(day, typed.clock, ctx.settings.timezone)
     if moment <= ctx.now:
         raise Invalid("err.datetime.past")
     return moment.isoformat()
 
 
+def _starts_examples(ctx: Context) -> dict[str, object]:
+    return {"examples": moment_examples(ctx.tr, ctx.today)}
+
+
 def _ends(ctx: Context, text: str, longest: timedelta | None) -> str:
-    """The end: a date and time, or just a time on the start's day (or the next day, when the
-    time is earlier than the start: a night shift)."""
+    """The end: a date and time, or just a time on the start's day. An end at or before the
+    start is refused, never moved to the next day: a night shift names its end's date."""
     tz = ctx.settings.timezone
     start = datetime.fromisoformat(ctx.state.data.get("v", {})["starts"])
-    moment = parse_moment(text, tz, day=local_day(start, tz))
-    if not has_date(text) and moment <= start:
-        moment += timedelta(days=1)
+    typed = split_moment(text, ctx.today)
+    moment = at_local(typed.day or local_day(start, tz), typed.clock, tz)
     if moment <= start:
-        raise Invalid("evf.err.end_before_start")
+        raise Invalid("evf.err.end_not_after_start", start=ctx.fmt_datetime(start))
     if longest is not None and moment - start > longest:
         raise Invalid("esf.err.too_long", hours=int(longest.total_seconds() // 3600))
     return moment.isoformat()
@@ -171,8 +189,7 @@ class _StaffForm(Form):
 
     staff_only = True
 
-    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        await super().start(ctx, params)
+    async def prepare(self, ctx: Context, params: dict[str, Any]) -> None:
         for key in ("eid", "sid"):
             if params.get(key) is not None:
                 ctx.state.data[key] = int(params[key])
@@ -190,7 +207,14 @@ class EventForm(_StaffForm):
         Field("type", "evf.q.type", "evf.f.type", FieldKind.CHOICE, EVENT_TYPE_OPTIONS),
         Field("place", "evf.q.place", "evf.f.place", parse=_line),
         Field("pin", "evf.q.pin", "evf.f.pin", parse=_pin, render=_show_pin, required=False),
-        Field("starts", "evf.q.starts", "evf.f.starts", parse=_starts, render=_show_moment),
+        Field(
+            "starts",
+            "evf.q.starts",
+            "evf.f.starts",
+            parse=_starts,
+            render=_show_moment,
+            prompt_params=_starts_examples,
+        ),
         Field("ends", "evf.q.ends", "evf.f.ends", parse=_event_ends, render=_show_moment),
     )
 
@@ -246,7 +270,14 @@ class ShiftForm(_StaffForm):
     intro = "esf.intro"
     summary_title = "esf.summary_title"
     fields = (
-        Field("starts", "esf.q.starts", "esf.f.starts", parse=_starts, render=_show_moment),
+        Field(
+            "starts",
+            "esf.q.starts",
+            "esf.f.starts",
+            parse=_starts,
+            render=_show_moment,
+            prompt_params=_starts_examples,
+        ),
         Field("ends", "esf.q.ends", "esf.f.ends", parse=_shift_ends, render=_show_moment),
         Field("cap", "esf.q.capacity", "esf.f.capacity", parse=_capacity),
         Field("gender", "esf.q.gender", "esf.f.gender", FieldKind.CHOICE, GENDER_OPTIONS),
@@ -260,6 +291,33 @@ class ShiftForm(_StaffForm):
         ),
         Field("approval", "esf.q.approval", "esf.f.approval", FieldKind.CHOICE, APPROVAL_OPTIONS),
     )
+
+    # --- the event's own date, offered as a button for the start --------------------------------
+    async def prepare(self, ctx: Context, params: dict[str, Any]) -> None:
+        await super().prepare(ctx, params)
+        event = await store.get_event(ctx.session, int(ctx.state.data.get("eid") or 0))
+        if event is not None:
+            ctx.state.data["eday"] = local_day(event.starts_at, ctx.settings.timezone).isoformat()
+
+    async def question(self, ctx: Context, field: Field) -> tuple[str, dict[str, object]]:
+        day = ctx.state.data.get("day")
+        if field.name == "starts" and day:
+            return "esf.q.start_time", {"date": ctx.fmt_date(date.fromisoformat(day))}
+        return await super().question(ctx, field)
+
+    async def extra_choices(self, ctx: Context, field: Field) -> list[Choice]:
+        eday = ctx.state.data.get("eday")
+        if field.name != "starts" or not eday or ctx.state.data.get("day"):
+            return []
+        label = fmt_day_short(ctx.tr, date.fromisoformat(eday))
+        return [ctx.choice(field.name, EVENT_DAY, "esf.btn.event_day", date=label)]
+
+    async def on_extra_choice(self, ctx: Context, field: Field, choice: str) -> bool:
+        if field.name != "starts" or choice != EVENT_DAY or not ctx.state.data.get("eday"):
+            return False
+        ctx.state.data["day"] = ctx.state.data["eday"]
+        await self._ask(ctx, field)
+        return True
 
     async def submit(self, ctx: Context, values: Values) -> None:
         draft = service.ShiftDraft(

@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from bot.core.date_input import parse_day
+from bot.core.date_input import day_examples, parse_day
 from bot.core.flow import Context
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Inbound
@@ -112,10 +112,14 @@ def _doc_number(ctx: Context, text: str) -> str:
 
 
 def _expiry(ctx: Context, text: str) -> str:
-    day = parse_day(text)
+    day = parse_day(text, ctx.today)
     if day < ctx.today:
         raise Invalid("fam.err.doc_expired")
     return day.isoformat()
+
+
+def _expiry_examples(ctx: Context) -> dict[str, object]:
+    return {"examples": day_examples(ctx.tr, ctx.today)}
 
 
 def _description(ctx: Context, text: str) -> str:
@@ -197,6 +201,7 @@ class FamilyForm(Form):
             "fam.f.freelance_exp",
             parse=_expiry,
             render=show_iso_date,
+            prompt_params=_expiry_examples,
         ),
         Field(
             FamilyField.HEALTH_NO,
@@ -211,6 +216,7 @@ class FamilyForm(Form):
             "fam.f.health_exp",
             parse=_expiry,
             render=show_iso_date,
+            prompt_params=_expiry_examples,
             when=_food,
         ),
         Field(
@@ -358,11 +364,16 @@ def _within_site(ctx: Context, day: date) -> date:
 
 
 def _start_date(ctx: Context, text: str) -> str:
-    return _within_site(ctx, parse_day(text)).isoformat()
+    return _within_site(ctx, parse_day(text, ctx.today)).isoformat()
+
+
+def _start_examples(ctx: Context) -> dict[str, object]:
+    # The site's first day, or today once the site has opened: an example that would be accepted.
+    return {"examples": day_examples(ctx.tr, ctx.today, _site_range(ctx)[0])}
 
 
 def _end_date(ctx: Context, text: str) -> str:
-    day = _within_site(ctx, parse_day(text))
+    day = _within_site(ctx, parse_day(text, ctx.today))
     start = ctx.state.data.get("v", {}).get(RequestField.START)
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
@@ -404,6 +415,7 @@ class StallRequestForm(Form):
             "fam.f.start",
             parse=_start_date,
             render=show_iso_date,
+            prompt_params=_start_examples,
         ),
         Field(
             RequestField.END,

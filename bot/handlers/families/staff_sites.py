@@ -234,11 +234,11 @@ def _count(ctx: Context, text: str) -> int:
 
 
 def _site_start(ctx: Context, text: str) -> str:
-    return parse_day(text).isoformat()
+    return parse_day(text, ctx.today).isoformat()
 
 
 def _site_end(ctx: Context, text: str) -> str:
-    day = parse_day(text)
+    day = parse_day(text, ctx.today)
     start = ctx.state.data.get("v", {}).get(SiteField.FIRST)
     if start and day < date.fromisoformat(start):
         raise Invalid("fam.err.end_before_start")
@@ -246,7 +246,7 @@ def _site_end(ctx: Context, text: str) -> str:
 
 
 def _deadline(ctx: Context, text: str) -> str:
-    day = parse_day(text)
+    day = parse_day(text, ctx.today)
     end = ctx.state.data.get("v", {}).get(SiteField.LAST)
     if end and day > date.fromisoformat(end):
         raise Invalid("fam.sf.err.deadline_after_end")
