@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -312,7 +312,7 @@ def parse_moment(
 EXAMPLE_DAYS_AHEAD = 45  # far enough to be clearly future, near enough to look plausible
 
 
-def _lang(tr: Translator) -> str:
+def _lang(tr: Translator) -> Literal["ar", "en"]:
     return "ar" if tr.locale.lower().startswith("ar") else "en"
 
 

@@ -261,8 +261,25 @@ def parse_announcement(text: str, limit: int = ANNOUNCEMENT_MAX_CHARS) -> str:
 # bare day number is never read as a time; digits that belong to a date (1/12/2026, 2026-12-01)
 # or a year (1448) are not taken either. Match it on `without_marks(text)`: the harakat of
 # "\u0645\u0633\u0627\u0621\u064b" must not hide the word.
-_AM_WORDS = "\u0635|\u0635\u0628\u0627\u062d\u0627|\u0635\u0628\u0627\u062d|\u0627\u0644\u0635\u0628\u062d|\u0641\u062c\u0631\u0627"
-_PM_WORDS = "\u0645|\u0645\u0633\u0627\u0621\u0627|\u0645\u0633\u0627\u0621|\u0627\u0644\u0645\u0633\u0627\u0621|\u0639\u0635\u0631\u0627|\u0627\u0644\u0639\u0635\u0631"
+_AM_WORDS = "|".join(
+    (
+        "\u0635",  # sad: the morning letter
+        "\u0635\u0628\u0627\u062d\u0627",  # sabahan
+        "\u0635\u0628\u0627\u062d",
+        "\u0627\u0644\u0635\u0628\u062d",
+        "\u0641\u062c\u0631\u0627",  # fajran
+    )
+)
+_PM_WORDS = "|".join(
+    (
+        "\u0645",  # meem: the evening letter
+        "\u0645\u0633\u0627\u0621\u0627",  # masa'an
+        "\u0645\u0633\u0627\u0621",
+        "\u0627\u0644\u0645\u0633\u0627\u0621",
+        "\u0639\u0635\u0631\u0627",  # 'asran
+        "\u0627\u0644\u0639\u0635\u0631",
+    )
+)
 _NOON_WORDS = "\u0638\u0647\u0631\u0627|\u0627\u0644\u0638\u0647\u0631"
 _NIGHT_WORDS = "\u0644\u064a\u0644\u0627|\u0628\u0627\u0644\u0644\u064a\u0644"
 TIME_PATTERN = re.compile(
