@@ -1,6 +1,6 @@
-"""Staff type shift and event times as they say them: "tomorrow 6 pm" in Arabic or English, the
-event's own date from a button; an end before the start is refused and asked again (the start is
-kept), never moved to the next day. Days come from the injected clock."""
+"""Staff type shift, event and broadcast times as they say them: "tomorrow 6 pm" in Arabic or
+English, the event's own date from a button; an end before the start is refused and asked again
+(the start is kept), never moved to the next day. Days come from the injected clock."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.core.date_input import EXAMPLE_DAYS_AHEAD
 from bot.core.engine import Engine
 from storage.db import Database
+from storage.models import Broadcast
 from storage.models_events import Shift
 from tests.conftest import Clock
 from tests.events.support import Seeded, open_event_admin, seed_event
@@ -137,3 +138,21 @@ async def test_a_time_alone_for_a_new_event_start_asks_for_the_date(
     await boss.send(TOMORROW_6PM)
     await boss.send(f"6 {PM}")  # equal to the start: not after it
     assert text_of("ar", "evf.err.end_not_after_start").split("{")[0] in boss.text
+
+
+async def test_a_broadcast_is_scheduled_for_tomorrow_6_pm(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = await boss_in(engine, "ar")
+    await boss.send("/broadcast")
+    await boss.press("all")
+    await boss.send("\u0625\u0639\u0644\u0627\u0646")  # "announcement"
+    await boss.press("_s")
+    await boss.press("_s")
+    await boss.press("later")
+    assert (today(clock) + timedelta(days=EXAMPLE_DAYS_AHEAD)).isoformat() in boss.text
+    await boss.send(TOMORROW_6PM)
+    await boss.press("_ok")
+    async with db.sessions() as session:
+        [broadcast] = (await session.execute(select(Broadcast))).scalars()
+    assert broadcast.scheduled_at == riyadh(today(clock) + timedelta(days=1), 18)
