@@ -4,8 +4,11 @@ engine's clock); expected days are computed from it."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 import pytest
 from hijridate import Gregorian, Hijri
@@ -252,8 +255,6 @@ def test_a_broadcast_send_time_takes_the_hour_words_too() -> None:
     now = datetime.combine(TODAY, dt_time(9, 0), tzinfo=UTC)
     day = TODAY + timedelta(days=3)
     typed = f"{day.day}/{day.month}/{day.year} 6 \u0645\u0633\u0627\u0621\u064b"
-    from zoneinfo import ZoneInfo
-
     assert parse_send_time(typed, now, ZoneInfo("Asia/Riyadh")) == datetime.combine(
         day, dt_time(15, 0), tzinfo=UTC
     )
@@ -277,3 +278,23 @@ def test_examples_are_future_and_read_back(catalogs: Catalogs, locale: str) -> N
     later = TODAY + timedelta(days=100)
     assert later.strftime("%d/%m/%Y") in day_examples(tr, TODAY, later)
     assert TODAY.strftime("%d/%m/%Y") in day_examples(tr, TODAY, TODAY - timedelta(days=5))
+
+
+@pytest.mark.parametrize(
+    "pasted", ["1 " * 50_000, "x" * 100_000, "6:" * 50_000, "a " * 50_000 + "6 pm"]
+)
+def test_a_pasted_page_is_refused_quickly(pasted: str) -> None:
+    started = time.perf_counter()
+    assert msgid(parse_day, pasted, TODAY) == "err.date.format"
+    assert msgid(parse_days, pasted, TODAY) == "err.date.format"
+    assert msgid(split_moment, pasted, TODAY) == "err.datetime.format"
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "typed", ["<b>\u063a\u062f\u0627</b>", "\x00\u202e6 pm", "\ud800 tomorrow"]
+)
+def test_markup_and_control_characters_never_crash(typed: str) -> None:
+    for parse in (parse_day, parse_days, split_moment):
+        with contextlib.suppress(Invalid):
+            parse(typed, TODAY)
