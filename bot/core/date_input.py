@@ -40,6 +40,8 @@ from bot.core.validators import (
 if TYPE_CHECKING:
     from bot.core.i18n import Translator
 
+# No date and time people type is longer; a pasted page is refused before any matching.
+MAX_CHARS = 120
 _DATE_RE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,4})")
 
 # Relative days, compared after normalize_for_match (alef/teh marbuta folded, harakat dropped).
@@ -203,6 +205,8 @@ def _named_day(words: str, today: date | None) -> date | None:
 
 def _word_day(text: str, today: date | None) -> date:
     """A date in words: relative, a weekday, or a day and a month's name."""
+    if len(text) > MAX_CHARS:
+        raise Invalid("err.date.format")
     words = _words(text)
     offset = _RELATIVE.get(words)
     weekday = _weekday_names().get(words)
@@ -243,6 +247,8 @@ def parse_days(text: str, today: date | None = None) -> tuple[date, date]:
     """One day, or two (a range, in any order): in numbers, or in words joined by "to" (or its
     Arabic words) or a dash ("Thursday to Saturday", "1 January - 5 January")."""
     cleaned = clean_input(text)
+    if len(cleaned) > MAX_CHARS:
+        raise Invalid("err.date.format")
     numeric = [_day_from(m) for m in _DATE_RE.finditer(cleaned)]
     if numeric:
         if len(numeric) > 2:
@@ -267,7 +273,7 @@ def split_moment(text: str, today: date | None) -> Moment:
     """The time in the text and the date typed around it, if any ("tomorrow 6 in the evening",
     "6:30 pm", "2026-12-01 18:30", "Thursday at 8 am", in either language)."""
     cleaned = without_marks(text)
-    m = find_clock(cleaned)
+    m = find_clock(cleaned) if len(cleaned) <= MAX_CHARS else None
     if m is None:
         raise Invalid("err.datetime.format")
     clock = clock_of(m)
