@@ -10,12 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.core.date_input import moment_examples, parse_moment
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.render import broadcast_text
-from bot.core.validators import Invalid, parse_announcement, parse_send_time
+from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events.common import (
     open_event_choice,
@@ -119,7 +120,15 @@ def _text(ctx: Context, text: str) -> str:
 
 
 def _send_time(ctx: Context, text: str) -> str:
-    return parse_send_time(text, ctx.now, ctx.timezone).isoformat()
+    # Typed as staff say it ("tomorrow 6 pm", "20 Rajab 9 am") as well as in numbers.
+    moment = parse_moment(text, ctx.settings.timezone, today=ctx.today)
+    if moment <= ctx.now:
+        raise Invalid("err.datetime.past")
+    return moment.isoformat()
+
+
+def _send_time_examples(ctx: Context) -> dict[str, object]:
+    return {"examples": moment_examples(ctx.tr, ctx.today)}
 
 
 def _short(ctx: Context, value: str) -> str:
@@ -200,7 +209,15 @@ class BroadcastForm(Form):
         ),
         Field(F.FILE, "bc.q.file", "bc.f.file", FieldKind.FILE, required=False, render=_show_file),
         Field(F.WHEN, "bc.q.when", "bc.f.when", FieldKind.CHOICE, WHEN_OPTIONS),
-        Field(F.AT, "bc.q.at", "bc.f.at", parse=_send_time, render=_show_at, when=_later),
+        Field(
+            F.AT,
+            "bc.q.at",
+            "bc.f.at",
+            parse=_send_time,
+            render=_show_at,
+            when=_later,
+            prompt_params=_send_time_examples,
+        ),
     )
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
