@@ -2,7 +2,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from hijridate import Gregorian
 
-from bot.core.dates import RIYADH, format_date, format_datetime
+from bot.core.dates import RIYADH, fmt_day_short, format_date, format_datetime
+from bot.core.i18n import Catalogs
 
 AR_DATE = "{hijri}هـ الموافق {gregorian}م"
 EN_DATE = "{hijri} AH ({gregorian})"
@@ -77,4 +78,13 @@ def test_format_datetime_fallback() -> None:
     dt = datetime(2080, 1, 1, 9, 0, tzinfo=UTC)
     assert format_datetime(dt, "en", EN_DATETIME, fallback_pattern="{gregorian}, {time}") == (
         "1 January 2080, 12:00 PM"
+    )
+
+
+def test_short_day_for_buttons(catalogs: Catalogs) -> None:
+    d = date(2026, 12, 3)
+    assert fmt_day_short(catalogs.translator("en"), d) == "Thu 3 Dec 2026"
+    arabic = fmt_day_short(catalogs.translator("ar"), d)
+    assert (
+        "3" in arabic and "2026" in arabic and all(not c.isdigit() or c.isascii() for c in arabic)
     )
