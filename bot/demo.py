@@ -149,7 +149,14 @@ DEMO_EVENTS = (
         5,
         [(7, 3, 10), (16, 3, 10)],
     ),
-    ("demo.event.cleaning", "cleaning", "demo.place.bab_alhazm", (21.2703, 40.4158), 9, [(8, 4, 2)]),
+    (
+        "demo.event.cleaning",
+        "cleaning",
+        "demo.place.bab_alhazm",
+        (21.2703, 40.4158),
+        9,
+        [(8, 4, 2)],
+    ),
 )
 
 
