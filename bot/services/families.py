@@ -89,6 +89,8 @@ def eligibility_problem(unit: Unit, site: Site, family: Family) -> str | None:
         return "fam.err.saudi_only"
     if site.women_only and family.applicant_gender != "f":
         return "fam.err.women_only"
+    if site.nonfood_stalls <= 0 and not family.health_cert_number:
+        return "fam.err.food_only_site"  # its only stalls need a health certificate
     return None
 
 
