@@ -18,7 +18,7 @@ from bot.core.dates import local_day
 from bot.core.unit import SYSTEM, Unit
 from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
-from bot.services.family_notices import notify_change, offer_hours
+from bot.services.family_notices import notify_change, offer_hours, tell_staff_stall_freed
 from storage import families as fam
 from storage.db import add_unique
 from storage.models_families import (
@@ -439,8 +439,8 @@ async def expire_due_offers(unit: Unit) -> int:
 
 
 async def release_person(unit: Unit, user_id: int) -> None:
-    """Before a person deletes their data: the stalls their family holds go to the waiting
-    list (the rows themselves go with the deletion's cascade)."""
+    """Before a person's data is deleted: the stalls their family holds go to the waiting
+    list and the staff are told (the rows themselves go with the deletion's cascade)."""
     family = await fam.family_for_user(unit.session, user_id)
     if family is None:
         return
@@ -449,4 +449,5 @@ async def release_person(unit: Unit, user_id: int) -> None:
             await fam.set_status(
                 unit.session, request, CANCELLED, unit.actor.label, unit.now, "data deleted"
             )
-            await pass_on(unit, site, request.stall_type)
+            offered = await pass_on(unit, site, request.stall_type)
+            await tell_staff_stall_freed(unit, request, site, offered_next=offered > 0)

@@ -16,6 +16,7 @@ from bot.core.dates import fmt_date, fmt_datetime
 from bot.core.flow import choice_id
 from bot.core.i18n import Catalogs, Translator
 from bot.core.unit import Unit
+from bot.services import staff_notices
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -175,3 +176,32 @@ async def notify_change(
         expires_at=notice.expires_at,
         due_at=change.created_at,
     )
+
+
+async def tell_staff_stall_freed(
+    unit: Unit, request: StallRequest, site: Site, offered_next: bool
+) -> int:
+    """A family's data was deleted while it held a stall: the staff learn that the stall is
+    free and whether it went to the next waiting family. Sent as it happens whatever a staff
+    member's notice preference (it is news, not work the digest counts), to all but the one
+    who deleted; it names the site and stall, never the family (its data is gone). Returns
+    how many were queued."""
+    key = "stn.stall_freed_offered" if offered_next else "stn.stall_freed_free"
+    link = f"{str(unit.settings.web_base_url).rstrip('/')}/sites/{site.id}/stalls"
+    queued = 0
+    for user in await staff_notices.staff_members(unit):
+        if user.id == unit.actor.user_id:
+            continue
+        tr = unit.catalogs.translator(user.locale)
+        queued += await unit.notifier.send(
+            user.id,
+            key,
+            idempotency_key=f"{staff_notices.KEY_PREFIX}sr{request.id}:freed:u{user.id}",
+            params={
+                "stall": request.stall_number,
+                "type": stall_label(tr, request.stall_type),
+                "site": site_name(site, tr.locale),
+                "link": link,
+            },
+        )
+    return queued
