@@ -104,11 +104,14 @@ async def real_users_present(db: Database) -> bool:
         return found.first() is not None
 
 
-async def load_demo_data(db: Database, catalogs: Catalogs | None = None) -> int:
-    """Idempotent: adds what is missing and returns how many volunteers it added."""
+async def load_demo_data(
+    db: Database, catalogs: Catalogs | None = None, now: datetime | None = None
+) -> int:
+    """Idempotent: adds what is missing and returns how many volunteers it added. Dates are
+    counted from `now` (the machine's clock unless a caller, such as a test, gives its own)."""
     catalogs = catalogs or load_catalogs()
     added = 0
-    now = utcnow()
+    now = now or utcnow()
     async with db.transaction() as session:
         await repo.set_role(session, DEMO_CHANNEL, STAFF_USER, "admin")
         for user, name, body, mobile, gender, born, district, interests, avail in DEMO_VOLUNTEERS:

@@ -446,8 +446,9 @@ async def release_person(unit: Unit, user_id: int) -> None:
         return
     for request, site in await fam.family_requests(unit.session, family.id):
         if request.status in HOLDS_STALL:
+            number = request.stall_number  # the cancellation lets go of it
             await fam.set_status(
                 unit.session, request, CANCELLED, unit.actor.label, unit.now, "data deleted"
             )
             offered = await pass_on(unit, site, request.stall_type)
-            await tell_staff_stall_freed(unit, request, site, offered_next=offered > 0)
+            await tell_staff_stall_freed(unit, request, site, number, offered_next=offered > 0)

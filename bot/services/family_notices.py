@@ -179,7 +179,7 @@ async def notify_change(
 
 
 async def tell_staff_stall_freed(
-    unit: Unit, request: StallRequest, site: Site, offered_next: bool
+    unit: Unit, request: StallRequest, site: Site, stall: int | None, *, offered_next: bool
 ) -> int:
     """A family's data was deleted while it held a stall: the staff learn that the stall is
     free and whether it went to the next waiting family. Sent as it happens whatever a staff
@@ -198,7 +198,7 @@ async def tell_staff_stall_freed(
             key,
             idempotency_key=f"{staff_notices.KEY_PREFIX}sr{request.id}:freed:u{user.id}",
             params={
-                "stall": request.stall_number,
+                "stall": stall,
                 "type": stall_label(tr, request.stall_type),
                 "site": site_name(site, tr.locale),
                 "link": link,
