@@ -131,6 +131,7 @@ class SiteData:
     fee_note: str | None
     saudi_only: bool
     women_only: bool
+    setup_note: str | None = None  # when families may set up, told in every offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSit
     site.deadline = end_of_day(data.deadline_day, unit.timezone)
     site.fee = data.fee
     site.fee_note = data.fee_note
+    site.setup_note = data.setup_note
     site.saudi_only = data.saudi_only
     site.women_only = data.women_only
     unit.session.add(site)

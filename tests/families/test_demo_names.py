@@ -27,7 +27,7 @@ async def test_arabic_and_english_users_browse_the_demo_events_each_in_their_lan
     engine: Engine, db: Database, clock: Clock
 ) -> None:
     await load_demo_data(db, now=clock.now)
-    planting, cleaning = await demo_events(db)
+    _planting, cleaning = await demo_events(db)
     [arabic] = await volunteers(engine, "ar1")
     await arabic.send("/events")
     assert "تشجير منتزه الردف" in arabic.text and "حملة تنظيف المنطقة المركزية" in arabic.text
@@ -70,7 +70,7 @@ async def test_the_demo_stores_both_names_and_english_falls_back_to_arabic(
     ]
     async with db.sessions() as session:
         sites = list((await session.execute(select(Site).order_by(Site.id))).scalars())
-    assert [s.name_ar for s in sites][0] == "سوق عكاظ التراثي" and all(s.name_en for s in sites)
+    assert sites[0].name_ar == "سوق عكاظ التراثي" and all(s.name_en for s in sites)
     # Without an English name (staff left it out), English readers see the Arabic one.
     event = events[0]
     event.place_name_en, event.title_en = None, None

@@ -11,8 +11,14 @@ from typing import Any
 
 from bot.core.engine import Engine
 from bot.core.i18n import load_catalogs
+from bot.core.unit import Actor
+from bot.services.family_sites import SiteData, save_site
 from storage.db import Database
+from tests.conftest import Clock
+from tests.events.support import register, seed_event, volunteers
 from tests.families.support import (
+    SITE_END,
+    SITE_START,
     add_site,
     approve,
     family_answers,
@@ -28,7 +34,10 @@ from tests.families.support import (
     submitted,
     waitlist,
 )
+from tests.services.support import World, boss, world
 from tests.support import Chat, text_of
+
+__all__ = ["boss", "world"]  # the service fixtures used below
 
 CATALOGS = load_catalogs()
 
@@ -111,14 +120,47 @@ async def test_a_freed_stall_nobody_waits_for_is_told_free(engine: Engine, db: D
 
 
 async def test_the_warning_of_a_volunteer_names_the_profile_and_nothing_of_families(
-    engine: Engine, db: Database
+    engine: Engine, db: Database, clock: Clock
 ) -> None:
     chat = Chat(engine)
     await chat.signup()
     await chat.send("/mydata")
     await chat.press("del")
     assert text_of("ar", "mydata.delete_profile").lstrip("• ") in chat.text
-    assert "أسرتك" not in chat.text and "البسطات" not in chat.text
+    assert "أسرتك" not in chat.text and "البسطات" not in chat.text and "مناوب" not in chat.text
+    # Registered for two upcoming shifts: the warning counts them (Arabic dual).
+    seeded = await seed_event(
+        db,
+        clock.now,
+        shifts=[{"start": 0, "hours": 2, "capacity": 3}, {"start": 3, "hours": 2, "capacity": 3}],
+    )
+    [volunteer] = await volunteers(engine, "v2")
+    for shift_id in seeded.shift_ids:
+        await register(volunteer, seeded.event_id, shift_id)
+    await volunteer.send("/mydata")
+    await volunteer.press("del")
+    assert "تسجيلك في مناوبتين قادمتين، ويُعطى مكانك فيهما لمن ينتظر" in volunteer.text
+
+
+async def test_staff_enter_a_sites_set_up_time(world: World, boss: Actor) -> None:
+    data = SiteData(
+        name_ar="سوق عكاظ التراثي",
+        name_en=None,
+        district="suq_ukaz",
+        pin=None,
+        food_stalls=1,
+        nonfood_stalls=1,
+        start_date=SITE_START,
+        end_date=SITE_END,
+        deadline_day=SITE_START,
+        fee="free",
+        fee_note=None,
+        saudi_only=False,
+        women_only=False,
+        setup_note="من الساعة 3 عصرًا في اليوم السابق",
+    )
+    saved = await world.run(boss, save_site, None, data)
+    assert saved.site.setup_note == "من الساعة 3 عصرًا في اليوم السابق"
 
 
 # --- which sites a family may apply to ------------------------------------------------------------
