@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import end_of_day
+from bot.core.i18n import Catalogs, load_catalogs
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Volunteer, utcnow
@@ -67,53 +68,26 @@ DEMO_VOLUNTEERS = (
 )
 STAFF_USER = "staff"
 
-# Sites for productive families: (name, English name, district, (lat, lon) or None, food stalls,
-# non-food stalls, first day in days from today, length in days, fee, fee note, Saudi citizens
-# only, women only). Names are Latin like the demo volunteers' (no user text in the code).
+# Sites for productive families: (catalog id of the name, district, (lat, lon) or None, food
+# stalls, non-food stalls, first day in days from today, length in days, fee, Saudi citizens
+# only, women only). The names are catalog texts (`demo.*`), so the demo stores them in Arabic
+# and in English, as staff would enter them, and each reader sees their own language.
 DEMO_SITES = (
-    (
-        "Souq Okaz Heritage Market",
-        "Souq Okaz Heritage Market",
-        "suq_ukaz",
-        (21.5500, 40.4833),
-        6,
-        10,
-        20,
-        10,
-        "free",
-        None,
-        True,
-        False,
-    ),
-    (
-        "Taif Rose Festival - Al-Rudaf Park",
-        "Taif Rose Festival - Al-Rudaf Park",
-        "radf",
-        (21.2411, 40.4286),
-        4,
-        8,
-        35,
-        14,
-        "symbolic",
-        None,
-        True,
-        False,
-    ),
-    (
-        "Women's Popular Market - Central Area",
-        "Women's Popular Market - Central Area",
-        "markaziya",
-        None,
-        3,
-        5,
-        10,
-        30,
-        "rent",
-        None,
-        True,
-        True,
-    ),
+    ("demo.site.okaz", "suq_ukaz", (21.5500, 40.4833), 6, 10, 20, 10, "free", True, False),
+    ("demo.site.rose", "radf", (21.2411, 40.4286), 4, 8, 35, 14, "symbolic", True, False),
+    ("demo.site.women_market", "markaziya", None, 3, 5, 10, 30, "rent", True, True),
 )
+# How the fee of a demo site is paid and when families set up (catalog ids, Arabic only: these
+# are free texts staff type in one language).
+DEMO_SITE_NOTES = {
+    "demo.site.rose": ("demo.site.rose.fee", "demo.site.rose.setup"),
+    "demo.site.women_market": ("demo.site.women_market.fee", "demo.site.women_market.setup"),
+}
+
+
+def _names(catalogs: Catalogs, msgid: str) -> tuple[str, str]:
+    """The demo text `msgid` in Arabic and in English."""
+    return catalogs.translator("ar").raw(msgid), catalogs.translator("en").raw(msgid)
 
 
 # Demo people exist only on the console channel (a terminal on this machine); anyone who has
@@ -130,10 +104,14 @@ async def real_users_present(db: Database) -> bool:
         return found.first() is not None
 
 
-async def load_demo_data(db: Database) -> int:
-    """Idempotent: adds what is missing and returns how many volunteers it added."""
+async def load_demo_data(
+    db: Database, catalogs: Catalogs | None = None, now: datetime | None = None
+) -> int:
+    """Idempotent: adds what is missing and returns how many volunteers it added. Dates are
+    counted from `now` (the machine's clock unless a caller, such as a test, gives its own)."""
+    catalogs = catalogs or load_catalogs()
     added = 0
-    now = utcnow()
+    now = now or utcnow()
     async with db.transaction() as session:
         await repo.set_role(session, DEMO_CHANNEL, STAFF_USER, "admin")
         for user, name, body, mobile, gender, born, district, interests, avail in DEMO_VOLUNTEERS:
@@ -157,26 +135,27 @@ async def load_demo_data(db: Database) -> int:
                 )
             )
             added += 1
-        await _demo_sites(session, now)
-        await _demo_events(session, now)
+        await _demo_sites(session, catalogs, now)
+        await _demo_events(session, catalogs, now)
     return added
 
 
-# Events with shifts, so a newcomer can browse and register at once: (title, type, place,
-# (lat, lon), days from now, [(start hour local, hours, capacity)]). Latin like the rest.
+# Events with shifts, so a newcomer can browse and register at once: (catalog id of the title,
+# type, catalog id of the place, (lat, lon), days from now, [(start hour local, hours,
+# capacity)]). The description's catalog id is the title's with ".about".
 DEMO_EVENTS = (
     (
-        "Al-Rudaf Park tree planting",
+        "demo.event.planting",
         "afforestation",
-        "Al-Rudaf Park",
+        "demo.place.rudaf",
         (21.2427, 40.4166),
         5,
         [(7, 3, 10), (16, 3, 10)],
     ),
     (
-        "Central area cleaning campaign",
+        "demo.event.cleaning",
         "cleaning",
-        "Bab Al-Hazm",
+        "demo.place.bab_alhazm",
         (21.2703, 40.4158),
         9,
         [(8, 4, 2)],
@@ -184,13 +163,23 @@ DEMO_EVENTS = (
 )
 
 
-async def _demo_events(session: AsyncSession, now: datetime) -> int:
-    """Upcoming events with shifts, added once (matched by title)."""
-    known = set((await session.execute(select(Event.title_ar))).scalars())
+async def _demo_events(session: AsyncSession, catalogs: Catalogs, now: datetime) -> int:
+    """Upcoming events with shifts, added once (matched by their Arabic or English title: a
+    demo loaded before the names were per language is renamed, not added again)."""
+    existing = list((await session.execute(select(Event))).scalars())
     added = 0
     riyadh = ZoneInfo("Asia/Riyadh")
-    for title, kind, place, pin, days, shifts in DEMO_EVENTS:
-        if title in known:
+    for title_id, kind, place_id, pin, days, shifts in DEMO_EVENTS:
+        title_ar, title_en = _names(catalogs, title_id)
+        about_ar, about_en = _names(catalogs, f"{title_id}.about")
+        place_ar, place_en = _names(catalogs, place_id)
+        known = next((e for e in existing if title_en in (e.title_ar, e.title_en)), None)
+        known = known or next((e for e in existing if e.title_ar == title_ar), None)
+        if known is not None:
+            if known.title_ar == title_en:  # stored by an older demo, in English only
+                known.title_ar, known.description_ar = title_ar, about_ar
+                known.description_en, known.place_name_en = about_en, place_en
+                known.place_name = place_ar
             continue
         day = (now.astimezone(riyadh) + timedelta(days=days)).date()
         starts = [
@@ -202,11 +191,13 @@ async def _demo_events(session: AsyncSession, now: datetime) -> int:
             for start, (_, length, _) in zip(starts, shifts, strict=True)
         ]
         event = Event(
-            title_ar=title,
-            title_en=title,
-            description_ar=title,
+            title_ar=title_ar,
+            title_en=title_en,
+            description_ar=about_ar,
+            description_en=about_en,
             type=kind,
-            place_name=place,
+            place_name=place_ar,
+            place_name_en=place_en,
             latitude=pin[0],
             longitude=pin[1],
             starts_at=min(starts),
@@ -222,26 +213,23 @@ async def _demo_events(session: AsyncSession, now: datetime) -> int:
     return added
 
 
-async def _demo_sites(session: AsyncSession, now: datetime) -> int:
-    """Sites for productive families, added once (matched by name)."""
-    known = set((await session.execute(select(Site.name_ar))).scalars())
+async def _demo_sites(session: AsyncSession, catalogs: Catalogs, now: datetime) -> int:
+    """Sites for productive families, added once (matched by name, as for events)."""
+    existing = list((await session.execute(select(Site))).scalars())
     today = now.date()
     added = 0
-    for (
-        name_ar,
-        name_en,
-        district,
-        pin,
-        food,
-        nonfood,
-        offset,
-        days,
-        fee,
-        note,
-        saudi,
-        women,
-    ) in DEMO_SITES:
-        if name_ar in known:
+    for name_id, district, pin, food, nonfood, offset, days, fee, saudi, women in DEMO_SITES:
+        name_ar, name_en = _names(catalogs, name_id)
+        notes = DEMO_SITE_NOTES.get(name_id)
+        fee_note, setup_note = (
+            (catalogs.translator("ar").raw(notes[0]), catalogs.translator("ar").raw(notes[1]))
+            if notes
+            else (None, None)
+        )
+        known = next((s for s in existing if name_ar == s.name_ar or name_en == s.name_ar), None)
+        if known is not None:
+            if known.name_ar == name_en:  # stored by an older demo, in English only
+                known.name_ar = name_ar
             continue
         start = today + timedelta(days=offset)
         deadline_day = start - timedelta(days=3)
@@ -258,7 +246,8 @@ async def _demo_sites(session: AsyncSession, now: datetime) -> int:
                 end_date=start + timedelta(days=days - 1),
                 deadline=end_of_day(deadline_day, "Asia/Riyadh"),
                 fee=fee,
-                fee_note=note,
+                fee_note=fee_note,
+                setup_note=setup_note,
                 saudi_only=saudi,
                 women_only=women,
                 is_open=True,

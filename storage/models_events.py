@@ -42,7 +42,9 @@ class Event(Base):
     description_ar: Mapped[str] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(16), index=True)
-    place_name: Mapped[str] = mapped_column(String(150))
+    place_name: Mapped[str] = mapped_column(String(150))  # Arabic, or as staff typed it
+    # The place in English; None: English readers see `place_name`.
+    place_name_en: Mapped[str | None] = mapped_column(String(150))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -86,7 +86,8 @@ class Site(Base):
     end_date: Mapped[date] = mapped_column(Date)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())  # applications close
     fee: Mapped[str] = mapped_column(String(12), default="free")  # free | symbolic | rent
-    fee_note: Mapped[str | None] = mapped_column(String(200))
+    fee_note: Mapped[str | None] = mapped_column(String(200))  # e.g. how the fee is paid
+    setup_note: Mapped[str | None] = mapped_column(String(200))  # when stalls may be set up
     saudi_only: Mapped[bool] = mapped_column(Boolean, default=True)
     women_only: Mapped[bool] = mapped_column(Boolean, default=False)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)

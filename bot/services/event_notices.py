@@ -49,6 +49,11 @@ def description_for(locale: str, event: Event) -> str:
     return event.description_ar
 
 
+def place_for(locale: str, event: Event) -> str:
+    """The event's place in the reader's language (English falls back to the Arabic name)."""
+    return event.place_name_en if locale == "en" and event.place_name_en else event.place_name
+
+
 def pin_of(event: Event) -> tuple[float, float] | None:
     if event.latitude is None or event.longitude is None:
         return None
@@ -60,7 +65,7 @@ def shift_params(tr: Translator, tz: str, event: Event, shift: Shift) -> dict[st
     return {
         "title": title_for(tr.locale, event),
         "when": fmt_range(tr, shift.starts_at, shift.ends_at, tz),
-        "place": event.place_name,
+        "place": place_for(tr.locale, event),
     }
 
 

@@ -46,6 +46,7 @@ class EventDraft:
     title_en: str | None = None
     description_en: str | None = None
     pin: tuple[float, float] | None = None
+    place_en: str | None = None  # None: English readers see `place`
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def _fill_event(event: Event, draft: EventDraft) -> None:
     event.description_en = draft.description_en
     event.type = draft.type
     event.place_name = draft.place
+    event.place_name_en = draft.place_en
     event.latitude, event.longitude = draft.pin if draft.pin else (None, None)
     event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
 
@@ -270,6 +272,7 @@ async def duplicate_event(unit: Unit, event_id: int, starts_at: datetime) -> Eve
         title_en=source.title_en,
         description_en=source.description_en,
         pin=pin_of(source),
+        place_en=source.place_name_en,
     )
     event = await create_event(unit, draft)
     for shift in await store.shifts_of(unit.session, source.id):

@@ -18,7 +18,7 @@ from bot.core.dates import local_day
 from bot.core.unit import SYSTEM, Unit
 from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
-from bot.services.family_notices import notify_change, offer_hours
+from bot.services.family_notices import notify_change, offer_hours, tell_staff_stall_freed
 from storage import families as fam
 from storage.db import add_unique
 from storage.models_families import (
@@ -89,6 +89,8 @@ def eligibility_problem(unit: Unit, site: Site, family: Family) -> str | None:
         return "fam.err.saudi_only"
     if site.women_only and family.applicant_gender != "f":
         return "fam.err.women_only"
+    if site.nonfood_stalls <= 0 and not family.health_cert_number:
+        return "fam.err.food_only_site"  # its only stalls need a health certificate
     return None
 
 
@@ -437,14 +439,16 @@ async def expire_due_offers(unit: Unit) -> int:
 
 
 async def release_person(unit: Unit, user_id: int) -> None:
-    """Before a person deletes their data: the stalls their family holds go to the waiting
-    list (the rows themselves go with the deletion's cascade)."""
+    """Before a person's data is deleted: the stalls their family holds go to the waiting
+    list and the staff are told (the rows themselves go with the deletion's cascade)."""
     family = await fam.family_for_user(unit.session, user_id)
     if family is None:
         return
     for request, site in await fam.family_requests(unit.session, family.id):
         if request.status in HOLDS_STALL:
+            number = request.stall_number  # the cancellation lets go of it
             await fam.set_status(
                 unit.session, request, CANCELLED, unit.actor.label, unit.now, "data deleted"
             )
-            await pass_on(unit, site, request.stall_type)
+            offered = await pass_on(unit, site, request.stall_type)
+            await tell_staff_stall_freed(unit, request, site, number, offered_next=offered > 0)

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import map_url
 from bot.core.dates import fmt_date, fmt_datetime
 from bot.core.flow import choice_id
 from bot.core.i18n import Catalogs, Translator
 from bot.core.unit import Unit
+from bot.services import staff_notices
 from storage.models import User
 from storage.models_families import (
     APPROVED,
@@ -49,6 +51,34 @@ def offer_hours(settings: Settings) -> float:
 
 def site_name(site: Site, locale: str) -> str:
     return site.name_en if locale == "en" and site.name_en else site.name_ar
+
+
+def map_link(site: Site) -> str | None:
+    """A map link to the site's pin, when staff set one (it works in every messenger)."""
+    if site.latitude is None or site.longitude is None:
+        return None
+    return map_url(site.latitude, site.longitude)
+
+
+def offer_facts(tr: Translator, site: Site) -> dict[str, str]:
+    """What a family needs to know about a stall it is offered, as plain text parameters: the
+    fee and how it is paid, where the stall is, and when to set up. What staff did not write
+    down is said plainly ("the team will tell you") rather than left out."""
+    fee = tr.label(f"fam.fee.{site.fee}")
+    if site.fee_note:
+        fee = tr.label("fam.offer.fee_with_note", fee=fee, note=site.fee_note)
+    elif site.fee != "free":
+        fee = tr.label("fam.offer.fee_ask_team", fee=fee)
+    where = tr.label(
+        "fam.offer.where",
+        site=site_name(site, tr.locale),
+        district=tr.label(f"district.{site.district}"),
+    )
+    link = map_link(site)
+    if link:
+        where = tr.label("fam.offer.where_map", where=where, link=link)
+    setup = site.setup_note or tr.label("fam.offer.setup_ask_team")
+    return {"fee": fee, "where": where, "setup": setup}
 
 
 def stall_label(tr: Translator, stall_type: str) -> str:
@@ -102,6 +132,7 @@ async def build_notice(
             start=fmt_date(tr, request.start_date),
             end=fmt_date(tr, request.end_date),
             until=fmt_datetime(tr, request.offer_expires_at, tz),
+            **offer_facts(tr, site),
         )
         notice.choices = [
             _button(OFFER_PREFIX, OFFER_CONFIRM, request.id, "fam.offer.confirm"),
@@ -145,3 +176,32 @@ async def notify_change(
         expires_at=notice.expires_at,
         due_at=change.created_at,
     )
+
+
+async def tell_staff_stall_freed(
+    unit: Unit, request: StallRequest, site: Site, stall: int | None, *, offered_next: bool
+) -> int:
+    """A family's data was deleted while it held a stall: the staff learn that the stall is
+    free and whether it went to the next waiting family. Sent as it happens whatever a staff
+    member's notice preference (it is news, not work the digest counts), to all but the one
+    who deleted; it names the site and stall, never the family (its data is gone). Returns
+    how many were queued."""
+    key = "stn.stall_freed_offered" if offered_next else "stn.stall_freed_free"
+    link = f"{str(unit.settings.web_base_url).rstrip('/')}/sites/{site.id}/stalls"
+    queued = 0
+    for user in await staff_notices.staff_members(unit):
+        if user.id == unit.actor.user_id:
+            continue
+        tr = unit.catalogs.translator(user.locale)
+        queued += await unit.notifier.send(
+            user.id,
+            key,
+            idempotency_key=f"{staff_notices.KEY_PREFIX}sr{request.id}:freed:u{user.id}",
+            params={
+                "stall": stall,
+                "type": stall_label(tr, request.stall_type),
+                "site": site_name(site, tr.locale),
+                "link": link,
+            },
+        )
+    return queued

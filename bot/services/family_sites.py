@@ -7,10 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core.dates import end_of_day
+from bot.core.dates import end_of_day, local_day
 from bot.core.unit import Unit
 from bot.services.errors import NotFound, require_staff
-from bot.services.families import FieldProblem, needs_food_certificate, pass_on
+from bot.services.families import (
+    FieldProblem,
+    NotRegistered,
+    eligibility_problem,
+    needs_food_certificate,
+    pass_on,
+)
 from storage import families as fam
 from storage.db import add_unique
 from storage.models_families import Family, Site
@@ -85,6 +91,30 @@ async def save_family(unit: Unit, profile: FamilyProfile) -> SavedFamily:
     return SavedFamily(family, created)
 
 
+# --- which sites a family may apply to ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SiteChance:
+    site: Site
+    problem: str | None  # why this family cannot apply there (a message id); None: it can
+
+
+async def sites_for_family(unit: Unit) -> list[SiteChance]:
+    """The sites open for applications, each with whether the acting person's family may
+    apply there, so the family sees the rules before choosing rather than after."""
+    assert unit.actor.user_id is not None
+    family = await fam.family_for_user(unit.session, unit.actor.user_id)
+    if family is None:
+        raise NotRegistered()
+    today = local_day(unit.now, unit.timezone)
+    found = []
+    for site in await fam.open_sites(unit.session, unit.now, today):
+        problem = eligibility_problem(unit, site, family)
+        if problem is None and await fam.active_request(unit.session, family.id, site.id):
+            problem = "fam.err.already_requested"
+        found.append(SiteChance(site, problem))
+    return found
+
+
 # --- sites ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SiteData:
@@ -101,6 +131,7 @@ class SiteData:
     fee_note: str | None
     saudi_only: bool
     women_only: bool
+    setup_note: str | None = None  # when families may set up, told in every offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +176,7 @@ async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSit
     site.deadline = end_of_day(data.deadline_day, unit.timezone)
     site.fee = data.fee
     site.fee_note = data.fee_note
+    site.setup_note = data.setup_note
     site.saudi_only = data.saudi_only
     site.women_only = data.women_only
     unit.session.add(site)

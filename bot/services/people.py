@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from bot.core.unit import PersonRelease, Unit
 from bot.services.errors import Forbidden, NotFound, require_staff
+from storage import families as families_store
 from storage import inbound
+from storage import registrations as registrations_store
 from storage import repositories as repo
 from storage.models import User, Volunteer
+from storage.models_families import HOLDS_STALL, Site, StallRequest
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,40 @@ async def stored_data(unit: Unit, user_id: int) -> StoredData:
     if user is None:
         raise NotFound()
     return StoredData(user, await repo.volunteer_for_user(unit.session, user_id))
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What deleting a person would remove, for the warning before it: it names only what
+    exists, and each stall the person's family holds (it will pass to the waiting list)."""
+
+    volunteer: bool
+    family_name: str | None  # None: no family registered
+    stall_requests: int  # every request kept about the family, whatever its status
+    held_stalls: tuple[tuple[StallRequest, Site], ...]  # offered or confirmed stalls
+    upcoming_registrations: int  # live registrations for shifts not over yet
+
+
+async def holdings(unit: Unit, user_id: int) -> Holdings:
+    """What the person has that a deletion removes (their own, or anyone's for staff)."""
+    _own_or_staff(unit, user_id)
+    volunteer = await repo.volunteer_for_user(unit.session, user_id)
+    registrations = (
+        await registrations_store.volunteer_registrations(
+            unit.session, volunteer.id, ending_after=unit.now
+        )
+        if volunteer is not None
+        else []
+    )
+    family = await families_store.family_for_user(unit.session, user_id)
+    requests = await families_store.family_requests(unit.session, family.id) if family else []
+    return Holdings(
+        volunteer=volunteer is not None,
+        family_name=family.family_name if family else None,
+        stall_requests=len(requests),
+        held_stalls=tuple((r, site) for r, site in requests if r.status in HOLDS_STALL),
+        upcoming_registrations=len(registrations),
+    )
 
 
 async def delete_person(unit: Unit, user_id: int, releases: Sequence[PersonRelease]) -> None:

@@ -60,6 +60,7 @@ async def test_staff_create_an_event_with_a_pin_and_a_shift(
     await boss.press("_s")
     await boss.press("cleaning")
     await boss.send("سوق عكاظ")
+    await boss.send("Souq Okaz")  # the place in English (optional)
     await boss.send("/help")  # a detour keeps the form
     await boss.deliver(boss.inbound(InboundKind.LOCATION, location=Location(21.43, 40.51)))
     await boss.send("2020-01-01 08:00")
@@ -73,6 +74,7 @@ async def test_staff_create_an_event_with_a_pin_and_a_shift(
         event = (await session.execute(select(Event))).scalar_one()
     assert event.title_ar == "حملة نظافة السوق <الكبرى>" and event.type == "cleaning"
     assert (event.latitude, event.longitude) == (21.43, 40.51)
+    assert (event.place_name, event.place_name_en) == ("سوق عكاظ", "Souq Okaz")
     assert event.starts_at == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 08:00 in Riyadh
     assert event.ends_at == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     # the event's page offers to add a shift

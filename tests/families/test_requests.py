@@ -133,7 +133,11 @@ async def test_one_active_request_per_family_and_site(engine: Engine, db: Databa
     await request_stall(chat, site_id)
     await chat.send("/families")
     await chat.press("req")
-    await chat.press(f"s{site_id}")
+    # The site is named with the reason, before choosing, and has no button.
+    assert "لديك طلب قائم في هذا الموقع" in chat.text
+    assert not chat.offers(f"s{site_id}")
+    # A button kept from before is refused with the same reason.
+    await chat.press_id(f"fsp:pick:s{site_id}")
     assert "لديك طلب قائم في هذا الموقع" in chat.text
     # Cancelled, the family may apply again.
     [request] = await requests(db)
@@ -174,7 +178,10 @@ async def test_saudi_only_site_needs_a_national_id(engine: Engine, db: Database)
     site_id = await add_site(db, saudi_only=True)
     resident = await register_family(engine, "f11", nid=national_id(11, first="2"))
     await resident.press("req")
-    await resident.press(f"s{site_id}")
+    # Told before choosing: the site is named with its rule and offers no button.
+    assert "للمواطنين السعوديين فقط" in resident.text
+    assert not resident.offers(f"s{site_id}")
+    await resident.press_id(f"fsp:pick:s{site_id}")  # an old button: the same rule
     assert "للمواطنين السعوديين فقط" in resident.text
     citizen = await register_family(engine, "f12", seed=12)
     await request_stall(citizen, site_id)
@@ -185,8 +192,7 @@ async def test_women_only_site(engine: Engine, db: Database) -> None:
     site_id = await add_site(db, women_only=True)
     man = await register_family(engine, "f13", seed=13, gender="m")
     await man.press("req")
-    await man.press(f"s{site_id}")
-    assert "مخصّص للنساء فقط" in man.text
+    assert "مخصّص للنساء فقط" in man.text and not man.offers(f"s{site_id}")
     woman = await register_family(engine, "f14", seed=14)
     await request_stall(woman, site_id)
     assert len(await requests(db)) == 1

@@ -10,6 +10,7 @@ from bot.core.messages import Inbound
 from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
 from bot.services import people
+from bot.services.family_notices import site_name
 
 __all__ = ["MY_DATA", "MyDataFlow", "register"]
 
@@ -38,7 +39,7 @@ class MyDataFlow(Flow):
 
     async def show(self, ctx: Context) -> None:
         if ctx.state.step == Step.DELETE:
-            self._ask_delete(ctx)
+            await self._ask_delete(ctx)
             return
         ctx.set_step(Step.MAIN)
         tr = ctx.tr
@@ -73,10 +74,10 @@ class MyDataFlow(Flow):
         ]
         ctx.reply("\n".join(lines), choices)
 
-    def _ask_delete(self, ctx: Context) -> None:
+    async def _ask_delete(self, ctx: Context) -> None:
         ctx.set_step(Step.DELETE)
         ctx.reply(
-            ctx.tr.t("mydata.delete_confirm"),
+            await deletion_warning(ctx),
             [
                 ctx.choice(Step.DELETE, Press.YES, "mydata.delete_yes"),
                 ctx.choice(Step.DELETE, Press.NO, "mydata.delete_no"),
@@ -92,7 +93,7 @@ class MyDataFlow(Flow):
                 ctx.set_step(Step.MAIN)
                 await self.show(ctx)
             else:
-                self._ask_delete(ctx)
+                await self._ask_delete(ctx)
             return
         if value == Press.EDIT:
             volunteer = (await people.stored_data(ctx.unit, ctx.user.id)).volunteer
@@ -101,7 +102,7 @@ class MyDataFlow(Flow):
                 await ctx.goto(VOLUNTEER_FORM, {"values": values})
                 return
         if value == Press.DELETE:
-            self._ask_delete(ctx)
+            await self._ask_delete(ctx)
         elif value == Press.BACK:
             await ctx.home()
         else:
@@ -111,6 +112,36 @@ class MyDataFlow(Flow):
         await people.delete_person(ctx.unit, ctx.user.id, ctx.app.before_delete)
         ctx.user_deleted = True
         ctx.say("mydata.deleted")
+
+
+async def deletion_warning(ctx: Context) -> str:
+    """The question before deleting, naming what this person has (only what exists), and first
+    of all any stall their family holds: it passes to the next family waiting, and the staff
+    are told."""
+    tr = ctx.tr
+    held = await people.holdings(ctx.unit, ctx.user.id)
+    lines = [tr.t("mydata.delete_confirm")]
+    for request, site in held.held_stalls:
+        lines.append(
+            tr.t(
+                "mydata.delete_stall",
+                stall=request.stall_number or "",
+                site=site_name(site, tr.locale),
+                start=ctx.fmt_date(request.start_date),
+                end=ctx.fmt_date(request.end_date),
+            )
+        )
+    lines.append(tr.t("mydata.delete_account"))
+    if held.volunteer:
+        lines.append(tr.t("mydata.delete_profile"))
+    if held.upcoming_registrations:
+        lines.append(tr.tn("mydata.delete_registrations", held.upcoming_registrations))
+    if held.family_name is not None:
+        lines.append(tr.t("mydata.delete_family", name=held.family_name))
+    if held.stall_requests:
+        lines.append(tr.tn("mydata.delete_requests", held.stall_requests))
+    lines.append(tr.t("mydata.delete_final"))
+    return "\n".join(lines)
 
 
 async def cmd_my_data(ctx: Context) -> None:

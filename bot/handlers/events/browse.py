@@ -33,6 +33,7 @@ from bot.handlers.events.common import (
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
 from bot.services.errors import NotFound, ServiceError
+from bot.services.event_notices import place_for
 from bot.services.registrations import STATUS_KEYS
 from storage import events as store
 from storage import registrations as reg_store
@@ -200,7 +201,7 @@ class EventsFlow(Flow):
                     title=title,
                     type=type_label(tr, event.type),
                     when=fmt_range(tr, event.starts_at, event.ends_at, tz),
-                    place=event.place_name,
+                    place=place_for(tr.locale, event),
                 )
             )
             choices.append(
@@ -312,7 +313,7 @@ class EventsFlow(Flow):
                 title=title_for(tr.locale, event),
                 type=type_label(tr, event.type),
                 when=fmt_range(tr, event.starts_at, event.ends_at, tz),
-                place=event.place_name,
+                place=place_for(tr.locale, event),
                 description=description_for(tr.locale, event),
             ),
             tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"),

@@ -31,6 +31,7 @@ from bot.handlers.events.common import (
 from bot.services import attendance
 from bot.services import registrations as service
 from bot.services.errors import NotFound, ServiceError
+from bot.services.event_notices import place_for
 from storage import attendance as hours_store
 from storage import registrations as store
 from storage import repositories as repo
@@ -69,7 +70,7 @@ def calendar_file(ctx: Context, reg: ShiftRegistration, shift: Shift, event: Eve
         starts_at=shift.starts_at,
         ends_at=shift.ends_at,
         description=description_for(locale, event),
-        location=event.place_name,
+        location=place_for(locale, event),
         geo=pin,
         url=map_url(*pin) if pin else "",
     )
@@ -178,7 +179,7 @@ class MyShiftsFlow(Flow):
                 "ev.reg_detail",
                 title=title_for(tr.locale, event),
                 when=fmt_range(tr, shift.starts_at, shift.ends_at, tz),
-                place=event.place_name,
+                place=place_for(tr.locale, event),
                 status=await status_text(ctx, reg),
             )
         ]

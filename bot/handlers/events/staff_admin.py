@@ -42,6 +42,7 @@ from bot.handlers.events.staff_registrants import (
 from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services import events as service
 from bot.services.errors import ServiceError
+from bot.services.event_notices import place_for
 from storage import events as store
 from storage import registrations as reg_store
 from storage.models_events import Event
@@ -62,7 +63,7 @@ def announcement_text(ctx: Context, locale: str, event: Event) -> str:
         title=title_for(locale, event),
         type=type_label(tr, event.type),
         when=fmt_range(tr, event.starts_at, event.ends_at, ctx.settings.timezone),
-        place=event.place_name,
+        place=place_for(locale, event),
         description=description_for(locale, event),
     )
 

@@ -162,6 +162,7 @@ def _event_draft(values: Values) -> service.EventDraft:
         description_en=values.get("desc_en"),
         type=values["type"],
         place=values["place"],
+        place_en=values.get("place_en"),
         pin=(pin[0], pin[1]) if pin else None,
         starts_at=datetime.fromisoformat(values["starts"]),
         ends_at=datetime.fromisoformat(values["ends"]),
@@ -178,6 +179,7 @@ def event_values(event: Event) -> Values:
         "desc_en": event.description_en,
         "type": event.type,
         "place": event.place_name,
+        "place_en": event.place_name_en,
         "pin": list(pin) if pin else None,
         "starts": event.starts_at.isoformat(),
         "ends": event.ends_at.isoformat(),
@@ -206,6 +208,7 @@ class EventForm(_StaffForm):
         Field("desc_en", "evf.q.desc_en", "evf.f.desc_en", parse=_description, required=False),
         Field("type", "evf.q.type", "evf.f.type", FieldKind.CHOICE, EVENT_TYPE_OPTIONS),
         Field("place", "evf.q.place", "evf.f.place", parse=_line),
+        Field("place_en", "evf.q.place_en", "evf.f.place_en", parse=_line, required=False),
         Field("pin", "evf.q.pin", "evf.f.pin", parse=_pin, render=_show_pin, required=False),
         Field(
             "starts",

@@ -38,10 +38,12 @@ from bot.services.family_notices import (
     OFFER_DECLINE_SURE,
     OFFER_KEEP,
     OFFER_PREFIX,
+    offer_facts,
     reason_label,
     site_name,
     stall_label,
 )
+from bot.services.family_sites import sites_for_family
 from storage import families as fam
 from storage.models_families import (
     ACTIVE_STATUSES,
@@ -164,21 +166,45 @@ class SitePicker(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
+        """Only the sites this family may apply to get a button; the others are named with
+        the rule that keeps the family out (nationality, stall type, a request already made),
+        so nobody chooses a site only to be refused after."""
         ctx.set_step(PICK)
-        sites = await fam.open_sites(ctx.session, ctx.now, ctx.today)
-        if not sites:
-            ctx.reply(ctx.tr.t("fam.sites.none"), [ctx.choice(PICK, BACK, "form.back")])
+        try:
+            chances = await sites_for_family(ctx.unit)
+        except svc.NotRegistered as err:
+            say_error(ctx, err)
+            await ctx.goto(FAMILIES_MENU)
             return
-        for site in sites:
+        back = ctx.choice(PICK, BACK, "form.back")
+        if not chances:
+            ctx.reply(ctx.tr.t("fam.sites.none"), [back])
+            return
+        eligible = [c.site for c in chances if c.problem is None]
+        for site in eligible:
             ctx.reply(await site_description(ctx, site))
             site_location(ctx, site)
+        others = [
+            ctx.tr.t(
+                "fam.sites.other_line",
+                name=site_name(c.site, ctx.tr.locale),
+                why=ctx.tr.t(c.problem),
+            )
+            for c in chances
+            if c.problem is not None
+        ]
+        if not eligible:
+            ctx.reply("\n".join([ctx.tr.t("fam.sites.none_for_you"), *others]), [back])
+            return
+        if others:
+            ctx.reply("\n".join([ctx.tr.t("fam.sites.others_title"), *others]))
         choices = [
             ctx.choice(
                 PICK, f"{SITE_VALUE}{s.id}", "fam.sites.pick", name=site_name(s, ctx.tr.locale)
             )
-            for s in sites
+            for s in eligible
         ]
-        choices.append(ctx.choice(PICK, BACK, "form.back"))
+        choices.append(back)
         ctx.reply(ctx.tr.t("fam.sites.choose"), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
@@ -228,6 +254,12 @@ def request_lines(ctx: Context, request: StallRequest, site: Site) -> list[str]:
     ]
     if request.status in HOLDS_STALL and request.stall_number is not None:
         lines.append(tr.t("fam.my.stall", stall=request.stall_number))
+        facts = offer_facts(tr, site)
+        lines += [
+            tr.t("fam.my.fee", fee=facts["fee"]),
+            tr.t("fam.my.where", where=facts["where"]),
+            tr.t("fam.my.setup", setup=facts["setup"]),
+        ]
     if request.status == APPROVED and request.offer_expires_at is not None:
         until = ctx.fmt_datetime(request.offer_expires_at)
         lines.append(tr.t("fam.my.offer_until", until=until))
@@ -235,6 +267,8 @@ def request_lines(ctx: Context, request: StallRequest, site: Site) -> list[str]:
         lines.append(tr.t("fam.my.question", question=request.info_request))
     if request.status == REJECTED:
         lines.append(tr.t("fam.my.reason", reason=reason_label(tr, request.reject_reason)))
+        if request.reject_note:  # told in the notice too, but notices scroll away
+            lines.append(tr.t("fam.my.note", note=request.reject_note))
     return lines
 
 

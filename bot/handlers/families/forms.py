@@ -111,6 +111,13 @@ def _doc_number(ctx: Context, text: str) -> str:
     return parse_doc_number(text)
 
 
+def _freelance_number(ctx: Context, text: str) -> str:
+    # "I have none" in any words has no digit; every document number has some.
+    if not any(ch.isdigit() for ch in text):
+        raise Invalid("fam.err.no_freelance_doc")
+    return parse_doc_number(text)
+
+
 def _expiry(ctx: Context, text: str) -> str:
     day = parse_day(text, ctx.today)
     if day < ctx.today:
@@ -193,7 +200,10 @@ class FamilyForm(Form):
             when=lambda v: OTHER_CATEGORY in (v.get(FamilyField.CATEGORIES) or []),
         ),
         Field(
-            FamilyField.FREELANCE_NO, "fam.q.freelance_no", "fam.f.freelance_no", parse=_doc_number
+            FamilyField.FREELANCE_NO,
+            "fam.q.freelance_no",
+            "fam.f.freelance_no",
+            parse=_freelance_number,
         ),
         Field(
             FamilyField.FREELANCE_EXP,
@@ -271,6 +281,11 @@ class FamilyForm(Form):
                 await super().start(ctx, {"values": family_values(family)})
                 return
         await super().start(ctx, params)
+
+    async def _ask(self, ctx: Context, field: Field) -> None:
+        if field.name == FamilyField.FREELANCE_NO:  # how a family without one gets one
+            ctx.say("fam.freelance.howto")
+        await super()._ask(ctx, field)
 
     async def _parse_input(self, ctx: Context, field: Field, inbound: Inbound) -> Any:
         value = await super()._parse_input(ctx, field, inbound)

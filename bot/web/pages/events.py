@@ -132,6 +132,7 @@ def _event_values(view: View, event: Event | None) -> dict[str, str]:
         "description_en": event.description_en or "",
         "type": event.type,
         "place": event.place_name,
+        "place_en": event.place_name_en or "",
         "start_day": start_day,
         "start_time": start_clock,
         "end_day": end_day,
@@ -155,6 +156,7 @@ def _event_draft(view: View, form: dict[str, str]) -> service.EventDraft:
         ends_at=ends,
         title_en=form.get("title_en", "").strip()[:150] or None,
         description_en=form.get("description_en", "").strip() or None,
+        place_en=form.get("place_en", "").strip()[:150] or None,
     )
 
 

@@ -115,6 +115,7 @@ def _values_of(view: View, site: Site) -> dict[str, str]:
         "deadline_day": local_day(site.deadline, view.env.settings.timezone).isoformat(),
         "fee": site.fee,
         "fee_note": site.fee_note or "",
+        "setup_note": site.setup_note or "",
         "saudi_only": "on" if site.saudi_only else "",
         "women_only": "on" if site.women_only else "",
     }
@@ -147,6 +148,9 @@ def _read(form: SiteForm, pin: tuple[float, float] | None) -> family_sites.SiteD
     note = v.get("fee_note", "").strip()
     if len(note) > NOTE_MAX:
         form.error("fee_note", "fam.err.text_length", min=0, max=NOTE_MAX)
+    setup = v.get("setup_note", "").strip()
+    if len(setup) > NOTE_MAX:
+        form.error("setup_note", "fam.err.text_length", min=0, max=NOTE_MAX)
     if form.errors:
         return None
     return family_sites.SiteData(
@@ -163,6 +167,7 @@ def _read(form: SiteForm, pin: tuple[float, float] | None) -> family_sites.SiteD
         fee_note=note or None,
         saudi_only=v.get("saudi_only") == "on",
         women_only=v.get("women_only") == "on",
+        setup_note=setup or None,
     )
 
 
