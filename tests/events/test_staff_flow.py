@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from bot.core.i18n import Catalogs
 from bot.core.messages import InboundKind, Location
+from bot.services.events import EventDraft, InvalidValue, create_event, update_event
+from bot.settings import Settings
 from storage.db import Database
 from storage.models import AuditLog
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
 from tests.events.support import (
+    World,
     cancel_my_registration,
     one_registered_one_waiting,
     open_event_admin,
@@ -315,3 +321,60 @@ async def test_export_registrants_waitlist_attendance_and_hours(
     async with db.sessions() as session:
         actions = set((await session.execute(select(AuditLog.action))).scalars())
     assert "event.exported" in actions and "attendance.check_in" in actions
+
+
+async def _start_event_form(boss: Chat) -> None:
+    await boss.send("/staff")
+    await boss.press("evn")
+
+
+async def test_an_event_name_must_contain_letters(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = await staff(engine)
+    await _start_event_form(boss)
+    await boss.send("١٢٣ - ٤٥٦ !!")
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+    assert "اسم الفعالية" in boss.text and "مثل: حملة" in boss.text  # and the question again
+    await boss.send("2026")
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+    await boss.send("حملة 2026")  # letters and digits: a name
+    assert "يجب أن يحتوي" not in boss.text
+    await boss.send("🌳🌳")  # the optional English name: the same rule
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+
+
+async def test_an_event_name_without_letters_is_refused_in_english(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = Chat(engine, user="boss")
+    await boss.onboard("en")
+    await _start_event_form(boss)
+    await boss.send("---")
+    assert "An event's name must contain letters" in boss.text
+    await boss.send("Clean-up 2")
+    assert "must contain letters" not in boss.text
+
+
+async def test_the_service_refuses_a_name_without_letters_for_every_door(
+    db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    """The web's event forms call the same service: a name of digits is refused there too,
+    and an edit cannot rename an event to one."""
+    world = World(db, catalogs, settings, clock.now)
+    boss = await world.staff()
+    seeded = await seed_event(db, clock.now)
+    start = clock.now + timedelta(days=2)
+    draft = EventDraft("2026", "وصف", "cleaning", "السوق", start, start + timedelta(hours=2))
+    with pytest.raises(InvalidValue) as refused:
+        async with world.acting(boss, "admin") as unit:
+            await create_event(unit, draft)
+    assert (refused.value.field, refused.value.msgid) == ("title_ar", "evf.err.title_letters")
+    with pytest.raises(InvalidValue) as refused:
+        async with world.acting(boss, "admin") as unit:
+            await update_event(
+                unit, seeded.event_id, replace(draft, title_ar="نظافة", title_en="12"), "t"
+            )
+    assert refused.value.field == "title_en"
+    async with world.acting(boss, "admin") as unit:
+        assert (await create_event(unit, replace(draft, title_ar="نظافة ٢"))).id
