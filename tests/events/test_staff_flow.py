@@ -8,8 +8,10 @@ import csv
 import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hijridate import Gregorian
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -26,6 +28,7 @@ from tests.events.support import (
     World,
     cancel_my_registration,
     one_registered_one_waiting,
+    open_event,
     open_event_admin,
     outbox_rows,
     register,
@@ -378,3 +381,63 @@ async def test_the_service_refuses_a_name_without_letters_for_every_door(
     assert refused.value.field == "title_en"
     async with world.acting(boss, "admin") as unit:
         assert (await create_event(unit, replace(draft, title_ar="نظافة ٢"))).id
+
+
+def _hijri_day(moment: datetime, lang: str) -> str:
+    """ "<day> <month>" of the Hijri date a moment falls on in Riyadh (as a button shows it)."""
+    local = moment.astimezone(ZoneInfo("Asia/Riyadh"))
+    hijri = Gregorian(local.year, local.month, local.day).to_hijri()
+    return f"{hijri.day} {hijri.month_name(lang)}"
+
+
+def _shift_labels(chat: Chat, prefix: str) -> list[str]:
+    return [label for cid, label in chat.choices if cid.rsplit(":", 1)[-1].startswith(prefix)]
+
+
+async def test_shift_buttons_tell_two_shifts_apart_by_day_and_time(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    """Three shifts of one event (the event starts at noon in Riyadh): 4-8 pm on two days
+    and 12-2:30 pm on the first. Every button names the weekday, the Hijri day and the
+    hours, for staff and for volunteers, in Arabic and English."""
+    seeded = await seed_event(
+        db,
+        clock.now,
+        shifts=[
+            {"start": 4, "hours": 4, "capacity": 3},
+            {"start": 28, "hours": 4, "capacity": 3},
+            {"start": 0, "hours": 2.5, "capacity": 3},
+        ],
+    )
+    first_day = clock.now + timedelta(days=3)
+    day_one, day_two = _hijri_day(first_day, "ar"), _hijri_day(first_day + timedelta(days=1), "ar")
+    assert day_one != day_two
+    boss = await staff(engine)
+    await open_event_admin(boss, seeded.event_id)
+    staff_labels = _shift_labels(boss, "s")
+    assert len(set(staff_labels)) == 3
+    assert sum(f"{day_one}، 4–8 م" in label for label in staff_labels) == 1
+    assert sum(f"{day_two}، 4–8 م" in label for label in staff_labels) == 1
+    assert sum(f"{day_one}، 12–2:30 م" in label for label in staff_labels) == 1
+    # a volunteer sees the same on the register buttons, then on "my shifts"
+    [volunteer] = await volunteers(engine, "b1")
+    await open_event(volunteer, seeded.event_id)
+    register_labels = _shift_labels(volunteer, "s")
+    assert len(set(register_labels)) == 3
+    assert all(day_one in label or day_two in label for label in register_labels)
+    for shift_id in seeded.shift_ids[:2]:
+        await register(volunteer, seeded.event_id, shift_id)
+    await volunteer.send("/myshifts")
+    mine = _shift_labels(volunteer, "r")
+    assert len(mine) == 2 and len(set(mine)) == 2
+    assert any(f"{day_one}، 4–8 م" in label for label in mine)
+    assert any(f"{day_two}، 4–8 م" in label for label in mine)
+    # in English
+    await volunteer.send("/language")
+    await volunteer.press("en")
+    await volunteer.send("/myshifts")
+    mine = _shift_labels(volunteer, "r")
+    english_day = _hijri_day(first_day, "en")
+    assert any(f"{english_day}, 4–8 PM" in label for label in mine)
+    await open_event(volunteer, seeded.event_id)
+    assert any(f"{english_day}, 12–2:30 PM" in label for label in _shift_labels(volunteer, "s"))
