@@ -8,6 +8,7 @@ import csv
 import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -383,7 +384,7 @@ async def test_the_service_refuses_a_name_without_letters_for_every_door(
         assert (await create_event(unit, replace(draft, title_ar="نظافة ٢"))).id
 
 
-def _hijri_day(moment: datetime, lang: str) -> str:
+def _hijri_day(moment: datetime, lang: Literal["ar", "en"]) -> str:
     """ "<day> <month>" of the Hijri date a moment falls on in Riyadh (as a button shows it)."""
     local = moment.astimezone(ZoneInfo("Asia/Riyadh"))
     hijri = Gregorian(local.year, local.month, local.day).to_hijri()

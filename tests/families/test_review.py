@@ -370,11 +370,16 @@ async def test_releasing_in_english_and_the_family_told_in_english(
     assert "We offered stall no. 1" in boss.text
     assert "The family confirmed stall no. 1" in boss.text
     await boss.press("rel")
-    await boss.send("Site closed for works")
+    await boss.send("Site closed <for works> & repairs")
     assert f"The stall of request no. {one} is released" in boss.text
     told = (await notices(db, "a"))[-1].payload
     text = catalogs.translator("en").t(told["key"], **told["params"])
-    assert "Stall no. 1" in text and "Reason: Site closed for works" in text
+    assert "Stall no. 1" in text and "Reason: Site closed &lt;for works&gt; &amp; repairs" in text
+    await boss.send("/staff")
+    await boss.press("frv")
+    await boss.press_id(f"frv:q:r{one}")
+    assert "We released stall no. 1: Site closed &lt;for works&gt; &amp; repairs" in boss.text
+    assert_clean(boss.last)
 
 
 async def test_only_a_held_stall_can_be_released(engine: Engine, db: Database) -> None:

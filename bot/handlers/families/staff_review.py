@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import Context, Flow, number_after, pressed_value
-from bot.core.i18n import Translator
+from bot.core.i18n import Html, Translator
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.pager import Page, page_choices, page_line, turn
 from bot.core.text import isolate, mask_national_id
@@ -439,13 +439,14 @@ class Review(Flow):
             await self._queue(ctx)
 
 
-def staff_wording(tr: Translator, change: StallRequestChange) -> str:
-    """A history row as staff read it ("we offered stall 4"), not as the family was told."""
+def staff_wording(tr: Translator, change: StallRequestChange) -> Html:
+    """A history row as staff read it ("we offered stall 4"), not as the family was told
+    (HTML already: a typed reason in it is escaped once)."""
     status, note = change.to_status, change.note or ""
     stall_match = STALL_IN_NOTE.search(note)
     stall = stall_match.group(1) if stall_match else "—"
     if (taken_back := released(change)) is not None:
-        return tr.t("fam.rev.h.released", stall=taken_back[0], reason=taken_back[1])
+        return Html(tr.t("fam.rev.h.released", stall=taken_back[0], reason=taken_back[1]))
     if status == UNDER_REVIEW and change.from_status == NEEDS_INFO:
         kind = "answered"
     elif status == CANCELLED and note.startswith("declined"):
@@ -455,5 +456,5 @@ def staff_wording(tr: Translator, change: StallRequestChange) -> str:
     else:
         kind = status
     if kind == REJECTED:
-        return tr.t("fam.rev.h.rejected", reason=reason_label(tr, note or None))
-    return tr.t(f"fam.rev.h.{kind}", stall=stall)
+        return Html(tr.t("fam.rev.h.rejected", reason=reason_label(tr, note or None)))
+    return Html(tr.t(f"fam.rev.h.{kind}", stall=stall))
