@@ -128,9 +128,10 @@ def fmt_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
 
 
 def fmt_short_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
-    """A short "الخميس 12 رجب، 4–8 م" / "Thu 12 Rajab, 4–8 PM" for buttons: the weekday and
-    the Hijri day (Gregorian outside the Umm al-Qura table) tell two shifts of one event apart,
-    the clock is compact (no ":00", one AM/PM mark when both ends share it)."""
+    """A short "Thu 12 Rajab, 4–8 PM" for buttons (in Arabic the same parts, the catalog's
+    comma): the weekday and the Hijri day (Gregorian outside the Umm al-Qura table) tell two
+    shifts of one event apart; the clock is compact (no ":00", one AM/PM mark when both ends
+    share it)."""
     lang = _lang(tr.locale)
     zone = ZoneInfo(tz)
     first, last = start.astimezone(zone), end.astimezone(zone)
