@@ -128,11 +128,29 @@ def fmt_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
 
 
 def fmt_short_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
-    """A short "Tue 1 Dec 9:00 AM-12:00 PM", for buttons."""
-    day = to_ascii_digits(
-        babel_format_date(local_day(start, tz), "EEE d MMM", locale=_lang(tr.locale))
-    )
-    return tr.label("ev.short", day=day, start=fmt_time(tr, start, tz), end=fmt_time(tr, end, tz))
+    """A short "Thu 12 Rajab, 4–8 PM" for buttons (in Arabic the same parts, the catalog's
+    comma): the weekday and the Hijri day (Gregorian outside the Umm al-Qura table) tell two
+    shifts of one event apart; the clock is compact (no ":00", one AM/PM mark when both ends
+    share it)."""
+    lang = _lang(tr.locale)
+    zone = ZoneInfo(tz)
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    weekday = babel_format_date(first.date(), "EEEE" if lang == "ar" else "EEE", locale=lang)
+    try:
+        h = Gregorian(first.year, first.month, first.day).to_hijri()
+        day = f"{weekday} {h.day} {h.month_name(lang)}"
+    except OverflowError:
+        day = f"{weekday} {babel_format_date(first.date(), 'd MMM', locale=lang)}"
+    mark_from, mark_to = (babel_format_time(t.time(), "a", locale=lang) for t in (first, last))
+    hours = f"{_short_clock(first)}–{_short_clock(last)} {mark_to}"
+    if mark_from != mark_to:
+        hours = f"{_short_clock(first)} {mark_from}–{_short_clock(last)} {mark_to}"
+    return to_ascii_digits(tr.label("ev.short", day=day, hours=hours))
+
+
+def _short_clock(moment: datetime) -> str:
+    hour = moment.hour % 12 or 12
+    return str(hour) if moment.minute == 0 else f"{hour}:{moment.minute:02d}"
 
 
 def fmt_day_short(tr: Translator, d: date) -> str:

@@ -90,13 +90,15 @@ class Form(Flow):
     fields: tuple[Field, ...] = ()
     intro: str | None = None  # message id shown before the first question
     summary_title: str = "form.summary_title"
+    confirm_label: str = "form.confirm"  # the final button (a broadcast's says "send")
 
     @abstractmethod
     async def submit(self, ctx: Context, values: Values) -> None:
         """Do the domain change (same transaction as the state); raise FieldError to go back."""
 
     async def before_summary(self, ctx: Context, values: Values) -> None:
-        """Extra messages before the summary (a broadcast shows its preview here)."""
+        """Extra messages before the summary (a broadcast shows its preview here); raise
+        FieldError to ask a field again instead of offering a confirmation that cannot work."""
 
     async def prepare(self, ctx: Context, params: dict[str, Any]) -> None:
         """Keep what the questions need from `params` (the event a shift belongs to) before
@@ -412,10 +414,17 @@ class Form(Flow):
             return
         ctx.state.data["edit"] = True
         ctx.set_step(SUMMARY)
-        await self.before_summary(ctx, values)
+        try:
+            await self.before_summary(ctx, values)
+        except FieldError as err:
+            ctx.say(err.msgid, **err.params)
+            field = self._field(err.field)
+            assert field is not None, err.field
+            await self._ask(ctx, field)
+            return
         text = "\n".join([ctx.tr.t(self.summary_title), *self.summary_lines(ctx, values)])
         choices = [
-            ctx.choice(SUMMARY, CONFIRM, "form.confirm"),
+            ctx.choice(SUMMARY, CONFIRM, self.confirm_label),
             ctx.choice(SUMMARY, EDIT_ANY, "form.edit"),
             ctx.choice(SUMMARY, CANCEL, "form.cancel"),
         ]

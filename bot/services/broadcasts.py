@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,8 @@ __all__ = [
     "in_quiet_hours",
     "interests_in_use",
     "list_broadcasts",
+    "quiet_until",
+    "reached_recipients",
     "scheduled_broadcasts",
     "sending_broadcasts",
     "stop_broadcast",
@@ -109,6 +111,15 @@ def check_audience(audience: dict[str, Any]) -> None:
 async def count_recipients(unit: Unit, audience: dict[str, Any]) -> int:
     """How many people an audience reaches now (consented, with a chat)."""
     return await store.count_audience(unit.session, audience)
+
+
+async def reached_recipients(unit: Unit, audience: dict[str, Any]) -> int:
+    """How many an audience reaches now; none: refused, an announcement to nobody is not
+    worth confirming (the door explains and lets staff choose another audience)."""
+    count = await count_recipients(unit, audience)
+    if count == 0:
+        raise Conflict("bc.err.nobody")
+    return count
 
 
 async def create_broadcast(unit: Unit, draft: BroadcastDraft) -> Created:
@@ -286,6 +297,21 @@ def in_quiet_hours(unit: Unit, at: datetime) -> bool:
     if start < end:
         return start <= local < end
     return local >= start or local < end
+
+
+def quiet_until(unit: Unit, at: datetime) -> datetime | None:
+    """When a broadcast due at `at` really starts going out: None when `at` is outside quiet
+    hours, else the end of that quiet window (UTC) — the sender holds announcements until
+    then."""
+    if not in_quiet_hours(unit, at):
+        return None
+    zone = ZoneInfo(unit.timezone)
+    local = at.astimezone(zone)
+    _, end = unit.settings.quiet_window()
+    ends = datetime.combine(local.date(), end, tzinfo=zone)
+    if ends <= local:
+        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=zone)
+    return ends.astimezone(UTC)
 
 
 async def interests_in_use(unit: Unit) -> list[str]:

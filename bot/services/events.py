@@ -81,6 +81,18 @@ def _check_span(starts_at: datetime, ends_at: datetime, longest: timedelta | Non
         raise InvalidValue("ends", "esf.err.too_long", hours=int(longest.total_seconds() // 3600))
 
 
+def check_title(title: str | None, field: str = "title_ar") -> None:
+    """An event's name must contain letters (Arabic or any other script): digits, dashes or
+    emoji alone name nothing a volunteer could recognise in a list or a reminder."""
+    if title is not None and title.strip() and not any(ch.isalpha() for ch in title):
+        raise InvalidValue(field, "evf.err.title_letters")
+
+
+def _check_titles(draft: EventDraft) -> None:
+    check_title(draft.title_ar or "-")  # an empty name has no letter either
+    check_title(draft.title_en, "title_en")
+
+
 def _check_future(unit: Unit, starts_at: datetime) -> None:
     """Something new starts after now (an edit may keep a start that has passed)."""
     if starts_at <= unit.now:
@@ -110,6 +122,7 @@ async def _live_event(unit: Unit, event_id: int) -> Event:
 async def create_event(unit: Unit, draft: EventDraft) -> Event:
     """Publish a new event (staff)."""
     require_staff(unit.actor)
+    _check_titles(draft)
     _check_future(unit, draft.starts_at)
     _check_span(draft.starts_at, draft.ends_at, None)
     event = Event(status=store.PUBLISHED, created_by=unit.actor.user_id, created_at=unit.now)
@@ -124,6 +137,7 @@ async def update_event(unit: Unit, event_id: int, draft: EventDraft, change: str
     """Edit a published event (staff). A new time or place is told to every registrant once
     per `change` (a name for this edit, e.g. the update that made it)."""
     require_staff(unit.actor)
+    _check_titles(draft)
     _check_span(draft.starts_at, draft.ends_at, None)
     event = await _live_event(unit, event_id)
     before = (event.starts_at, event.ends_at, event.place_name, pin_of(event))

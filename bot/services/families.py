@@ -18,7 +18,12 @@ from bot.core.dates import local_day
 from bot.core.unit import SYSTEM, Unit
 from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
-from bot.services.family_notices import notify_change, offer_hours, tell_staff_stall_freed
+from bot.services.family_notices import (
+    notify_change,
+    offer_hours,
+    released_note,
+    tell_staff_stall_freed,
+)
 from storage import families as fam
 from storage.db import add_unique
 from storage.models_families import (
@@ -46,6 +51,8 @@ CAN_APPROVE = (SUBMITTED, UNDER_REVIEW, WAITLISTED)
 CAN_REJECT = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, WAITLISTED)
 CAN_ASK = (SUBMITTED, UNDER_REVIEW)
 CAN_WAITLIST = (SUBMITTED, UNDER_REVIEW)
+CAN_RELEASE = HOLDS_STALL  # an offered or confirmed stall staff take back
+RELEASE_REASON_MAX = 300
 DEFAULT_REASON = "other"
 
 
@@ -390,6 +397,25 @@ async def reject_request(
 
 async def ask_information(unit: Unit, request_id: int, question: str) -> StallRequest:
     return await _decide(unit, request_id, NEEDS_INFO, CAN_ASK, note=question)
+
+
+async def release_stall(unit: Unit, request_id: int, reason: str) -> StallRequest:
+    """Staff take back a stall a family holds (offered or confirmed), with a reason the
+    family is told; the stall goes to the next waiting family by the waitlist rule."""
+    reason = reason.strip()[:RELEASE_REASON_MAX]
+    if not reason:
+        raise FieldProblem("err.empty", "reason")
+    request, site = await _decidable(unit, request_id, CAN_RELEASE)
+    number = request.stall_number
+    change = await fam.set_status(
+        unit.session, request, CANCELLED, unit.actor.label, unit.now, released_note(number, reason)
+    )
+    await notify_change(unit, request, site, change)
+    await unit.audit(
+        "stall_request.released", f"stall_request:{request_id}", stall=number, reason=reason
+    )
+    await pass_on(unit, site, request.stall_type)
+    return request
 
 
 # --- freed stalls and expired offers -------------------------------------------------------------

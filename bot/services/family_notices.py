@@ -20,6 +20,7 @@ from bot.services import staff_notices
 from storage.models import User
 from storage.models_families import (
     APPROVED,
+    CANCELLED,
     EXPIRED,
     NEEDS_INFO,
     REJECTED,
@@ -89,6 +90,22 @@ def reason_label(tr: Translator, reason: str | None) -> str:
     return tr.label(f"fam.reason.{reason or 'other'}")
 
 
+RELEASED = "released stall "  # the history note of a stall staff took back: + "<n>: <reason>"
+
+
+def released_note(number: int | None, reason: str) -> str:
+    return f"{RELEASED}{number}: {reason}"
+
+
+def released(change: StallRequestChange) -> tuple[str, str] | None:
+    """The stall number and the reason, if `change` is staff taking a stall back."""
+    note = change.note or ""
+    if change.to_status != CANCELLED or not note.startswith(RELEASED):
+        return None
+    stall, _, reason = note.removeprefix(RELEASED).partition(": ")
+    return stall, reason
+
+
 @dataclass
 class Notice:
     user_id: int
@@ -154,6 +171,9 @@ async def build_notice(
         notice.choices = [_button(INFO_PREFIX, INFO_ANSWER_STEP, request.id, "fam.info.answer")]
     elif status == EXPIRED:
         notice.key = "fam.n.expired"
+    elif (taken_back := released(change)) is not None:
+        notice.key = "fam.n.released"
+        params.update(stall=taken_back[0], reason=taken_back[1])
     else:
         return None
     return notice

@@ -6,20 +6,30 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
+import pytest
+from hijridate import Gregorian
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.core.engine import Engine
+from bot.core.i18n import Catalogs
 from bot.core.messages import InboundKind, Location
+from bot.services.events import EventDraft, InvalidValue, create_event, update_event
+from bot.settings import Settings
 from storage.db import Database
 from storage.models import AuditLog
 from storage.models_events import Event, Shift, ShiftRegistration
 from tests.conftest import Clock
 from tests.events.support import (
+    World,
     cancel_my_registration,
     one_registered_one_waiting,
+    open_event,
     open_event_admin,
     outbox_rows,
     register,
@@ -317,3 +327,120 @@ async def test_export_registrants_waitlist_attendance_and_hours(
     async with db.sessions() as session:
         actions = set((await session.execute(select(AuditLog.action))).scalars())
     assert "event.exported" in actions and "attendance.check_in" in actions
+
+
+async def _start_event_form(boss: Chat) -> None:
+    await boss.send("/staff")
+    await boss.press("evn")
+
+
+async def test_an_event_name_must_contain_letters(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = await staff(engine)
+    await _start_event_form(boss)
+    await boss.send("١٢٣ - ٤٥٦ !!")
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+    assert "اسم الفعالية" in boss.text and "مثل: حملة" in boss.text  # and the question again
+    await boss.send("2026")
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+    await boss.send("حملة 2026")  # letters and digits: a name
+    assert "يجب أن يحتوي" not in boss.text
+    await boss.send("🌳🌳")  # the optional English name: the same rule
+    assert "يجب أن يحتوي اسم الفعالية على حروف" in boss.text
+
+
+async def test_an_event_name_without_letters_is_refused_in_english(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    boss = Chat(engine, user="boss")
+    await boss.onboard("en")
+    await _start_event_form(boss)
+    await boss.send("---")
+    assert "An event's name must contain letters" in boss.text
+    await boss.send("Clean-up 2")
+    assert "must contain letters" not in boss.text
+
+
+async def test_the_service_refuses_a_name_without_letters_for_every_door(
+    db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    """The web's event forms call the same service: a name of digits is refused there too,
+    and an edit cannot rename an event to one."""
+    world = World(db, catalogs, settings, clock.now)
+    boss = await world.staff()
+    seeded = await seed_event(db, clock.now)
+    start = clock.now + timedelta(days=2)
+    draft = EventDraft("2026", "وصف", "cleaning", "السوق", start, start + timedelta(hours=2))
+    with pytest.raises(InvalidValue) as refused:
+        async with world.acting(boss, "admin") as unit:
+            await create_event(unit, draft)
+    assert (refused.value.field, refused.value.msgid) == ("title_ar", "evf.err.title_letters")
+    with pytest.raises(InvalidValue) as refused:
+        async with world.acting(boss, "admin") as unit:
+            await update_event(
+                unit, seeded.event_id, replace(draft, title_ar="نظافة", title_en="12"), "t"
+            )
+    assert refused.value.field == "title_en"
+    async with world.acting(boss, "admin") as unit:
+        assert (await create_event(unit, replace(draft, title_ar="نظافة ٢"))).id
+
+
+def _hijri_day(moment: datetime, lang: Literal["ar", "en"]) -> str:
+    """ "<day> <month>" of the Hijri date a moment falls on in Riyadh (as a button shows it)."""
+    local = moment.astimezone(ZoneInfo("Asia/Riyadh"))
+    hijri = Gregorian(local.year, local.month, local.day).to_hijri()
+    return f"{hijri.day} {hijri.month_name(lang)}"
+
+
+def _shift_labels(chat: Chat, prefix: str) -> list[str]:
+    return [label for cid, label in chat.choices if cid.rsplit(":", 1)[-1].startswith(prefix)]
+
+
+async def test_shift_buttons_tell_two_shifts_apart_by_day_and_time(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    """Three shifts of one event (the event starts at noon in Riyadh): 4-8 pm on two days
+    and 12-2:30 pm on the first. Every button names the weekday, the Hijri day and the
+    hours, for staff and for volunteers, in Arabic and English."""
+    seeded = await seed_event(
+        db,
+        clock.now,
+        shifts=[
+            {"start": 4, "hours": 4, "capacity": 3},
+            {"start": 28, "hours": 4, "capacity": 3},
+            {"start": 0, "hours": 2.5, "capacity": 3},
+        ],
+    )
+    first_day = clock.now + timedelta(days=3)
+    day_one, day_two = _hijri_day(first_day, "ar"), _hijri_day(first_day + timedelta(days=1), "ar")
+    assert day_one != day_two
+    boss = await staff(engine)
+    await open_event_admin(boss, seeded.event_id)
+    staff_labels = _shift_labels(boss, "s")
+    assert len(set(staff_labels)) == 3
+    assert sum(f"{day_one}، 4–8 م" in label for label in staff_labels) == 1
+    assert sum(f"{day_two}، 4–8 م" in label for label in staff_labels) == 1
+    assert sum(f"{day_one}، 12–2:30 م" in label for label in staff_labels) == 1
+    # a volunteer sees the same on the register buttons, then on "my shifts"
+    [volunteer] = await volunteers(engine, "b1")
+    await open_event(volunteer, seeded.event_id)
+    register_labels = _shift_labels(volunteer, "s")
+    assert len(set(register_labels)) == 3
+    assert all(day_one in label or day_two in label for label in register_labels)
+    for shift_id in seeded.shift_ids[:2]:
+        await register(volunteer, seeded.event_id, shift_id)
+    await volunteer.send("/myshifts")
+    mine = _shift_labels(volunteer, "r")
+    assert len(mine) == 2 and len(set(mine)) == 2
+    assert any(f"{day_one}، 4–8 م" in label for label in mine)
+    assert any(f"{day_two}، 4–8 م" in label for label in mine)
+    # in English
+    await volunteer.send("/language")
+    await volunteer.press("en")
+    await volunteer.send("/myshifts")
+    mine = _shift_labels(volunteer, "r")
+    english_day = _hijri_day(first_day, "en")
+    assert any(f"{english_day}, 4–8 PM" in label for label in mine)
+    await open_event(volunteer, seeded.event_id)
+    assert any(f"{english_day}, 12–2:30 PM" in label for label in _shift_labels(volunteer, "s"))

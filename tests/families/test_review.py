@@ -4,6 +4,7 @@ history, the notifications and the audit log."""
 from __future__ import annotations
 
 from bot.core.engine import Engine
+from bot.core.i18n import Catalogs
 from storage.db import Database
 from tests.conftest import Clock
 from tests.families.support import (
@@ -292,3 +293,128 @@ async def test_deleting_ones_data_passes_the_stall_on(engine: Engine, db: Databa
     passed = await request_row(db, two)
     assert passed.status == "approved" and passed.stall_number == 1
     assert (await notice_keys(db, "b"))[-1] == "fam.n.offer"
+
+
+async def confirmed_and_waiting(engine: Engine, db: Database) -> tuple[int, int, int]:
+    """Family "a" holds the one food stall (confirmed), family "b" waits for it: the two
+    request ids and the site's id."""
+    one, two = await offered_and_waiting(engine, db)
+    await Chat(engine, user="a").press_id(f"so:ok:{one}")
+    return one, two, (await request_row(db, one)).site_id
+
+
+async def open_held(boss: Chat, site_id: int) -> None:
+    """The staff list of the stalls held at a site."""
+    await boss.send("/staff")
+    await boss.press("fsa")
+    await boss.press(f"s{site_id}")
+    await boss.press("held")
+
+
+async def test_staff_open_a_confirmed_stall_and_release_it(
+    engine: Engine, db: Database, catalogs: Catalogs
+) -> None:
+    one, two, site_id = await confirmed_and_waiting(engine, db)
+    boss = Chat(engine, user="boss")  # the staff member who offered it
+    await open_held(boss, site_id)
+    assert "بسطة واحدة محجوزة" in boss.text and "البسطة رقم 1" in boss.text
+    assert "مطبخ" in boss.text and f"الطلب رقم {one}" in boss.text
+    await boss.press(f"r{one}")
+    # the request with staff wording in its history, and what staff may do with a held stall
+    assert "أرسلنا عرضًا بالبسطة رقم 1" in boss.text
+    assert "أكّدت الأسرة البسطة رقم 1" in boss.text
+    assert "عُرضت عليك" not in boss.text
+    assert boss.offers("rel") and not boss.offers("ap") and not boss.offers("rj")
+    await boss.press("rel")
+    assert "لماذا تُلغى البسطة" in boss.text
+    await boss.press("back")  # changed their mind: nothing happened
+    assert (await request_row(db, one)).status == "confirmed"
+    await boss.press("rel")
+    await boss.file()
+    assert (await request_row(db, one)).status == "confirmed"  # a reason is typed text
+    await boss.send("لم تلتزم الأسرة بموعد التجهيز")
+    assert f"أُلغيت البسطة في الطلب رقم {one}" in boss.text
+    assert "البسطات المحجوزة" in boss.text  # back on the site's held stalls
+    released, passed = await request_row(db, one), await request_row(db, two)
+    assert released.status == "cancelled" and released.stall_number is None
+    assert passed.status == "approved" and passed.stall_number == 1  # the waitlist rule
+    told = (await notices(db, "a"))[-1].payload
+    assert told["key"] == "fam.n.released"
+    assert told["params"]["stall"] == "1"
+    assert told["params"]["reason"] == "لم تلتزم الأسرة بموعد التجهيز"
+    text = catalogs.translator("ar").t(told["key"], **told["params"])
+    assert "أُلغيت البسطة رقم 1" in text and "السبب: لم تلتزم الأسرة" in text
+    assert (await notice_keys(db, "b"))[-1] == "fam.n.offer"
+    assert "stall_request.released" in await audit_actions(db)
+    # the stall is now offered to the next family, in the site's list
+    await boss.press(f"r{two}")
+    assert "أرسلنا عرضًا بالبسطة رقم 1" in boss.text and boss.offers("rel")
+    # the released request's history says so, in staff wording (opened by its number)
+    await boss.send("/staff")
+    await boss.press("frv")
+    await boss.press_id(f"frv:q:r{one}")
+    assert "ألغينا البسطة رقم 1: لم تلتزم الأسرة بموعد التجهيز" in boss.text
+    assert not boss.offers("rel")
+
+
+async def test_releasing_in_english_and_the_family_told_in_english(
+    engine: Engine, db: Database, catalogs: Catalogs
+) -> None:
+    one, _, site_id = await confirmed_and_waiting(engine, db)
+    boss = Chat(engine, user="boss")  # the staff member who offered it, now in English
+    await boss.send("/language")
+    await boss.press("en")
+    await open_held(boss, site_id)
+    assert "1 stall held." in boss.text
+    await boss.press(f"r{one}")
+    assert "We offered stall no. 1" in boss.text
+    assert "The family confirmed stall no. 1" in boss.text
+    await boss.press("rel")
+    await boss.send("Site closed <for works> & repairs")
+    assert f"The stall of request no. {one} is released" in boss.text
+    told = (await notices(db, "a"))[-1].payload
+    text = catalogs.translator("en").t(told["key"], **told["params"])
+    assert "Stall no. 1" in text and "Reason: Site closed &lt;for works&gt; &amp; repairs" in text
+    await boss.send("/staff")
+    await boss.press("frv")
+    await boss.press_id(f"frv:q:r{one}")
+    assert "We released stall no. 1: Site closed &lt;for works&gt; &amp; repairs" in boss.text
+    assert_clean(boss.last)
+
+
+async def test_only_a_held_stall_can_be_released(engine: Engine, db: Database) -> None:
+    rid, boss = await opened_by_staff(engine, db)
+    assert not boss.offers("rel")
+    await boss.press_id("frv:rq:rel")  # a forged button on a request under review
+    await boss.send("سبب")
+    assert "تغيّرت حالة الطلب" in boss.text
+    assert (await request_row(db, rid)).status == "under_review"
+    assert "stall_request.released" not in await audit_actions(db)
+
+
+async def test_history_speaks_as_staff_of_each_change(engine: Engine, db: Database) -> None:
+    """Review, a question and its answer, a rejection: each told to staff as what happened,
+    never as the family was told."""
+    rid, boss = await opened_by_staff(engine, db)
+    await boss.press("in")
+    await boss.send("هل لديكم شهادة صحية سارية؟")
+    family = Chat(engine, user="fam")
+    await family.press_id(f"si:a:{rid}")
+    await family.send("نعم، سارية حتى نهاية العام")
+    await open_review(boss)
+    await boss.press(f"r{rid}")
+    await boss.press("rj")
+    await boss.press("documents")
+    await boss.press("_s")
+    await boss.press_id(f"frv:q:r{rid}")  # a decided request, opened by its number
+    history_text = boss.text[boss.text.index("السجل") :]
+    for line in (
+        "قدّمت الأسرة الطلب",
+        "بدأنا مراجعة الطلب",
+        "طلبنا من الأسرة معلومات",
+        "أجابت الأسرة عن سؤالنا",
+        "رفضنا الطلب (",
+    ):
+        assert line in history_text, line
+    for family_wording in ("منك", "طلبك", "بانتظار"):
+        assert family_wording not in history_text, family_wording

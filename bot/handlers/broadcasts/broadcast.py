@@ -16,6 +16,7 @@ from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.render import broadcast_text
+from bot.core.text import isolate
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import DISTRICT_OPTIONS, INTERESTS, parse_district, show_district
 from bot.handlers.events.common import (
@@ -166,6 +167,7 @@ class BroadcastForm(Form):
     number_steps = EVENT_NUMBER_STEPS
     intro = "bc.intro"
     summary_title = "bc.summary_title"
+    confirm_label = "bc.send"
     fields = (
         Field(
             F.EVENT_BUTTON,
@@ -220,8 +222,21 @@ class BroadcastForm(Form):
         ),
     )
 
+    async def _reached(self, ctx: Context, values: Values) -> int:
+        """How many the audience reaches; nobody: back to the audience choice, with the
+        narrowing answer (district, interest, event) forgotten so that it is asked again."""
+        try:
+            return await service.reached_recipients(ctx.unit, audience_of(values))
+        except ServiceError as err:
+            for narrowing in (F.DISTRICT, F.INTEREST, F.AUDIENCE_EVENT):
+                self._values(ctx).pop(narrowing, None)
+            raise FieldError(F.AUDIENCE, err.msgid, **err.params) from None
+
     async def before_summary(self, ctx: Context, values: Values) -> None:
-        """The preview: each language version exactly as its readers will get it."""
+        """The preview: each language version exactly as its readers will get it, how many
+        it reaches (nobody: back to the audience, nothing to confirm) and, inside quiet
+        hours, that it will wait."""
+        count = await self._reached(ctx, values)
         file = values.get(F.FILE)
         attachment = Attachment(kind=file["kind"], file_id=file["file_id"]) if file else None
         ctx.say("bc.preview_ar")
@@ -237,10 +252,14 @@ class BroadcastForm(Form):
                 attachment=attachment,
                 bidi_done=True,
             )
-        count = await service.count_recipients(ctx.unit, audience_of(values))
         ctx.reply(ctx.tr.tn("bc.recipients", count))
+        at = datetime.fromisoformat(values[F.AT]) if _later(values) else ctx.now
+        if (until := service.quiet_until(ctx.unit, at)) is not None:
+            hours = isolate(ctx.unit.settings.quiet_hours)
+            ctx.say("bc.quiet_wait", hours=hours, when=ctx.fmt_datetime(until))
 
     async def submit(self, ctx: Context, values: Values) -> None:
+        await self._reached(ctx, values)  # people may have stopped announcements meanwhile
         attachment = values.get(F.FILE)
         if _event_buttons(values):
             attachment = {**(attachment or {}), "choices": _event_buttons(values)}

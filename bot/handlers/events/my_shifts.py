@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
-from bot.core.dates import fmt_datetime, fmt_hours, fmt_range
+from bot.core.dates import fmt_datetime, fmt_hours, fmt_range, fmt_short_range
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.handlers.events.browse import status_text
@@ -155,7 +155,12 @@ class MyShiftsFlow(Flow):
             )
             choices.append(
                 ctx.choice(
-                    Step.LIST, f"{OPEN_REGISTRATION}{reg.id}", "ev.btn.event", n=number, title=title
+                    Step.LIST,
+                    f"{OPEN_REGISTRATION}{reg.id}",
+                    "ev.btn.my_shift",
+                    n=number,
+                    title=title,
+                    when=fmt_short_range(tr, shift.starts_at, shift.ends_at, tz),
                 )
             )
         choices.append(ctx.choice(Step.LIST, TO_EVENTS, "ev.btn.all_events"))

@@ -64,6 +64,16 @@ def _line(ctx: Context, text: str) -> str:
     return value
 
 
+def _title(ctx: Context, text: str) -> str:
+    """A line that names something: checked as typed (the service checks it again)."""
+    value = _line(ctx, text)
+    try:
+        service.check_title(value)
+    except service.InvalidValue as err:
+        raise Invalid(err.msgid, **err.params) from None
+    return value
+
+
 def _description(ctx: Context, text: str) -> str:
     return parse_announcement(text, limit=MAX_TEXT_CHARS)
 
@@ -202,8 +212,8 @@ class EventForm(_StaffForm):
     intro = "evf.intro"
     summary_title = "evf.summary_title"
     fields = (
-        Field("title_ar", "evf.q.title_ar", "evf.f.title_ar", parse=_line),
-        Field("title_en", "evf.q.title_en", "evf.f.title_en", parse=_line, required=False),
+        Field("title_ar", "evf.q.title_ar", "evf.f.title_ar", parse=_title),
+        Field("title_en", "evf.q.title_en", "evf.f.title_en", parse=_title, required=False),
         Field("desc_ar", "evf.q.desc_ar", "evf.f.desc_ar", parse=_description),
         Field("desc_en", "evf.q.desc_en", "evf.f.desc_en", parse=_description, required=False),
         Field("type", "evf.q.type", "evf.f.type", FieldKind.CHOICE, EVENT_TYPE_OPTIONS),

@@ -4,11 +4,13 @@ written to the audit log and told to the family."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Coroutine
 from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import Context, Flow, number_after, pressed_value
+from bot.core.i18n import Html, Translator
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.pager import Page, page_choices, page_line, turn
 from bot.core.text import isolate, mask_national_id
@@ -25,18 +27,21 @@ from bot.handlers.families.common import (
 from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services import families as svc
 from bot.services.errors import ServiceError
-from bot.services.family_notices import site_name, stall_label
+from bot.services.family_notices import reason_label, released, site_name, stall_label
 from storage import families as fam
 from storage.models_families import (
     APPROVED,
+    CANCELLED,
     CONFIRMED,
     NEEDS_INFO,
+    REJECTED,
     SUBMITTED,
     UNDER_REVIEW,
     WAITLISTED,
     Family,
     Site,
     StallRequest,
+    StallRequestChange,
 )
 
 REVIEW = "frv"
@@ -57,6 +62,7 @@ class Step(StrEnum):
     REASON = "rr"  # why it is rejected
     NOTE = "rn"  # a note to the rejection (typed, may be skipped)
     QUESTION = "iq"  # what the family is asked (typed)
+    RELEASE = "rl"  # why a held stall is taken back (typed, told to the family)
 
 
 class Action(StrEnum):
@@ -64,7 +70,15 @@ class Action(StrEnum):
     WAITLIST = "wl"
     ASK = "in"
     REJECT = "rj"
+    RELEASE = "rel"
 
+
+TEXT_PROMPTS = {
+    Step.NOTE: "fam.rev.note_q",
+    Step.QUESTION: "fam.rev.ask_q",
+    Step.RELEASE: "fam.rev.release_q",
+}
+STALL_IN_NOTE = re.compile(r"stall (\d+)")
 
 OPEN = "r"  # "r<id>": open request <id>
 NUMBER = "n"  # "n<number>": offer that stall
@@ -79,10 +93,11 @@ class Review(Flow):
 
     name = REVIEW
     staff_only = True
-    typed_steps = frozenset({Step.NOTE, Step.QUESTION})  # a note, a question: typed text
+    typed_steps = frozenset({Step.NOTE, Step.QUESTION, Step.RELEASE})  # typed text
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        ctx.state.data = {}
+        # `back`: the screen that opened a request ({"flow", "params"}), instead of the queue.
+        ctx.state.data = {"back": params["back"]} if params.get("back") else {}
         if params.get("rid"):
             await self._open(ctx, int(params["rid"]))
         else:
@@ -97,7 +112,7 @@ class Review(Flow):
             await self._numbers(ctx, rid)
         elif step == Step.REASON:
             self._reasons(ctx)
-        elif step in (Step.NOTE, Step.QUESTION):
+        elif step in (Step.NOTE, Step.QUESTION, Step.RELEASE):
             self._ask_text(ctx, Step(step))
         else:
             await self._open(ctx, rid)
@@ -170,12 +185,13 @@ class Review(Flow):
             reviewed = await svc.start_review(ctx.unit, rid)
         except ServiceError as err:
             say_error(ctx, err)
-            await self._queue(ctx)
+            await self._leave(ctx)
             return
         request, family, site = reviewed.request, reviewed.family, reviewed.site
         ctx.set_step(Step.REQUEST)
-        # Back to the queue lands on the page it was opened from.
-        ctx.state.data = {"rid": rid, QUEUE_PAGE: ctx.state.data.get(QUEUE_PAGE, 0)}
+        # Back to the queue lands on the page it was opened from (or to the opening screen).
+        kept = {k: ctx.state.data[k] for k in (QUEUE_PAGE, "back") if k in ctx.state.data}
+        ctx.state.data = {"rid": rid, **kept}
         ctx.reply(await self._details(ctx, request, family, site))
         for index, photo in enumerate(family.photos, start=1):
             # A platform's file id only means something on that platform.
@@ -194,6 +210,8 @@ class Review(Flow):
             choices.append(ctx.choice(step, Action.ASK, "fam.rev.ask"))
         if request.status in svc.CAN_REJECT:
             choices.append(ctx.choice(step, Action.REJECT, "fam.rev.reject"))
+        if request.status in svc.CAN_RELEASE:
+            choices.append(ctx.choice(step, Action.RELEASE, "fam.rev.release"))
         choices.append(ctx.choice(step, BACK, "form.back"))
         ctx.reply(ctx.tr.t("fam.rev.actions", id=rid), choices)
 
@@ -258,7 +276,7 @@ class Review(Flow):
                 tr.t(
                     "fam.rev.history_line",
                     when=ctx.fmt_datetime(change.created_at),
-                    status=status_label(tr, change.to_status),
+                    status=staff_wording(tr, change),
                 )
             )
         return "\n".join(lines)
@@ -304,7 +322,7 @@ class Review(Flow):
         if step == Step.NOTE:
             choices.append(ctx.choice(step, SKIP, "form.skip"))
         choices.append(ctx.choice(step, BACK, "form.back"))
-        ctx.reply(ctx.tr.t("fam.rev.note_q" if step == Step.NOTE else "fam.rev.ask_q"), choices)
+        ctx.reply(ctx.tr.t(TEXT_PROMPTS[step]), choices)
 
     # --- input -------------------------------------------------------------------------------
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
@@ -321,7 +339,7 @@ class Review(Flow):
                 turn(ctx, value, QUEUE_PAGE)
                 await self._queue(ctx)
         elif value == BACK:
-            await (self._queue(ctx) if step == Step.REQUEST else self._open(ctx, rid))
+            await (self._leave(ctx) if step == Step.REQUEST else self._open(ctx, rid))
         elif step == Step.REQUEST:
             await self._on_action(ctx, rid, value)
         elif step == Step.NUMBER and turn(ctx, value, NUMBERS_PAGE):
@@ -331,7 +349,7 @@ class Review(Flow):
         elif step == Step.REASON and value in {o.value for o in REJECT_REASONS}:
             ctx.state.data["reason"] = value
             self._ask_text(ctx, Step.NOTE)
-        elif step in (Step.NOTE, Step.QUESTION):
+        elif step in (Step.NOTE, Step.QUESTION, Step.RELEASE):
             await self._on_text(ctx, inbound, Step(step), rid, value)
         else:
             await self.show(ctx)
@@ -344,6 +362,8 @@ class Review(Flow):
             self._reasons(ctx)
         elif value == Action.ASK:
             self._ask_text(ctx, Step.QUESTION)
+        elif value == Action.RELEASE:
+            self._ask_text(ctx, Step.RELEASE)
         elif value == Action.WAITLIST:
             await self._decide(ctx, rid, svc.waitlist_request(ctx.unit, rid))
         else:
@@ -359,13 +379,16 @@ class Review(Flow):
         try:
             if inbound.kind is not InboundKind.TEXT:
                 raise Invalid("err.expected_text")
-            text = parse_announcement(inbound.text, limit=NOTE_MAX)
+            limit = svc.RELEASE_REASON_MAX if step == Step.RELEASE else NOTE_MAX
+            text = parse_announcement(inbound.text, limit=limit)
         except Invalid as err:
             ctx.say(err.msgid, **err.params)
             self._ask_text(ctx, step)
             return
         if step == Step.NOTE:
             await self._decide(ctx, rid, svc.reject_request(ctx.unit, rid, reason, text))
+        elif step == Step.RELEASE:
+            await self._decide(ctx, rid, svc.release_stall(ctx.unit, rid, text), "released")
         else:
             await self._decide(ctx, rid, svc.ask_information(ctx.unit, rid, text))
 
@@ -378,7 +401,7 @@ class Review(Flow):
             if err.msgid == "fam.rev.no_stall":
                 await self._open(ctx, rid)
             else:
-                await self._queue(ctx)
+                await self._leave(ctx)
             return
         request = offer.request
         if offer.number_taken:
@@ -390,15 +413,48 @@ class Review(Flow):
             stall=request.stall_number,
             until=ctx.fmt_datetime(request.offer_expires_at),
         )
-        await self._queue(ctx)
+        await self._leave(ctx)
 
     async def _decide(
-        self, ctx: Context, rid: int, decision: Coroutine[Any, Any, StallRequest]
+        self,
+        ctx: Context,
+        rid: int,
+        decision: Coroutine[Any, Any, StallRequest],
+        done: str | None = None,
     ) -> None:
         try:
             request = await decision
         except ServiceError as err:
             say_error(ctx, err)
         else:
-            ctx.say(f"fam.rev.done.{request.status}", id=rid)
-        await self._queue(ctx)
+            ctx.say(f"fam.rev.done.{done or request.status}", id=rid)
+        await self._leave(ctx)
+
+    async def _leave(self, ctx: Context) -> None:
+        """Back where the request was opened from: a site's held stalls, or the queue."""
+        back = ctx.state.data.get("back")
+        if back:
+            await ctx.goto(back["flow"], back["params"])
+        else:
+            await self._queue(ctx)
+
+
+def staff_wording(tr: Translator, change: StallRequestChange) -> Html:
+    """A history row as staff read it ("we offered stall 4"), not as the family was told
+    (HTML already: a typed reason in it is escaped once)."""
+    status, note = change.to_status, change.note or ""
+    stall_match = STALL_IN_NOTE.search(note)
+    stall = stall_match.group(1) if stall_match else "—"
+    if (taken_back := released(change)) is not None:
+        return Html(tr.t("fam.rev.h.released", stall=taken_back[0], reason=taken_back[1]))
+    if status == UNDER_REVIEW and change.from_status == NEEDS_INFO:
+        kind = "answered"
+    elif status == CANCELLED and note.startswith("declined"):
+        kind = "declined"
+    elif status == CANCELLED and note == "data deleted":
+        kind = "deleted"
+    else:
+        kind = status
+    if kind == REJECTED:
+        return Html(tr.t("fam.rev.h.rejected", reason=reason_label(tr, note or None)))
+    return Html(tr.t(f"fam.rev.h.{kind}", stall=stall))

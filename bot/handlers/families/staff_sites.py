@@ -27,10 +27,11 @@ from bot.handlers.families.common import (
     status_label,
 )
 from bot.handlers.families.family import site_description, site_location
+from bot.handlers.families.staff_review import REVIEW
 from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services.errors import ServiceError
 from bot.services.families import FieldProblem
-from bot.services.family_notices import site_name
+from bot.services.family_notices import site_name, stall_label
 from bot.services.family_reports import FORMATS, export_requests
 from bot.services.family_sites import (
     MAX_STALLS,
@@ -39,7 +40,7 @@ from bot.services.family_sites import (
     set_site_open,
 )
 from storage import families as fam
-from storage.models_families import Site
+from storage.models_families import HOLDS_STALL, Site
 
 SITES_ADMIN = "fsa"
 SITE_FORM = "fsf"
@@ -81,6 +82,7 @@ YES, NO = "yes", "no"  # the values of YES_NO
 class Step(StrEnum):
     LIST = "list"
     SITE = "site"
+    HELD = "held"  # the stalls families hold at the site, each opened to manage it
 
 
 class SiteAction(StrEnum):
@@ -88,9 +90,13 @@ class SiteAction(StrEnum):
     EDIT = "edit"
     CLOSE = "close"
     REOPEN = "reopen"
+    HELD = "held"
 
 
 OPEN_SITE = "s"  # "s<id>": show site <id>
+OPEN_REQUEST = "r"  # "r<id>": open stall request <id> to manage it
+HELD_SHOWN = 10
+HELD_PAGE = "hpage"
 
 
 # --- sites ---------------------------------------------------------------------------------------
@@ -102,13 +108,15 @@ class SitesAdmin(Flow):
         ctx.state.data = {}
         if params.get("site"):
             ctx.state.data["site"] = int(params["site"])
-            await self._show_site(ctx)
+            await (self._show_held(ctx) if params.get("held") else self._show_site(ctx))
         else:
             await self._show_list(ctx)
 
     async def show(self, ctx: Context) -> None:
         if ctx.state.step == Step.SITE:
             await self._show_site(ctx)
+        elif ctx.state.step == Step.HELD:
+            await self._show_held(ctx)
         else:
             await self._show_list(ctx)
 
@@ -173,6 +181,7 @@ class SitesAdmin(Flow):
         site_location(ctx, site)
         toggle = SiteAction.CLOSE if site.is_open else SiteAction.REOPEN
         choices = [
+            ctx.choice(step, SiteAction.HELD, "fam.sa.held", n=sum(held.values())),
             ctx.choice(step, SiteAction.EDIT, "fam.sa.edit"),
             ctx.choice(step, toggle, f"fam.sa.{toggle}"),
             *[ctx.choice(step, fmt, f"fam.sa.export_{fmt}") for fmt in FORMATS],
@@ -196,8 +205,15 @@ class SitesAdmin(Flow):
                 await self._show_list(ctx)
             return
         site_id = int(ctx.state.data.get("site", 0))
+        if ctx.state.step == Step.HELD:
+            await self._on_held(ctx, site_id, value)
+            return
         if value == BACK or await fam.get_site(ctx.session, site_id) is None:
             await self._show_list(ctx)
+            return
+        if value == SiteAction.HELD:
+            ctx.state.data.pop(HELD_PAGE, None)
+            await self._show_held(ctx)
             return
         try:
             if value == SiteAction.EDIT:
@@ -211,6 +227,68 @@ class SitesAdmin(Flow):
         except ServiceError as err:
             say_error(ctx, err)
         await self._show_site(ctx)
+
+    # --- the stalls held at a site ------------------------------------------------------------
+    async def _show_held(self, ctx: Context) -> None:
+        """Who holds which stall (confirmed, or offered and not yet confirmed), by type and
+        number; each opens in the review, where staff may take the stall back."""
+        site_id = int(ctx.state.data.get("site", 0))
+        site = await fam.get_site(ctx.session, site_id)
+        if site is None:
+            await self._show_list(ctx)
+            return
+        step = Step.HELD
+        ctx.set_step(step)
+        held = [
+            (request, family)
+            for request, family in await fam.site_requests(ctx.session, site.id)
+            if request.status in HOLDS_STALL
+        ]
+        held.sort(key=lambda pair: (pair[0].stall_type, pair[0].stall_number or 0))
+        tr = ctx.tr
+        lines = [
+            tr.t("fam.sa.held_title", site=site_name(site, tr.locale)),
+            tr.tn("fam.sa.held_count", len(held)),
+        ]
+        choices = []
+        page = current_page(ctx, len(held), HELD_SHOWN, HELD_PAGE)
+        for request, family in page.slice(held):
+            stall = request.stall_number
+            lines.append(
+                tr.t(
+                    "fam.sa.held_line",
+                    stall=stall,
+                    type=stall_label(tr, request.stall_type),
+                    family=family.family_name,
+                    id=request.id,
+                    status=status_label(tr, request.status),
+                )
+            )
+            choices.append(
+                ctx.choice(
+                    step,
+                    f"{OPEN_REQUEST}{request.id}",
+                    "fam.sa.held_open",
+                    stall=stall,
+                    family=family.family_name,
+                )
+            )
+        if (line := page_line(ctx, page)) is not None:
+            lines.append(line)
+        choices += page_choices(ctx, step, page)
+        choices.append(ctx.choice(step, BACK, "form.back"))
+        ctx.reply("\n".join(lines), choices)
+
+    async def _on_held(self, ctx: Context, site_id: int, value: str) -> None:
+        request_id = number_after(value, OPEN_REQUEST)
+        if value == BACK:
+            await self._show_site(ctx)
+        elif request_id is not None:
+            back = {"flow": SITES_ADMIN, "params": {"site": site_id, "held": True}}
+            await ctx.goto(REVIEW, {"rid": request_id, "back": back})
+        else:
+            turn(ctx, value, HELD_PAGE)
+            await self._show_held(ctx)
 
     async def _export(self, ctx: Context, site_id: int, fmt: str) -> None:
         # Files sent through a messenger leave the Kingdom: national IDs masked.
