@@ -131,7 +131,8 @@ async def test_a_time_alone_for_a_new_event_start_asks_for_the_date(
     await boss.press("_s")
     await boss.press("cleaning")
     await boss.send("\u0627\u0644\u0631\u062f\u0641")
-    await boss.press("_s")
+    await boss.press("_s")  # the place in English
+    await boss.press("_s")  # its location
     assert (today(clock) + timedelta(days=EXAMPLE_DAYS_AHEAD)).isoformat() in boss.text
     await boss.send(f"6 {PM}")
     assert text_of("ar", "err.datetime.format").split(".")[0] in boss.text
