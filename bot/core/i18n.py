@@ -4,11 +4,13 @@ Message ids are dotted ASCII keys ("signup.ask_name"); the text lives only in th
 The .po files are compiled in memory with Babel, so no generated .mo file is kept in git or
 needed on disk.
 
-Addressing a person as who they are (issue 14 item 6): Arabic inflects "you" by gender
-(the pronoun suffix of "your registration", the verb of "do you accept"). A message that needs it has gendered variants in the Arabic
-catalog under `msgctxt "female"` / `msgctxt "male"` next to its neutral entry; a translator made
-for a person whose gender is known looks the variant up first and falls back to the neutral text,
-so handlers never choose. English has one form: its catalog holds no context entries.
+Addressing a person as who they are (issue 14 item 6): Arabic inflects "you" by gender (the
+pronoun suffix of "your registration", the verb of "do you accept"). A message that needs it
+has gendered variants in the Arabic catalog under `msgctxt "female"` / `msgctxt "male"` next
+to its neutral entry; a translator made for a person whose gender is known looks the variant
+up first and falls back to the neutral text, so handlers never choose. The neutral text is
+the generic masculine Arabic uses for an unknown reader, so a "male" entry is only written
+where a neutral text is not masculine. English has one form: its catalog has no contexts.
 
 One digit style (item 7): `localize_digits` turns every digit of an Arabic screen into the
 style the ARABIC_DIGITS setting chose, leaving URLs, e-mail addresses, commands and HTML markup

@@ -67,7 +67,9 @@ def gendered_problems(catalog: Catalog, nplurals: int) -> list[str]:
         except ValueError as exc:
             problems.append(f"{where}: bad format string ({exc})")
             continue
-        if names - {"n"} != twin_names - {"n"} or (not message.pluralizable and names != twin_names):
+        # Plural forms may leave out the count ("one shift"), nothing else.
+        same = names - {"n"} == twin_names - {"n"}
+        if not same or (not message.pluralizable and names != twin_names):
             problems.append(f"{where}: placeholders {sorted(names)} != {sorted(twin_names)}")
         if forms == twin_forms:
             problems.append(f"{where}: the same text as the neutral entry")
