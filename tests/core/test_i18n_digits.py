@@ -49,11 +49,13 @@ def test_western_is_the_default_and_the_setting_is_checked() -> None:
 def test_arabic_indic_leaves_links_markup_commands_and_addresses_alone() -> None:
     text = (
         '<a href="https://example.sa/r/12?x=3">الطلب 12</a> من 08:30 إلى 10:00، '
-        "أرسل /start أو /mydata2 واكتب إلى team1@taif.gov.sa &#39;5&#39; www.taif2.sa/p/7"
+        "أرسل /start أو /mydata2 واكتب إلى team1@taif.gov.sa &#39;5&#39; www.taif2.sa/p/7 "
+        '<a href="tg://user?id=123">3</a>'
     )
     assert localize_digits(text, "arabic-indic") == (
         '<a href="https://example.sa/r/12?x=3">الطلب ١٢</a> من ٠٨:٣٠ إلى ١٠:٠٠، '
-        "أرسل /start أو /mydata2 واكتب إلى team1@taif.gov.sa &#39;٥&#39; www.taif2.sa/p/7"
+        "أرسل /start أو /mydata2 واكتب إلى team1@taif.gov.sa &#39;٥&#39; www.taif2.sa/p/7 "
+        '<a href="tg://user?id=123">٣</a>'
     )
 
 
@@ -102,8 +104,10 @@ async def test_western_arabic_screens(
     assert "10 أرقام" in chat.text
     await chat.send("/cancel")
     await _signup_typing_both_styles(chat)
-    seeded = await seed_event(db, clock.now)
+    # staff typed the event's name with Arabic-Indic digits: shown in Western ones
+    seeded = await seed_event(db, clock.now, title="حملة تشجير \u0661\u0664\u0664\u0668")
     await chat.send("/events")
+    assert "حملة تشجير 1448" in chat.text
     assert any(WESTERN.search(label) for _, label in chat.choices)
     for out in chat.history:
         assert not INDIC.search(out.text), out.text
