@@ -35,6 +35,13 @@ def _forms(message: Message) -> tuple[str, ...]:
     return tuple(s) if isinstance(s, (tuple, list)) else (str(s or ""),)
 
 
+def entry(catalog: Catalog, key: str, context: str | None = None) -> tuple[str, ...]:
+    """The forms of one entry (one form for a singular message)."""
+    message = catalog.get(key, context=context)
+    assert message is not None, (key, context)
+    return _forms(message)
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
@@ -133,8 +140,8 @@ msgstr "Hello you {name}"
 
 def test_the_issue_wording_is_the_feminine_variant() -> None:
     catalog = read_catalog("ar")
-    assert "تم تسجيلكِ متطوعةً" in str(catalog.get("vol.saved", context="female").string)
-    assert "هل تقبلين الميثاق؟" in str(catalog.get("vol.q.charter", context="female").string)
+    assert "تم تسجيلكِ متطوعةً" in entry(catalog, "vol.saved", "female")[0]
+    assert "هل تقبلين الميثاق؟" in entry(catalog, "vol.q.charter", "female")[0]
 
 
 # --- the translator ---------------------------------------------------------------------------
@@ -142,14 +149,14 @@ def test_the_issue_wording_is_the_feminine_variant() -> None:
 
 def test_a_known_gender_reads_its_variant_else_the_neutral_text(catalogs: Catalogs) -> None:
     catalog = read_catalog("ar")
-    neutral = str(catalog.get("vol.saved").string)
-    female = str(catalog.get("vol.saved", context="female").string)
+    [neutral] = entry(catalog, "vol.saved")
+    female = entry(catalog, "vol.saved", "female")[0]
     assert catalogs.translator("ar").t("vol.saved") == neutral
     assert catalogs.translator("ar", "f").t("vol.saved") == female
     # no masculine entry: the neutral wording is already the masculine one
     assert catalogs.translator("ar", "m").t("vol.saved") == neutral
     # a message without variants: the neutral text for everyone
-    assert catalogs.translator("ar", "f").t("lang.set") == str(catalog.get("lang.set").string)
+    assert catalogs.translator("ar", "f").t("lang.set") == entry(catalog, "lang.set")[0]
     # English: one form whoever reads
     english = catalogs.translator("en")
     assert catalogs.translator("en", "f").t("vol.saved") == english.t("vol.saved")
@@ -160,11 +167,11 @@ def test_a_known_gender_reads_its_variant_else_the_neutral_text(catalogs: Catalo
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 11, 100])
 def test_plural_variants_follow_the_count(catalogs: Catalogs, n: int) -> None:
     catalog = read_catalog("ar")
-    female = catalog.get("ev.hours_total", context="female")
-    neutral = catalog.get("ev.hours_total")
+    female = entry(catalog, "ev.hours_total", "female")
+    neutral = entry(catalog, "ev.hours_total")
     rule = {0: 0, 1: 1, 2: 2, 3: 3, 11: 4, 100: 5}[n]
     tr_f, tr = catalogs.translator("ar", "f"), catalogs.translator("ar")
-    assert tr_f.tn("ev.hours_total", n, hours=5) == female.string[rule].format(n=n, hours=5)
-    assert tr.tn("ev.hours_total", n, hours=5) == neutral.string[rule].format(n=n, hours=5)
+    assert tr_f.tn("ev.hours_total", n, hours=5) == female[rule].format(n=n, hours=5)
+    assert tr.tn("ev.hours_total", n, hours=5) == neutral[rule].format(n=n, hours=5)
     # a plural message without variants falls back to the neutral forms
     assert tr_f.tn("ev.count", n) == tr.tn("ev.count", n)
