@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # language and time
     default_locale: Literal["ar", "en"] = "ar"
+    # The one digit style of Arabic screens (chat replies, notifications): "western" (0-9) by
+    # default, as Saudi government services (Absher, Tawakkalna, Nafath) show IDs, mobiles and
+    # dates; a national ID or mobile copied from a message then pastes into any form, and a
+    # stall or request number reads the same in an export and on the web. "arabic-indic"
+    # (U+0660-U+0669) for a team that prefers it. What people type is accepted in either, always.
+    arabic_digits: Literal["western", "arabic-indic"] = "western"
     timezone: str = "Asia/Riyadh"
     # staff: "channel:id" entries; a bare number means a Telegram user id
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)

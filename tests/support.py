@@ -169,7 +169,12 @@ def catalog(locale: str) -> dict[str, object]:
     """msgid -> msgstr (a tuple of forms for plural messages), read straight from the .po."""
     with po_path(DEFAULT_LOCALES_DIR, locale).open("rb") as fh:
         cat = read_po(fh)
-    return {str(m.id[0] if isinstance(m.id, tuple) else m.id): m.string for m in cat if m.id}
+    # The neutral entries only: gendered variants (msgctxt) share their msgid.
+    return {
+        str(m.id[0] if isinstance(m.id, tuple) else m.id): m.string
+        for m in cat
+        if m.id and not m.context
+    }
 
 
 def text_of(locale: str, msgid: str) -> str:

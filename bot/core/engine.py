@@ -24,12 +24,13 @@ from bot.core.flow import (
     choice_value,
     parse_choice_id,
 )
-from bot.core.i18n import Catalogs
+from bot.core.i18n import Catalogs, localize_outbound
 from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.core.text import clean_input, normalize_for_match, strip_controls
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
+from storage.people import genders_of
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -104,7 +105,7 @@ class Engine:
                     if ctx.notified:
                         for wake in self.on_notified:
                             wake()
-                    return ctx.replies
+                    return self._localized(ctx.replies)
                 except (_StaleStateError, IntegrityError) as exc:
                     # A concurrent worker won a race (state version or a new identity);
                     # everything rolled back, so handling again is safe.
@@ -171,19 +172,37 @@ class Engine:
             user.unreachable = False  # they just wrote to us
         state = self._state_from(conversation)
         locale = user.locale or self._hint_locale(inbound)
+        gender = await self._gender(session, state, user.id if found is not None else None)
         return Context(
             session=session,
             inbound=inbound,
             user=user,
             identity=identity,
             state=state,
-            tr=self.catalogs.translator(locale),
+            tr=self.catalogs.translator(locale, gender),
             catalogs=self.catalogs,
             app=self.app,
             settings=self.settings,
             now=now,
             loaded_version=conversation.version if conversation else None,
         )
+
+    async def _gender(
+        self, session: AsyncSession, state: FlowState, user_id: int | None
+    ) -> str | None:
+        """How to address this person (issue 14 item 6): the gender their current form has
+        just been told (it may correct the stored one), else their volunteer profile's or
+        family's; None (neutral wording) while nobody has said."""
+        flow = self.app.flows.get(state.flow)
+        told = flow.known_gender(state) if flow is not None else None
+        if told is not None or user_id is None:
+            return told
+        return (await genders_of(session, [user_id])).get(user_id)
+
+    def _localized(self, replies: list[Outbound]) -> list[Outbound]:
+        """Replies as the channels get them: Arabic ones in the one digit style (item 7)."""
+        style = self.settings.arabic_digits
+        return [localize_outbound(out, out.hints.get("locale", ""), style) for out in replies]
 
     def _hint_locale(self, inbound: Inbound) -> str:
         hint = (inbound.language_hint or "").split("-")[0].lower()
@@ -317,11 +336,12 @@ class Engine:
                 if self._gate_pending(ctx) is None:
                     await ctx.show_current()
                 await session.rollback()
-                return ctx.replies
+                return self._localized(ctx.replies)
         except Exception as exc:
             log.error("could not even build the failure reply: %s", describe(exc))
             tr = self.catalogs.translator(self._hint_locale(inbound))
-            return [Outbound(text=tr.t("err.internal"))]
+            sorry = Outbound(text=tr.t("err.internal"), hints={"locale": tr.locale})
+            return self._localized([sorry])
 
 
 def _without_controls(inbound: Inbound) -> Inbound:

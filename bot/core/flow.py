@@ -140,7 +140,12 @@ class Context:
 
     def use_locale(self, locale: str) -> None:
         self.user.locale = locale
-        self.tr = self.catalogs.translator(locale)
+        self.tr = self.catalogs.translator(locale, self.tr.gender)
+
+    def use_gender(self, gender: str | None) -> None:
+        """Address this person by their gender ("f"/"m") from now on, as soon as it is known
+        (issue 14 item 6): the replies of this very update already use it."""
+        self.tr = self.catalogs.translator(self.tr.locale, gender)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -289,6 +294,11 @@ class Flow(ABC):
 
     def wants_typed_text(self, step: str) -> bool:
         return step in self.typed_steps or ALL_STEPS in self.typed_steps
+
+    def known_gender(self, state: FlowState) -> str | None:
+        """The person's gender ("f"/"m") this flow has learned before it is stored anywhere
+        (a sign-up form's answer), so the engine addresses them by it; None if it has not."""
+        return None
 
     @abstractmethod
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:

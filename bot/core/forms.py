@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import Context, Flow, parse_choice_id
+from bot.core.flow import Context, Flow, FlowState, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import Invalid, check_length, parse_mobile
@@ -89,6 +89,9 @@ class Form(Flow):
     keeps_draft = True
     fields: tuple[Field, ...] = ()
     intro: str | None = None  # message id shown before the first question
+    # The field that asks the person's own gender ("f"/"m"): once answered, the form's next
+    # messages address them by it (Flow.known_gender).
+    gender_field: str | None = None
     summary_title: str = "form.summary_title"
     confirm_label: str = "form.confirm"  # the final button (a broadcast's says "send")
 
@@ -135,6 +138,12 @@ class Form(Flow):
         return {f.name: values.get(f.name) for f in self._applicable(values)}
 
     # --- Flow --------------------------------------------------------------------------------
+    def known_gender(self, state: FlowState) -> str | None:
+        if self.gender_field is None:
+            return None
+        gender = (state.data.get("v") or {}).get(self.gender_field)
+        return gender if isinstance(gender, str) else None
+
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         draft = ctx.state.drafts.pop(self.name, None)
         preset: Values | None = params.get("values")
@@ -288,6 +297,8 @@ class Form(Flow):
                 if field.check is not None:
                     await _maybe_await(field.check(ctx, choice))
                 values[field.name] = choice
+                if field.name == self.gender_field:
+                    ctx.use_gender(choice)
                 await self._advance(ctx, field)
             else:
                 await self._ask(ctx, field)

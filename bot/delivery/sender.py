@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.failures import describe
-from bot.core.i18n import N_, Catalogs, Translator
+from bot.core.i18n import N_, WESTERN, Catalogs, Translator, localize_outbound
 from bot.core.messages import Attachment, Choice, Location, Outbound
 from bot.core.notify import Notifier
 from bot.core.render import broadcast_text
@@ -44,6 +44,7 @@ from bot.supervise import Backoff, wait_or_stop
 from storage import broadcasts, outbox
 from storage.db import Database
 from storage.models import Broadcast, utcnow
+from storage.people import genders_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class DeliveryConfig:
     quiet_end: time = time(8, 0)
     timezone: str = "Asia/Riyadh"
     web_base_url: str = "http://127.0.0.1:8090"  # for the link in a broadcast's summary
+    arabic_digits: str = WESTERN  # the digit style of Arabic notifications (ARABIC_DIGITS)
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone)).time()
@@ -155,9 +157,14 @@ class OutboxSender:
                     size,
                     quiet_hours=self.config.in_quiet_hours(now),
                 )
+                # Notices address each recipient by their gender where it is known (issue
+                # 14 item 6); one query per batch, read at send time like the language.
+                genders = await genders_of(
+                    session, [row.user_id for row in batch if row.broadcast_id is None]
+                )
             if not batch:
                 break
-            handled += await self._deliver_all(batch, stop)
+            handled += await self._deliver_all(batch, stop, genders)
             await self.report_progress()
         if not handled:
             # A broadcast can end with nothing to claim: when every recipient was skipped at
@@ -165,13 +172,20 @@ class OutboxSender:
             await self.report_progress()
         return handled
 
-    async def _deliver_all(self, batch: list[outbox.Claimed], stop: asyncio.Event | None) -> int:
+    async def _deliver_all(
+        self,
+        batch: list[outbox.Claimed],
+        stop: asyncio.Event | None,
+        genders: Mapping[int, str] | None = None,
+    ) -> int:
         """Deliver a claimed batch; after a stop, the rows not begun go back to the queue.
         Returns how many rows were handled."""
         unsent: list[int] = []
+        genders = genders or {}
 
         async def one(row: outbox.Claimed) -> None:
-            if _is_set(stop) or not await self._deliver(row, stop):
+            gender = genders.get(row.user_id)
+            if _is_set(stop) or not await self._deliver(row, stop, gender):
                 unsent.append(row.id)
 
         if self.config.concurrency <= 1:
@@ -209,7 +223,9 @@ class OutboxSender:
         return False
 
     # --- one message -------------------------------------------------------------------------
-    async def _deliver(self, row: outbox.Claimed, stop: asyncio.Event | None = None) -> bool:
+    async def _deliver(
+        self, row: outbox.Claimed, stop: asyncio.Event | None = None, gender: str | None = None
+    ) -> bool:
         """One row to its end state or back to 'pending' for a retry. False: not begun
         because of the stop (the caller returns the row to the queue)."""
         if row.broadcast_status in (broadcasts.STOPPING, broadcasts.STOPPED):
@@ -226,7 +242,7 @@ class OutboxSender:
             # began, when the process was down at the due time): skipped, with the reason.
             await self._finish(row, outbox.SKIPPED, "expired")
             return True
-        message = await self._render(row)
+        message = await self._render(row, gender)
         if message is None:
             await self._finish(row, outbox.SKIPPED, "cancelled")
             return True
@@ -282,8 +298,17 @@ class OutboxSender:
         async with self.db.transaction() as session:
             await outbox.finish(session, row.id, status, self.clock(), error)
 
-    async def _render(self, row: outbox.Claimed) -> Outbound | None:
-        tr = self.catalogs.translator(row.locale)
+    async def _render(self, row: outbox.Claimed, gender: str | None = None) -> Outbound | None:
+        """The row's message in the recipient's language, addressed to them (`gender`), with
+        Arabic in the one digit style."""
+        message = await self._compose(row, self.catalogs.translator(row.locale, gender))
+        if message is None:
+            return None
+        return localize_outbound(
+            message, message.hints.get("locale", ""), self.config.arabic_digits
+        )
+
+    async def _compose(self, row: outbox.Claimed, tr: Translator) -> Outbound | None:
         if row.broadcast_id is not None:
             broadcast = await self._broadcast(row.broadcast_id)
             if broadcast is None or broadcast.status == "cancelled":
@@ -479,4 +504,5 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
         quiet_end=end,
         timezone=settings.timezone,
         web_base_url=str(settings.web_base_url),
+        arabic_digits=settings.arabic_digits,
     )

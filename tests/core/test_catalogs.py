@@ -217,7 +217,8 @@ def _msgid(message: Message) -> str:
 
 
 def _messages(catalog: Catalog) -> dict[str, Message]:
-    return {_msgid(m): m for m in catalog if m.id}
+    """The neutral entries; gendered variants (msgctxt) are checked in test_i18n_gender."""
+    return {_msgid(m): m for m in catalog if m.id and not m.context}
 
 
 def missing_translations(keys: Iterable[str], po: dict[str, Catalog]) -> list[str]:

@@ -42,7 +42,7 @@ async def test_whole_registration_over_telegram(
         assert locations == [{"latitude": PIN[0], "longitude": PIN[1]}]
         before = len(user.bot_messages())
         await user.press(f"s{shift_id}")
-        assert "تم تسجيلك في وردية «حملة تشجير الردف»" in user.texts_since(before)
+        assert "تم تسجيلكِ في وردية «حملة تشجير الردف»" in user.texts_since(before)
         assert "بقيت 4 أماكن" in user.texts_since(before)
         await user.press("_my")
         assert "وردياتي القادمة" in user.last_text()

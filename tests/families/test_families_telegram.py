@@ -86,7 +86,7 @@ async def test_family_flow_over_telegram(
         await family.text("2026-12-12")
         await family.press("same")
         await family.press("_ok")
-        assert "أُرسل طلبك رقم 1" in family.texts_since(-2)
+        assert "أُرسل طلبكِ رقم 1" in family.texts_since(-2)
 
         boss = TelegramUser(fake, tracker, STAFF_ID, first_name="Boss")
         await onboard(boss)

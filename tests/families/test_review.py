@@ -102,7 +102,7 @@ async def test_open_approve_and_confirm(engine: Engine, db: Database) -> None:
     assert await audit_actions(db) == ["stall_request.review", "stall_request.approved"]
     # Pressing again changes nothing.
     await family.press_id(f"so:ok:{rid}")
-    assert "مؤكَّدة لك مسبقًا" in family.text
+    assert "مؤكَّدة لكِ مسبقًا" in family.text
     await family.send("/families")
     await family.press("my")
     assert "مؤكَّد" in family.text and "رقم البسطة: 2" in family.text
@@ -206,7 +206,7 @@ async def test_family_declines_and_the_stall_goes_to_the_waiting_list(
     one, two = await offered_and_waiting(engine, db, "n1")
     family = Chat(engine, user="a")
     await family.press_id(f"so:no:{one}")
-    assert "هل تريد الاعتذار" in family.text
+    assert "هل تريدين الاعتذار" in family.text
     await family.press_id(f"so:keep:{one}")
     assert (await request_row(db, one)).status == "approved"
     await family.press_id(f"so:no:{one}")

@@ -157,6 +157,7 @@ class FamilyForm(Form):
     name = FAMILY_FORM
     intro = "fam.intro"
     summary_title = "fam.summary_title"
+    gender_field = FamilyField.GENDER
     fields = (
         Field(FamilyField.NAME, "fam.q.family_name", "fam.f.family_name", parse=_family_name),
         Field(FamilyField.APPLICANT, "fam.q.applicant", "fam.f.applicant", parse=_applicant),

@@ -130,6 +130,7 @@ class VolunteerForm(Form):
     name = VOLUNTEER_FORM
     intro = "vol.intro"
     summary_title = "vol.summary_title"
+    gender_field = F.GENDER
     fields = (
         Field(F.NAME, "vol.q.name", "vol.f.name", parse=_name),
         Field(F.NID, "vol.q.nid", "vol.f.nid", parse=_national_id, render=show_nid),

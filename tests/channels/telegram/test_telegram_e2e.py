@@ -44,9 +44,9 @@ async def test_whole_arabic_signup_over_telegram(
         assert keyboard["keyboard"][0][0].get("request_contact") is True
         await drive(user, ARABIC_SIGNUP[2:])
         assert fake.reply_keyboard(1001) is None  # the contact keyboard was closed
-        assert "راجع بيانات التسجيل" in user.last_text()
+        assert "راجعي بيانات التسجيل" in user.last_text()
         await user.press("_ok")
-        assert "تم تسجيلك متطوعًا" in user.texts_since(-2)
+        assert "تم تسجيلكِ متطوعةً" in user.texts_since(-2)
         # Never two live menus: only the main menu still has buttons.
         assert len(user.live_menus()) == 1
         assert not fake.pending_callbacks  # every button press was answered

@@ -104,4 +104,4 @@ async def sign_up(user: WhatsAppUser, name: str, national_id: str) -> None:
     await user.press("_s")
     await user.press("yes")
     await user.press("_ok")
-    assert any("تم تسجيلك متطوعًا" in (m.text or "") for m in user.fake.messages_to(user.wa_id))
+    assert any("تم تسجيلكِ متطوعةً" in (m.text or "") for m in user.fake.messages_to(user.wa_id))

@@ -55,9 +55,9 @@ async def test_whole_signup_over_whatsapp(
     await user.press("_d")
     await user.press("_s")
     await user.press("yes")
-    assert "راجع بيانات التسجيل" in user.last().text
+    assert "راجعي بيانات التسجيل" in user.last().text
     await user.press("_ok")
-    assert any("تم تسجيلك متطوعًا" in (m.text or "") for m in fake.messages_to(WA_ID)[-3:])
+    assert any("تم تسجيلكِ متطوعةً" in (m.text or "") for m in fake.messages_to(WA_ID)[-3:])
     async with db.sessions() as session:
         volunteer = (await session.execute(select(Volunteer))).scalar_one()
     assert volunteer.mobile == "+966512345678" and volunteer.district == "hawiya"
