@@ -70,6 +70,9 @@ class Field:
     render: Callable[[Context, Any], str] | None = None  # plain text for the summary
     min_selected: int = 1
     prompt_contact: str | None = None  # PHONE: the question when contacts can be shared
+    # The label is a feminine noun in Arabic (a note, a photo, skills), so a skipped answer
+    # reads "(lam tudhkar)" rather than the masculine "(lam yudhkar)".
+    feminine: bool = False
 
     def applies(self, values: Values) -> bool:
         return self.when is None or self.when(values)
@@ -166,7 +169,7 @@ class Form(Flow):
     # --- asking ------------------------------------------------------------------------------
     def _render(self, ctx: Context, field: Field, value: Any) -> str:
         if value is None:
-            return ctx.tr.label("form.skipped")
+            return ctx.tr.label("form.skipped_f" if field.feminine else "form.skipped")
         if field.render is not None:
             return field.render(ctx, value)
         if field.kind is FieldKind.LOCATION:

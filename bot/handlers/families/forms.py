@@ -226,6 +226,7 @@ class FamilyForm(Form):
             "fam.f.photo1",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
         ),
         Field(
@@ -234,6 +235,7 @@ class FamilyForm(Form):
             "fam.f.photo2",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
             when=lambda v: bool(v.get(FamilyField.PHOTO1)),
         ),
@@ -243,6 +245,7 @@ class FamilyForm(Form):
             "fam.f.photo3",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
             when=lambda v: bool(v.get(FamilyField.PHOTO1)) and bool(v.get(FamilyField.PHOTO2)),
         ),

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.dates import fmt_date, fmt_hours, local_day
+from bot.core.dates import fmt_date, fmt_hours, hours_text, local_day
 from bot.core.districts import COMMON_DISTRICTS
 from bot.core.text import mask_mobile, mask_national_id
 from bot.exports import to_xlsx
@@ -163,7 +163,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         district=_district(view, volunteer),
         interests=_interests(view, volunteer),
         joined=fmt_date(view.tr, local_day(volunteer.created_at, tz)),
-        total=fmt_hours(hours.total),
+        total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),
         shifts=shifts,
     )
