@@ -306,12 +306,15 @@ async def test_export_registrants_waitlist_attendance_and_hours(
     confirmed = by_status["مؤكَّد ✅"]
     waiting = by_status["في قائمة الانتظار"]
     assert confirmed[header.index("الساعات")] == 3
-    assert confirmed[header.index("الحضور")] == datetime(2026, 11, 28, 12, 0)  # Riyadh time
+    # Riyadh time, Hijri then Gregorian, to the minute (no seconds, no microseconds)
+    assert confirmed[header.index("الحضور")] == "1448-06-18 هـ (2026-11-28 م) 12:00"
     assert waiting[header.index("ترتيب الانتظار")] == 1
     assert waiting[header.index("الساعات")] == 0
     assert confirmed[header.index("الجوال")] == "+966512345678"  # text, no apostrophe
     table = list(csv.reader(io.StringIO(files[f"{name}.csv"].decode("utf-8-sig"))))
     assert table[0] == header and len(table) == 3
+    mobile = header.index("الجوال")
+    assert "+966512345678" in {row[mobile] for row in table[1:]}  # clean in CSV: no apostrophe
     async with db.sessions() as session:
         actions = set((await session.execute(select(AuditLog.action))).scalars())
     assert "event.exported" in actions and "attendance.check_in" in actions
