@@ -25,7 +25,7 @@ from hijridate import Gregorian
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from bot.core.text import strip_controls
+from bot.core.text import clean_input, strip_controls
 from bot.core.validators import Invalid, parse_mobile
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def export_mobile(value: str | None) -> str | None:
     try:
         return parse_mobile(value)
     except Invalid:
-        return strip_controls(value).strip()
+        return clean_input(value)  # one line, ASCII digits, no bidi marks
 
 
 def _plain(value: Any) -> Cell:
