@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
+from bot.core.contact import contact_text
 from bot.core.dates import fmt_datetime, fmt_range, hours_text
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
@@ -193,7 +194,7 @@ class MyShiftsFlow(Flow):
                 )
             choices.append(ctx.choice(Step.REGISTRATION, CANCEL, "ev.btn.cancel_reg"))
         elif reg.status == CONFIRMED and shift.starts_at > ctx.now:
-            lines.append(tr.t("ev.cancel_closed"))
+            lines.append(tr.t("ev.cancel_closed", contact=contact_text(tr, ctx.settings)))
         if with_files and reg.status != CANCELLED:
             lines.append(tr.t("ev.calendar_hint"))
         choices.append(ctx.choice(Step.REGISTRATION, BACK, "form.back"))
