@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def _clock(tr: Translator, value: time) -> str:
-    # 12-hour clock with the locale's AM/PM word ("8:00 AM" or its Arabic form), ASCII digits as everywhere.
+    # 12-hour clock with the locale's AM/PM word ("8:00 AM" or its Arabic form), ASCII digits
+    # as everywhere.
     lang = "ar" if tr.locale.startswith("ar") else "en"
     return to_ascii_digits(format_time(value, "h:mm a", locale=lang))
 

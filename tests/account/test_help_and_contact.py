@@ -11,9 +11,9 @@ import pytest
 from bot.core.contact import contact_text
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
+from bot.handlers.events.common import CANCEL_CUTOFF
 from bot.settings import ConfigError, load_settings
 from storage.db import Database
-from bot.handlers.events.common import CANCEL_CUTOFF
 from tests.conftest import Clock
 from tests.events.support import open_my_registration, register, seed_event, volunteers
 from tests.support import Chat, assert_clean, plain
