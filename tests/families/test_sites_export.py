@@ -46,7 +46,7 @@ async def sites(db: Database) -> list[Site]:
 async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> None:
     boss = await staff(engine)
     await open_sites_admin(boss)
-    assert "لا مواقع بعد" in boss.text
+    assert "لا توجد مواقع بعد" in boss.text
     await boss.press("new")
     await boss.send("سوق الورد الطائفي")
     await boss.send("Taif Rose Market")
