@@ -191,7 +191,7 @@ async def test_capacity_up_promotes_and_down_is_refused_below_the_registered(
     # one leaves, then the capacity goes down to 2: the seats are renumbered within it
     await cancel_my_registration(chats[0])
     await edit_shift(boss, ("cap", "1"))
-    assert "لا يمكن أن يقل العدد عن المسجّلين حاليًا (2)" in boss.text
+    assert "لا يمكن أن يقل العدد عن عدد المسجّلين حاليًا (2)" in boss.text
     await boss.send("2")
     await boss.press("_ok")
     async with db.sessions() as session:
