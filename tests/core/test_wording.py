@@ -55,7 +55,7 @@ def test_exact_labels(arabic: Catalog) -> None:
 def test_no_request_list_says_bare_la_talabat(arabic: Catalog) -> None:
     # "لا توجد طلبات" everywhere a list of requests is empty
     texts = [
-        s
+        str(s)
         for m in arabic
         if m.id
         for s in (m.string if isinstance(m.string, (tuple, list)) else [m.string])
