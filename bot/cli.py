@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import html
 import logging
 import os
 import sys
@@ -95,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     exr.add_argument("--site", type=int, required=True, help="site id")
     exr.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
     exr.add_argument("--out", help="file to write (default site-ID-requests.FORMAT)")
+    exr.add_argument(
+        "--lang",
+        choices=("en", "ar"),
+        default="en",
+        help="language of the summary line (default en; the file's headers are Arabic)",
+    )
     return parser
 
 
@@ -348,11 +355,10 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
     from bot.services.family_reports import export_requests
     from storage.db import open_database
 
+    catalogs = load_catalogs()
     async with open_database(settings) as db:
         async with db.transaction() as session:
-            unit = Unit(
-                session, Actor.operator("export"), datetime.now(UTC), load_catalogs(), settings
-            )
+            unit = Unit(session, Actor.operator("export"), datetime.now(UTC), catalogs, settings)
             try:
                 # A file written here stays on this machine: national IDs in full.
                 export = await export_requests(unit, args.site, args.format, full_ids=True)
@@ -360,7 +366,10 @@ async def _export_requests(settings: Settings, args: argparse.Namespace) -> None
                 raise ConfigError(f"no site with id {args.site}") from err
         out = Path(args.out or export.filename)
         write_private(out, export.data)
-        print(f"{out}: {export.rows} requests")
+        # "1 request", "2 requests"; in Arabic the six plural forms. The catalog text is HTML
+        # for the chat; a terminal wants it plain.
+        summary = catalogs.translator(args.lang).tn("cli.exported", export.rows, path=str(out))
+        print(html.unescape(summary))
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///shuraka.db"
 _QUIET = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
+_CONTACT_PHONE = re.compile(r"\+?[0-9][0-9 -]{1,18}[0-9]")
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}")
 # What an ADMIN_IDS entry's id must look like on each channel: Telegram user ids are positive
 # integers, WhatsApp ids are the sender's digits (no "+"), console ids a simple word.
 _ADMIN_ID_FORMS = {
@@ -116,6 +118,12 @@ class Settings(BaseSettings):
     web_base_url: str = "http://127.0.0.1:8090"
     web_session_secret: SecretStr | None = None
     web_session_hours: float = Field(8, gt=0)
+    # the team's contact, in /help and in every "contact us" message (bot.core.contact). The
+    # defaults are demo placeholders (a reserved example.org address): set all three for a real
+    # deployment. Hours are local time on working days, Sunday to Thursday.
+    contact_phone: str = "0120000000"
+    contact_email: str = "shuraka@example.org"
+    contact_hours: str = "08:00-15:00"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -143,6 +151,31 @@ class Settings(BaseSettings):
         if value and not _QUIET.fullmatch(value):
             raise ValueError("expected HH:MM-HH:MM, e.g. 22:00-08:00")
         return value
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _contact_phone(cls, value: str) -> str:
+        if not _CONTACT_PHONE.fullmatch(value.strip()):
+            raise ValueError("expected a phone number, e.g. 0127000000 or +966127000000")
+        return value.strip()
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact_email(cls, value: str) -> str:
+        if not _EMAIL.fullmatch(value.strip()):
+            raise ValueError("expected an e-mail address, e.g. shuraka@example.org")
+        return value.strip()
+
+    @field_validator("contact_hours")
+    @classmethod
+    def _contact_hours(cls, value: str) -> str:
+        if not _QUIET.fullmatch(value) or value[:5] >= value[6:]:
+            raise ValueError("expected HH:MM-HH:MM within one day, e.g. 08:00-15:00")
+        return value
+
+    def contact_window(self) -> tuple[time, time]:
+        start, end = self.contact_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     def quiet_window(self) -> tuple[time, time]:
         if not self.quiet_hours:

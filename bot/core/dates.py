@@ -121,8 +121,13 @@ def fmt_time(tr: Translator, dt: datetime, tz: str) -> str:
 def fmt_range(tr: Translator, start: datetime, end: datetime, tz: str) -> str:
     """ "<date> <time> – <time>" within one local day, else both date-times (plain text)."""
     if local_day(start, tz) == local_day(end, tz):
+        # Arabic reads "<day> from <time> to <time>", so the day and the start time come apart.
         return tr.label(
-            "ev.range_day", start=fmt_datetime(tr, start, tz), end=fmt_time(tr, end, tz)
+            "ev.range_day",
+            start=fmt_datetime(tr, start, tz),
+            day=fmt_date(tr, local_day(start, tz)),
+            from_time=fmt_time(tr, start, tz),
+            end=fmt_time(tr, end, tz),
         )
     return tr.label("ev.range", start=fmt_datetime(tr, start, tz), end=fmt_datetime(tr, end, tz))
 
@@ -162,6 +167,16 @@ def fmt_hours(hours: float) -> str:
     """Hours to one decimal, without a trailing ".0" (plural forms choose on the integer)."""
     rounded = round(hours, 1)
     return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def hours_text(tr: Translator, hours: float) -> str:
+    """Hours with their noun in the reader's language: whole hours go through the six Arabic
+    plural forms (one hour, two hours, 3 hours, 11 hour, ...); a fraction takes the singular noun
+    in Arabic ("2.5 hour") and the plural in English, so it is a message of its own."""
+    text = fmt_hours(hours)
+    if "." in text:
+        return tr.t("count.hours_fraction", hours=text)
+    return tr.tn("count.hours", int(text))
 
 
 # --- local days and UTC instants ---------------------------------------------------------------

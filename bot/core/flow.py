@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.contact import contact_text
 from bot.core.dates import format_date, format_datetime
 from bot.core.i18n import Catalogs, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
@@ -136,6 +137,9 @@ class Context:
         return flow is not None and flow.staff_only
 
     def say(self, key: str, /, **params: object) -> None:
+        # "Contact us" texts write {contact}: the team's contact from the settings, one format.
+        if "contact" not in params and "{contact}" in self.tr.raw(key):
+            params["contact"] = contact_text(self.tr, self.settings)
         self.reply(self.tr.t(key, **params))
 
     def use_locale(self, locale: str) -> None:

@@ -73,6 +73,9 @@ class Field:
     # Placeholders of the question computed when it is asked, such as date examples from today
     # (a date question must never show a past example); errors are followed by the question.
     prompt_params: Callable[[Context], dict[str, object]] | None = None
+    # The label is a feminine noun in Arabic (a note, a photo, skills), so a skipped answer
+    # reads "(lam tudhkar)" rather than the masculine "(lam yudhkar)".
+    feminine: bool = False
 
     def applies(self, values: Values) -> bool:
         return self.when is None or self.when(values)
@@ -199,7 +202,7 @@ class Form(Flow):
     # --- asking ------------------------------------------------------------------------------
     def _render(self, ctx: Context, field: Field, value: Any) -> str:
         if value is None:
-            return ctx.tr.label("form.skipped")
+            return ctx.tr.label("form.skipped_f" if field.feminine else "form.skipped")
         if field.render is not None:
             return field.render(ctx, value)
         if field.kind is FieldKind.LOCATION:

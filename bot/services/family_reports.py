@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +13,7 @@ from bot.core.districts import ALL_DISTRICTS
 from bot.core.i18n import N_, Translator
 from bot.core.text import mask_national_id
 from bot.core.unit import Unit
-from bot.exports import to_csv, to_xlsx
+from bot.exports import export_mobile, export_when, to_csv, to_xlsx
 from bot.services.errors import NotFound, ServiceError, require_staff
 from bot.services.family_notices import stall_label
 from storage import families as fam
@@ -67,7 +66,6 @@ async def export_site(
 ) -> tuple[bytes, int]:
     """The file's bytes and how many requests it lists. National IDs are masked unless
     `full_ids` (files sent through a messenger leave the Kingdom; the CLI's stay local)."""
-    tz = ZoneInfo(timezone)
     rows = []
     for request, family in await fam.site_requests(session, site.id):
         categories = _labels(tr, list(family.categories), CATEGORY_CODES, "fam.cat")
@@ -85,21 +83,21 @@ async def export_site(
                 family.family_name,
                 family.applicant_name,
                 family.national_id if full_ids else mask_national_id(family.national_id),
-                family.mobile,
+                export_mobile(family.mobile),
                 district,
                 categories,
                 family.description,
                 stall_label(tr, request.stall_type),
                 request.stall_number,
-                request.start_date,
-                request.end_date,
+                export_when(tr, request.start_date, timezone),
+                export_when(tr, request.end_date, timezone),
                 family.freelance_doc_number,
-                family.freelance_doc_expiry,
+                export_when(tr, family.freelance_doc_expiry, timezone),
                 family.health_cert_number,
-                family.health_cert_expiry,
+                export_when(tr, family.health_cert_expiry, timezone),
                 _labels(tr, list(family.needs), NEED_CODES, "fam.need"),
-                request.created_at.astimezone(tz),
-                request.updated_at.astimezone(tz),
+                export_when(tr, request.created_at, timezone),
+                export_when(tr, request.updated_at, timezone),
             ]
         )
     headers = [tr.label(key) for key in COLUMNS]

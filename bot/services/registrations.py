@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core.i18n import N_, Translator
 from bot.core.unit import Unit
+from bot.exports import export_mobile, export_when
 from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import Notices
@@ -290,7 +290,7 @@ async def export_registrants(unit: Unit, event_id: int) -> list[store.Registrant
 async def registrant_rows(unit: Unit, event_id: int, tr: Translator) -> list[list[Any]]:
     """The rows of an event's registrants export (EXPORT_COLUMNS), in the reader's language and
     the users' time zone: the same file from the chat and the web. Audited as an export."""
-    zone = ZoneInfo(unit.timezone)
+    zone = unit.timezone
     rows: list[list[Any]] = []
     positions: dict[int, int] = {}
     for r in await export_registrants(unit, event_id):
@@ -301,16 +301,16 @@ async def registrant_rows(unit: Unit, event_id: int, tr: Translator) -> list[lis
         gender_key = "vol.gender.female" if volunteer.gender == "f" else "vol.gender.male"
         rows.append(
             [
-                shift.starts_at.astimezone(zone),
+                export_when(tr, shift.starts_at, zone),
                 volunteer.full_name,
                 volunteer.national_id,
-                volunteer.mobile,
+                export_mobile(volunteer.mobile),
                 tr.label(gender_key),
                 tr.label(STATUS_KEYS[reg.status]),
                 position,
-                reg.created_at.astimezone(zone),
-                reg.checked_in_at.astimezone(zone) if reg.checked_in_at else None,
-                reg.checked_out_at.astimezone(zone) if reg.checked_out_at else None,
+                export_when(tr, reg.created_at, zone),
+                export_when(tr, reg.checked_in_at, zone),
+                export_when(tr, reg.checked_out_at, zone),
                 round(hours_of(reg, shift, unit.now), 2),
                 reg.rating,
             ]

@@ -77,7 +77,7 @@ async def test_schedule_later_then_cancel(engine: Engine, db: Database, clock: C
     await boss.send("٢٠٢٦/١٢/٠١ ٦:٣٠ م")  # Arabic-Indic digits, evening mark
     assert "هـ الموافق" in boss.text  # shown Hijri then Gregorian
     await boss.press("_ok")
-    assert "جُدول الإعلان" in boss.text
+    assert "تمت جدولة الإعلان" in boss.text
     [broadcast] = await broadcasts(db)
     assert broadcast.status == "scheduled"
     assert broadcast.scheduled_at.hour == 15 and broadcast.scheduled_at.minute == 30  # UTC

@@ -31,6 +31,8 @@ ARABIC_PLURAL_FORMS = (
     "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5;"
 )
 ROLES = ("user", "staff", "admin")
+# Quantities that are zero whenever the count is zero (no shifts counted: no hours).
+ZERO_FORM_MAY_OMIT = frozenset({"hours"})
 
 # --- collecting message ids -------------------------------------------------------------------
 
@@ -380,10 +382,12 @@ def test_placeholders_match_between_languages(po: dict[str, Catalog]) -> None:
         if union["ar"] != union["en"]:
             problems.append(f"{key}: ar {sorted(union['ar'])} != en {sorted(union['en'])}")
         if ar[key].pluralizable:
-            # Plural forms may leave out the count ("one volunteer"), nothing else.
+            # Plural forms may leave out the count ("one volunteer"), nothing else; the Arabic
+            # zero form may also leave out a quantity that is zero with it ("no hours yet").
             for loc, sets in forms.items():
                 for i, names in enumerate(sets):
-                    if names - {"n"} != union[loc] - {"n"}:
+                    may_omit = {"n"} | (ZERO_FORM_MAY_OMIT if loc == "ar" and i == 0 else set())
+                    if names - may_omit != union[loc] - may_omit:
                         problems.append(f"{key}: {loc} form {i} has {sorted(names)}")
     assert not problems, "\n".join(problems)
 

@@ -94,7 +94,8 @@ def test_xlsx_round_trip_types_text_and_neutralises_formulas() -> None:
 def test_csv_keeps_the_apostrophe_guard() -> None:
     rows = [["ctl\x01x", PHONE], *[[f, "x"] for f in FORMULAS]]
     table = list(csv.reader(io.StringIO(to_csv(["a", "b"], rows).decode("utf-8-sig"))))
-    assert table[1] == ["ctlx", "'" + PHONE]
+    # An E.164 mobile is a number, never a formula: it stays clean (issue 14 item 12).
+    assert table[1] == ["ctlx", PHONE]
     assert [row[0] for row in table[2:]] == ["'" + f for f in FORMULAS]
 
 

@@ -203,7 +203,7 @@ async def test_capacity_up_promotes_and_down_is_refused_below_the_registered(
     # one leaves, then the capacity goes down to 2: the seats are renumbered within it
     await cancel_my_registration(chats[0])
     await edit_shift(boss, ("cap", "1"))
-    assert "لا يمكن أن يقل العدد عن المسجّلين حاليًا (2)" in boss.text
+    assert "لا يمكن أن يقل العدد عن عدد المسجّلين حاليًا (2)" in boss.text
     await boss.send("2")
     await boss.press("_ok")
     async with db.sessions() as session:
@@ -318,12 +318,15 @@ async def test_export_registrants_waitlist_attendance_and_hours(
     confirmed = by_status["مؤكَّد ✅"]
     waiting = by_status["في قائمة الانتظار"]
     assert confirmed[header.index("الساعات")] == 3
-    assert confirmed[header.index("الحضور")] == datetime(2026, 11, 28, 12, 0)  # Riyadh time
+    # Riyadh time, Hijri then Gregorian, to the minute (no seconds, no microseconds)
+    assert confirmed[header.index("الحضور")] == "1448-06-18 هـ (2026-11-28 م) 12:00"
     assert waiting[header.index("ترتيب الانتظار")] == 1
     assert waiting[header.index("الساعات")] == 0
     assert confirmed[header.index("الجوال")] == "+966512345678"  # text, no apostrophe
     table = list(csv.reader(io.StringIO(files[f"{name}.csv"].decode("utf-8-sig"))))
     assert table[0] == header and len(table) == 3
+    mobile = header.index("الجوال")
+    assert "+966512345678" in {row[mobile] for row in table[1:]}  # clean in CSV: no apostrophe
     async with db.sessions() as session:
         actions = set((await session.execute(select(AuditLog.action))).scalars())
     assert "event.exported" in actions and "attendance.check_in" in actions

@@ -46,7 +46,7 @@ async def sites(db: Database) -> list[Site]:
 async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> None:
     boss = await staff(engine)
     await open_sites_admin(boss)
-    assert "لا مواقع بعد" in boss.text
+    assert "لا توجد مواقع بعد" in boss.text
     await boss.press("new")
     await boss.send("سوق الورد الطائفي")
     await boss.send("Taif Rose Market")
@@ -154,7 +154,9 @@ async def test_export_in_the_chat(engine: Engine, db: Database) -> None:
     assert first["اسم الأسرة"] == FAMILY_NAME
     assert first["رقم الهوية"] == "1•••••••" + national_id(1)[-2:]  # masked in the chat
     assert first["رقم البسطة"] == 2 and first["نوع البسطة"] == "بسطة أغذية"
-    assert first["من"].date() == date(2026, 12, 10) and first["إلى"].date() == date(2026, 12, 20)
+    # Hijri first, then Gregorian, as sortable numbers (1 Rajab 1448 is 10 December 2026)
+    assert first["من"] == "1448-07-01 هـ (2026-12-10 م)"
+    assert first["إلى"] == "1448-07-11 هـ (2026-12-20 م)"
     assert first["الشهادة الصحية"] == "HC998877"
     assert "أكلات شعبية" in first["المنتجات"] and first["الحي"] == "الحوية"
     assert first["الوصف"].startswith("أكلات طائفية") and first["الاحتياجات"] == "كهرباء"
@@ -167,7 +169,7 @@ async def test_export_in_the_chat(engine: Engine, db: Database) -> None:
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == header
     assert [row[0] for row in table[1:]] == ["1", "2"]
-    assert table[1][header.index("من")] == "2026-12-10"
+    assert table[1][header.index("من")] == first["من"]
     assert (await audit_actions(db)).count("site.exported") == 2
 
 
@@ -219,7 +221,7 @@ def test_export_command_line(
     monkeypatch.setenv("DATABASE_URL", url)
     out = tmp_path / "requests.xlsx"
     assert main(["export", "requests", "--site", str(site_id), "--out", str(out)]) == 0
-    assert "1 requests" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"{out}: 1 request.\n"  # singular, not "1 requests"
     sheet = load_workbook(out).active
     assert sheet is not None
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -228,8 +230,12 @@ def test_export_command_line(
     assert rows[1][2] == "'=cmd|' /C calc'!A0"
     csv_out = tmp_path / "r.csv"
     args = ["export", "requests", "--site", str(site_id), "--format", "csv", "--out", str(csv_out)]
-    assert main(args) == 0
-    assert csv_out.read_bytes().startswith("\ufeff".encode())
+    assert main([*args, "--lang", "ar"]) == 0
+    assert capsys.readouterr().out == f"{csv_out}: طلب واحد.\n"  # Arabic plural form "one"
+    data = csv_out.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[1][5] == "+966512345678"  # the mobile clean: E.164, no apostrophe
     assert main(["export", "requests", "--site", "999"]) == 2
     assert "no site with id 999" in capsys.readouterr().err
 

@@ -217,7 +217,7 @@ async def test_approve_check_in_out_and_undo_on_a_shift_page(
     assert (await world.registration(first)).checked_in_at is None
     await act(first, "in")
     clock.now += timedelta(hours=2)
-    assert "سُجّل انصراف متطوع 1: 2 ساعة." in await act(first, "out")
+    assert "سُجّل انصراف متطوع 1: ساعتان." in await act(first, "out")
     page = await (await client.get(base)).text()
     assert "<dd>2</dd>" in page  # the shift's hours
     assert "أُلغي تسجيل انصراف" in await act(first, "undo-out")

@@ -160,7 +160,7 @@ async def test_end_to_end_web_and_chat(server: LiveServer, page: Any, engine: En
     await _shot(page, "e2e-shift-ar")
 
     await chat.send("/myhours")
-    assert chat.text != before and "المجموع: 3 ساعة في وردية واحدة." in chat.text
+    assert chat.text != before and "المجموع: 3 ساعات في وردية واحدة." in chat.text
     await page.goto(f"{server.url}/volunteers/{volunteer.id}")
-    assert "3 ساعة في وردية واحدة" in await page.inner_text("#hours-total")
+    assert "3 ساعات في وردية واحدة" in await page.inner_text("#hours-total")
     await _shot(page, "e2e-profile-ar")

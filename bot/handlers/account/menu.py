@@ -47,8 +47,16 @@ class MenuFlow(Flow):
             await self.show(ctx)
 
 
-async def _help(ctx: Context) -> None:
+def say_help(ctx: Context) -> None:
+    """What the bot offers volunteers and families, the commands, and the team's contact; staff
+    also read what the staff panel does."""
     ctx.say("help.text")
+    if ctx.is_staff:
+        ctx.say("help.staff")
+
+
+async def _help(ctx: Context) -> None:
+    say_help(ctx)
     await ctx.show_current()
 
 

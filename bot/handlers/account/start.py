@@ -10,6 +10,7 @@ from bot.core.flow import BotApp, Command, Context, Flow, Gate, pressed_value
 from bot.core.i18n import Translator
 from bot.core.messages import Choice, Inbound
 from bot.core.text import clean_input, isolate, rtl_lines
+from bot.handlers.account.menu import say_help
 from bot.handlers.common import LANGUAGE
 from bot.services import people
 
@@ -107,7 +108,7 @@ async def cmd_start(ctx: Context) -> None:
 
 
 async def cmd_help(ctx: Context) -> None:
-    ctx.say("help.text")
+    say_help(ctx)
     await ctx.home() if any(g.pending(ctx) for g in ctx.app.gates) else await ctx.show_current()
 
 

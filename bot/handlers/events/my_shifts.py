@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
-from bot.core.dates import fmt_datetime, fmt_hours, fmt_range, fmt_short_range
+from bot.core.contact import contact_text
+from bot.core.dates import fmt_datetime, fmt_range, fmt_short_range, hours_text
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.handlers.events.browse import status_text
@@ -199,7 +200,7 @@ class MyShiftsFlow(Flow):
                 )
             choices.append(ctx.choice(Step.REGISTRATION, CANCEL, "ev.btn.cancel_reg"))
         elif reg.status == CONFIRMED and shift.starts_at > ctx.now:
-            lines.append(tr.t("ev.cancel_closed"))
+            lines.append(tr.t("ev.cancel_closed", contact=contact_text(tr, ctx.settings)))
         if with_files and reg.status != CANCELLED:
             lines.append(tr.t("ev.calendar_hint"))
         choices.append(ctx.choice(Step.REGISTRATION, BACK, "form.back"))
@@ -247,7 +248,7 @@ class MyShiftsFlow(Flow):
 def hours_total(ctx: Context, attended: list[tuple[Shift, Event, float]]) -> str:
     """The "N hours over M shifts" line, from `storage.attendance.counted_shifts`."""
     total = sum((hours for _, _, hours in attended), 0.0)
-    return ctx.tr.tn("ev.hours_total", len(attended), hours=fmt_hours(total))
+    return ctx.tr.tn("ev.hours_total", len(attended), hours=hours_text(ctx.tr, total))
 
 
 async def show_hours(ctx: Context) -> None:
@@ -267,7 +268,7 @@ async def show_hours(ctx: Context) -> None:
                 "ev.hours_line",
                 title=title_for(tr.locale, event),
                 day=ctx.fmt_date(shift.starts_at.astimezone(ctx.timezone).date()),
-                hours=fmt_hours(hours),
+                hours=hours_text(tr, hours),
             )
         )
     ctx.reply("\n".join(lines))

@@ -301,6 +301,7 @@ class ShiftForm(_StaffForm):
             parse=_skills,
             render=_show_skills,
             required=False,
+            feminine=True,
         ),
         Field("approval", "esf.q.approval", "esf.f.approval", FieldKind.CHOICE, APPROVAL_OPTIONS),
     )

@@ -243,6 +243,7 @@ class FamilyForm(Form):
             "fam.f.photo1",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
         ),
         Field(
@@ -251,6 +252,7 @@ class FamilyForm(Form):
             "fam.f.photo2",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
             when=lambda v: bool(v.get(FamilyField.PHOTO1)),
         ),
@@ -260,6 +262,7 @@ class FamilyForm(Form):
             "fam.f.photo3",
             FieldKind.FILE,
             required=False,
+            feminine=True,
             render=_show_photo,
             when=lambda v: bool(v.get(FamilyField.PHOTO1)) and bool(v.get(FamilyField.PHOTO2)),
         ),

@@ -394,6 +394,7 @@ class SiteForm(Form):
             "fam.sf.f.fee_note",
             parse=_fee_note,
             required=False,
+            feminine=True,
         ),
         Field(SiteField.SAUDI, "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
         Field(SiteField.WOMEN, "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.dates import day_start, fmt_datetime, fmt_hours
+from bot.core.dates import day_start, fmt_datetime, fmt_hours, hours_text
 from bot.core.text import mask_national_id
 from bot.exports import to_xlsx
 from bot.services import attendance, registrations
@@ -367,7 +367,7 @@ async def act_on_registration(view: View) -> web.StreamResponse:
             wanted = attendance.CHECK_IN if act == Act.CHECK_IN else attendance.CHECK_OUT
             done = await attendance.record_attendance(unit, reg_id, wanted)
             msgid = "web.ev.checked_in" if done.direction == "in" else "web.ev.checked_out"
-            view.flash(msgid, name=done.name, hours=fmt_hours(done.hours))
+            view.flash(msgid, name=done.name, hours=hours_text(view.tr, done.hours))
         else:
             wanted = attendance.CHECK_IN if act == Act.UNDO_IN else attendance.CHECK_OUT
             undone = await attendance.undo_attendance(unit, reg_id, wanted)

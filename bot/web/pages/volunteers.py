@@ -9,10 +9,10 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.dates import fmt_date, fmt_hours, local_day
+from bot.core.dates import fmt_date, fmt_hours, hours_text, local_day
 from bot.core.districts import COMMON_DISTRICTS
 from bot.core.text import mask_mobile, mask_national_id
-from bot.exports import to_xlsx
+from bot.exports import export_when, to_xlsx
 from bot.services import attendance
 from bot.services import volunteers as service
 from bot.services.errors import NotFound
@@ -122,7 +122,7 @@ async def export(view: View) -> web.StreamResponse:
             view.tr.label("vol.gender.female" if v.gender == "f" else "vol.gender.male"),
             _district(view, v),
             _interests(view, v),
-            local_day(v.created_at, tz),
+            export_when(view.tr, v.created_at, tz),
         ]
         for v in found
     ]
@@ -163,7 +163,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         district=_district(view, volunteer),
         interests=_interests(view, volunteer),
         joined=fmt_date(view.tr, local_day(volunteer.created_at, tz)),
-        total=fmt_hours(hours.total),
+        total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),
         shifts=shifts,
     )
