@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import Context, Flow, parse_choice_id
+from bot.core.flow import ALL_STEPS, Context, Flow, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import Invalid, check_length, parse_mobile
@@ -84,6 +84,8 @@ async def _maybe_await(value: Any) -> Any:
 
 class Form(Flow):
     keeps_draft = True
+    # A form checks every answer itself (a CHOICE field may also take typed text).
+    text_steps = frozenset({ALL_STEPS})
     fields: tuple[Field, ...] = ()
     intro: str | None = None  # message id shown before the first question
     summary_title: str = "form.summary_title"
@@ -366,7 +368,7 @@ class Form(Flow):
         ctx.state.drafts.pop(self.name, None)
         ctx.state.data = {}
         ctx.say("form.cancelled")
-        await ctx.home()
+        await ctx.close_flow()
 
     # --- summary and edit --------------------------------------------------------------------
     def summary_lines(self, ctx: Context, values: Values) -> list[str]:
