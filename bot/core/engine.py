@@ -250,7 +250,7 @@ class Engine:
             await ctx.home()
             return
         if inbound.kind is InboundKind.TEXT:
-            match = self._text_as_choice(ctx.state, inbound, self.app.flows.get(ctx.state.flow))
+            match = self.match_typed(ctx.state, inbound, self.app.flows.get(ctx.state.flow))
             if match.ambiguous:
                 await self._say_ambiguous(ctx, inbound.text, match.ids)
                 return
@@ -307,7 +307,7 @@ class Engine:
             no.update(match_key(w) for w in tr.alternatives("match.no"))
         return frozenset(yes), frozenset(no)
 
-    def _text_as_choice(self, state: FlowState, inbound: Inbound, flow: Flow | None) -> Match:
+    def match_typed(self, state: FlowState, inbound: Inbound, flow: Flow | None) -> Match:
         """Typed answers to offered choices: a number (any digit script) or the label as people
         type it (bot.core.choice_match). Steps that the flow declares as wanting typed text get
         it as typed; steps that want a typed number keep a number as a number."""
@@ -339,9 +339,8 @@ class Engine:
         """A prefix of several labels: name them (with the numbers that pick them) and ask
         again."""
         numbered = [(n, label) for n, (cid, label) in enumerate(ctx.state.shown, 1) if cid in ids]
-        ctx.say(
-            "err.choice.ambiguous", typed=clean_input(typed)[:40], choices=ctx.list_choices(numbered)
-        )
+        choices = ctx.list_choices(numbered)
+        ctx.say("err.choice.ambiguous", typed=clean_input(typed)[:40], choices=choices)
         await ctx.show_current()
 
     # --- failures ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, format_datetime
-from bot.core.i18n import Catalogs, Translator
+from bot.core.i18n import Catalogs, Html, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
 from bot.core.text import rtl_lines
 from bot.core.unit import Actor, PersonRelease, Unit
@@ -145,9 +145,10 @@ class Context:
             return
         self.reply(self.tr.t(key, **params))
 
-    def list_choices(self, numbered: Iterable[tuple[int, str]]) -> str:
-        """Choices as lines "2. label", the number being the one that picks it when typed."""
-        return "\n".join(self.tr.t("choice.line", n=n, label=label) for n, label in numbered)
+    def list_choices(self, numbered: Iterable[tuple[int, str]]) -> Html:
+        """Choices as lines "2. label" (the number picks it when typed), as HTML: each label is
+        escaped once, here."""
+        return Html("\n".join(self.tr.t("choice.line", n=n, label=label) for n, label in numbered))
 
     def wrong_choice(self) -> None:
         """The one answer to something that is none of the offered choices: it lists them
