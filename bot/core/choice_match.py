@@ -34,6 +34,8 @@ _ARTICLE = "\u0627\u0644"
 # written with tanween and no yeh) is typed with a final yeh or alef maqsura, which the folding in
 # match_words has already turned into yeh.
 _FINAL_YEH = "\u064a"
+# The conjunction "and" (waw), written joined to the next word or, by some, apart from it.
+_WAW = "\u0648"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,16 @@ class Match:
     @property
     def ambiguous(self) -> bool:
         return len(self.ids) > 1
+
+
+def _words(text: str) -> list[str]:
+    words: list[str] = []
+    for word in match_words(text):
+        if words and words[-1] == _WAW:
+            words[-1] += word
+        else:
+            words.append(word)
+    return words
 
 
 def same_word(typed: str, shown: str) -> bool:
@@ -88,12 +100,21 @@ def _is_prefix(typed: list[str], shown: list[str]) -> bool:
     )
 
 
+def _label_words(label: str, *, typed_number: bool) -> list[str]:
+    """A label's words; a list number in front ("1. Tree planting") is left out unless the
+    answer itself starts with a number, so the event's name alone matches."""
+    words = _words(label)
+    if len(words) > 1 and words[0].isdigit() and not typed_number:
+        return words[1:]
+    return words
+
+
 def _polar(
     options: Sequence[Offered], values: Collection[str], words: Collection[str]
 ) -> list[str]:
     found = []
     for option in options:
-        first = match_words(option.label)[:1]
+        first = _words(option.label)[:1]
         if option.value in values or (first and first[0] in words):
             found.append(option.id)
     return found
@@ -107,10 +128,10 @@ def match_choice(
 ) -> Match:
     """The offered choice(s) `typed` means. `yes_words`/`no_words` are match keys
     (`match_key`) of the words that answer a yes/no question."""
-    words = match_words(typed)
+    words = _words(typed)
     if not words:
         return Match()
-    keyed = [(o, match_words(o.label)) for o in options]
+    keyed = [(o, _label_words(o.label, typed_number=words[0].isdigit())) for o in options]
     exact = [
         o.id for o, shown in keyed if len(shown) == len(words) and all(map(same_word, words, shown))
     ]

@@ -35,7 +35,9 @@ NOT_STARTED = "~"
 ALL_STEPS = "*"
 # Messages that say "that is none of the choices"; `Context.say` answers them all with the one
 # message that lists the choices (`Context.wrong_choice`).
-WRONG_CHOICE_KEYS = frozenset({"form.err.choose", "form.err.use_choices", "menu.not_understood"})
+WRONG_CHOICE_KEYS = frozenset(
+    {"form.err.choose", "form.err.multi", "form.err.use_choices", "menu.not_understood"}
+)
 
 
 def choice_id(flow: str, step: str, value: str) -> str:
