@@ -301,7 +301,8 @@ class Engine:
     def _yes_no_words(self) -> tuple[frozenset[str], frozenset[str]]:
         """The words that answer a yes/no question, in every language (an Arabic reader may
         type "ok", an English one "yes" in Arabic)."""
-        yes, no = set(), set()
+        yes: set[str] = set()
+        no: set[str] = set()
         for tr in self.catalogs.all_translators():
             yes.update(match_key(w) for w in tr.alternatives("match.yes"))
             no.update(match_key(w) for w in tr.alternatives("match.no"))

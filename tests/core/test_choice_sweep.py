@@ -31,6 +31,7 @@ from bot.core.messages import InboundKind
 from bot.handlers.common import MY_DATA
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation, User
+from tests.conftest import Clock
 from tests.events.support import register, seed_event
 from tests.families.support import add_site, submitted
 from tests.support import ADULT_ANSWERS, Chat, plain, text_of
@@ -173,7 +174,7 @@ async def _world(engine: Engine, db: Database, now: datetime, locale: str) -> Ch
 
 @pytest.mark.parametrize("locale", ["ar", "en"])
 async def test_every_label_typed_in_full_is_its_choice(
-    engine: Engine, db: Database, clock: Any, locale: str
+    engine: Engine, db: Database, clock: Clock, locale: str
 ) -> None:
     boss = await _world(engine, db, clock.now, locale)
     walker = Walker(engine, db, boss)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import Volunteer
+from tests.conftest import Clock
 from tests.events.support import seed_event
 from tests.support import Chat, conversation, plain, text_of
 
@@ -147,11 +148,10 @@ async def test_the_staff_panel_answers_a_wrong_word(engine: Engine) -> None:
 
 
 async def test_an_ambiguous_prefix_names_the_choices_it_fits(
-    engine: Engine, db: Database, clock: object
+    engine: Engine, db: Database, clock: Clock
 ) -> None:
-    seeded = await seed_event(
-        db, clock.now, shifts=[{"start": 0, "hours": 3}, {"start": 5, "hours": 2}]
-    )  # type: ignore[attr-defined]
+    two_shifts = [{"start": 0, "hours": 3}, {"start": 5, "hours": 2}]
+    seeded = await seed_event(db, clock.now, shifts=two_shifts)
     for locale, word in (("ar", "سجلني"), ("en", "register")):
         chat = Chat(engine, user=f"amb-{locale}")
         await chat.onboard(locale)
@@ -161,18 +161,12 @@ async def test_an_ambiguous_prefix_names_the_choices_it_fits(
         await chat.send(word)
         text = plain(chat.text)
         assert ambiguous_head(locale, word) in text
-        shifts = [
-            (n, label) for n, (cid, label) in enumerate(offered, 1) if cid.endswith(("s1", "s2"))
-        ]
-        shifts = [
-            (n, label)
-            for n, (cid, label) in enumerate(offered, 1)
-            if "s" in cid.rsplit(":", 1)[1][:1]
-        ]
+        shift_ids = {f"ev:event:s{sid}" for sid in seeded.shift_ids}
+        shifts = [(n, label) for n, (cid, label) in enumerate(offered, 1) if cid in shift_ids]
         assert len(shifts) == 2
         for n, label in shifts:
             assert f"{n}. {escape(label, quote=False)}" in text
-        others = [label for cid, label in offered if not cid.rsplit(":", 1)[1].startswith("s")]
+        others = [label for cid, label in offered if cid not in shift_ids]
         assert not any(f". {escape(label, quote=False)}" in text for label in others)
         assert (await conversation(db, chat)).step == "event"  # still on the event
 
@@ -198,3 +192,28 @@ async def test_a_volunteers_cancel_still_goes_home(engine: Engine, db: Database)
     await chat.send("/cancel")
     assert text_of("ar", "form.cancelled") in chat.text
     assert (await conversation(db, chat)).flow == "menu"
+
+
+async def test_several_labels_typed_in_one_message(engine: Engine, db: Database) -> None:
+    chat = Chat(engine, user="multi")
+    await chat.start_signup()
+    for answer in ("محمد عبدالله الغامدي", "1234567897", "0512345678", "أنثى", "15/03/1420"):
+        await chat.send(answer)
+    await chat.send("الحوية")
+    assert chat.offers("_d")  # the interests
+    await chat.send("التشجير والبيئه، تنظيم الفعاليات")  # two labels, an Arabic comma
+    assert chat.offers("we_morning")  # on to availability
+    values = ((await conversation(db, chat)).data or {})["f"]["v"]
+    assert values["interests"] == ["environment", "events"]
+
+
+async def test_a_label_that_is_none_of_the_options_refuses_the_whole_list(engine: Engine) -> None:
+    chat = Chat(engine, user="multi-bad")
+    await chat.start_signup()
+    for answer in ("محمد عبدالله الغامدي", "1234567897", "0512345678", "أنثى", "15/03/1420"):
+        await chat.send(answer)
+    await chat.send("الحوية")
+    labels = [label for _, label in chat.choices]
+    await chat.send("التشجير، السباحة")
+    assert wrong_head("ar") in plain(chat.text) and listed(chat.text, labels)
+    assert chat.offers("_d")  # still the interests
