@@ -308,7 +308,8 @@ class Form(Flow):
         return await _maybe_await(field.parse(ctx, inbound.text))
 
     def _parse_multi(self, ctx: Context, field: Field, text: str) -> list[str]:
-        """Numbers such as "1 3 5" (any digit script, Arabic comma too) pick options in one go."""
+        """Numbers such as "1 3 5" (any digit script, Arabic comma too), or labels separated by
+        commas, pick options in one go."""
         options = field.option_list(ctx)
         cleaned = clean_input(text)
         # Only numbers and separators: "<script>alert(1)</script>" must not pick option 1.
