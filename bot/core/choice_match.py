@@ -125,9 +125,12 @@ def match_choice(
     options: Sequence[Offered],
     yes_words: Collection[str] = (),
     no_words: Collection[str] = (),
+    *,
+    whole_only: bool = False,
 ) -> Match:
     """The offered choice(s) `typed` means. `yes_words`/`no_words` are match keys
-    (`match_key`) of the words that answer a yes/no question."""
+    (`match_key`) of the words that answer a yes/no question. `whole_only`: only a whole
+    label counts (where typed text is itself the answer)."""
     words = _words(typed)
     if not words:
         return Match()
@@ -135,7 +138,7 @@ def match_choice(
     exact = [
         o.id for o, shown in keyed if len(shown) == len(words) and all(map(same_word, words, shown))
     ]
-    if exact:
+    if exact or whole_only:
         return Match(tuple(exact))
     phrase = " ".join(words)
     for polar_words, polar_values in ((yes_words, YES_VALUES), (no_words, NO_VALUES)):

@@ -26,6 +26,7 @@ from bot.core.flow import (
     FlowState,
     choice_prefix,
     choice_value,
+    is_navigation,
     parse_choice_id,
 )
 from bot.core.i18n import Catalogs
@@ -312,9 +313,14 @@ class Engine:
         """Typed answers to offered choices: a number (any digit script) or the label as people
         type it (bot.core.choice_match). Steps that the flow declares as wanting typed text get
         it as typed; steps that want a typed number keep a number as a number."""
-        if not state.shown or (flow is not None and flow.wants_typed_text(state.step)):
+        if not state.shown:
             return Match()
         text = clean_input(inbound.text[:200])
+        if flow is not None and flow.wants_typed_text(state.step):
+            # The text is the answer here (a note, a count); only the whole label of a
+            # navigation button (cancel, back, skip) is still that button.
+            navigation = [Offered(cid, label) for cid, label in state.shown if is_navigation(cid)]
+            return match_choice(text, navigation, whole_only=True)
         only_movement = all(choice_value(cid) in MOVEMENT for cid, _ in state.shown)
         wants_number = flow is not None and state.step in flow.number_steps
         if text.isdigit() and not only_movement and not wants_number:

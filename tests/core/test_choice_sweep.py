@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core.engine import Engine
-from bot.core.flow import Flow, FlowState, choice_value
+from bot.core.flow import Flow, FlowState, choice_value, is_navigation
 from bot.core.forms import EDIT, SUMMARY, FieldKind, Form
 from bot.core.messages import InboundKind
 from bot.handlers.common import MY_DATA
@@ -111,11 +111,21 @@ class Walker:
 
     async def visit(self, snap: Snapshot) -> list[Snapshot]:
         flow = self.engine.app.flows.get(snap.flow)
-        if flow is None or not snap.shown or flow.wants_typed_text(snap.step):
-            return []  # typed text is an answer there, by design (a note, a count)
+        if flow is None or not snap.shown:
+            return []
         self.steps.add(snap.key)
         where = f"{snap.flow}:{snap.step} ({snap.locale})"
         state = FlowState(snap.flow, snap.step, shown=[list(s) for s in snap.shown])
+        if flow.wants_typed_text(snap.step):
+            # Typed text is the answer there (a note, a count); only navigation is typed.
+            for cid, label in snap.shown:
+                inbound = self.chat.inbound(InboundKind.TEXT, label)
+                if (
+                    is_navigation(cid)
+                    and self.engine.match_typed(state, inbound, flow).unique != cid
+                ):
+                    self.problems.append(f"{where}: {label!r} is not its button")
+            return []
         wrong = plain(text_of(snap.locale, "err.choice.wrong")).split("{")[0].strip()
         ambiguous = plain(text_of(snap.locale, "err.choice.ambiguous")).split("\n")[-1]
         found: list[Snapshot] = []

@@ -9,6 +9,8 @@ from html import escape
 from sqlalchemy import func, select
 
 from bot.core.engine import Engine
+from bot.core.flow import FlowState
+from bot.core.messages import InboundKind
 from storage.db import Database
 from storage.models import Volunteer
 from tests.conftest import Clock
@@ -217,3 +219,24 @@ async def test_a_label_that_is_none_of_the_options_refuses_the_whole_list(engine
     await chat.send("التشجير، السباحة")
     assert wrong_head("ar") in plain(chat.text) and listed(chat.text, labels)
     assert chat.offers("_d")  # still the interests
+
+
+async def test_where_typed_text_is_the_answer_only_navigation_labels_are_buttons(
+    engine: Engine,
+) -> None:
+    """The site form's stall counts take typed numbers: "2" is two, a prefix is text, but
+    "إلغاء" typed whole still cancels (and `/cancel` always does)."""
+    form = engine.app.flows["fsf"]
+    step = next(step for step in ("food", "nonfood") if form.wants_typed_text(step))
+    shown = [[f"fsf:{step}:_b", "↩️ رجوع"], [f"fsf:{step}:_c", "✖️ إلغاء"]]
+    state = FlowState("fsf", step, shown=shown)
+    chat = Chat(engine, user="counts")
+
+    def typed(text: str) -> str | None:
+        return engine.match_typed(state, chat.inbound(InboundKind.TEXT, text), form).unique
+
+    assert typed("الغاء") == f"fsf:{step}:_c"
+    assert typed("رجوع") == f"fsf:{step}:_b"
+    assert typed("2") is None
+    assert typed("الغ") is None
+    assert typed("نعم") is None
