@@ -9,24 +9,29 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.choice_match import Match, Offered, match_choice
 from bot.core.failures import describe, update_ref
 from bot.core.flow import (
+    CHOICE_SEP,
     NOT_STARTED,
     BotApp,
     Context,
     Flow,
     FlowState,
+    choice_prefix,
     choice_value,
+    is_navigation,
     parse_choice_id,
 )
 from bot.core.i18n import Catalogs, localize_outbound
 from bot.core.messages import Inbound, InboundKind, Outbound
-from bot.core.text import clean_input, normalize_for_match, strip_controls
+from bot.core.text import clean_input, match_key, strip_controls
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
@@ -265,7 +270,12 @@ class Engine:
             await ctx.home()
             return
         if inbound.kind is InboundKind.TEXT:
-            inbound = self._text_as_choice(ctx.state, inbound, self.app.flows.get(ctx.state.flow))
+            match = self.match_typed(ctx.state, inbound, self.app.flows.get(ctx.state.flow))
+            if match.ambiguous:
+                await self._say_ambiguous(ctx, inbound.text, match.ids)
+                return
+            if match.unique is not None:
+                inbound = replace(inbound, kind=InboundKind.CHOICE, text=match.unique)
         ref = parse_choice_id(inbound.text) if inbound.kind is InboundKind.CHOICE else None
         if ref is not None and ref.flow in self.app.global_choices:
             # A button inside a notification: valid whatever step the person is on.
@@ -284,6 +294,12 @@ class Engine:
             # A button from an older message: never act on it, show where the user is.
             await ctx.show_current()
             return
+        if inbound.kind is not InboundKind.CHOICE and self._choices_only(ctx, flow):
+            # Only the offered choices answer this step: say so, with the choices, rather
+            # than leave each flow to ignore or merely repeat what it cannot use.
+            ctx.wrong_choice()
+            await flow.show(ctx)
+            return
         await flow.handle(ctx, inbound)
 
     async def _command(self, ctx: Context, pending_gate: str | None) -> None:
@@ -301,14 +317,29 @@ class Engine:
             return
         await command.handler(ctx)
 
-    @staticmethod
-    def _text_as_choice(state: FlowState, inbound: Inbound, flow: Flow | None) -> Inbound:
-        """Typed answers to offered choices: a number (any digit script) or the label itself.
-        Steps that the flow declares as wanting typed text get it as typed; steps that want a
-        typed number keep a number as a number."""
-        if not state.shown or (flow is not None and flow.wants_typed_text(state.step)):
-            return inbound
+    @cached_property
+    def _yes_no_words(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The words that answer a yes/no question, in every language (an Arabic reader may
+        type "ok", an English one "yes" in Arabic)."""
+        yes: set[str] = set()
+        no: set[str] = set()
+        for tr in self.catalogs.all_translators():
+            yes.update(match_key(w) for w in tr.alternatives("match.yes"))
+            no.update(match_key(w) for w in tr.alternatives("match.no"))
+        return frozenset(yes), frozenset(no)
+
+    def match_typed(self, state: FlowState, inbound: Inbound, flow: Flow | None) -> Match:
+        """Typed answers to offered choices: a number (any digit script) or the label as people
+        type it (bot.core.choice_match). Steps that the flow declares as wanting typed text get
+        it as typed; steps that want a typed number keep a number as a number."""
+        if not state.shown:
+            return Match()
         text = clean_input(inbound.text[:200])
+        if flow is not None and flow.wants_typed_text(state.step):
+            # The text is the answer here (a note, a count); only the whole label of a
+            # navigation button (cancel, back, skip) is still that button.
+            navigation = [Offered(cid, label) for cid, label in state.shown if is_navigation(cid)]
+            return match_choice(text, navigation, whole_only=True)
         only_movement = all(choice_value(cid) in MOVEMENT for cid, _ in state.shown)
         wants_number = flow is not None and state.step in flow.number_steps
         if text.isdigit() and not only_movement and not wants_number:
@@ -316,15 +347,27 @@ class Engine:
             # and cancel: then it asks for a number (a capacity, say) and gets it.
             index = int(text) - 1
             if 0 <= index < len(state.shown):
-                return replace(inbound, kind=InboundKind.CHOICE, text=state.shown[index][0])
-            return inbound
-        wanted = _loose(text)
-        if not wanted:
-            return inbound
-        for cid, label in state.shown:
-            if _loose(label) == wanted:
-                return replace(inbound, kind=InboundKind.CHOICE, text=cid)
-        return inbound
+                return Match((state.shown[index][0],))
+            return Match()
+        offered = [Offered(cid, label, choice_value(cid)) for cid, label in state.shown]
+        yes, no = self._yes_no_words
+        return match_choice(text, offered, yes, no)
+
+    @staticmethod
+    def _choices_only(ctx: Context, flow: Flow) -> bool:
+        """Whether the current step offered choices and takes nothing else."""
+        here = f"{ctx.state.flow}{CHOICE_SEP}{ctx.state.step}"
+        offered_here = any(choice_prefix(cid) == here for cid, _ in ctx.state.shown)
+        return offered_here and not flow.reads_input(ctx.state.step)
+
+    @staticmethod
+    async def _say_ambiguous(ctx: Context, typed: str, ids: tuple[str, ...]) -> None:
+        """A prefix of several labels: name them (with the numbers that pick them) and ask
+        again."""
+        numbered = [(n, label) for n, (cid, label) in enumerate(ctx.state.shown, 1) if cid in ids]
+        choices = ctx.list_choices(numbered)
+        ctx.say("err.choice.ambiguous", typed=clean_input(typed)[:40], choices=choices)
+        await ctx.show_current()
 
     # --- failures ------------------------------------------------------------------------
     async def _failure_reply(self, inbound: Inbound) -> list[Outbound]:
@@ -355,7 +398,3 @@ def _without_controls(inbound: Inbound) -> Inbound:
     if (text, args, name, file) == (inbound.text, inbound.args, inbound.display_name, inbound.file):
         return inbound
     return replace(inbound, text=text, args=args, display_name=name, file=file)
-
-
-def _loose(text: str) -> str:
-    return "".join(ch for ch in normalize_for_match(text) if ch.isalnum())

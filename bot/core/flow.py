@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.contact import contact_text
 from bot.core.dates import format_date, format_datetime
-from bot.core.i18n import Catalogs, Translator
+from bot.core.i18n import Catalogs, Html, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
 from bot.core.text import rtl_lines
 from bot.core.unit import Actor, PersonRelease, Unit
@@ -34,6 +34,11 @@ MAX_CHOICE_ID_BYTES = 64
 NOT_STARTED = "~"
 # In `Flow.typed_steps`: every step of the flow.
 ALL_STEPS = "*"
+# Messages that say "that is none of the choices"; `Context.say` answers them all with the one
+# message that lists the choices (`Context.wrong_choice`).
+WRONG_CHOICE_KEYS = frozenset(
+    {"form.err.choose", "form.err.multi", "form.err.use_choices", "menu.not_understood"}
+)
 
 
 def choice_id(flow: str, step: str, value: str) -> str:
@@ -137,10 +142,28 @@ class Context:
         return flow is not None and flow.staff_only
 
     def say(self, key: str, /, **params: object) -> None:
+        if key in WRONG_CHOICE_KEYS and not params:
+            # Every "that is not one of the choices" says the same thing, with the choices.
+            self.wrong_choice()
+            return
         # "Contact us" texts write {contact}: the team's contact from the settings, one format.
         if "contact" not in params and "{contact}" in self.tr.raw(key):
             params["contact"] = contact_text(self.tr, self.settings)
         self.reply(self.tr.t(key, **params))
+
+    def list_choices(self, numbered: Iterable[tuple[int, str]]) -> Html:
+        """Choices as lines "2. label" (the number picks it when typed), as HTML: each label is
+        escaped once, here."""
+        return Html("\n".join(self.tr.t("choice.line", n=n, label=label) for n, label in numbered))
+
+    def wrong_choice(self) -> None:
+        """The one answer to something that is none of the offered choices: it lists them
+        (console and WhatsApp have no buttons, the list is all they see)."""
+        numbered = list(enumerate((label for _, label in self.state.shown), 1))
+        if not numbered:
+            self.reply(self.tr.t("err.choice.wrong_plain"))
+            return
+        self.reply(self.tr.t("err.choice.wrong", choices=self.list_choices(numbered)))
 
     def use_locale(self, locale: str) -> None:
         self.user.locale = locale
@@ -263,6 +286,16 @@ class Context:
                 return
         await self.goto(self.app.home)
 
+    async def close_flow(self) -> None:
+        """Where a cancelled or finished screen returns: a staff tool to the staff panel (for
+        someone still staff), anything else home."""
+        flow = self.app.flows.get(self.state.flow)
+        staff_tool = flow is not None and flow.staff_only and flow.name != self.app.staff_home
+        if staff_tool and self.app.staff_home and self.is_staff:
+            await self.goto(self.app.staff_home)
+        else:
+            await self.home()
+
     async def show_current(self) -> None:
         if not self.may_use(self.state.flow):
             # /help, /stop, an unknown command … re-show the current step: never a staff
@@ -296,6 +329,12 @@ class Flow(ABC):
     # typed button label still presses its button.
     number_steps: frozenset[str] = frozenset()
 
+    # Steps that read typed text (or a file, a location) as well as their buttons: the engine
+    # still reads a typed label as its button, but passes anything else on. At every other
+    # step that offers buttons, the engine itself answers what is not one of them
+    # (`Context.wrong_choice`). ALL_STEPS for every step of the flow (a form checks its own).
+    text_steps: frozenset[str] = frozenset()
+
     def wants_typed_text(self, step: str) -> bool:
         return step in self.typed_steps or ALL_STEPS in self.typed_steps
 
@@ -303,6 +342,15 @@ class Flow(ABC):
         """The person's gender ("f"/"m") this flow has learned before it is stored anywhere
         (a sign-up form's answer), so the engine addresses them by it; None if it has not."""
         return None
+
+    def reads_input(self, step: str) -> bool:
+        """Whether the step takes more than its buttons (typed text, a number, a file)."""
+        return (
+            self.wants_typed_text(step)
+            or step in self.number_steps
+            or step in self.text_steps
+            or ALL_STEPS in self.text_steps
+        )
 
     @abstractmethod
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -393,6 +441,8 @@ class BotApp:
     """The registry a feature set is assembled into; built by `bot.handlers.build_app`."""
 
     home: str = "menu"
+    # The staff panel, where staff tools return when cancelled ("" when there is none).
+    staff_home: str = ""
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     gates: list[Gate] = field(default_factory=list)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import Context, Flow, FlowState, parse_choice_id
+from bot.core.choice_match import Offered, match_choice
+from bot.core.flow import ALL_STEPS, Context, Flow, FlowState, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import Invalid, check_length, parse_mobile
@@ -27,6 +28,7 @@ BACK, CANCEL, SKIP, KEEP, DONE, CONFIRM, EDIT_ANY = "_b", "_c", "_s", "_k", "_d"
 MY_NUMBER = "_me"  # PHONE: "use the number I am writing from" (WhatsApp knows it)
 CHECK_MARK = "\u2713 "
 _NUMBER_LIST = re.compile(r"[0-9]+(?:\s*[,\u060c;\s]\s*[0-9]+)*")
+_LABEL_SEPARATORS = re.compile("[,;\u060c\u061b]")
 
 
 class FieldKind(StrEnum):
@@ -90,6 +92,8 @@ async def _maybe_await(value: Any) -> Any:
 
 class Form(Flow):
     keeps_draft = True
+    # A form checks every answer itself (a CHOICE field may also take typed text).
+    text_steps = frozenset({ALL_STEPS})
     fields: tuple[Field, ...] = ()
     intro: str | None = None  # message id shown before the first question
     # The field that asks the person's own gender ("f"/"m"): once answered, the form's next
@@ -346,13 +350,21 @@ class Form(Flow):
         return await _maybe_await(field.parse(ctx, inbound.text))
 
     def _parse_multi(self, ctx: Context, field: Field, text: str) -> list[str]:
-        """Numbers such as "1 3 5" (any digit script, Arabic comma too) pick options in one go."""
+        """Numbers such as "1 3 5" (any digit script, Arabic comma too), or labels separated by
+        commas, pick options in one go."""
         options = field.option_list(ctx)
         cleaned = clean_input(text)
         # Only numbers and separators: "<script>alert(1)</script>" must not pick option 1.
-        if not _NUMBER_LIST.fullmatch(cleaned):
-            raise Invalid("form.err.multi")
-        numbers = re.findall(r"[0-9]+", cleaned)
+        if _NUMBER_LIST.fullmatch(cleaned):
+            picked = self._numbered(options, re.findall(r"[0-9]+", cleaned))
+        else:
+            picked = self._labelled(ctx, options, cleaned)
+        if len(picked) < field.min_selected:
+            raise Invalid("form.err.multi_min", min=field.min_selected)
+        return picked
+
+    @staticmethod
+    def _numbered(options: Sequence[Option], numbers: list[str]) -> list[str]:
         picked: list[str] = []
         for number in numbers:
             index = int(number) - 1
@@ -360,8 +372,22 @@ class Form(Flow):
                 raise Invalid("form.err.multi")
             if options[index].value not in picked:
                 picked.append(options[index].value)
-        if len(picked) < field.min_selected:
-            raise Invalid("form.err.multi_min", min=field.min_selected)
+        return picked
+
+    @staticmethod
+    def _labelled(ctx: Context, options: Sequence[Option], text: str) -> list[str]:
+        """Labels typed in one message, separated by commas (Latin or Arabic) or semicolons,
+        each matched as a typed answer to one choice is (bot.core.choice_match)."""
+        offered = [Offered(o.value, ctx.tr.label(o.label), o.value) for o in options]
+        picked: list[str] = []
+        for part in _LABEL_SEPARATORS.split(text):
+            if not part.strip():
+                continue
+            value = match_choice(part, offered).unique
+            if value is None:
+                raise Invalid("form.err.multi")
+            if value not in picked:
+                picked.append(value)
         return picked
 
     async def _on_multi(self, ctx: Context, field: Field, choice: str) -> None:
@@ -408,7 +434,7 @@ class Form(Flow):
         ctx.state.drafts.pop(self.name, None)
         ctx.state.data = {}
         ctx.say("form.cancelled")
-        await ctx.home()
+        await ctx.close_flow()
 
     # --- summary and edit --------------------------------------------------------------------
     def summary_lines(self, ctx: Context, values: Values) -> list[str]:

@@ -108,6 +108,19 @@ def normalize_for_match(s: str) -> str:
     return _WS_RUN.sub(" ", unicodedata.normalize("NFC", s)).strip()
 
 
+def match_words(s: str) -> list[str]:
+    """The words of a choice label or a typed answer, as the choice matcher compares them:
+    `normalize_for_match` with emoji, symbols and punctuation gone, so a label with an emoji
+    and the same words typed with hamza dropped and two spaces give the same list."""
+    loose = "".join(ch if ch.isalnum() else " " for ch in normalize_for_match(s))
+    return loose.split()
+
+
+def match_key(s: str) -> str:
+    """`match_words` as one string, for looking a typed answer up in a set of words."""
+    return " ".join(match_words(s))
+
+
 def escape_html(s: str) -> str:
     """Escape for Telegram HTML parse mode (it knows &amp; &lt; &gt; &quot;)."""
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -8,6 +8,8 @@ from bot.core.text import (
     isolate,
     mask_mobile,
     mask_national_id,
+    match_key,
+    match_words,
     normalize_for_match,
     rtl_lines,
     strip_invisible,
@@ -152,3 +154,16 @@ def test_mask_mobile() -> None:
 def test_masks_hide_digits() -> None:
     masked = mask_national_id("1234567897")
     assert sum(unicodedata.category(c) == "Nd" for c in masked) == 3
+
+
+def test_match_words_fold_spelling_and_drop_symbols() -> None:
+    assert match_words("✅ تأكيد وحفظ") == ["تاكيد", "وحفظ"]
+    assert match_words("\u200fتـأكيـد\u200c   وحفظ!") == ["تاكيد", "وحفظ"]
+    assert match_words("ساعاتى التطوعيه") == match_words("⏱️ ساعاتي التطوعية")
+    assert match_words("\u2705 Confirm  and SAVE") == ["confirm", "and", "save"]
+    assert match_words("😀 ↩️") == []
+
+
+def test_match_key_is_the_words_joined() -> None:
+    assert match_key("  إي   نعم ") == "اي نعم"
+    assert match_key("OK!") == "ok"

@@ -124,7 +124,7 @@ async def cmd_cancel(ctx: Context) -> None:
         ctx.say("form.cancelled")
     else:
         ctx.say("cancel.nothing")
-    await ctx.home()
+    await ctx.close_flow()
 
 
 def register(app: BotApp) -> None:

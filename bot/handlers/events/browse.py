@@ -104,6 +104,7 @@ class EventsFlow(Flow):
     """List → event (shifts with places left) → register or join the waitlist."""
 
     name = EVENTS
+    text_steps = frozenset({Step.DATES})  # a range of days may be typed
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {"filters": {}, "page": 0}

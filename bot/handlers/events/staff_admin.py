@@ -74,6 +74,7 @@ class EventAdmin(RegistrantScreens):
 
     name = EVENT_ADMIN
     staff_only = True
+    text_steps = frozenset({Step.FIND})  # a national ID or mobile, typed
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
         ctx.state.data = {"page": 0}

@@ -50,4 +50,5 @@ async def cmd_staff(ctx: Context) -> None:
 
 def register(app: BotApp) -> None:
     app.add_flow(StaffPanel())
+    app.staff_home = STAFF_PANEL
     app.add_command(Command("staff", cmd_staff, "cmd.staff", staff_only=True))
