@@ -148,7 +148,7 @@ async def test_shifts_added_over_days_or_refused(
         f"/events/{seeded.event_id}/shifts",
         data={"csrf": token, **shift, "days": "3", "gender": "f", "approval": "staff"},
     )
-    assert "عدد الورديات المضافة: 3." in _flash(await done.text())
+    assert "أُضيفت 3 ورديات." in _flash(await done.text())
     made = await _rows(
         db, Shift, Shift.event_id == seeded.event_id, Shift.id != seeded.shift_ids[0]
     )

@@ -137,7 +137,7 @@ async def test_end_to_end_web_and_chat(server: LiveServer, page: Any, engine: En
     await page.fill("#s-cap", "3")
     await page.fill("#s-days", "2")
     await page.get_by_role("button", name="إضافة", exact=True).click()
-    await page.wait_for_selector("text=عدد الورديات المضافة: 2.")
+    await page.wait_for_selector("text=أُضيفت ورديتان.")
     async with server.db.sessions() as s:
         event = (await s.execute(select(Event))).scalar_one()
         shifts = list((await s.execute(select(Shift).order_by(Shift.id))).scalars())

@@ -167,7 +167,7 @@ async def submit(view: View) -> web.StreamResponse:
         # Shown on the form with what was typed (nothing was written).
         return await _form(view, draft, error=(err.msgid, err.params), status=422)
     if created.sending:
-        view.flash("web.bc.sending", n=created.recipients, id=created.id)
+        view.flash_n("web.bc.sending", created.recipients, id=created.id)
     else:
         view.flash("web.bc.scheduled", id=created.id)
     if service.in_quiet_hours(view.work, created.scheduled_at):

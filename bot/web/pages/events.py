@@ -234,7 +234,7 @@ async def cancel_event(view: View) -> web.StreamResponse:
         told = await service.cancel_event(view.work, event_id)
     except ServiceError as err:
         return _refused(view, err, f"/events/{event_id}")
-    view.flash("web.ev.cancelled", n=told)
+    view.flash_n("web.ev.cancelled", told)
     return view.redirect(f"/events/{event_id}")
 
 
@@ -263,7 +263,7 @@ async def add_shifts(view: View) -> web.StreamResponse:
         made = await service.create_shifts_over_days(view.work, event_id, draft, days)
     except ServiceError as err:
         return _refused(view, err, f"/events/{event_id}")
-    view.flash("web.ev.shifts_added", n=len(made))
+    view.flash_n("web.ev.shifts_added", len(made))
     return view.redirect(f"/events/{event_id}")
 
 
