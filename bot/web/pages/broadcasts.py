@@ -265,7 +265,7 @@ async def stop(view: View) -> web.StreamResponse:
         # Said on the broadcast's page (the service refused before writing anything).
         view.flash(err.msgid, "error", **err.params)
     else:
-        view.flash("web.bc.stopped", sent=stopped.sent, cancelled=stopped.cancelled)
+        view.flash_n("web.bc.stopped", stopped.sent, cancelled=stopped.cancelled)
     return view.redirect(f"/broadcasts/{broadcast_id}")
 
 
