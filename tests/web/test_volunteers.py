@@ -5,8 +5,8 @@ time), hours on the profile, and the export."""
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -167,7 +167,7 @@ def test_skills_are_read_only_when_the_model_has_them() -> None:
     assert skills_of(SimpleNamespace(skills=None)) is None
     assert skills_of(SimpleNamespace(skills="  ")) is None
     assert skills_of(SimpleNamespace(skills=" إسعافات أولية ")) == "إسعافات أولية"
-    assert skills_of(SimpleNamespace(skills=["سباكة", " ", "تصوير"])) == "سباكة، تصوير"
+    assert skills_of(SimpleNamespace(skills=["سباكة", " ", "تصوير"]), "، ") == "سباكة، تصوير"
 
 
 async def test_a_profile_shows_the_volunteers_skills_when_there_are_some(

@@ -135,12 +135,12 @@ async def export(view: View) -> web.StreamResponse:
     )
 
 
-def skills_of(volunteer: object) -> str | None:
+def skills_of(volunteer: object, sep: str = ", ") -> str | None:
     """The volunteer's skills as typed (free text), when the model has them: the field is
     being added alongside this page (people14); until then the profile shows no such row."""
     skills = getattr(volunteer, "skills", None)
     if isinstance(skills, list | tuple):  # a list of skills, should it be stored so
-        skills = "، ".join(str(s).strip() for s in skills if str(s).strip())
+        skills = sep.join(str(s).strip() for s in skills if str(s).strip())
     text = str(skills).strip() if skills else ""
     return text or None
 
@@ -172,7 +172,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         mobile=mask_mobile(volunteer.mobile),
         district=_district(view, volunteer),
         interests=_interests(view, volunteer),
-        skills=skills_of(volunteer),
+        skills=skills_of(volunteer, view.tr.label("form.list_sep")),
         joined=fmt_date(view.tr, local_day(volunteer.created_at, tz)),
         total=fmt_hours(hours.total),
         count=len(hours.shifts),
