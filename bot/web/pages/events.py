@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from bot.core.date_input import parse_day
 from bot.core.dates import day_start, fmt_datetime, fmt_hours
-from bot.core.text import mask_national_id
+from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 from bot.exports import to_xlsx
 from bot.services import attendance, registrations
@@ -99,7 +99,7 @@ def _filter_day(view: View, table: Table, name: str) -> date | None:
     try:
         return parse_day(text)
     except Invalid:
-        view.flash("web.filter.bad_day", "error", text=text)
+        view.flash("web.filter.bad_day", "error", text=isolate(text))  # its own direction
         return None
 
 
