@@ -28,7 +28,7 @@ from storage.models_events import CONFIRMED, EVENT_TYPES, PENDING, WAITLISTED, E
 
 pages = Pages()
 COLUMNS = (
-    Column("starts", "web.ev.col.starts"),
+    Column("starts", "web.ev.col.starts", moment=True),
     Column("title", "web.ev.col.title", sortable=False),
     Column("type", "web.ev.col.type", sortable=False),
     Column("status", "web.ev.col.status", sortable=False),

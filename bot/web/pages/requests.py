@@ -39,7 +39,7 @@ COLUMNS = (
     Column("site", "web.req.col.site"),
     Column("type", "web.req.col.type"),
     Column("status", "web.req.col.status"),
-    Column("created", "web.req.col.created"),
+    Column("created", "web.req.col.created", moment=True),
 )
 
 

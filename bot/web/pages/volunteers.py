@@ -27,7 +27,7 @@ COLUMNS = (
     Column("nid", "web.vol.col.nid", sortable=False),
     Column("district", "web.vol.col.district"),
     Column("interests", "web.vol.col.interests", sortable=False),
-    Column("joined", "web.vol.col.joined"),
+    Column("joined", "web.vol.col.joined", moment=True),
 )
 FILTERS = ("q", "district", "interest", "gender")
 # The sign-up form's interests (bot.handlers.common.INTEREST_CODES; the web may not import chat
