@@ -429,8 +429,12 @@ class OutboxSender:
                 "id": broadcast.id,
                 "total": sum(counts.values()),
                 "cancelled": counts.get(outbox.CANCELLED, 0),
+                # As the finished summary: the staff notice, with the broadcast's page and
+                # its button (issue 13 §4).
+                "link": staff_notices.broadcast_link(self.config.web_base_url, broadcast.id),
             },
             count=counts.get(outbox.SENT, 0),
+            choices=[staff_notices.open_broadcast_choice(broadcast.id)],
         )
 
 

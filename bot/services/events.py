@@ -243,17 +243,30 @@ class ShiftLine:
 
 
 async def list_staff_events(
-    unit: Unit, *, event_type: str | None = None, offset: int = 0, limit: int = 25
+    unit: Unit,
+    *,
+    event_type: str | None = None,
+    offset: int = 0,
+    limit: int = 25,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
 ) -> tuple[list[Event], int]:
-    """Events for staff: upcoming, recent (STAFF_DAYS_BACK) and cancelled; and how many."""
+    """Events for staff: upcoming, recent (STAFF_DAYS_BACK) and cancelled; and how many.
+    A range [date_from, date_to) keeps the events that overlap it; one that starts further
+    back than STAFF_DAYS_BACK reaches back to it (staff look for an old event by its date)."""
     require_staff(unit.actor)
+    days_back = STAFF_DAYS_BACK
+    if date_from is not None and date_from < unit.now:
+        days_back = max(days_back, (unit.now - date_from).days + 1)
     return await store.list_events(
         unit.session,
         now=unit.now,
         event_type=event_type or None,
+        date_from=date_from,
+        date_to=date_to,
         offset=offset,
         limit=limit,
-        staff_days_back=STAFF_DAYS_BACK,
+        staff_days_back=days_back,
     )
 
 

@@ -18,6 +18,7 @@ ADMIN, STAFF, USER = "admin", "staff", "user"
 class StaffMember:
     role: str
     identities: tuple[str, ...]  # "channel:external id"
+    user_id: int | None = None  # the web's staff page knows the reader's own row by it
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ async def list_staff(unit: Unit) -> list[StaffMember]:
     """Staff and admins stored in the database (ADMIN_IDS from the settings come on top)."""
     require_staff(unit.actor)
     return [
-        StaffMember(user.role, tuple(f"{i.channel}:{i.external_id}" for i in user.identities))
+        StaffMember(
+            user.role, tuple(f"{i.channel}:{i.external_id}" for i in user.identities), user.id
+        )
         for user in await repo.staff_users(unit.session)
     ]
 

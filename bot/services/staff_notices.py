@@ -19,7 +19,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from bot.core.unit import Unit
 from bot.services.errors import ServiceError, require_staff
@@ -196,6 +196,24 @@ class Waiting:
         return self.requests + self.answers + self.registrations
 
 
+def _waiting_buckets() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """What waits for staff, in three buckets that never share an item:
+    - a request to review: new, or opened by staff and not decided yet (an opened request
+      still waits; it is no answer, as no question was answered);
+    - a family's answer: back in review with the answer on it, until staff decide (a request
+      that goes on — offered, waitlisted, rejected, asked again — leaves the bucket);
+    - a registration waiting for approval (a cancelled shift's registrations are cancelled
+      with it, so none of them is counted)."""
+    answered = StallRequest.info_reply.is_not(None)
+    to_review = or_(
+        StallRequest.status == SUBMITTED,
+        and_(StallRequest.status == UNDER_REVIEW, StallRequest.info_reply.is_(None)),
+    )
+    answers = (StallRequest.status == UNDER_REVIEW, answered)
+    pending = (ShiftRegistration.status == PENDING,)
+    return (to_review,), answers, pending
+
+
 async def waiting_work(unit: Unit) -> Waiting:
     session = unit.session
 
@@ -203,9 +221,7 @@ async def waiting_work(unit: Unit) -> Waiting:
         stmt = select(func.count()).select_from(model).where(*where)
         return int((await session.execute(stmt)).scalar_one())
 
-    new = (StallRequest.status == SUBMITTED,)
-    answered = (StallRequest.status == UNDER_REVIEW, StallRequest.info_reply.is_not(None))
-    pending = (ShiftRegistration.status == PENDING,)
+    new, answered, pending = _waiting_buckets()
 
     async def request_links(*where: Any) -> list[str]:
         stmt = select(StallRequest.id).where(*where).order_by(StallRequest.id).limit(DIGEST_LINKS)

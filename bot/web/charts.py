@@ -17,12 +17,20 @@ _ids = count(1)
 
 
 def bar_chart(
-    title: str, desc: str, points: Sequence[tuple[str, float]], *, suffix: str = ""
+    title: str,
+    desc: str,
+    points: Sequence[tuple[str, float]],
+    *,
+    suffix: str = "",
+    rtl: bool = False,
 ) -> Markup:
-    """Vertical bars, one per (label, value), scaled to the largest value."""
+    """Vertical bars, one per (label, value) in time order, scaled to the largest value.
+    `rtl`: the axis runs right to left, the first point on the right, as an Arabic reader
+    reads a timeline (the SVG keeps its own left-to-right coordinates)."""
     ident = f"chart{next(_ids)}"
     top = max((v for _, v in points), default=0) or 1
     slot = (WIDTH - 2 * PAD) / max(len(points), 1)
+    last = len(points) - 1
     bar = slot * 0.7
     plot = HEIGHT - AXIS - PAD
     parts = [_open(ident, title, desc)]
@@ -31,7 +39,7 @@ def bar_chart(
     )
     for i, (label, value) in enumerate(points):
         h = plot * value / top
-        x = PAD + i * slot + (slot - bar) / 2
+        x = PAD + (last - i if rtl else i) * slot + (slot - bar) / 2
         y = PAD + plot - h
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"/>'

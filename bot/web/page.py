@@ -51,6 +51,7 @@ HAD_SESSION: web.RequestKey[bool] = web.RequestKey("shuraka_had_session", bool)
 FLASH: web.RequestKey[str] = web.RequestKey("shuraka_flash", str)
 FLASH_SHOWN: web.RequestKey[bool] = web.RequestKey("shuraka_flash_shown", bool)
 LOCALES = ("ar", "en")
+COUNT = "__n"  # the flash parameter that selects a plural form (`View.flash_n`)
 
 
 @dataclass
@@ -117,6 +118,11 @@ class View:
         """A message shown on the next page rendered (after a redirect) or on this one."""
         self.flashes.append((level, msgid, params))
 
+    def flash_n(self, msgid: str, n: int, level: str = "info", **params: Any) -> None:
+        """A flash that states a count: shown in the plural form for `n` (six in Arabic), so
+        `msgid` is a plural catalog entry whose text has `{n}`."""
+        self.flashes.append((level, msgid, {**params, COUNT: n}))
+
     def redirect(self, location: str) -> web.Response:
         """303 See Other to a path on this site (GET after POST)."""
         return web.Response(status=303, headers={"Location": security.local_path(location)})
@@ -150,7 +156,7 @@ class View:
             other_lang="en" if self.locale == "ar" else "ar",
             path=self.request.path_qs,
             user=self.user,
-            flashes=[(level, t(msgid, **params)) for level, msgid, params in shown],
+            flashes=[(level, _flash_text(t, tn, msgid, params)) for level, msgid, params in shown],
             t=t,
             tn=tn,
             csrf_field=csrf_field,
@@ -159,6 +165,15 @@ class View:
             **context,
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def _flash_text(
+    t: Callable[..., Markup], tn: Callable[..., Markup], msgid: str, params: dict[str, Any]
+) -> Markup:
+    if COUNT in params:
+        rest = {k: v for k, v in params.items() if k != COUNT}
+        return tn(msgid, int(params[COUNT]), **rest)
+    return t(msgid, **params)
 
 
 class Pages:

@@ -31,6 +31,7 @@ class Column:
     label: str  # its heading's msgid
     sortable: bool = True
     numeric: bool = False  # aligned to the end, tabular figures
+    moment: bool = False  # a date (Hijri and Gregorian): kept wide enough to read at 360 px
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
-from bot.services import families, registrations
+from bot.services import events, families, registrations
 from bot.services import staff_notices as svc
 from bot.services.errors import Forbidden, ServiceError
 from bot.services.family_sites import FamilyProfile, save_family
@@ -251,7 +251,7 @@ async def test_digest_mode_queues_nothing_now_and_one_digest_at_the_hour(world: 
     assert row.idempotency_key == f"staff:digest:2026-11-26:u{digest.user_id}"
     assert row.payload["key"] == "stn.digest"
     assert row.payload["params"]["lines"].splitlines() == [
-        "2 new stall requests",
+        "2 stall requests waiting for review",
         f"  {BASE}/requests/{first}",
         f"  {BASE}/requests/{second}",
     ]
@@ -269,4 +269,58 @@ async def test_the_digest_counts_in_arabic_plurals_and_nothing_when_nothing_wait
     await submitted(world)
     assert await world.run(Actor.system(), svc.send_digests) == 1
     [row] = await world.notices("staff:digest:")
-    assert row.payload["params"]["lines"].splitlines()[0] == "طلب بسطة جديد واحد"
+    assert row.payload["params"]["lines"].splitlines()[0] == "طلب بسطة واحد بانتظار المراجعة"
+
+
+async def _family_request(world: World) -> tuple[Actor, int]:
+    site_id = await add_site(world.db)
+    family = await world.family()
+    request = await world.run(
+        family, families.submit_request, site_id, "food", SITE_START, SITE_END
+    )
+    return family, request.id
+
+
+async def test_the_digest_counts_each_waiting_item_once_in_its_bucket(world: World) -> None:
+    boss = await world.person("admin")
+    _, new = await _family_request(world)
+    _, opened = await _family_request(world)  # staff opened it and have not decided
+    await world.run(boss, families.start_review, opened)
+    _, asked = await _family_request(world)  # waits for the family, not for staff
+    await world.run(boss, families.ask_information, asked, "ما نوع الأكلات؟")
+    answering, answered = await _family_request(world)
+    await world.run(boss, families.ask_information, answered, "ما نوع الأكلات؟")
+    await world.run(answering, families.answer_information, answered, "مندي")
+    await world.run(boss, families.start_review, answered)  # read, not decided: still waits
+    deciding, decided = await _family_request(world)  # answered, then waitlisted
+    await world.run(boss, families.ask_information, decided, "؟")
+    await world.run(deciding, families.answer_information, decided, "نعم")
+    await world.run(boss, families.waitlist_request, decided)
+    again_family, asked_again = await _family_request(world)  # answered, then asked again
+    await world.run(boss, families.ask_information, asked_again, "؟")
+    await world.run(again_family, families.answer_information, asked_again, "نعم")
+    await world.run(boss, families.ask_information, asked_again, "وماذا أيضًا؟")
+    seeded = await seed_event(
+        world.db,
+        world.now,
+        shifts=[
+            {"start": 0, "hours": 3, "capacity": 3, "auto": False},
+            {"start": 1, "hours": 3, "capacity": 3, "auto": False},
+        ],
+    )
+    for shift_id in seeded.shift_ids:
+        volunteer = await world.volunteer()
+        await world.run(volunteer, registrations.register_for_shift, shift_id, waitlist_ok=False)
+    await world.run(boss, events.cancel_shift, seeded.shift_ids[1])  # its registration goes
+
+    waiting = await world.run(Actor.system(), svc.waiting_work)
+    assert (waiting.requests, waiting.answers, waiting.registrations) == (2, 1, 1)
+    link = f"{BASE}/requests/{{}}".format
+    assert waiting.links["stn.digest.requests"] == [link(new), link(opened)]
+    assert waiting.links["stn.digest.answers"] == [link(answered)]
+    shift = f"{BASE}/events/{seeded.event_id}/shifts/{seeded.shift_ids[0]}"
+    assert waiting.links["stn.digest.registrations"] == [shift]
+    # Decided: the answer leaves its bucket and goes to no other.
+    await world.run(boss, families.reject_request, answered, "capacity")
+    after = await world.run(Actor.system(), svc.waiting_work)
+    assert (after.requests, after.answers, after.registrations) == (2, 0, 1)

@@ -113,10 +113,10 @@ async def test_schedule_warns_in_quiet_hours_and_cancel(
     form = {"csrf": token, "kind": "volunteers", "text_ar": "نص", "at": at}
     preview = await client.post("/broadcasts/new", data={**form, "do": "preview"})
     tr = catalogs.translator("ar")
-    # the hours keep their left-to-right order inside Arabic text
-    warning = tr.t(
-        "web.bc.quiet", hours=isolate(web_settings.quiet_hours)
-    )  # kept left to right in Arabic
+    # the hours keep their left-to-right order inside Arabic text, on one line (no break
+    # at the hyphen)
+    hours = isolate(web_settings.quiet_hours.replace("-", "\u2011"))
+    warning = tr.t("web.bc.quiet", hours=hours)
     assert warning in await preview.text()
     done = await client.post("/broadcasts/new", data={**form, "do": "send"})
     page = await done.text()
@@ -152,7 +152,7 @@ async def test_stop_while_sending(
         broadcast = (await s.execute(select(Broadcast))).scalar_one()
     stop = await client.post(f"/broadcasts/{broadcast.id}/stop", data={"csrf": token})
     tr = catalogs.translator("ar")
-    assert tr.t("web.bc.stopped", sent=0, cancelled=2) in await stop.text()
+    assert "أُوقف الإرسال قبل إرسال أي رسالة؛ عدد ما لن يُرسل: 2." in await stop.text()
     assert await _count(db, AuditLog, AuditLog.action == "broadcast.stopped") == 1
     again = await client.post(f"/broadcasts/{broadcast.id}/stop", data={"csrf": token})
     assert tr.t("staff.stop_too_late", id=broadcast.id) in await again.text()

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from hijridate import Gregorian
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.core.dates import fmt_datetime
+from bot.core.dates import fmt_datetime, local_day
 from bot.core.i18n import Catalogs
+from bot.core.text import isolate
 from bot.core.unit import Actor, Unit
 from bot.services import registrations
 from bot.settings import Settings
@@ -148,7 +150,7 @@ async def test_shifts_added_over_days_or_refused(
         f"/events/{seeded.event_id}/shifts",
         data={"csrf": token, **shift, "days": "3", "gender": "f", "approval": "staff"},
     )
-    assert "عدد الورديات المضافة: 3." in _flash(await done.text())
+    assert "أُضيفت 3 ورديات." in _flash(await done.text())
     made = await _rows(
         db, Shift, Shift.event_id == seeded.event_id, Shift.id != seeded.shift_ids[0]
     )
@@ -252,3 +254,57 @@ async def test_the_export_is_an_xlsx_of_the_registrations(
     [audit] = await _audits(db, "event.exported")
     assert audit.details == {"rows": 1}
     assert await _rows(db, ShiftRegistration)
+
+
+def _typed(day: date, *, hijri: bool = False, arabic_digits: bool = False) -> str:
+    """A day as staff type it in a filter: d/m/yyyy Gregorian or Hijri (Umm al-Qura)."""
+    if hijri:
+        h = Gregorian(day.year, day.month, day.day).to_hijri()
+        text = f"{h.day}/{h.month}/{h.year}"
+    else:
+        text = f"{day.day}/{day.month}/{day.year}"
+    return text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) if arabic_digits else text
+
+
+async def test_the_events_list_filters_by_a_typed_date_range(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    now = clock()
+    soon = await seed_event(db, now, title="قريبة", title_en=None, days_ahead=3)
+    later = await seed_event(db, now, title="لاحقة", title_en=None, days_ahead=10)
+    old = await seed_event(db, now, title="قديمة", title_en=None, days_ahead=-40)
+    await _staff(client, db, catalogs, web_settings, clock)
+    zone = web_settings.timezone
+
+    def day(seeded_days: int) -> date:
+        return local_day(now + timedelta(days=seeded_days), zone)
+
+    async def listed(**query: str) -> set[int]:
+        html = await (await client.get("/events", params=query)).text()
+        assert "web.filter" not in html  # every text is translated
+        return {int(i) for i in re.findall(r'href="/events/(\d+)"', html)}
+
+    ids = {soon.event_id, later.event_id, old.event_id}
+    assert await listed() == ids - {old.event_id}  # the list alone reaches back 30 days
+    # Gregorian in ASCII digits, one day: the day's event only.
+    assert await listed(**{"from": _typed(day(3)), "to": _typed(day(3))}) == {soon.event_id}
+    # Hijri in Arabic-Indic digits, from a day on: the later one.
+    hijri = _typed(day(4), hijri=True, arabic_digits=True)
+    assert await listed(**{"from": hijri}) == {later.event_id}
+    # Up to a day (Gregorian, Arabic-Indic digits); an old event is found by its date.
+    upto = _typed(day(3), arabic_digits=True)
+    assert await listed(**{"to": upto}) == {soon.event_id}
+    assert await listed(**{"from": _typed(day(-41)), "to": _typed(day(-39))}) == {old.event_id}
+    # The two days in either order, as the chat takes a range.
+    assert await listed(**{"from": _typed(day(10)), "to": _typed(day(3))}) == {
+        soon.event_id,
+        later.event_id,
+    }
+    # A date it cannot read is said, and left out (the other filter still applies).
+    html = await (
+        await client.get("/events", params={"from": "<b>31/31</b>", "to": _typed(day(3))})
+    ).text()
+    tr = catalogs.translator("ar")
+    said = tr.t("web.filter.bad_day", text=isolate("<b>31/31</b>"))
+    assert said in html and "<b>31/31" not in html
+    assert {int(i) for i in re.findall(r'href="/events/(\d+)"', html)} == {soon.event_id}

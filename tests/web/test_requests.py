@@ -263,7 +263,7 @@ async def test_bulk_reject_reports_what_was_refused(
     text = await done.text()
     assert str(done.url.path) == "/requests"
     tr = catalogs.translator("ar")
-    assert tr.t("web.req.bulk.done", n=1) in text
+    assert "رُفض طلب واحد." in text  # the plural form for one
     assert f"لم يتغير الطلب رقم {ids[0]}" in text and "لم يتغير الطلب رقم 999" in text
     assert (await row(db, ids[0])).status == "approved"
     rejected = await row(db, ids[1])
@@ -277,6 +277,30 @@ async def test_bulk_reject_reports_what_was_refused(
     assert (await row(db, third)).status == "waitlisted"
     nothing = await client.post("/requests/bulk", data={"csrf": csrf, "action": "reject"})
     assert tr.raw("web.req.bulk.none") in await nothing.text()
+
+
+async def test_bulk_flashes_count_in_plural_forms(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    site = await add_site(db)
+    ids = [
+        await family_request(db, catalogs, web_settings, clock(), site, n) for n in range(20, 31)
+    ]
+    await signed_in(client, db, catalogs, web_settings, clock)
+    csrf = await token(client)
+
+    async def bulk(action: str, chosen: list[int]) -> str:
+        data = [("csrf", csrf), ("action", action), ("reason", "capacity"), ("note", "")]
+        done = await client.post("/requests/bulk", data=data + [("ids", str(i)) for i in chosen])
+        return await done.text()
+
+    # Arabic: 3 to 10 take the plural with a feminine verb, 2 the dual, 11 and more the
+    # singular in the accusative — each form its own text, never "{n}" pasted into one.
+    assert "رُفضت 3 طلبات." in await bulk("reject", ids[:3])
+    assert "نُقل طلبان إلى قائمة الانتظار." in await bulk("waitlist", ids[3:5])
+    await client.get("/lang/en?next=/requests", allow_redirects=False)
+    assert "6 requests moved to the waiting list." in await bulk("waitlist", ids[5:11])
+    assert "1 request rejected." in await bulk("reject", ids[5:6])
 
 
 async def test_a_plain_user_gets_no_request_page(

@@ -14,7 +14,7 @@ from bot.core.i18n import Catalogs
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import AuditLog
+from storage.models import AuditLog, ChannelIdentity
 from tests.conftest import Clock
 from tests.web.conftest import LiveServer
 from tests.web.rig import (
@@ -95,6 +95,45 @@ async def test_staff_page_is_for_admins_only(
         "/staff", data={"csrf": token, "who": "telegram:2", "role": "admin"}
     )
     assert refused.status == 403 and await _role(db, "telegram:2") is None
+
+
+async def test_an_admin_has_no_role_buttons_on_their_own_row(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    admin = await staff_user(db, "admin", external="900")
+    await staff_user(db, "staff", external="222")
+    await sign_in(client, await link_for(db, catalogs, web_settings, clock(), admin))
+    html = await (await client.get("/staff")).text()
+    rows = {row.split("</td>", 1)[0]: row for row in html.split("<tr>")[1:] if "telegram:" in row}
+    mine = next(row for cell, row in rows.items() if "telegram:900" in cell)
+    other = next(row for cell, row in rows.items() if "telegram:222" in cell)
+    tr = catalogs.translator("ar")
+    assert 'name="who" value="telegram:900"' not in html  # no form acts on the admin's own row
+    assert "<form" not in mine and tr.t("web.staff.yourself") in mine
+    assert 'value="telegram:222"' in other and tr.t("web.staff.remove") in other
+
+
+async def test_an_admin_cannot_demote_or_remove_themselves_by_any_of_their_accounts(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    admin = await staff_user(db, "admin", external="900")
+    async with db.transaction() as s:
+        s.add(ChannelIdentity(channel="whatsapp", external_id="966500000900", user_id=admin))
+    await sign_in(client, await link_for(db, catalogs, web_settings, clock(), admin))
+    token = csrf_of(await (await client.get("/staff")).text())
+    tr = catalogs.translator("ar")
+    for who, role in (
+        ("telegram:900", "staff"),
+        ("telegram:900", "user"),
+        ("whatsapp:966500000900", "staff"),
+        ("whatsapp:966500000900", "user"),
+    ):
+        refused = await client.post("/staff", data={"csrf": token, "who": who, "role": role})
+        assert tr.t("web.staff.not_self") in await refused.text(), (who, role)
+        assert await _role(db, "telegram:900") == "admin"
+    async with db.sessions() as s:
+        actions = (await s.execute(select(AuditLog.action))).scalars().all()
+    assert not [a for a in actions if a.startswith("staff.")]
 
 
 @pytest.mark.timeout(120)

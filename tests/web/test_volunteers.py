@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
 from bot.settings import Settings
+from bot.web.pages.volunteers import skills_of
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditLog, Volunteer
@@ -158,3 +160,29 @@ async def test_the_export_follows_the_filters_and_is_audited(
     assert len(rows) == 3 and rows[1][1] == "1•••••••00"  # header + 2, IDs masked
     [audit] = await _audits(db, "volunteers.exported")
     assert audit.details == {"rows": 2}
+
+
+def test_skills_are_read_only_when_the_model_has_them() -> None:
+    assert skills_of(SimpleNamespace()) is None  # the model without the field
+    assert skills_of(SimpleNamespace(skills=None)) is None
+    assert skills_of(SimpleNamespace(skills="  ")) is None
+    assert skills_of(SimpleNamespace(skills=" إسعافات أولية ")) == "إسعافات أولية"
+    assert skills_of(SimpleNamespace(skills=["سباكة", " ", "تصوير"]), "، ") == "سباكة، تصوير"
+
+
+async def test_a_profile_shows_the_volunteers_skills_when_there_are_some(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    [vid] = await add_volunteers(db, 1)
+    has_skills = hasattr(Volunteer, "skills")  # the field another change adds
+    if has_skills:
+        async with db.transaction() as s:
+            volunteer = await s.get(Volunteer, vid)
+            volunteer.skills = "إسعافات <أولية>"  # type: ignore[union-attr]
+    await _signed_in(client, db, catalogs, web_settings, clock, "staff")
+    page = await (await client.get(f"/volunteers/{vid}")).text()
+    label = catalogs.translator("ar").t("web.vol.col.skills")
+    if has_skills:
+        assert label in page and 'id="skills">إسعافات &lt;أولية&gt;</dd>' in page
+    else:
+        assert label not in page and 'id="skills"' not in page

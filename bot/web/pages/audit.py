@@ -16,7 +16,7 @@ from bot.web.table import Column, Table
 
 pages = Pages()
 COLUMNS = (
-    Column("id", "web.audit.col.when"),
+    Column("id", "web.audit.col.when", moment=True),
     Column("actor", "web.audit.col.actor", sortable=False),
     Column("action", "web.audit.col.action", sortable=False),
     Column("target", "web.audit.col.target", sortable=False),

@@ -30,7 +30,7 @@ pages = Pages()
 PAGE_SIZE = 20
 COLUMNS = (
     Column("id", "web.bc.col.id", numeric=True),
-    Column("when", "web.bc.col.when", sortable=False),
+    Column("when", "web.bc.col.when", sortable=False, moment=True),
     Column("audience", "web.bc.col.audience", sortable=False),
     Column("status", "web.bc.col.status", sortable=False),
     *(Column(k, f"web.bc.outcome.{k}", sortable=False, numeric=True) for k in service.OUTCOMES),
@@ -76,6 +76,13 @@ class Draft:
         if value_field is None:
             return {"kind": kind}
         return {"kind": kind, "value": self.fields.get(value_field, "").strip()}
+
+
+def quiet_span(view: View) -> str:
+    """The quiet hours ("22:00-08:00") kept left to right and on one line inside Arabic text
+    (a non-breaking hyphen: a break after "22:00-" reads as "-22:00" at a right-to-left line's
+    end, at 360 px)."""
+    return isolate(view.env.settings.quiet_hours.replace("-", "\u2011"))
 
 
 def _id(view: View) -> int:
@@ -167,11 +174,11 @@ async def submit(view: View) -> web.StreamResponse:
         # Shown on the form with what was typed (nothing was written).
         return await _form(view, draft, error=(err.msgid, err.params), status=422)
     if created.sending:
-        view.flash("web.bc.sending", n=created.recipients, id=created.id)
+        view.flash_n("web.bc.sending", created.recipients, id=created.id)
     else:
         view.flash("web.bc.scheduled", id=created.id)
     if service.in_quiet_hours(view.work, created.scheduled_at):
-        view.flash("web.bc.quiet", "error", hours=isolate(view.env.settings.quiet_hours))
+        view.flash("web.bc.quiet", "error", hours=quiet_span(view))
     return view.redirect(f"/broadcasts/{created.id}")
 
 
@@ -196,7 +203,7 @@ async def _form(
         preview=preview,
         quiet=quiet,
         # "22:00-08:00" keeps its left-to-right order inside Arabic text.
-        quiet_hours=isolate(view.env.settings.quiet_hours),
+        quiet_hours=quiet_span(view),
         error=error,
         **(await _options(view)),
     )
@@ -265,7 +272,7 @@ async def stop(view: View) -> web.StreamResponse:
         # Said on the broadcast's page (the service refused before writing anything).
         view.flash(err.msgid, "error", **err.params)
     else:
-        view.flash("web.bc.stopped", sent=stopped.sent, cancelled=stopped.cancelled)
+        view.flash_n("web.bc.stopped", stopped.sent, cancelled=stopped.cancelled)
     return view.redirect(f"/broadcasts/{broadcast_id}")
 
 

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.core.date_input import parse_day
 from bot.core.dates import day_start, fmt_datetime, fmt_hours, hours_text
-from bot.core.text import mask_national_id
+from bot.core.text import isolate, mask_national_id
+from bot.core.validators import Invalid
 from bot.exports import to_xlsx
 from bot.services import attendance, registrations
 from bot.services import events as service
@@ -26,12 +28,13 @@ from storage.models_events import CONFIRMED, EVENT_TYPES, PENDING, WAITLISTED, E
 
 pages = Pages()
 COLUMNS = (
-    Column("starts", "web.ev.col.starts"),
+    Column("starts", "web.ev.col.starts", moment=True),
     Column("title", "web.ev.col.title", sortable=False),
     Column("type", "web.ev.col.type", sortable=False),
     Column("status", "web.ev.col.status", sortable=False),
 )
 TYPE_OPTIONS = [(code, f"ev.type.{code}") for code in EVENT_TYPES]
+F_FROM, F_TO = "from", "to"  # the list's date filter (query parameters)
 GENDERS = (("", "web.ev.gender.any"), ("f", "web.ev.gender.f"), ("m", "web.ev.gender.m"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,19 +90,55 @@ def _refused(view: View, err: ServiceError, back: str) -> web.Response:
 
 
 # --- the list -------------------------------------------------------------------------------------
+def _filter_day(view: View, table: Table, name: str) -> date | None:
+    """A day filter as typed (day/month/year or year-month-day, Hijri or Gregorian, in any
+    digits, as the chat reads dates); one it cannot read is said and left out."""
+    text = table.filters[name]
+    if not text:
+        return None
+    try:
+        return parse_day(text)
+    except Invalid:
+        view.flash("web.filter.bad_day", "error", text=isolate(text))  # its own direction
+        return None
+
+
+def _day_range(view: View, table: Table) -> tuple[datetime | None, datetime | None]:
+    """The filter's days as a UTC range [from's start, the day after to's start); the two
+    days in either order, as the chat takes a range."""
+    first, last = _filter_day(view, table, F_FROM), _filter_day(view, table, F_TO)
+    if first is not None and last is not None and last < first:
+        first, last = last, first
+    zone = view.env.settings.timezone
+    return (
+        day_start(first, zone) if first else None,
+        day_start(last + timedelta(days=1), zone) if last else None,
+    )
+
+
 @pages.get("/events")
 async def event_list(view: View) -> web.StreamResponse:
-    table = Table.read(view, COLUMNS, sort="starts", filters=("type",))
+    table = Table.read(view, COLUMNS, sort="starts", filters=("type", F_FROM, F_TO))
     kind = table.filters["type"] if table.filters["type"] in EVENT_TYPES else None
-    _, total = await service.list_staff_events(view.work, event_type=kind, limit=1)
+    date_from, date_to = _day_range(view, table)
+
+    async def listing(offset: int, limit: int) -> tuple[list[Event], int]:
+        return await service.list_staff_events(
+            view.work,
+            event_type=kind,
+            date_from=date_from,
+            date_to=date_to,
+            offset=offset,
+            limit=limit,
+        )
+
+    _, total = await listing(0, 1)
     page = table.page(total)
     start, limit = page.offset, page.size
     if table.descending:  # the list is read by start time: take the page from the end
         start = max(total - page.offset - page.size, 0)
         limit = max(total - page.offset - start, 0)
-    events, _ = await service.list_staff_events(
-        view.work, event_type=kind, offset=start, limit=limit
-    )
+    events, _ = await listing(start, limit)
     if table.descending:
         events.reverse()
     tr, zone = view.tr, view.env.settings.timezone
@@ -236,7 +275,7 @@ async def cancel_event(view: View) -> web.StreamResponse:
         told = await service.cancel_event(view.work, event_id)
     except ServiceError as err:
         return _refused(view, err, f"/events/{event_id}")
-    view.flash("web.ev.cancelled", n=told)
+    view.flash_n("web.ev.cancelled", told)
     return view.redirect(f"/events/{event_id}")
 
 
@@ -265,7 +304,7 @@ async def add_shifts(view: View) -> web.StreamResponse:
         made = await service.create_shifts_over_days(view.work, event_id, draft, days)
     except ServiceError as err:
         return _refused(view, err, f"/events/{event_id}")
-    view.flash("web.ev.shifts_added", n=len(made))
+    view.flash_n("web.ev.shifts_added", len(made))
     return view.redirect(f"/events/{event_id}")
 
 

@@ -27,6 +27,7 @@ def _short(tr: Translator, day: date) -> str:
 def _chart_data(view: View, o: reports.Overview) -> list[dict[str, object]]:
     """Each chart: its heading, SVG and data table (header and rows of plain cells)."""
     tr = view.tr
+    rtl = view.locale == "ar"  # time runs right to left for an Arabic reader
     signups = [(_short(tr, d), n) for d, n in o.signups]
     hours = [(d.strftime("%m/%Y"), h) for d, h in o.hours]
     occupancy = [
@@ -42,7 +43,7 @@ def _chart_data(view: View, o: reports.Overview) -> list[dict[str, object]]:
             "id": "signups",
             "title": tr.label("web.ov.signups"),
             "svg": charts.bar_chart(
-                tr.label("web.ov.signups"), tr.label("web.ov.signups_desc"), signups
+                tr.label("web.ov.signups"), tr.label("web.ov.signups_desc"), signups, rtl=rtl
             ),
             "head": [tr.label("web.ov.week"), tr.label("web.ov.volunteers")],
             "rows": [[fmt_date(tr, d), n] for d, n in o.signups],
@@ -50,7 +51,9 @@ def _chart_data(view: View, o: reports.Overview) -> list[dict[str, object]]:
         {
             "id": "hours",
             "title": tr.label("web.ov.hours"),
-            "svg": charts.bar_chart(tr.label("web.ov.hours"), tr.label("web.ov.hours_desc"), hours),
+            "svg": charts.bar_chart(
+                tr.label("web.ov.hours"), tr.label("web.ov.hours_desc"), hours, rtl=rtl
+            ),
             "head": [tr.label("web.ov.month"), tr.label("web.ov.hours_col")],
             "rows": [[label, h] for (label, _), (_, h) in zip(hours, o.hours, strict=True)],
         },
@@ -62,6 +65,7 @@ def _chart_data(view: View, o: reports.Overview) -> list[dict[str, object]]:
                 tr.label("web.ov.occupancy_desc"),
                 occupancy,
                 suffix="%",
+                rtl=rtl,
             ),
             "head": [tr.label("web.ov.site"), tr.label("web.ov.day"), tr.label("web.ov.held")],
             "rows": [

@@ -39,7 +39,7 @@ COLUMNS = (
     Column("site", "web.req.col.site"),
     Column("type", "web.req.col.type"),
     Column("status", "web.req.col.status"),
-    Column("created", "web.req.col.created"),
+    Column("created", "web.req.col.created", moment=True),
 )
 
 
@@ -152,13 +152,16 @@ async def bulk(view: View) -> web.StreamResponse:
     reason = form.get("reason") if form.get("reason") in REASONS else None
     note = form.get("note", "").strip()[:500] or None
     result = await desk.bulk_decide(view.work, ids, action, reason, note)
-    view.flash("web.req.bulk.done", n=len(result.done))
+    done = (
+        "web.req.bulk.rejected" if action == desk.BulkAction.REJECT else "web.req.bulk.waitlisted"
+    )
+    view.flash_n(done, len(result.done))
     for refusal in result.refused[:REFUSALS_SHOWN]:
         err = refusal.error
         why = view.tr.label(err.msgid, **refusal_params(view, err))
         view.flash("web.req.bulk.refused", "error", id=refusal.request_id, why=why)
     if len(result.refused) > REFUSALS_SHOWN:
-        view.flash("web.req.bulk.more", "error", n=len(result.refused) - REFUSALS_SHOWN)
+        view.flash_n("web.req.bulk.more", len(result.refused) - REFUSALS_SHOWN, "error")
     return view.redirect(back)
 
 

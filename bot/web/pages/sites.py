@@ -228,7 +228,7 @@ async def _save(view: View, site: Site | None) -> web.StreamResponse:
     name = site_name(saved.site, view.locale)
     view.flash("fam.sf.saved" if saved.created else "fam.sf.updated", name=name)
     if saved.offered:
-        view.flash("web.sites.offered", n=saved.offered)
+        view.flash_n("web.sites.offered", saved.offered)
     return view.redirect("/sites")
 
 

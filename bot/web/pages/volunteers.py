@@ -27,7 +27,7 @@ COLUMNS = (
     Column("nid", "web.vol.col.nid", sortable=False),
     Column("district", "web.vol.col.district"),
     Column("interests", "web.vol.col.interests", sortable=False),
-    Column("joined", "web.vol.col.joined"),
+    Column("joined", "web.vol.col.joined", moment=True),
 )
 FILTERS = ("q", "district", "interest", "gender")
 # The sign-up form's interests (bot.handlers.common.INTEREST_CODES; the web may not import chat
@@ -135,6 +135,16 @@ async def export(view: View) -> web.StreamResponse:
     )
 
 
+def skills_of(volunteer: object, sep: str = ", ") -> str | None:
+    """The volunteer's skills as typed (free text), when the model has them: the field is
+    being added alongside this page (people14); until then the profile shows no such row."""
+    skills = getattr(volunteer, "skills", None)
+    if isinstance(skills, list | tuple):  # a list of skills, should it be stored so
+        skills = sep.join(str(s).strip() for s in skills if str(s).strip())
+    text = str(skills).strip() if skills else ""
+    return text or None
+
+
 async def _profile(view: View, full_id: str | None = None) -> web.Response:
     try:
         volunteer_id = int(view.request.match_info["volunteer_id"])
@@ -162,6 +172,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         mobile=mask_mobile(volunteer.mobile),
         district=_district(view, volunteer),
         interests=_interests(view, volunteer),
+        skills=skills_of(volunteer, view.tr.label("form.list_sep")),
         joined=fmt_date(view.tr, local_day(volunteer.created_at, tz)),
         total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),
