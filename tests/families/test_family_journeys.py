@@ -245,14 +245,14 @@ async def test_an_offer_states_the_fee_how_it_is_paid_where_and_the_set_up(
     await approve(boss, (await requests(db))[0].id)
     offer = (await notices(db, "fam"))[-1].payload
     text = rendered("ar", offer)
-    assert "الرسوم: بإيجار — 300 ريال للفترة، تُدفع في مكتب السوق" in text, text
+    assert "الرسوم: إيجار — 300 ريال للفترة، تُدفع في مكتب السوق" in text, text
     assert "المكان: سوق عكاظ التراثي — سوق عكاظ" in text
     assert "https://maps.google.com/?q=21.550000,40.480000" in text
     assert "التجهيز: يوم 9 ديسمبر من 4 عصرًا" in text
     # "my requests" keeps the same facts while the stall is held.
     await chat.send("/families")
     await chat.press("my")
-    assert "الرسوم: بإيجار — 300 ريال" in chat.text and "التجهيز: يوم 9 ديسمبر" in chat.text
+    assert "الرسوم: إيجار — 300 ريال" in chat.text and "التجهيز: يوم 9 ديسمبر" in chat.text
 
 
 async def test_an_offer_without_notes_says_the_team_will_tell(engine: Engine, db: Database) -> None:
