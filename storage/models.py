@@ -125,6 +125,10 @@ class Volunteer(Base):
     guardian_name: Mapped[str | None] = mapped_column(String(100))
     guardian_mobile: Mapped[str | None] = mapped_column(String(16))
     guardian_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A minor's guardian confirmed: by the code sent to the guardian's own number ("code") or
+    # by staff ("staff"). NULL for a minor: not confirmed yet (no check-in until it is).
+    guardian_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    guardian_confirmed_by: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str] = mapped_column(String(48))
     interests: Mapped[list[str]] = mapped_column(JSONType, default=list)
     availability: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -132,6 +136,22 @@ class Volunteer(Base):
     charter_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class GuardianCode(Base):
+    """The code sent to a minor's guardian, kept only as a salted hash until it is typed,
+    expires or is locked by wrong tries; at most one per volunteer."""
+
+    __tablename__ = "guardian_codes"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))  # hex of pbkdf2_hmac-sha256
+    salt: Mapped[str] = mapped_column(String(32))  # hex
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes typed
+    sends: Mapped[int] = mapped_column(Integer, default=0)  # codes sent (the first and resends)
 
 
 class Broadcast(Base):

@@ -65,6 +65,9 @@ class Family(Base):
     # [{"file_id": ..., "channel": ...}]: product photos only, never identity documents
     photos: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     needs: Mapped[list[str]] = mapped_column(JSONType, default=list)  # "electricity", "water"
+    # When the applicant was found to be 18 or older (from the birth date they gave, which is
+    # not kept, or their volunteer profile); NULL for families registered before it was asked.
+    adult_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

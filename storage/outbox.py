@@ -36,6 +36,15 @@ CANCELLED = "cancelled"  # a stopped broadcast's rows that were not sent
 RETRYING_SINCE = "retrying_since"
 
 
+# Payload key marking a row addressed to someone who is not the row's user (a minor's guardian,
+# reached at their own number): the user's last message says nothing about that chat's window,
+# and a failure to reach it does not make the user unreachable.
+OTHER_ADDRESS = "to_other"
+
+# Payload key naming params that are secrets (a guardian's code): they are removed from the
+# row once it reaches an end state, so a sent code is not kept in clear.
+SECRET_PARAMS = "secret_params"
+
 # Payload key of the platform's message ids, set when the platform accepted the message.
 PROVIDER_IDS = "provider_ids"
 
@@ -98,23 +107,31 @@ async def enqueue(
     announcement: bool = False,
     quiet: bool = False,
     broadcast_id: int | None = None,
+    address: tuple[str, str] | None = None,
 ) -> bool:
-    """Queue one notification; False if that key was queued before (or nowhere to send)."""
-    identity = (
-        await session.execute(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.user_id == user_id)
-            .order_by(*_most_recent_first(ChannelIdentity.__table__))
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if identity is None or identity.chat_id is None:
-        return False
+    """Queue one notification; False if that key was queued before (or nowhere to send).
+    `address`: (channel, chat id) of someone else on the user's behalf (their guardian);
+    else the user's own most recent chat."""
+    if address is not None:
+        channel, chat_id = address
+        payload = {**payload, OTHER_ADDRESS: True}
+    else:
+        identity = (
+            await session.execute(
+                select(ChannelIdentity)
+                .where(ChannelIdentity.user_id == user_id)
+                .order_by(*_most_recent_first(ChannelIdentity.__table__))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if identity is None or identity.chat_id is None:
+            return False
+        channel, chat_id = identity.channel, identity.chat_id
     values = {
         "idempotency_key": key,
         "user_id": user_id,
-        "channel": identity.channel,
-        "chat_id": identity.chat_id,
+        "channel": channel,
+        "chat_id": chat_id,
         "kind": kind,
         "payload": payload,
         "broadcast_id": broadcast_id,
@@ -218,6 +235,8 @@ async def claim(
         .where(
             ChannelIdentity.user_id == OutboxMessage.user_id,
             ChannelIdentity.channel == OutboxMessage.channel,
+            # Only the chat the user wrote from: a row to their guardian has no window open.
+            ChannelIdentity.chat_id == OutboxMessage.chat_id,
         )
         .scalar_subquery()
     )
@@ -280,6 +299,19 @@ async def finish(
         ).scalar_one()
         values["payload"] = {**payload, PROVIDER_IDS: list(provider_ids)}
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+async def scrub_secrets(session: AsyncSession, row_id: int) -> None:
+    """Remove the row's secret params (SECRET_PARAMS) now that it will not be sent again."""
+    payload = (
+        await session.execute(select(OutboxMessage.payload).where(OutboxMessage.id == row_id))
+    ).scalar_one()
+    names = set(payload.get(SECRET_PARAMS) or ())
+    params = {k: v for k, v in (payload.get("params") or {}).items() if k not in names}
+    scrubbed = {**payload, "params": params, SECRET_PARAMS: []}
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(payload=scrubbed)
+    )
 
 
 async def fail_sent(

@@ -44,12 +44,16 @@ class Notifier:
         choices: list[dict[str, Any]] | None = None,
         location: tuple[float, float] | None = None,
         count: int | None = None,
+        address: tuple[str, str] | None = None,
+        secret: tuple[str, ...] = (),
     ) -> bool:
         """Queue message `key` (a catalog id, rendered at send time in the recipient's language)
         to a person. `idempotency_key` makes a second queueing of the same notice a no-op;
         `expires_at`: if it cannot go out before then (the process was down), it is skipped.
-        `count`: the message has plural forms, chosen by this number. Returns whether a row
-        was created."""
+        `count`: the message has plural forms, chosen by this number. `address`: (channel,
+        chat id) of someone else on the person's behalf (their guardian), in the person's
+        language. `secret`: params removed from the row once it is sent (or will not be). Returns
+        whether a row was created."""
         payload = outbox.notice_payload(
             key,
             params or {},
@@ -58,6 +62,8 @@ class Notifier:
             location=location,
             count=count,
         )
+        if secret:
+            payload[outbox.SECRET_PARAMS] = list(secret)
         created = await outbox.enqueue(
             self.session,
             user_id,
@@ -67,6 +73,7 @@ class Notifier:
             due_at=due_at or self.now,
             quiet=quiet,
             announcement=announcement,
+            address=address,
         )
         self.queued += int(created)
         return created

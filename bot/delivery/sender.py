@@ -23,6 +23,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.failures import describe
 from bot.core.i18n import N_, WESTERN, Catalogs, Translator, localize_outbound
 from bot.core.messages import Attachment, Choice, Location, Outbound
@@ -260,7 +262,9 @@ class OutboxSender:
         except Unreachable as exc:
             async with self.db.transaction() as session:
                 await outbox.finish(session, row.id, outbox.BLOCKED, self.clock(), str(exc))
-                await outbox.mark_user_unreachable(session, row.user_id)
+                if not row.payload.get(outbox.OTHER_ADDRESS):  # the guardian's, not the user's
+                    await outbox.mark_user_unreachable(session, row.user_id)
+                await self._scrub(session, row)
         except PermanentFailure as exc:
             await self._finish(row, outbox.FAILED, str(exc))
         except Skip as exc:
@@ -274,6 +278,7 @@ class OutboxSender:
                 await outbox.finish(
                     session, row.id, outbox.SENT, self.clock(), provider_ids=accepted
                 )
+                await self._scrub(session, row)
         return True
 
     async def _retry_or_fail(self, row: outbox.Claimed, exc: Exception) -> None:
@@ -297,6 +302,12 @@ class OutboxSender:
     async def _finish(self, row: outbox.Claimed, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as session:
             await outbox.finish(session, row.id, status, self.clock(), error)
+            await self._scrub(session, row)
+
+    @staticmethod
+    async def _scrub(session: AsyncSession, row: outbox.Claimed) -> None:
+        if row.payload.get(outbox.SECRET_PARAMS):  # a guardian's code is not kept once used
+            await outbox.scrub_secrets(session, row.id)
 
     async def _render(self, row: outbox.Claimed, gender: str | None = None) -> Outbound | None:
         """The row's message in the recipient's language, addressed to them (`gender`), with

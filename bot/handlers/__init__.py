@@ -16,6 +16,7 @@ from bot.handlers.families import wiring as families
 from bot.handlers.staff import dashboard
 from bot.handlers.staff import notices as staff_notices
 from bot.handlers.staff import panel as staff
+from bot.handlers.volunteers import guardian
 from bot.handlers.volunteers import signup as volunteer_signup
 
 
@@ -25,6 +26,7 @@ def build_app() -> BotApp:
     menu.register(app)
     form = volunteer_signup.VolunteerForm()
     volunteer_signup.register(app, form)
+    guardian.register(app)
     my_data.register(app, form)
     staff.register(app)
     dashboard.register(app)

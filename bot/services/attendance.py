@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.core.dates import local_day
 from bot.core.unit import Unit
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import RATE, Notices, title_for
+from bot.services.guardians import awaiting_guardian
 from storage import attendance as store
 from storage import events as event_store
 from storage import registrations as reg_store
@@ -53,6 +55,10 @@ async def record_attendance(
     if reg.status != CONFIRMED:
         raise Conflict("eva.err.not_confirmed", name=name, status=reg.status)
     if reg.checked_in_at is None and wanted != CHECK_OUT:
+        # A minor's place is kept, but nobody checks them in before their guardian is
+        # confirmed (bot.services.guardians): staff confirm it first.
+        if awaiting_guardian(volunteer, local_day(now, unit.timezone)):
+            raise Conflict("eva.err.guardian_unconfirmed", name=name)
         opens = shift.starts_at - CHECKIN_OPENS
         if now < opens:
             raise Conflict("eva.err.too_early", when=opens)

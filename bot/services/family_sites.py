@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.core.dates import end_of_day, local_day
 from bot.core.unit import Unit
+from bot.core.validators import age_on
 from bot.services.errors import NotFound, require_staff
 from bot.services.families import (
     FieldProblem,
@@ -18,10 +19,14 @@ from bot.services.families import (
     pass_on,
 )
 from storage import families as fam
+from storage import repositories as repo
 from storage.db import add_unique
 from storage.models_families import Family, Site
 
 MAX_STALLS = 500
+# Only adults apply for a family: a stall is a commercial commitment a minor cannot make.
+ADULT_AGE = 18
+UNDER_AGE = "fam.err.under_age"
 
 
 # --- a family's registration ---------------------------------------------------------------------
@@ -44,6 +49,10 @@ class FamilyProfile:
     description: str
     photos: tuple[dict[str, Any], ...]
     needs: tuple[str, ...]
+    # The applicant's birth date: None when it is known already (an adult's confirmation kept
+    # from an earlier registration, or the person's volunteer profile). Only the fact that the
+    # applicant is an adult is stored, never the date (minimum data).
+    birth_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +66,51 @@ async def national_id_taken(unit: Unit, national_id: str) -> bool:
     return await fam.family_nid_taken(unit.session, national_id, except_user_id=unit.actor.user_id)
 
 
+def under_age(unit: Unit, birth_date: date) -> bool:
+    """Whether an applicant born on `birth_date` is under ADULT_AGE today (the form asks it
+    early, so a minor is told before typing the rest; `save_family` checks again)."""
+    return age_on(birth_date, local_day(unit.now, unit.timezone)) < ADULT_AGE
+
+
+async def known_adult(unit: Unit) -> bool | None:
+    """What is known of the acting person's age without asking: True (an adult's family
+    registration, or a volunteer profile of an adult), False (a volunteer profile of a minor),
+    None (nothing: the form asks the birth date)."""
+    assert unit.actor.user_id is not None
+    family = await fam.family_for_user(unit.session, unit.actor.user_id)
+    if family is not None and family.adult_confirmed_at is not None:
+        return True
+    volunteer = await repo.volunteer_for_user(unit.session, unit.actor.user_id)
+    if volunteer is None:
+        return None
+    return not under_age(unit, volunteer.birth_date)
+
+
+async def _check_adult(unit: Unit, family: Family, birth_date: date | None) -> None:
+    if birth_date is not None:
+        adult = not under_age(unit, birth_date)
+    else:
+        known = await known_adult(unit)
+        if known is None:
+            raise FieldProblem("fam.err.birth_required", "birth_date")
+        adult = known
+    if not adult:
+        raise FieldProblem(UNDER_AGE, None)
+    if family.adult_confirmed_at is None:
+        family.adult_confirmed_at = unit.now
+
+
 async def save_family(unit: Unit, profile: FamilyProfile) -> SavedFamily:
-    """Register the acting person's family, or correct its registration. Categories that are
-    food need a health certificate, the others keep none; one family per national ID."""
+    """Register the acting person's family, or correct its registration. The applicant is an
+    adult; categories that are food need a health certificate, the others keep none; one
+    family per national ID."""
     user_id = unit.actor.user_id
     assert user_id is not None
     family = await fam.family_for_user(unit.session, user_id)
     created = family is None
     if family is None:
         family = Family(user_id=user_id, created_at=unit.now)
+    await _check_adult(unit, family, profile.birth_date)
     food = needs_food_certificate(list(profile.categories))
     family.family_name = profile.family_name
     family.applicant_name = profile.applicant_name

@@ -1,7 +1,8 @@
 """Volunteers: register one, or correct a profile (the same sign-up form does both).
 
 The rules: one profile per national ID, a volunteer under 18 needs a guardian's consent
-(Volunteer Work Law regulation), and the volunteering charter must be accepted. The form asks
+(Volunteer Work Law regulation) given at the guardian's own mobile (bot.services.guardians),
+and the volunteering charter must be accepted. The form asks
 for each as it goes; the service checks them again on saving."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import String, cast, func, or_, select
 from bot.core.dates import local_day
 from bot.core.unit import Unit
 from bot.core.validators import age_on
+from bot.services import guardians
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
 from storage.db import add_unique
@@ -100,6 +102,8 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     minor = is_minor(profile.birth_date, local_day(unit.now, unit.timezone))
     if minor and not (profile.guardian_consent and profile.guardian_name):
         raise ServiceError("vol.err.guardian_required")
+    if minor:
+        guardians.check_guardian_mobile(profile.mobile, profile.guardian_mobile or "")
     if not profile.charter_accepted:
         raise ServiceError("vol.err.charter_required")
     if await national_id_taken(unit, profile.national_id, user_id):
@@ -108,6 +112,8 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     created = volunteer is None
     if volunteer is None:
         volunteer = Volunteer(user_id=user_id)
+    elif not minor or volunteer.guardian_mobile != profile.guardian_mobile:
+        await guardians.forget(unit, volunteer)  # another guardian confirms afresh
     volunteer.full_name = profile.full_name
     volunteer.national_id = profile.national_id
     volunteer.mobile = profile.mobile

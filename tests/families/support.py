@@ -22,6 +22,7 @@ DEADLINE = datetime(2026, 12, 5, 20, 59, 59, tzinfo=UTC)  # 5 Dec, 23:59:59 in R
 
 FAMILY_NAME = "مطبخ أم محمد"
 APPLICANT = "نورة عبدالله الحارثي"
+APPLICANT_BIRTH = "15/03/1400"  # Hijri: an adult (the form refuses under-18 applicants)
 
 
 def national_id(seed: int, first: str = "1") -> str:
@@ -42,6 +43,7 @@ def family_answers(
         ("text", FAMILY_NAME),
         ("text", APPLICANT),
         ("press", gender),
+        ("text", APPLICANT_BIRTH),
         ("text", nid),
         ("text", "0512345678"),
         ("press", "hawiya"),

@@ -20,13 +20,14 @@ HTML = "<b>x</b><script>alert(1)</script>"
 FIELDS = {
     "fname": 0,
     "applicant": 1,
-    "nid": 3,
-    "mobile": 4,
-    "fl_no": 9,
-    "fl_exp": 10,
-    "hc_no": 11,
-    "hc_exp": 12,
-    "desc": 13,
+    "birth": 3,
+    "nid": 4,
+    "mobile": 5,
+    "fl_no": 10,
+    "fl_exp": 11,
+    "hc_no": 12,
+    "hc_exp": 13,
+    "desc": 14,
 }
 SAMPLES = ("empty", "5000_chars", "html", "file")
 

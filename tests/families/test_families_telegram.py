@@ -14,7 +14,7 @@ from bot.core.engine import Engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from tests.channels.telegram.support import DeliveryTracker, TelegramUser, polling, runtime_for
-from tests.families.support import add_site, national_id, request_row
+from tests.families.support import APPLICANT_BIRTH, add_site, national_id, request_row
 
 STAFF_ID, FAMILY_ID = 2001, 2002
 
@@ -61,6 +61,7 @@ async def test_family_flow_over_telegram(
         await family.text("مطبخ أم محمد")
         await family.text("نورة عبدالله الحارثي")
         await family.press("f")
+        await family.text(APPLICANT_BIRTH)
         await family.text(national_id(1))
         assert fake.reply_keyboard(FAMILY_ID) is not None  # asks for the contact
         await family.share_contact("+966512345678")
@@ -147,6 +148,7 @@ async def test_staff_see_the_familys_own_photo_over_telegram(
         for answer in ("مطبخ أم محمد", "نورة عبدالله الحارثي"):
             await family.text(answer)
         await family.press("f")
+        await family.text(APPLICANT_BIRTH)
         await family.text(national_id(1))
         await family.text("0512345678")
         await family.press("hawiya")

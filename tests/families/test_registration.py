@@ -85,7 +85,7 @@ async def test_national_id_of_another_family_is_refused(engine: Engine, db: Data
     await chat.onboard()
     await chat.press("fam")
     await chat.press("reg")
-    await answer_all(chat, family_answers(national_id(5))[:4])
+    await answer_all(chat, family_answers(national_id(5))[:5])
     assert "مسجّل لأسرة أخرى" in chat.text
     assert len(await families(db)) == 1
 
@@ -96,7 +96,7 @@ async def test_expired_document_is_refused(engine: Engine, db: Database) -> None
     await chat.press("fam")
     await chat.press("reg")
     answers = family_answers(national_id(7))
-    await answer_all(chat, answers[:10])  # up to the freelance number
+    await answer_all(chat, answers[:11])  # up to the freelance number
     await chat.send("2025-01-01")
     assert "هذه الوثيقة منتهية" in chat.text
 

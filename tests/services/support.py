@@ -158,6 +158,7 @@ def profile(seed: int, **changes: Any) -> FamilyProfile:
         "description": "أكلات طائفية",
         "photos": (),
         "needs": ("electricity",),
+        "birth_date": date(1990, 5, 1),
     }
     values.update(changes)
     return FamilyProfile(**values)

@@ -113,6 +113,7 @@ def profile(seed: int) -> FamilyProfile:
         description="أكلات طائفية",
         photos=(),
         needs=("electricity",),
+        birth_date=date(1990, 5, 1),
     )
 
 

@@ -22,7 +22,7 @@ from bot.handlers.events.common import BACK, say_refusal
 from bot.handlers.events.staff_forms import (
     REGISTRANTS_PAGE,
 )
-from bot.services import attendance
+from bot.services import attendance, guardians
 from bot.services import registrations as service
 from bot.services.errors import ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
@@ -46,6 +46,7 @@ class Step(StrEnum):
 # Choice values: "<prefix><id>" opens an event or a shift, or acts on a registration.
 OPEN_EVENT, OPEN_SHIFT = "e", "s"
 APPROVE, REJECT, CHECK_IN, CHECK_OUT = "a", "j", "i", "o"
+GUARDIAN = "g"  # staff confirm a minor's guardian (who is checked in only after it)
 TO_REGISTRANTS = "rg"
 REGISTRANTS_PAGE_KEY = "rpage"
 
@@ -114,6 +115,9 @@ class RegistrantScreens(Flow):
                 attendance_notes.append(
                     tr.label("eva.out_at", time=fmt_time(tr, reg.checked_out_at, tz))
                 )
+            awaiting = guardians.awaiting_guardian(r.volunteer, ctx.today)
+            if awaiting:
+                attendance_notes.append(tr.label("eva.guardian_unconfirmed"))
             lines.append(
                 tr.t(
                     "eva.registrant_line",
@@ -127,6 +131,8 @@ class RegistrantScreens(Flow):
             if reg.status == PENDING:
                 choices.append(ctx.choice(step, f"{APPROVE}{rid}", "eva.btn.approve", name=name))
                 choices.append(ctx.choice(step, f"{REJECT}{rid}", "eva.btn.reject", name=name))
+            elif reg.status == CONFIRMED and reg.checked_in_at is None and awaiting:
+                choices.append(ctx.choice(step, f"{GUARDIAN}{rid}", "eva.btn.guardian", name=name))
             elif reg.status == CONFIRMED and reg.checked_in_at is None:
                 choices.append(ctx.choice(step, f"{CHECK_IN}{rid}", "eva.btn.check_in", name=name))
             elif reg.status == CONFIRMED and reg.checked_out_at is None:
@@ -159,6 +165,9 @@ class RegistrantScreens(Flow):
                     ctx.say("eva.approved_waitlist", name=approved.name, position=approved.position)
             elif action == REJECT:
                 ctx.say("eva.rejected", name=await service.reject_registration(ctx.unit, reg.id))
+            elif action == GUARDIAN:
+                done = await guardians.confirm_by_staff(ctx.unit, reg.volunteer_id)
+                ctx.say("eva.guardian_confirmed", name=done.full_name)
             elif action in (CHECK_IN, CHECK_OUT):
                 wanted = attendance.CHECK_IN if action == CHECK_IN else attendance.CHECK_OUT
                 self.say_attendance(

@@ -12,9 +12,10 @@ from bot.core.flow import Context
 from bot.core.forms import Option
 from bot.core.i18n import Translator
 from bot.core.text import clean_input
-from bot.core.validators import Invalid
+from bot.core.validators import Invalid, parse_birth_date
 from bot.services.errors import ServiceError
 from bot.services.families import StatusConflict
+from bot.services.family_sites import under_age
 
 CATEGORIES = (
     Option("food", "fam.cat.food"),
@@ -105,3 +106,26 @@ def error_params(ctx: Context, err: ServiceError) -> dict[str, Any]:
 
 def say_error(ctx: Context, err: ServiceError) -> None:
     ctx.say(err.msgid, **error_params(ctx, err))
+
+
+# --- the applicant's age ----------------------------------------------------------------------
+# A key of the registration form's values, not a question: the applicant is known to be an
+# adult already (a kept confirmation, or their volunteer profile), so the birth date is not asked.
+ADULT_KNOWN = "adult"
+
+
+class UnderAge(Exception):
+    """The applicant is under 18: the registration ends here, kindly (not "ask again")."""
+
+
+def parse_applicant_birth(ctx: Context, text: str) -> dict[str, Any]:
+    """The applicant's birth date, Hijri or Gregorian, as the volunteer form takes it; kept in
+    the conversation only until the registration is saved (the service keeps "adult since")."""
+    born = parse_birth_date(text, ctx.today)
+    if under_age(ctx.unit, born.gregorian):
+        raise UnderAge()
+    return {"date": born.gregorian.isoformat(), "cal": born.calendar}
+
+
+def show_birth(ctx: Context, value: dict[str, Any]) -> str:
+    return ctx.fmt_date(date.fromisoformat(value["date"]))

@@ -20,18 +20,28 @@ from bot.handlers.common import (
     show_nid,
 )
 from bot.handlers.families.common import (
+    ADULT_KNOWN,
     CATEGORIES,
     NEEDS,
     STALL_OPTIONS,
+    UnderAge,
     error_params,
+    parse_applicant_birth,
     parse_doc_number,
     parse_short_text,
+    show_birth,
 )
 from bot.handlers.volunteers.signup import GENDERS
 from bot.services import families as svc
 from bot.services.families import FieldProblem, needs_food_certificate
 from bot.services.family_notices import site_name
-from bot.services.family_sites import FamilyProfile, national_id_taken, save_family
+from bot.services.family_sites import (
+    UNDER_AGE,
+    FamilyProfile,
+    known_adult,
+    national_id_taken,
+    save_family,
+)
 from storage import families as fam
 from storage.models_families import Family
 
@@ -52,6 +62,7 @@ class FamilyField(StrEnum):
     NAME = "fname"
     APPLICANT = "applicant"
     GENDER = "gender"
+    BIRTH = "birth"
     NID = "nid"
     MOBILE = "mobile"
     DISTRICT = "district"
@@ -79,7 +90,7 @@ class RequestField(StrEnum):
 PHOTO_FIELDS = (FamilyField.PHOTO1, FamilyField.PHOTO2, FamilyField.PHOTO3)
 OTHER_CATEGORY = "other"  # the category whose name the family types
 # Which question to ask again when a service refuses a value (its name for it → the form's).
-FAMILY_PROBLEMS = {"national_id": FamilyField.NID}
+FAMILY_PROBLEMS = {"national_id": FamilyField.NID, "birth_date": FamilyField.BIRTH}
 REQUEST_PROBLEMS = {
     "stall_type": RequestField.STALL_TYPE,
     "start": RequestField.START,
@@ -167,6 +178,14 @@ class FamilyForm(Form):
             "fam.f.gender",
             kind=FieldKind.CHOICE,
             options=GENDERS,
+        ),
+        Field(
+            FamilyField.BIRTH,
+            "fam.q.birth",
+            "fam.f.birth",
+            parse=parse_applicant_birth,
+            render=show_birth,
+            when=lambda v: not v.get(ADULT_KNOWN),
         ),
         Field(FamilyField.NID, "fam.q.nid", "fam.f.nid", parse=_national_id, render=show_nid),
         Field(
@@ -278,6 +297,9 @@ class FamilyForm(Form):
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
+        if await known_adult(ctx.unit) is False:  # a minor's volunteer profile
+            await self._refuse(ctx)
+            return
         if params.get("values") is None and FAMILY_FORM not in ctx.state.drafts:
             family = await fam.family_for_user(ctx.session, ctx.user.id)
             if family is not None:
@@ -285,6 +307,23 @@ class FamilyForm(Form):
                 await super().start(ctx, {"values": family_values(family)})
                 return
         await super().start(ctx, params)
+
+    async def prepare(self, ctx: Context, params: dict[str, Any]) -> None:
+        if await known_adult(ctx.unit):  # the birth date is not asked again
+            self._values(ctx)[ADULT_KNOWN] = True
+
+    async def handle(self, ctx: Context, inbound: Inbound) -> None:
+        try:
+            await super().handle(ctx, inbound)
+        except UnderAge:
+            await self._refuse(ctx)
+
+    async def _refuse(self, ctx: Context) -> None:
+        """Under 18: told kindly, and nothing typed is kept (no draft)."""
+        ctx.state.data = {}
+        ctx.state.drafts.pop(FAMILY_FORM, None)
+        ctx.say(UNDER_AGE)
+        await ctx.goto(FAMILIES_MENU)
 
     async def _ask(self, ctx: Context, field: Field) -> None:
         if field.name == FamilyField.FREELANCE_NO:  # how a family without one gets one
@@ -316,15 +355,23 @@ class FamilyForm(Form):
             description=values[FamilyField.DESCRIPTION],
             photos=tuple(p for p in photos if p),
             needs=tuple(values.get(FamilyField.NEEDS) or []),
+            birth_date=_birth_date(values.get(FamilyField.BIRTH)),
         )
         try:
             saved = await save_family(ctx.unit, profile)
         except FieldProblem as err:
+            if err.msgid == UNDER_AGE:
+                await self._refuse(ctx)
+                return
             field = FAMILY_PROBLEMS.get(err.field or "", FamilyField.NID)
             raise FieldError(field, err.msgid, **err.params) from None
         ctx.state.data = {}
         ctx.say("fam.saved" if saved.created else "fam.updated")
         await ctx.goto(FAMILIES_MENU)
+
+
+def _birth_date(value: dict[str, Any] | None) -> date | None:
+    return date.fromisoformat(value["date"]) if value else None
 
 
 def family_values(family: Family) -> Values:
@@ -341,6 +388,8 @@ def family_values(family: Family) -> Values:
         FamilyField.DESCRIPTION: family.description,
         FamilyField.NEEDS: list(family.needs),
     }
+    if family.adult_confirmed_at is not None:
+        values[ADULT_KNOWN] = True  # else (registered before it was asked) it is asked now
     if OTHER_CATEGORY in family.categories:
         values[FamilyField.OTHER] = family.other_category
     if needs_food_certificate(family.categories):

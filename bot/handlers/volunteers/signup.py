@@ -28,12 +28,14 @@ from bot.handlers.common import (
     show_mobile,
     show_nid,
 )
+from bot.services import guardians
 from bot.services import volunteers as service
 from bot.services.errors import ServiceError
 from storage import repositories as repo
 from storage.models import Volunteer
 
 VOLUNTEER_FORM = "vol"
+GUARDIAN_FLOW = "vgc"  # bot.handlers.volunteers.guardian
 ADULT_AGE = service.ADULT_AGE
 
 
@@ -64,6 +66,7 @@ CHARTER = (Option(YES, "vol.charter.accept"), Option(NO, "vol.charter.decline"))
 _REFUSED_FIELD = {
     "vol.err.nid_taken": F.NID,
     "vol.err.guardian_required": F.GUARDIAN_OK,
+    guardians.SAME_MOBILE: F.GUARDIAN_MOBILE,
     "vol.err.charter_required": F.CHARTER,
 }
 AVAILABILITY = tuple(
@@ -96,6 +99,15 @@ def _birth(ctx: Context, text: str) -> dict[str, Any]:
 
 def _mobile(ctx: Context, text: str) -> str:
     return parse_mobile(text)
+
+
+def _guardian_mobile(ctx: Context, text: str) -> str:
+    mobile = parse_mobile(text)
+    try:
+        guardians.check_guardian_mobile(ctx.state.data.get("v", {}).get(F.MOBILE, ""), mobile)
+    except ServiceError as err:
+        raise Invalid(err.msgid) from None
+    return mobile
 
 
 def _email(ctx: Context, text: str) -> str:
@@ -155,7 +167,7 @@ class VolunteerForm(Form):
             F.GUARDIAN_MOBILE,
             "vol.q.guardian_mobile",
             "vol.f.guardian_mobile",
-            parse=_mobile,
+            parse=_guardian_mobile,
             render=show_mobile,
             when=is_minor,
         ),
@@ -215,6 +227,9 @@ class VolunteerForm(Form):
             ) from None
         ctx.state.data = {}
         ctx.say("vol.saved" if saved.created else "vol.updated")
+        if guardians.awaiting_guardian(saved.volunteer, ctx.today):
+            await ctx.goto(GUARDIAN_FLOW)  # the guardian confirms: by a code, or staff
+            return
         await ctx.home()
 
 

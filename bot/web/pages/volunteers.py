@@ -13,7 +13,7 @@ from bot.core.dates import fmt_date, fmt_hours, hours_text, local_day
 from bot.core.districts import COMMON_DISTRICTS
 from bot.core.text import mask_mobile, mask_national_id
 from bot.exports import export_when, to_xlsx
-from bot.services import attendance
+from bot.services import attendance, guardians
 from bot.services import volunteers as service
 from bot.services.errors import NotFound
 from bot.services.volunteers import INTEREST_CODES
@@ -177,6 +177,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),
         shifts=shifts,
+        guardian=await guardians.state(view.work, volunteer),
     )
 
 
@@ -193,6 +194,14 @@ async def show_national_id(view: View) -> web.StreamResponse:
     response = await _profile(view, full)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@pages.post("/volunteers/{volunteer_id}/guardian")
+async def confirm_guardian(view: View) -> web.StreamResponse:
+    """Staff confirm a minor's guardian (they spoke with the guardian); audited."""
+    volunteer_id = int(view.request.match_info["volunteer_id"])
+    await guardians.confirm_by_staff(view.work, volunteer_id)
+    return view.redirect(f"/volunteers/{volunteer_id}")
 
 
 @pages.get("/volunteers/{volunteer_id}/national-id")
