@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -39,6 +40,26 @@ async def test_save_family_refuses_a_national_id_taken(world: World) -> None:
         await world.run(other, save_family, profile(1))
     assert (caught.value.msgid, caught.value.field) == ("fam.err.nid_taken", "national_id")
     assert await world.count(Family) == 1
+
+
+async def test_save_family_takes_adults_only_whatever_the_door(world: World) -> None:
+    """The form asks the birth date; the web or the CLI cannot skip it: the service checks."""
+    actor = await world.person()
+    today = NOW.astimezone(ZoneInfo("Asia/Riyadh")).date()
+    eighteen_today = today.replace(year=today.year - 18)
+    for birth, msgid in (
+        (eighteen_today + timedelta(days=1), "fam.err.under_age"),
+        (None, "fam.err.birth_required"),
+    ):
+        with pytest.raises(FieldProblem) as caught:
+            await world.run(actor, save_family, profile(1, birth_date=birth))
+        assert caught.value.msgid == msgid
+    assert await world.count(Family) == 0
+    saved = await world.run(actor, save_family, profile(1, birth_date=eighteen_today))
+    assert saved.family.adult_confirmed_at == NOW
+    # A correction needs no birth date again: the confirmation is kept.
+    again = await world.run(actor, save_family, profile(1, birth_date=None))
+    assert again.family.adult_confirmed_at == NOW
 
 
 # --- applying -----------------------------------------------------------------------------------
