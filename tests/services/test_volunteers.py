@@ -84,6 +84,22 @@ async def test_a_minor_needs_a_guardians_consent(units: Units, db: Database) -> 
     assert (row.guardian_name, row.guardian_consent_at) == ("عبدالله", NOW)
 
 
+@pytest.mark.parametrize(
+    "guardian", ["0512345678", "+966 51 234 5678", "٠٥١٢٣٤٥٦٧٨", "00966512345678"]
+)
+async def test_a_guardians_mobile_is_not_the_minors(
+    units: Units, db: Database, guardian: str
+) -> None:
+    """The same number however written (the web or the CLI pass what was typed)."""
+    uid = await add_person(db, "101")
+    minor = replace(MINOR, guardian_name="عبدالله", guardian_mobile=guardian, guardian_consent=True)
+    async with units(Actor.person(uid)) as unit:
+        with pytest.raises(ServiceError) as refused:
+            await service.save_volunteer(unit, uid, minor)
+    assert refused.value.msgid == "vol.err.guardian_same_mobile"
+    assert await count(db, Volunteer) == 0
+
+
 async def test_an_adult_keeps_no_guardian(units: Units, db: Database) -> None:
     uid = await add_person(db, "101")
     async with units(Actor.person(uid)) as unit:
