@@ -137,6 +137,28 @@ async def test_only_an_admin_sees_the_full_id_and_each_view_is_audited(
     assert len(await _audits(db, "volunteer.national_id_viewed")) == 2
 
 
+async def test_staff_confirm_a_minors_guardian_on_the_profile(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    """Issue 14 item 9: without a code to the guardian, staff confirm (audited); an adult's
+    profile has no guardian row at all."""
+    adult, minor = await add_volunteers(db, 2)
+    async with db.transaction() as s:
+        young = await s.get(Volunteer, minor)
+        assert young is not None
+        young.birth_date = date(2012, 3, 1)
+    token = await _signed_in(client, db, catalogs, web_settings, clock, "staff")
+    assert 'id="guardian"' not in await (await client.get(f"/volunteers/{adult}")).text()
+    page = await (await client.get(f"/volunteers/{minor}")).text()
+    assert "بانتظار تأكيد فريق شركاء" in page and "تأكيد موافقة وليّ الأمر" in page
+    done = await client.post(f"/volunteers/{minor}/guardian", data={"csrf": token})
+    page = await done.text()
+    assert "موافقة وليّ الأمر: مؤكَّدة" in page and 'action="/volunteers/' not in page
+    audits = await _audits(db, "guardian.confirmed_by_staff")
+    assert [a.target for a in audits] == [f"volunteer:{minor}"]
+    assert (await client.post(f"/volunteers/{minor}/guardian")).status == 403  # no CSRF
+
+
 async def test_staff_are_refused_the_full_id(
     client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
 ) -> None:
