@@ -101,4 +101,3 @@ async def test_a_volunteer_profile_answers_the_age_question(
     await minor.press("reg")  # refused before any question
     assert plain(text_of("ar", "fam.err.under_age")) in [plain(o.text) for o in minor.last]
     assert minor.offers("reg") and len(await families(db)) == 1
-

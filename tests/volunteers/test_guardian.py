@@ -66,7 +66,7 @@ async def deliver(db: Database, catalogs: Catalogs, clock: Clock) -> Recorder:
 
 def code_in(text: str) -> str:
     [code] = re.findall(r"\b\d{6}\b", text)
-    return code
+    return str(code)
 
 
 async def the_volunteer(db: Database) -> Volunteer:
