@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.unit import Actor
+from bot.services import guardians
 from bot.services import volunteers as service
 from bot.services.errors import Conflict, Forbidden, ServiceError
 from storage.db import Database
@@ -98,6 +99,31 @@ async def test_a_guardians_mobile_is_not_the_minors(
             await service.save_volunteer(unit, uid, minor)
     assert refused.value.msgid == "vol.err.guardian_same_mobile"
     assert await count(db, Volunteer) == 0
+
+
+async def test_another_guardian_confirms_afresh(units: Units, db: Database) -> None:
+    """A confirmation belongs to the guardian's number: correcting anything else keeps it,
+    another number drops it (and staff confirm it again, audited)."""
+    uid = await add_person(db, "101")
+    boss = await add_person(db, "boss", role="staff")
+    minor = replace(
+        MINOR, guardian_name="عبدالله", guardian_mobile="0555123456", guardian_consent=True
+    )
+    async with units(Actor.person(uid)) as unit:
+        saved = await service.save_volunteer(unit, uid, minor)
+    async with units(Actor.person(boss, "staff")) as unit:
+        await guardians.confirm_by_staff(unit, saved.volunteer.id)
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, replace(minor, district="shafa"))
+    [row] = await rows(db, Volunteer)
+    assert (row.guardian_confirmed_by, row.guardian_confirmed_at) == ("staff", NOW)
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, replace(minor, guardian_mobile="0555000111"))
+    [row] = await rows(db, Volunteer)
+    assert (row.guardian_confirmed_by, row.guardian_confirmed_at) == (None, None)
+    async with units(Actor.person(uid)) as unit:
+        with pytest.raises(Forbidden):  # only staff confirm without a code
+            await guardians.confirm_by_staff(unit, row.id)
 
 
 async def test_an_adult_keeps_no_guardian(units: Units, db: Database) -> None:

@@ -166,6 +166,23 @@ async def test_five_wrong_codes_lock_it(
     assert text_of("ar", "vol.guardian.confirmed") in chat.text
 
 
+async def test_a_new_code_may_be_sent_a_few_times_then_staff_confirm(
+    with_whatsapp: Engine, db: Database, catalogs: Catalogs, clock: Clock
+) -> None:
+    chat = Chat(with_whatsapp, user="minor")
+    await chat.signup(minor_answers(BORN))
+    for _ in range(2):  # the first code and two more: three in all
+        await chat.press("again")
+        assert text_of("ar", "vol.guardian.code_sent") in chat.text
+    assert not chat.offers("again")
+    assert len((await deliver(db, catalogs, clock)).sent) == 3
+    clock.now += timedelta(hours=24)
+    await chat.send("123456")
+    assert text_of("ar", "vol.guardian.staff_will_confirm") in chat.text
+    await chat.send("/mydata")
+    assert text_of("ar", "vol.guardian.mydata.staff") in chat.text
+
+
 async def test_a_code_expires_after_24_hours(
     with_whatsapp: Engine, db: Database, catalogs: Catalogs, clock: Clock
 ) -> None:
