@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
+from bot.services.certificates import issue_certificate
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import ChannelIdentity, Volunteer
@@ -96,3 +97,20 @@ def glyphs_per_letter(data: bytes) -> dict[str, int]:
                     text = bytes.fromhex(parts[1].strip("<>")).decode("utf-16-be", "replace")
                     counts[text] = counts.get(text, 0) + 1
     return counts
+
+
+async def certified(
+    db: Database, catalogs: Catalogs, settings: Settings, now: datetime, hours: float = 3
+) -> tuple[int, str]:
+    """A volunteer («سارة محمد العتيبي») who attended one shift and holds a certificate of it:
+    (their volunteer id, the certificate's code)."""
+    world = World(db, catalogs, settings, now)
+    person = await world.person(gender="f")
+    vid = await volunteer_of(db, user_id=person)
+    async with db.transaction() as session:
+        volunteer = await session.get(Volunteer, vid)
+        assert volunteer is not None
+        volunteer.full_name = "سارة محمد العتيبي"
+    await attended(db, vid, now - timedelta(days=4), hours)
+    async with world.acting(person) as unit:
+        return vid, (await issue_certificate(unit)).certificate.code
