@@ -61,19 +61,18 @@ def render_certificate(tr: Translator, issued: Issued, tz: str) -> CertificateFi
     pdf.add_font(FONT, "B", str(BOLD))
     pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr")
     pdf.add_page()
-    line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
     pdf.set_font(FONT, "B", 16)
-    pdf.cell(0, 10, tr.label("cert.pdf.org"), align="C", **line)
+    pdf.cell(0, 10, tr.label("cert.pdf.org"), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "B", 24)
-    pdf.cell(0, 18, tr.label("cert.pdf.title"), align="C", **line)
+    pdf.cell(0, 18, tr.label("cert.pdf.title"), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font(FONT, "", 13)
     period = tr.label(
         "cert.pdf.period", first=fmt_date(tr, cert.period_from), last=fmt_date(tr, cert.period_to)
     )
     body = tr.label("cert.pdf.body", name=issued.volunteer_name, period=period)
-    pdf.multi_cell(0, 8, body, align=start, **line)
+    pdf.multi_cell(0, 8, body, align=start, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
 
     rows = [
@@ -94,7 +93,7 @@ def render_certificate(tr: Translator, issued: Issued, tz: str) -> CertificateFi
     pdf.ln(6)
     pdf.set_font(FONT, "", 11)
     issued_on = tr.label("cert.pdf.issued", when=fmt_datetime(tr, cert.issued_at, tz))
-    pdf.multi_cell(0, 7, issued_on, align=start, **line)
+    pdf.multi_cell(0, 7, issued_on, align=start, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # The QR and the code at the foot of the page, on the side where lines end.
     y = pdf.h - 25 - QR_SIZE

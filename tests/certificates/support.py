@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -86,7 +87,8 @@ def glyphs_per_letter(data: bytes) -> dict[str, int]:
     unjoined only one."""
     counts: dict[str, int] = {}
     for page in PdfReader(io.BytesIO(data)).pages:
-        fonts = page["/Resources"]["/Font"]
+        resources: Any = page["/Resources"]
+        fonts = resources["/Font"]
         for ref in fonts.values():
             cmap = ref.get_object().get("/ToUnicode")
             if cmap is None:

@@ -94,9 +94,7 @@ class CertificateFlow(Flow):
             code=service.display_code(cert.code),
             url=issued.verify_url,
         )
-        ctx.reply(
-            caption, attachment=Attachment("document", filename=pdf.filename, data=pdf.data)
-        )
+        ctx.reply(caption, attachment=Attachment("document", filename=pdf.filename, data=pdf.data))
         await ctx.home()
 
 
