@@ -332,8 +332,8 @@ class Engine:
         }
 
     def _typed_command(self, text: str) -> tuple[str, str] | None:
-        """ "تحقق ABCDE-FGHJK" -> ("verify", "ABCDE-FGHJK"): a command word and its argument
-        (a lone word is left to the current step: it may be an answer there)."""
+        """ "<verify in Arabic> ABCDE-FGHJK" -> ("verify", "ABCDE-FGHJK"): a command word and
+        its argument (a lone word is left to the current step: it may be an answer there)."""
         word, _, rest = clean_input(text[:200]).partition(" ")
         name = self._command_words.get(match_key(word)) if rest.strip() else None
         return (name, rest.strip()) if name else None

@@ -169,13 +169,17 @@ def mask_mobile(e164: str) -> str:
     return _mask(e164, 5, 3)
 
 
+ARABIC_ARTICLE = "\u0627\u0644"  # al-, left out of the initial of a family name
+
+
 def mask_name(full_name: str) -> str:
     """A name shown to whoever holds a certificate's code: the first name and the initial of
-    the last without its article ("سارة العتيبي" -> "سارة ع."); a one-word name stays as it is."""
+    the last, without the Arabic article al- ("Sara al-Otaibi" -> "Sara O."); a one-word name
+    stays as it is."""
     words = full_name.split()
     if len(words) < 2:
         return words[0] if words else ""
     last = words[-1]
-    if last.startswith("ال") and len(last) > 2:
+    if last.startswith(ARABIC_ARTICLE) and len(last) > 2:
         last = last[2:]
     return f"{words[0]} {last[0]}."

@@ -1,5 +1,6 @@
 """Certificates of volunteer hours in chat (issue 15 item 6): a volunteer asks for one (all
-hours or a period) and gets the PDF; anyone verifies a code with /verify CODE or "تحقق CODE".
+hours or a period) and gets the PDF; anyone verifies a code with /verify CODE or the Arabic word
+for "verify" and the code (catalog key `cert.words.verify`).
 The rules are `bot.services.certificates`; the PDF is `bot.certificates_pdf`."""
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class CertificateFlow(Flow):
 
 
 async def verify(ctx: Context) -> None:
-    """/verify CODE (or "تحقق CODE"): for anyone, registered or not."""
+    """/verify CODE (or the word "verify" in Arabic, then the code): for anyone, registered
+    or not."""
     code = ctx.inbound.args.strip()
     tr = ctx.tr
     if not code:
