@@ -30,15 +30,26 @@ async def certificate_pdf(chat: Chat) -> bytes:
     return doc.data
 
 
+async def asking(
+    engine: Engine, db: Database, clock: Clock, user: str, *shifts: tuple[int, float, str]
+) -> Chat:
+    """A volunteer who attended shifts (days ago, hours, event title) and pressed «طلب إفادة
+    ساعات» on the main menu."""
+    [chat] = await volunteers(engine, user)
+    vid = await volunteer_of(db, chat=user)
+    for days_ago, hours, title in shifts:
+        await attended(db, vid, clock.now - timedelta(days=days_ago), hours, title)
+    await chat.send("/start")
+    await chat.press("crt")
+    return chat
+
+
 async def test_request_all_hours_gets_an_arabic_pdf_and_anyone_verifies_it(
     engine: Engine, db: Database, clock: Clock
 ) -> None:
-    [chat] = await volunteers(engine, "c1")
-    vid = await volunteer_of(db, chat="c1")
-    await attended(db, vid, clock.now - timedelta(days=20), 3, "حملة تشجير الردف")
-    await attended(db, vid, clock.now - timedelta(days=6), 2.5, "تنظيف حديقة الملك فهد")
-    await chat.send("/start")
-    await chat.press("crt")  # the main menu's «طلب إفادة ساعات»
+    chat = await asking(
+        engine, db, clock, "c1", (20, 3, "حملة تشجير الردف"), (6, 2.5, "تنظيف حديقة الملك فهد")
+    )
     assert "إفادة ساعات تطوعية" in chat.text
     await chat.press("all")
     data = await certificate_pdf(chat)
@@ -76,12 +87,7 @@ async def test_request_all_hours_gets_an_arabic_pdf_and_anyone_verifies_it(
 async def test_a_period_typed_badly_is_asked_again_then_certified(
     engine: Engine, db: Database, clock: Clock
 ) -> None:
-    [chat] = await volunteers(engine, "c2")
-    vid = await volunteer_of(db, chat="c2")
-    await attended(db, vid, clock.now - timedelta(days=50), 4, "فعالية قديمة")
-    await attended(db, vid, clock.now - timedelta(days=5), 2, "فعالية حديثة")
-    await chat.send("/start")
-    await chat.press("crt")
+    chat = await asking(engine, db, clock, "c2", (50, 4, "فعالية قديمة"), (5, 2, "فعالية حديثة"))
     await chat.press("per")
     await chat.send("ليس تاريخًا")
     assert chat.offers("_mn") and "اكتب الفترة" in chat.text  # asked again
