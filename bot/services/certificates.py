@@ -181,6 +181,17 @@ async def revoke_certificate(unit: Unit, typed_code: str, reason: str = "") -> C
 async def volunteer_certificates(unit: Unit, volunteer_id: int) -> list[Certificate]:
     """A volunteer's certificates, newest first (for staff)."""
     require_staff(unit.actor)
+    return await _certificates_of(unit, volunteer_id)
+
+
+async def own_certificates(unit: Unit) -> list[Certificate]:
+    """The acting person's own certificates, newest first ("my data" lists them)."""
+    user_id = unit.actor.user_id
+    volunteer = await repo.volunteer_for_user(unit.session, user_id) if user_id else None
+    return await _certificates_of(unit, volunteer.id) if volunteer else []
+
+
+async def _certificates_of(unit: Unit, volunteer_id: int) -> list[Certificate]:
     stmt = (
         select(Certificate)
         .where(Certificate.volunteer_id == volunteer_id)

@@ -134,3 +134,19 @@ async def test_someone_without_a_profile_is_told_how_to_get_hours(engine: Engine
     await chat.send("/verify")
     assert "رمز الإفادة بعد الأمر" in chat.text
     assert service.display_code("ABCDEFGHJK") == "ABCDE-FGHJK"
+
+
+async def test_my_data_lists_my_certificates_and_deleting_it_voids_them(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    chat = await asking(engine, db, clock, "d1", (3, 2, "فعالية"))
+    await chat.press("all")
+    code = CODE.search(chat.text)
+    assert code is not None
+    await chat.send("/mydata")
+    assert "إفادات ساعاتك" in chat.text and code[0] in chat.text
+    await chat.press("del")
+    await chat.press("yes")
+    stranger = Chat(engine, user="s2")
+    await stranger.send(f"/verify {code[0]}")
+    assert "لا توجد إفادة بهذا الرمز" in stranger.text

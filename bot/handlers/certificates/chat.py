@@ -5,12 +5,13 @@ The rules are `bot.services.certificates`; the PDF is `bot.certificates_pdf`."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from bot.certificates_pdf import render_certificate
 from bot.core.date_input import parse_days, range_examples
-from bot.core.dates import fmt_date, fmt_datetime, hours_text
+from bot.core.dates import fmt_date, fmt_datetime, hours_text, local_day
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.messages import Attachment, Inbound
 from bot.core.validators import Invalid
@@ -78,7 +79,7 @@ class CertificateFlow(Flow):
         else:
             await self.show(ctx)
 
-    async def issue(self, ctx: Context, period: Any) -> None:
+    async def issue(self, ctx: Context, period: tuple[date, date] | None) -> None:
         try:
             issued = await service.issue_certificate(ctx.unit, period, ctx.tr.locale)
         except ServiceError as err:
@@ -128,6 +129,25 @@ async def verify(ctx: Context) -> None:
     await ctx.show_current()
 
 
+async def my_data_lines(ctx: Context) -> list[str]:
+    """For "my data": each certificate kept about this person, with its code and status."""
+    tr = ctx.tr
+    lines = []
+    for cert in await service.own_certificates(ctx.unit):
+        lines.append(
+            tr.t(
+                "cert.mydata_line",
+                code=service.display_code(cert.code),
+                hours=hours_text(tr, cert.total_hours),
+                day=fmt_date(tr, local_day(cert.issued_at, ctx.settings.timezone)),
+                status=tr.label(
+                    "cert.web.revoked" if cert.revoked_at is not None else "cert.web.valid"
+                ),
+            )
+        )
+    return [tr.t("cert.mydata_title"), *lines] if lines else []
+
+
 async def _menu_label(ctx: Context) -> str | None:
     """Only volunteers have hours to certify."""
     return "menu.certificate" if await repo.is_volunteer(ctx.session, ctx.user.id) else None
@@ -142,3 +162,4 @@ def register(app: BotApp) -> None:
     app.add_menu_entry(MenuEntry(CERTIFICATE, _menu_label, _open, order=23))
     app.add_command(Command(VERIFY, verify, "cmd.verify", before_gates=True))
     app.typed_commands["cert.words.verify"] = VERIFY
+    app.data_sections.append(my_data_lines)
