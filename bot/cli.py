@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("who")
     staff_sub.add_parser("list", help="list staff and admins")
 
+    cert = sub.add_parser("certificate", help="certificates of volunteer hours")
+    cert_sub = cert.add_subparsers(dest="certificate_command", required=True)
+    revoke = cert_sub.add_parser("revoke", help="revoke a certificate: it then verifies as revoked")
+    revoke.add_argument("code")
+    revoke.add_argument("--reason", default="")
+
     demo = sub.add_parser("demo-data", help="add synthetic demo volunteers and a console admin")
     demo.add_argument(
         "--force-demo",
@@ -337,6 +343,23 @@ async def _staff(settings: Settings, action: str, who: str | None, admin: bool) 
         print(f"{change.who} is now {change.role}")
 
 
+async def _revoke_certificate(settings: Settings, code: str, reason: str) -> None:
+    from bot.core.i18n import load_catalogs
+    from bot.core.unit import Actor, Unit
+    from bot.services import certificates
+    from bot.services.errors import ServiceError
+    from storage.db import open_database
+    from storage.models import utcnow
+
+    async with open_database(settings) as db, db.transaction() as session:
+        unit = Unit(session, Actor.operator("certificate"), utcnow(), load_catalogs(), settings)
+        try:
+            done = await certificates.revoke_certificate(unit, code, reason)
+        except ServiceError as err:
+            raise ConfigError(_explain(err)) from None
+        print(f"certificate {certificates.display_code(done.code)} revoked")
+
+
 async def _demo(settings: Settings, force: bool = False) -> None:
     from storage.db import open_database
 
@@ -427,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "staff":
         who = getattr(args, "who", None)
         return _run(_staff(settings, args.staff_command, who, getattr(args, "admin", False)))
+    if args.command == "certificate":
+        return _run(_revoke_certificate(settings, args.code, args.reason))
     if args.command == "demo-data":
         return _run(_demo(settings, args.force_demo))
     if args.command == "export":

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import re
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.messages import Inbound, InboundKind, Outbound
@@ -28,13 +31,25 @@ def html_to_text(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def render(outbound: Outbound) -> str:
+def render(outbound: Outbound, saved: Path | None = None) -> str:
     lines = [html_to_text(outbound.text)]
     for number, choice in enumerate(outbound.choices, start=1):
         lines.append(f"  {number}) {choice.label}")
     if outbound.attachment is not None:
-        lines.append(f"  [{outbound.attachment.kind}: {outbound.attachment.filename}]")
+        where = f" -> {saved}" if saved is not None else ""
+        lines.append(f"  [{outbound.attachment.kind}: {outbound.attachment.filename}{where}]")
     return "\n".join(lines)
+
+
+def save_file(folder: Path, filename: str, data: bytes) -> Path:
+    """A file the bot sent (a certificate, an export), written where the person at this
+    terminal can open it: readable by its owner only (0600), since it holds personal data."""
+    path = folder / (Path(filename).name or "file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.chmod(path, 0o600)  # an older file of the same name keeps no wider mode
+    return path
 
 
 class ConsoleChannel:
@@ -46,6 +61,7 @@ class ConsoleChannel:
         stdout: TextIO | None = None,
         echo: bool | None = None,
         after_each: Callable[[], Awaitable[None]] | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         import sys
 
@@ -60,6 +76,7 @@ class ConsoleChannel:
         # Runs after every reply: in the chat command, the outbox sender's turn, so
         # notifications show up right after the message that caused them.
         self.after_each = after_each
+        self.files_dir = files_dir
 
     def to_inbound(self, line: str) -> Inbound:
         self._counter += 1
@@ -79,8 +96,17 @@ class ConsoleChannel:
 
     def _print(self, replies: list[Outbound], prefix: str = "") -> None:
         for outbound in replies:
-            self.stdout.write(prefix + render(outbound) + "\n\n")
+            self.stdout.write(prefix + render(outbound, self._save(outbound)) + "\n\n")
         self.stdout.flush()
+
+    def _save(self, outbound: Outbound) -> Path | None:
+        item = outbound.attachment
+        if item is None or not item.data:
+            return None
+        if self.files_dir is None:
+            # A private folder of this session's own (mkdtemp makes it 0700).
+            self.files_dir = Path(tempfile.mkdtemp(prefix="shuraka-files-"))
+        return save_file(self.files_dir, item.filename, item.data)
 
     def notify(self, outbound: Outbound) -> None:
         self._print([outbound], prefix=NOTIFICATION_MARK)

@@ -263,6 +263,10 @@ class Engine:
                 ctx.say("staff.closed")
             ctx.leave_staff_flows()
         pending_gate = self._gate_pending(ctx)
+        if inbound.kind is InboundKind.TEXT and (typed := self._typed_command(inbound.text)):
+            inbound = ctx.inbound = replace(
+                inbound, kind=InboundKind.COMMAND, text=typed[0], args=typed[1]
+            )
         if inbound.kind is InboundKind.COMMAND:
             await self._command(ctx, pending_gate)
             return
@@ -316,6 +320,23 @@ class Engine:
             await ctx.show_current()
             return
         await command.handler(ctx)
+
+    @cached_property
+    def _command_words(self) -> dict[str, str]:
+        """Typed words that stand for a command, in every language -> the command's name."""
+        return {
+            match_key(word): name
+            for key, name in self.app.typed_commands.items()
+            for tr in self.catalogs.all_translators()
+            for word in tr.alternatives(key)
+        }
+
+    def _typed_command(self, text: str) -> tuple[str, str] | None:
+        """ "<verify in Arabic> ABCDE-FGHJK" -> ("verify", "ABCDE-FGHJK"): a command word and
+        its argument (a lone word is left to the current step: it may be an answer there)."""
+        word, _, rest = clean_input(text[:200]).partition(" ")
+        name = self._command_words.get(match_key(word)) if rest.strip() else None
+        return (name, rest.strip()) if name else None
 
     @cached_property
     def _yes_no_words(self) -> tuple[frozenset[str], frozenset[str]]:

@@ -457,6 +457,9 @@ class BotApp:
     # Called before a person's data is deleted, to release what they hold (a shift place
     # goes to the waitlist); the deletion itself is a cascade.
     before_delete: list[PersonRelease] = field(default_factory=list)
+    # Commands also understood as a typed word in any language (the Arabic "verify CODE" for
+    # /verify): the catalog key of the words ('|'-separated) -> the command's name.
+    typed_commands: dict[str, str] = field(default_factory=dict)
 
     def add_global_choice(
         self, prefix: str, handler: GlobalChoiceHandler, *, staff_only: bool = False

@@ -167,3 +167,19 @@ def mask_national_id(s: str) -> str:
 def mask_mobile(e164: str) -> str:
     """Keep the country code, the operator digit and the last three: "+9665•••••678"."""
     return _mask(e164, 5, 3)
+
+
+ARABIC_ARTICLE = "\u0627\u0644"  # al-, left out of the initial of a family name
+
+
+def mask_name(full_name: str) -> str:
+    """A name shown to whoever holds a certificate's code: the first name and the initial of
+    the last, without the Arabic article al- ("Sara al-Otaibi" -> "Sara O."); a one-word name
+    stays as it is."""
+    words = full_name.split()
+    if len(words) < 2:
+        return words[0] if words else ""
+    last = words[-1]
+    if last.startswith(ARABIC_ARTICLE) and len(last) > 2:
+        last = last[2:]
+    return f"{words[0]} {last[0]}."

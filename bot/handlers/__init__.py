@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.core.flow import BotApp
 from bot.handlers.account import menu, my_data, start
 from bot.handlers.broadcasts import announcements, broadcast
+from bot.handlers.certificates import chat as certificates
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
 from bot.handlers.staff import dashboard
@@ -34,5 +35,6 @@ def build_app() -> BotApp:
     announcements.register(app)
     families.register(app)
     events.register(app)
+    certificates.register(app)
     staff_notices.register(app)
     return app

@@ -9,6 +9,7 @@ from bot.web.pages import (
     audit,
     auth,
     broadcasts,
+    certificates,
     events,
     overview,
     requests,
@@ -29,4 +30,5 @@ MODULES: tuple[ModuleType, ...] = (
     broadcasts,
     audit,
     staff,
+    certificates,
 )

@@ -1,0 +1,76 @@
+"""Certificates of volunteer hours on the web (issue 15 item 6): the public verification page
+that a certificate's QR code opens, and for staff a volunteer's certificates with «revoke».
+
+/verify/{code} needs no sign-in and shows only what the certificate states: a masked name, the
+hours and the period, or that it was revoked. It is a GET that changes nothing, so it needs no
+CSRF token; the workspace has no request limiter yet, and a code is one of 31^10, so trying
+codes at random finds none."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.core.dates import fmt_date, hours_text
+from bot.core.unit import Actor, Unit
+from bot.services import certificates as service
+from bot.services.errors import NotFound
+from bot.web.page import Pages, View
+from storage.models import Volunteer
+
+pages = Pages()
+ANYONE = Actor("web", None, "user")  # whoever holds a certificate
+
+
+@pages.get("/verify/{code}", public=True)
+async def verify(view: View) -> web.StreamResponse:
+    env, tr = view.env, view.tr
+    async with env.db.transaction() as session:
+        unit = Unit(session, ANYONE, env.clock(), env.catalogs, env.settings)
+        try:
+            found = await service.verify_certificate(unit, view.request.match_info["code"])
+        except NotFound:
+            return view.render("certificates/verify.html", status=404, found=None)
+    return view.render(
+        "certificates/verify.html",
+        found=found,
+        revoked=found.status == service.REVOKED,
+        code=service.display_code(found.code),
+        hours=hours_text(tr, found.total_hours),
+        first=fmt_date(tr, found.period_from),
+        last=fmt_date(tr, found.period_to),
+    )
+
+
+@pages.get("/volunteers/{volunteer_id}/certificates")
+async def volunteer_certificates(view: View) -> web.StreamResponse:
+    unit, tr = view.work, view.tr
+    volunteer_id = int(view.request.match_info["volunteer_id"])
+    volunteer = await unit.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound()
+    rows = [
+        {
+            "code": service.display_code(c.code),
+            "raw_code": c.code,
+            "hours": hours_text(tr, c.total_hours),
+            "period": tr.label(
+                "cert.pdf.period",
+                first=fmt_date(tr, c.period_from),
+                last=fmt_date(tr, c.period_to),
+            ),
+            "issued": c.issued_at,
+            "revoked": c.revoked_at is not None,
+            "reason": c.revoke_reason or "",
+        }
+        for c in await service.volunteer_certificates(unit, volunteer_id)
+    ]
+    return view.render("certificates/list.html", volunteer=volunteer, rows=rows)
+
+
+@pages.post("/volunteers/{volunteer_id}/certificates/{code}/revoke")
+async def revoke(view: View) -> web.StreamResponse:
+    form = await view.form()
+    code = view.request.match_info["code"]
+    await service.revoke_certificate(view.work, code, form.get("reason", ""))
+    view.flash("cert.revoked", code=service.display_code(service.normalize_code(code)))
+    return view.redirect(f"/volunteers/{int(view.request.match_info['volunteer_id'])}/certificates")
