@@ -1,7 +1,7 @@
 """certificates of volunteer hours, with a verification code
 
 Revision ID: 0011_certificates
-Revises: 0008_names_per_language
+Revises: 0010_guardian_confirmation
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0011_certificates"
-down_revision = "0008_names_per_language"
+down_revision = "0010_guardian_confirmation"
 branch_labels = None
 depends_on = None
 
