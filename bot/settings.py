@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     paid_broadcast_rate: float = Field(1000.0, gt=0)
     # productive families: hours a family has to confirm an offered stall
     stall_offer_hours: int = Field(48, ge=1)
+    # events: staff can check a volunteer in from this many minutes before the shift starts.
+    # 30 lets early arrivals be checked in at the gate without letting a check-in pressed by
+    # mistake on an earlier day (or hours early) count as attendance; at most 12 hours.
+    checkin_opens_minutes: int = Field(30, ge=0, le=720)
     # telegram
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None

@@ -14,7 +14,9 @@ from storage.registrations import REGISTRANTS, Registrant, load_registrants
 
 def hours_of(reg: ShiftRegistration, shift: Shift, now: datetime) -> float:
     """Actual time from check-in to check-out; without a check-out, the planned length of the
-    shift once it is over; nothing for someone who was never checked in."""
+    shift once it is over; nothing for someone who was never checked in. Exact, never rounded
+    here: ten minutes count as 0.1667 h (so the shift counts), and screens round to a tenth of
+    an hour with at least 0.1 for any attended time (`bot.core.dates.fmt_hours`)."""
     if reg.status != CONFIRMED or reg.checked_in_at is None:
         return 0.0
     if reg.checked_out_at is not None:

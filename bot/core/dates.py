@@ -163,17 +163,27 @@ def fmt_day_short(tr: Translator, d: date) -> str:
     return to_ascii_digits(babel_format_date(d, "EEE d MMM y", locale=_lang(tr.locale)))
 
 
+SMALLEST_HOURS = 0.1  # the least attended time shown: a tenth of an hour (6 minutes)
+
+
 def fmt_hours(hours: float) -> str:
-    """Hours to one decimal, without a trailing ".0" (plural forms choose on the integer)."""
+    """Hours to one decimal (to the nearest 6 minutes), without a trailing ".0" (plural forms
+    choose on the integer). Any attended time shows at least 0.1: a volunteer checked out a
+    few minutes after their check-in attended, and "0" would read as "did not count"."""
     rounded = round(hours, 1)
+    if hours > 0 and rounded < SMALLEST_HOURS:
+        rounded = SMALLEST_HOURS
     return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
 
 
 def hours_text(tr: Translator, hours: float) -> str:
-    """Hours with their noun in the reader's language: whole hours go through the six Arabic
-    plural forms (one hour, two hours, 3 hours, 11 hour, ...); a fraction takes the singular noun
-    in Arabic ("2.5 hour") and the plural in English, so it is a message of its own."""
+    """Hours as every screen shows them to a person (chat, web, notices; not exports): none yet
+    reads "no hours counted yet", never "0 hours"; whole hours go through the six Arabic plural
+    forms (one hour, two hours, 3 hours, 11 hour, ...); a fraction takes the singular noun in
+    Arabic ("2.5 hour") and the plural in English, so it is a message of its own."""
     text = fmt_hours(hours)
+    if text == "0":
+        return tr.t("count.hours_none")
     if "." in text:
         return tr.t("count.hours_fraction", hours=text)
     return tr.tn("count.hours", int(text))

@@ -1,5 +1,6 @@
-"""Attendance: staff check volunteers in (from CHECKIN_OPENS before the start) and out,
-volunteers rate a shift once it is over, and the thank-you after a shift (a periodic job)."""
+"""Attendance: staff check volunteers in (from `checkin_opens_minutes` in the settings before
+the start) and out, and undo either; volunteers rate a shift once it is over, and the thank-you
+after a shift (a periodic job)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from bot.core.unit import Unit
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import RATE, Notices, title_for
 from bot.services.guardians import awaiting_guardian
+from bot.settings import Settings
 from storage import attendance as store
 from storage import events as event_store
 from storage import registrations as reg_store
 from storage import repositories as repo
 from storage.models_events import CONFIRMED, Event, Shift, ShiftRegistration
 
-CHECKIN_OPENS = timedelta(hours=2)  # staff can check people in from this before the start
 THANK_YOU_WINDOW = timedelta(days=2)  # shifts that ended this recently get a thank-you
 THANK_YOU_EXPIRES = timedelta(days=7)
 RATINGS = range(1, 6)
@@ -39,6 +40,15 @@ class Attendance:
     hours: float = 0.0
 
 
+def checkin_opens(settings: Settings) -> timedelta:
+    """How long before a shift's start staff can check people in (`CHECKIN_OPENS_MINUTES`)."""
+    return timedelta(minutes=settings.checkin_opens_minutes)
+
+
+def checkin_opens_at(settings: Settings, shift: Shift) -> datetime:
+    return shift.starts_at - checkin_opens(settings)
+
+
 async def record_attendance(
     unit: Unit, registration_id: int, wanted: Direction | None = None
 ) -> Attendance:
@@ -54,26 +64,27 @@ async def record_attendance(
     name, now = volunteer.full_name, unit.now
     if reg.status != CONFIRMED:
         raise Conflict("eva.err.not_confirmed", name=name, status=reg.status)
-    if reg.checked_in_at is None and wanted != CHECK_OUT:
+    if reg.checked_in_at is None and wanted == CHECK_OUT:
+        # A check-out needs the check-in it ends: without one there are no hours to count.
+        raise Conflict("eva.err.out_before_in", name=name)
+    if reg.checked_in_at is None:
         # A minor's place is kept, but nobody checks them in before their guardian is
         # confirmed (bot.services.guardians): staff confirm it first.
         if awaiting_guardian(volunteer, local_day(now, unit.timezone)):
             raise Conflict("eva.err.guardian_unconfirmed", name=name)
-        opens = shift.starts_at - CHECKIN_OPENS
+        opens = checkin_opens_at(unit.settings, shift)
         if now < opens:
             raise Conflict("eva.err.too_early", when=opens)
         reg.checked_in_at = now
         await unit.audit("attendance.check_in", f"registration:{reg.id}")
         return Attendance(reg, name, CHECK_IN, now)
-    if reg.checked_in_at is not None and reg.checked_out_at is None and wanted != CHECK_IN:
-        reg.checked_out_at = now
-        await unit.audit("attendance.check_out", f"registration:{reg.id}")
-        return Attendance(reg, name, CHECK_OUT, now, store.hours_of(reg, shift, now))
     if reg.checked_out_at is not None:
         raise Conflict("eva.already_out", name=name)
-    if reg.checked_in_at is not None:
+    if wanted == CHECK_IN:
         raise Conflict("eva.already_in", name=name)
-    raise Conflict("eva.not_in", name=name)
+    reg.checked_out_at = now
+    await unit.audit("attendance.check_out", f"registration:{reg.id}")
+    return Attendance(reg, name, CHECK_OUT, now, store.hours_of(reg, shift, now))
 
 
 async def record_attendance_of(

@@ -180,7 +180,9 @@ def test_no_arabic_singular_message_counts_a_noun(arabic: Catalog) -> None:
 @pytest.mark.parametrize(
     ("hours", "arabic_text", "english_text"),
     [
-        (0, "لا ساعات بعد", "0 hours"),
+        (0, "لم تُحتسب ساعات بعد", "no hours counted yet"),
+        (0.04, "0.1 ساعة", "0.1 hours"),  # 2.4 minutes attended: never shown as nothing
+        (10 / 60, "0.2 ساعة", "0.2 hours"),  # 10 minutes, to the nearest tenth
         (1, "ساعة واحدة", "1 hour"),
         (2, "ساعتان", "2 hours"),
         (3, "3 ساعات", "3 hours"),
@@ -197,14 +199,15 @@ def test_hours_read_with_their_plural_forms(
     assert hours_text(catalogs.translator("en"), hours) == english_text
 
 
-def _forms(catalog: Catalog, key: str) -> tuple[str, ...]:
-    message: Message | None = catalog.get(key)
+def _forms(catalog: Catalog, key: str, context: str | None = None) -> tuple[str, ...]:
+    message: Message | None = catalog.get(key, context=context)
     assert message is not None and isinstance(message.string, (tuple, list)), key
     return tuple(message.string)
 
 
 def test_zero_reads_naturally(arabic: Catalog) -> None:
     # the issue's own example: zero hours are never "0 ساعة"
-    assert _forms(arabic, "count.hours")[ZERO] == "لا ساعات بعد"
-    zero_total = _forms(arabic, "ev.hours_total")[ZERO]
-    assert "{hours}" not in zero_total and "0" not in zero_total
+    assert _forms(arabic, "count.hours")[ZERO] == "لم تُحتسب ساعات بعد"
+    for context in (None, "female"):
+        zero_total = _forms(arabic, "ev.hours_total", context)[ZERO]
+        assert "{hours}" not in zero_total and "0" not in zero_total

@@ -234,7 +234,7 @@ async def test_approval_and_attendance(engine: Engine, db: Database, clock: Cloc
     assert await status_of(db, "a1") == {shift_id: "confirmed"}
     approved = await outbox_rows(db, f"ev:r{first_reg.id}:")
     assert {r.payload["key"] for r in approved} == {"ev.n.approved", "ev.n.reminder"}
-    # check-in opens two hours before the start
+    # check-in opens CHECKIN_OPENS_MINUTES (30) before the start
     await boss.press(f"i{first_reg.id}")
     assert "يبدأ تسجيل الحضور" in boss.text
     start = clock.now + timedelta(days=3)

@@ -1,4 +1,4 @@
-"""The attendance services on the real database: check-in (from CHECKIN_OPENS before the
+"""The attendance services on the real database: check-in (from CHECKIN_OPENS_MINUTES before the
 start) and check-out by staff, rating a shift once it is over, and the thank-you job."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.core.unit import Actor
 from bot.services import attendance as service
 from bot.services import registrations
 from bot.services.errors import Conflict, Forbidden, NotFound
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, load_settings
 from storage.db import Database
 from tests.conftest import Clock
 from tests.events.support import World, seed_event
@@ -31,13 +31,18 @@ async def registered(world: World, shift_id: int, *, waitlist_ok: bool = False) 
         return person, done.registration.id
 
 
-async def test_check_in_opens_two_hours_before_the_start(world: World) -> None:
+@pytest.mark.parametrize(("opens_minutes", "early_minutes"), [(30, 31), (60, 61)])
+async def test_check_in_opens_the_set_minutes_before_the_start(
+    world: World, opens_minutes: int, early_minutes: int
+) -> None:
+    world.settings = world.settings.model_copy(update={"checkin_opens_minutes": opens_minutes})
     seeded = await seed_event(world.db, world.now, days_ahead=1)
     _, reg_id = await registered(world, seeded.shift_ids[0])
     boss = await world.staff()
     shift = await world.shift(seeded.shift_ids[0])
-    opens = shift.starts_at - service.CHECKIN_OPENS
-    world.now = opens - timedelta(minutes=1)
+    opens = shift.starts_at - timedelta(minutes=opens_minutes)
+    assert service.checkin_opens_at(world.settings, shift) == opens
+    world.now = shift.starts_at - timedelta(minutes=early_minutes)
     async with world.acting(boss, "admin") as unit:
         with pytest.raises(Conflict) as early:
             await service.record_attendance(unit, reg_id, service.CHECK_IN)
@@ -53,6 +58,14 @@ async def test_check_in_opens_two_hours_before_the_start(world: World) -> None:
     assert (audit.actor, audit.target) == (f"user:{boss}", f"registration:{reg_id}")
 
 
+def test_the_check_in_margin_is_a_validated_setting(settings: Settings) -> None:
+    assert Settings.model_fields["checkin_opens_minutes"].default == 30
+    for bad in (-1, 721):
+        with pytest.raises(ConfigError, match="CHECKIN_OPENS_MINUTES"):
+            load_settings(**{**settings.model_dump(), "checkin_opens_minutes": bad})
+    assert load_settings(**{**settings.model_dump(), "checkin_opens_minutes": 720})
+
+
 async def test_check_out_counts_the_hours_and_then_nothing_more(world: World) -> None:
     seeded = await seed_event(world.db, world.now, days_ahead=1)
     _, reg_id = await registered(world, seeded.shift_ids[0])
@@ -62,7 +75,7 @@ async def test_check_out_counts_the_hours_and_then_nothing_more(world: World) ->
     async with world.acting(boss, "admin") as unit:
         with pytest.raises(Conflict) as not_in:
             await service.record_attendance(unit, reg_id, service.CHECK_OUT)
-        assert not_in.value.msgid == "eva.not_in"
+        assert not_in.value.msgid == "eva.err.out_before_in"
         await service.record_attendance(unit, reg_id)  # typed: the next step, a check-in
     world.now = shift.starts_at + timedelta(hours=2, minutes=30)
     async with world.acting(boss, "admin") as unit:

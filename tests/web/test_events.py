@@ -207,7 +207,7 @@ async def test_approve_check_in_out_and_undo_on_a_shift_page(
     # rejected, so no longer pending: refused, and nothing changes
     assert await act(second, "approve") == tr.t("eva.err.not_pending", name="متطوع 2")
     assert (await world.registration(second)).status == "cancelled"
-    opens = (await world.shift(shift_id)).starts_at - timedelta(hours=2)
+    opens = (await world.shift(shift_id)).starts_at - timedelta(minutes=30)  # the default
     when = fmt_datetime(tr, opens, web_settings.timezone)
     assert await act(first, "in") == tr.t("eva.err.too_early", when=when)
     assert (await world.registration(first)).checked_in_at is None
@@ -221,7 +221,7 @@ async def test_approve_check_in_out_and_undo_on_a_shift_page(
     clock.now += timedelta(hours=2)
     assert "سُجّل انصراف متطوع 1: ساعتان." in await act(first, "out")
     page = await (await client.get(base)).text()
-    assert "<dd>2</dd>" in page  # the shift's hours
+    assert "<dd>ساعتان</dd>" in page  # the shift's hours
     assert "أُلغي تسجيل انصراف" in await act(first, "undo-out")
     reg = await world.registration(first)
     assert reg.checked_in_at is not None and reg.checked_out_at is None

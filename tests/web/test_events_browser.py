@@ -155,10 +155,11 @@ async def test_end_to_end_web_and_chat(server: LiveServer, page: Any, engine: En
     async with server.db.sessions() as s:
         volunteer = (await s.execute(select(Volunteer))).scalar_one()
 
+    # Checked in at 13:30 (check-in opens 30 minutes before); out at 16:30: three hours.
+    server.clock.now += timedelta(hours=1, minutes=30)
     await page.goto(f"{server.url}/events/{event.id}/shifts/{shifts[0].id}")
     await page.get_by_role("button", name="تسجيل الحضور").click()
     await page.wait_for_selector("text=سُجّل حضور")
-    # Checked in at 12:00 (check-in opens two hours before); out at 15:00: three hours.
     server.clock.now += timedelta(hours=3)
     await page.get_by_role("button", name="تسجيل الانصراف").click()
     await page.wait_for_selector("text=سُجّل انصراف")

@@ -15,7 +15,7 @@ from bot.core.messages import Location
 from bot.core.text import clean_input
 from bot.core.unit import Actor, Unit
 from bot.core.validators import Invalid
-from bot.services.attendance import CHECKIN_OPENS, RATINGS, thank_attendees
+from bot.services.attendance import RATINGS, thank_attendees
 from bot.services.errors import ServiceError
 from bot.services.event_notices import (
     MY_SHIFTS_CHOICE,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 # The rules' constants and the notices' display helpers, re-exported for the screens.
 __all__ = [
     "CANCEL_CUTOFF",
-    "CHECKIN_OPENS",
     "MAX_CAPACITY",
     "MAX_SHIFT",
     "MY_SHIFTS_CHOICE",

@@ -246,7 +246,10 @@ class MyShiftsFlow(Flow):
 
 # --- hours, ratings, buttons in notices -----------------------------------------------------------
 def hours_total(ctx: Context, attended: list[tuple[Shift, Event, float]]) -> str:
-    """The "N hours over M shifts" line, from `storage.attendance.counted_shifts`."""
+    """The "N hours over M shifts" line, from `storage.attendance.counted_shifts`; before any
+    shift counts, "no hours counted yet" (English has no zero plural form to say it with)."""
+    if not attended:
+        return ctx.tr.t("ev.hours_none")
     total = sum((hours for _, _, hours in attended), 0.0)
     return ctx.tr.tn("ev.hours_total", len(attended), hours=hours_text(ctx.tr, total))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from enum import StrEnum
 
-from bot.core.dates import fmt_hours, fmt_time
+from bot.core.dates import fmt_time, hours_text
 from bot.core.flow import Context, Flow
 from bot.core.messages import Attachment, Choice
 from bot.core.pager import current_page, page_choices, page_line, turn
@@ -28,7 +28,7 @@ from bot.services.errors import ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from storage import events as store
 from storage import registrations as reg_store
-from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift
+from storage.models_events import CONFIRMED, PENDING, WAITLISTED, Event, Shift, ShiftRegistration
 
 
 class Step(StrEnum):
@@ -47,6 +47,9 @@ class Step(StrEnum):
 OPEN_EVENT, OPEN_SHIFT = "e", "s"
 APPROVE, REJECT, CHECK_IN, CHECK_OUT = "a", "j", "i", "o"
 GUARDIAN = "g"  # staff confirm a minor's guardian (who is checked in only after it)
+UNDO_IN, UNDO_OUT = "ui", "uo"  # undo a check-in / a check-out (staff pressed the wrong one)
+UNDO_OF = {attendance.CHECK_IN: UNDO_IN, attendance.CHECK_OUT: UNDO_OUT}
+UNDO_LABEL = {UNDO_IN: "eva.btn.undo_in", UNDO_OUT: "eva.btn.undo_out"}
 TO_REGISTRANTS = "rg"
 REGISTRANTS_PAGE_KEY = "rpage"
 
@@ -139,6 +142,11 @@ class RegistrantScreens(Flow):
                 choices.append(
                     ctx.choice(step, f"{CHECK_OUT}{rid}", "eva.btn.check_out", name=name)
                 )
+                choices.append(ctx.choice(step, f"{UNDO_IN}{rid}", UNDO_LABEL[UNDO_IN], name=name))
+            elif reg.status == CONFIRMED:
+                choices.append(
+                    ctx.choice(step, f"{UNDO_OUT}{rid}", UNDO_LABEL[UNDO_OUT], name=name)
+                )
         choices += page_choices(ctx, Step.REGISTRANTS, page)
         choices.append(ctx.choice(Step.REGISTRANTS, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
@@ -150,10 +158,8 @@ class RegistrantScreens(Flow):
         if turn(ctx, value, REGISTRANTS_PAGE_KEY):
             await self.show_registrants(ctx)
             return
-        found = await self._shift(ctx)
-        action, rest = value[:1], value[1:]
-        reg = await reg_store.get_registration(ctx.session, int(rest)) if rest.isdigit() else None
-        if found is None or reg is None or reg.shift_id != found[1].id:
+        action, reg = await self._registration_of(ctx, value)
+        if reg is None:
             await self.show_registrants(ctx)
             return
         try:
@@ -173,9 +179,31 @@ class RegistrantScreens(Flow):
                 self.say_attendance(
                     ctx, await attendance.record_attendance(ctx.unit, reg.id, wanted)
                 )
+            elif action in UNDO_LABEL:
+                await self.undo(ctx, action, reg.id)
         except ServiceError as err:
             say_refusal(ctx, err)
         await self.show_registrants(ctx)
+
+    async def _registration_of(
+        self, ctx: Context, value: str
+    ) -> tuple[str, ShiftRegistration | None]:
+        """A choice "<action><registration id>" split, with the registration when it is one of
+        the shift being looked at (an old button of another shift acts on nothing)."""
+        action = value.rstrip("0123456789")
+        rest = value[len(action) :]
+        found = await self._shift(ctx)
+        reg = await reg_store.get_registration(ctx.session, int(rest)) if rest.isdigit() else None
+        if found is None or reg is None or reg.shift_id != found[1].id:
+            return action, None
+        return action, reg
+
+    async def undo(self, ctx: Context, action: str, reg_id: int) -> None:
+        """Undo a check-in or a check-out: the same service (and audit row) as the web's undo."""
+        direction = attendance.CHECK_IN if action == UNDO_IN else attendance.CHECK_OUT
+        undone = await attendance.undo_attendance(ctx.unit, reg_id, direction)
+        msgid = "eva.undid_in" if undone.direction == attendance.CHECK_IN else "eva.undid_out"
+        ctx.say(msgid, name=undone.name)
 
     def say_attendance(self, ctx: Context, done: attendance.Attendance) -> None:
         tr, tz = ctx.tr, ctx.settings.timezone
@@ -183,17 +211,21 @@ class RegistrantScreens(Flow):
         if done.direction == attendance.CHECK_IN:
             ctx.say("eva.checked_in", name=done.name, time=when)
         else:
-            ctx.say("eva.checked_out", name=done.name, time=when, hours=fmt_hours(done.hours))
+            hours = hours_text(tr, done.hours)
+            ctx.say("eva.checked_out", name=done.name, time=when, hours=hours)
 
-    def ask_find(self, ctx: Context) -> None:
+    def ask_find(self, ctx: Context, done: attendance.Attendance | None = None) -> None:
+        """The prompt for the next ID or mobile; after a check-in or check-out (`done`), with
+        the button that undoes it."""
         ctx.set_step(Step.FIND)
-        ctx.reply(
-            ctx.tr.t("eva.find_prompt"),
-            [
-                ctx.choice(Step.FIND, TO_REGISTRANTS, "eva.btn.registrants"),
-                ctx.choice(Step.FIND, BACK, "form.back"),
-            ],
-        )
+        choices = []
+        if done is not None:
+            undo = UNDO_OF[done.direction]
+            rid = done.registration.id
+            choices.append(ctx.choice(Step.FIND, f"{undo}{rid}", UNDO_LABEL[undo], name=done.name))
+        choices.append(ctx.choice(Step.FIND, TO_REGISTRANTS, "eva.btn.registrants"))
+        choices.append(ctx.choice(Step.FIND, BACK, "form.back"))
+        ctx.reply(ctx.tr.t("eva.find_prompt"), choices)
 
     async def on_find(self, ctx: Context, value: str) -> None:
         if value == TO_REGISTRANTS:
@@ -202,6 +234,12 @@ class RegistrantScreens(Flow):
         elif value == BACK:
             await self.show_shift(ctx)
         else:
+            action, reg = await self._registration_of(ctx, value)
+            if reg is not None and action in UNDO_LABEL:
+                try:
+                    await self.undo(ctx, action, reg.id)
+                except ServiceError as err:
+                    say_refusal(ctx, err)
             self.ask_find(ctx)
 
     async def find(self, ctx: Context, text: str) -> None:
@@ -225,9 +263,10 @@ class RegistrantScreens(Flow):
             )
         except ServiceError as err:
             say_refusal(ctx, err)
+            self.ask_find(ctx)
         else:
             self.say_attendance(ctx, done)
-        self.ask_find(ctx)
+            self.ask_find(ctx, done)
 
     # --- export -----------------------------------------------------------------------------
     async def export(self, ctx: Context, event: Event) -> None:

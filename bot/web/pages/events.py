@@ -13,7 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.core.date_input import parse_day
-from bot.core.dates import day_start, fmt_datetime, fmt_hours, hours_text
+from bot.core.dates import day_start, fmt_datetime, hours_text
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 from bot.exports import to_xlsx
@@ -366,7 +366,7 @@ async def shift_page(view: View) -> web.StreamResponse:
             "confirmed": reg.status == CONFIRMED,
             "checked_in": reg.checked_in_at,
             "checked_out": reg.checked_out_at,
-            "hours": fmt_hours(hours_store.hours_of(reg, shift, now)),
+            "hours": hours_text(view.tr, hours_store.hours_of(reg, shift, now)),
         }
         if reg.status == WAITLISTED:
             position += 1
@@ -380,7 +380,7 @@ async def shift_page(view: View) -> web.StreamResponse:
         shift=shift,
         seated=seated,
         waiting=waiting,
-        total_hours=fmt_hours(total_hours),
+        total_hours=hours_text(view.tr, total_hours),
         tz=view.env.settings.timezone,
         Act=Act,
     )
