@@ -162,12 +162,15 @@ async def verify_certificate(unit: Unit, typed_code: str) -> Verification:
     )
 
 
-async def revoke_certificate(unit: Unit, typed_code: str, reason: str = "") -> Certificate:
+async def revoke_certificate(
+    unit: Unit, typed_code: str, reason: str = "", volunteer_id: int | None = None
+) -> Certificate:
     """Staff withdraw a certificate (issued by mistake, attendance corrected): it then verifies
-    as revoked. Revoking twice is refused."""
+    as revoked. Revoking twice is refused. With `volunteer_id` (the web page it was pressed
+    on) a code of somebody else is unknown, so a stale or edited form cannot revoke it."""
     require_staff(unit.actor)
     certificate = await _by_code(unit, normalize_code(typed_code))
-    if certificate is None:
+    if certificate is None or volunteer_id not in (None, certificate.volunteer_id):
         raise NotFound("cert.err.unknown")
     if certificate.revoked_at is not None:
         raise Conflict("cert.err.already_revoked")

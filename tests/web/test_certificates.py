@@ -43,6 +43,12 @@ async def test_staff_revoke_with_csrf_and_the_page_then_says_revoked(
     action = f"/volunteers/{vid}/certificates/{code}/revoke"
     forged = await client.post(action, data={"reason": "x"}, allow_redirects=False)
     assert forged.status == 403
+    # The code of this volunteer pressed on another volunteer's page revokes nothing.
+    elsewhere = f"/volunteers/{vid + 1}/certificates/{code}/revoke"
+    await client.post(elsewhere, data={"csrf": csrf_of(html), "reason": "x"})
+    async with db.sessions() as session:
+        [row] = (await session.execute(Certificate.__table__.select())).all()
+    assert row.revoked_at is None
     done = await client.post(
         action, data={"csrf": csrf_of(html), "reason": "حضور مسجل خطأً"}, allow_redirects=False
     )

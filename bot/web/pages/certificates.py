@@ -71,6 +71,7 @@ async def volunteer_certificates(view: View) -> web.StreamResponse:
 async def revoke(view: View) -> web.StreamResponse:
     form = await view.form()
     code = view.request.match_info["code"]
-    await service.revoke_certificate(view.work, code, form.get("reason", ""))
+    volunteer_id = int(view.request.match_info["volunteer_id"])
+    await service.revoke_certificate(view.work, code, form.get("reason", ""), volunteer_id)
     view.flash("cert.revoked", code=service.display_code(service.normalize_code(code)))
-    return view.redirect(f"/volunteers/{int(view.request.match_info['volunteer_id'])}/certificates")
+    return view.redirect(f"/volunteers/{volunteer_id}/certificates")
