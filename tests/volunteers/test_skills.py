@@ -13,7 +13,16 @@ from bot.services import volunteers as service
 from storage.db import Database
 from storage.models import Volunteer
 from tests.services.support import Units, add_person, units
-from tests.support import SKILLS_AT, Chat, assert_clean, plain, text_of, with_skills
+from tests.support import (
+    SKILLS_AT,
+    Chat,
+    assert_clean,
+    conversation,
+    plain,
+    step_of,
+    text_of,
+    with_skills,
+)
 from tests.volunteers.test_addressed_by_gender import answers, female
 
 __all__ = ["units"]
@@ -113,6 +122,20 @@ async def test_skills_that_are_not_words_or_too_long_are_asked_again(
     assert text_of("ar", "vol.q.skills") in chat.text
     await chat.send("ب" * 300)  # the longest allowed
     assert text_of("ar", "vol.q.availability") in chat.text
+
+
+async def test_a_typed_skip_skips_but_a_skill_that_begins_like_it_is_kept(
+    engine: Engine, db: Database
+) -> None:
+    chat = Chat(engine)
+    await walk_to_skills(chat)
+    await chat.send("تخطى")  # "skip" as people type it
+    assert step_of(chat.last[-1]) == "avail", chat.text
+    assert (await conversation(db, chat)).data["f"]["v"]["skills"] is None
+    await chat.press("_b")
+    await chat.send("تخطيط")  # planning: a skill, not the skip button
+    assert step_of(chat.last[-1]) == "avail", chat.text
+    assert (await conversation(db, chat)).data["f"]["v"]["skills"] == "تخطيط"
 
 
 async def test_demo_volunteers_have_skills_staff_can_search(units: Units, db: Database) -> None:
