@@ -67,6 +67,7 @@ _REFUSED_FIELD = {
     "vol.err.nid_taken": F.NID,
     "vol.err.guardian_required": F.GUARDIAN_OK,
     "vol.err.charter_required": F.CHARTER,
+    "vol.err.skills": F.SKILLS,
     "err.text.too_long": F.SKILLS,  # the only free text the service measures
 }
 AVAILABILITY = tuple(
