@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import end_of_day
 from bot.core.i18n import Catalogs, load_catalogs
+from bot.services.volunteers import skills_and_key
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Volunteer, utcnow
@@ -66,6 +67,9 @@ DEMO_VOLUNTEERS = (
         ["we_morning", "we_evening"],
     ),
 )
+# Skills two of them typed at sign-up (catalog ids: the text is stored in Arabic, as typed), so
+# the directory's search by skill finds someone (first aid typed without its hamza finds Sara).
+DEMO_SKILLS = {"demo1": "demo.skills.first_aid", "demo3": "demo.skills.media"}
 STAFF_USER = "staff"
 
 # Sites for productive families: (catalog id of the name, district, (lat, lon) or None, food
@@ -115,7 +119,15 @@ async def load_demo_data(
     async with db.transaction() as session:
         await repo.set_role(session, DEMO_CHANNEL, STAFF_USER, "admin")
         for user, name, body, mobile, gender, born, district, interests, avail in DEMO_VOLUNTEERS:
-            if await repo.find_identity(session, DEMO_CHANNEL, user) is not None:
+            skills, skills_key = skills_and_key(
+                catalogs.translator("ar").raw(DEMO_SKILLS[user]) if user in DEMO_SKILLS else None
+            )
+            known = await repo.find_identity(session, DEMO_CHANNEL, user)
+            if known is not None:
+                # A demo loaded before volunteers had skills gets them now.
+                volunteer = await repo.volunteer_for_user(session, known[1].id)
+                if volunteer is not None and volunteer.skills is None:
+                    volunteer.skills, volunteer.skills_key = skills, skills_key
                 continue
             _, person = await repo.create_user(session, DEMO_CHANNEL, user, user, locale="ar")
             person.consent_version, person.consent_at = "demo", now
@@ -131,6 +143,8 @@ async def load_demo_data(
                     district=district,
                     interests=interests,
                     availability=avail,
+                    skills=skills,
+                    skills_key=skills_key,
                     charter_accepted_at=now,
                 )
             )

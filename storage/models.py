@@ -132,6 +132,10 @@ class Volunteer(Base):
     district: Mapped[str] = mapped_column(String(48))
     interests: Mapped[list[str]] = mapped_column(JSONType, default=list)
     availability: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # What the volunteer can do, as they typed it (shown); `skills_key` is the same text folded
+    # for search (hamza, taa marbuta, diacritics...), written by the service beside it.
+    skills: Mapped[str | None] = mapped_column(String(300))
+    skills_key: Mapped[str | None] = mapped_column(Text)  # NFKC may lengthen it
     email: Mapped[str | None] = mapped_column(String(254))
     charter_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -32,11 +32,21 @@ ADULT_ANSWERS: list[tuple[str, Any]] = [
     ("press", "environment"),
     ("press", "events"),
     ("press", "_d"),
+    ("press", "_s"),  # skills (optional): SKILLS_AT
     ("press", "we_morning"),
     ("press", "_d"),
     ("press", "_s"),
     ("press", "yes"),
 ]
+
+SKILLS_AT = 9  # where ADULT_ANSWERS answers the skills question
+
+
+def with_skills(skills: str, answers: list[tuple[str, Any]] | None = None) -> list[tuple[str, Any]]:
+    """A sign-up's answers (ADULT_ANSWERS by default) with `skills` typed at the skills step."""
+    changed = list(answers or ADULT_ANSWERS)
+    changed[SKILLS_AT] = ("text", skills)
+    return changed
 
 
 class Chat:

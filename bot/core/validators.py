@@ -25,6 +25,7 @@ NAME_MIN_WORDS, NAME_MAX_WORDS = 2, 5
 NAME_MIN_CHARS, NAME_MAX_CHARS = 5, 80
 EMAIL_MAX_CHARS = 254  # RFC 5321 path limit
 MIN_AGE, MAX_AGE = 10, 100
+SKILLS_MAX_CHARS = 300
 
 
 class Invalid(Exception):
@@ -156,6 +157,22 @@ def parse_email(text: str) -> str:
     if len(s) > EMAIL_MAX_CHARS or m is None:
         raise Invalid("err.email.format")
     return s[: m.start(1)] + m.group(1).lower()
+
+
+# --- Skills -----------------------------------------------------------------------------------
+
+
+def parse_skills(text: str) -> str:
+    """What a volunteer says they can do, in their own words ("first aid, photography"): one line
+    of free text, cleaned of control and direction characters; shown escaped, never parsed."""
+    skills = clean_input(text)
+    if not skills:
+        raise Invalid("err.empty")
+    if len(skills) > SKILLS_MAX_CHARS:
+        raise Invalid("err.text.too_long", limit=SKILLS_MAX_CHARS)
+    if not any(ch.isalpha() for ch in skills):  # emoji, digits or dashes say no skill
+        raise Invalid("vol.err.skills")
+    return skills
 
 
 # --- Birth date (§3.4) ------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 
 from bot.core.dates import local_day
+from bot.core.text import normalize_for_match
 from bot.core.unit import Unit
-from bot.core.validators import age_on
+from bot.core.validators import Invalid, age_on, parse_skills
 from bot.services import guardians
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
@@ -62,6 +63,7 @@ class VolunteerProfile:
     district: str
     interests: tuple[str, ...] = ()
     availability: tuple[str, ...] = ()
+    skills: str | None = None  # free text as typed ("first aid, photography")
     email: str | None = None
     charter_accepted: bool = False
     guardian_name: str | None = None
@@ -126,6 +128,7 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     volunteer.district = profile.district
     volunteer.interests = list(profile.interests)
     volunteer.availability = list(profile.availability)
+    volunteer.skills, volunteer.skills_key = skills_and_key(profile.skills)
     volunteer.email = profile.email
     if created or volunteer.charter_accepted_at is None:
         volunteer.charter_accepted_at = unit.now
@@ -134,10 +137,24 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     return Saved(volunteer, created)
 
 
+def skills_and_key(typed: str | None) -> tuple[str | None, str | None]:
+    """The skills as stored and their search key. Cleaned again here, whichever door they came
+    by; the key is folded as a search query is (`skills_key`), so a hamza left out still finds."""
+    if typed is None:
+        return None, None
+    try:
+        skills = parse_skills(typed)
+    except Invalid as err:
+        if err.msgid == "err.empty":  # nothing but spaces or invisible marks: no skills
+            return None, None
+        raise ServiceError(err.msgid, **err.params) from None
+    return skills, normalize_for_match(skills)
+
+
 # --- the staff's directory (web) ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Search:
-    """What staff look for: `text` in the name, district or interests; exact filters."""
+    """What staff look for: `text` in the name, district, interests or skills; exact filters."""
 
     text: str = ""
     district: str = ""
@@ -161,14 +178,17 @@ def _conditions(search: Search, dialect: str) -> list[Any]:
                 return column.like(pattern, escape="\\")
             return column.ilike(pattern, escape="\\")
 
-        found.append(
-            or_(
-                matches(Volunteer.full_name),
-                matches(Volunteer.district),
-                # Interests are codes in a JSON list: the text of the list holds them.
-                matches(cast(Volunteer.interests, String)),
-            )
-        )
+        either = [
+            matches(Volunteer.full_name),
+            matches(Volunteer.district),
+            # Interests are codes in a JSON list: the text of the list holds them.
+            matches(cast(Volunteer.interests, String)),
+        ]
+        # Skills are compared folded on both sides: hamza, taa marbuta, diacritics and case.
+        folded = normalize_for_match(search.text)
+        if folded:
+            either.append(Volunteer.skills_key.like(_like(folded), escape="\\"))
+        found.append(or_(*either))
     if search.district:
         found.append(Volunteer.district == search.district)
     if search.interest:

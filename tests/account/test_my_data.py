@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, Conversation, User, Volunteer
-from tests.support import ADULT_ANSWERS, Chat, assert_clean, plain, text_of
+from tests.support import ADULT_ANSWERS, Chat, assert_clean, plain, text_of, with_skills
 
 NID = "1234567897"
 OTHER_NID = "1000000008"
@@ -23,6 +23,7 @@ OTHER_ANSWERS = [
     ("press", "shihar"),
     ("press", "media"),
     ("press", "_d"),
+    ("text", "تصوير، مونتاج"),
     ("press", "wd_evening"),
     ("press", "_d"),
     ("text", "sara@example.com"),
@@ -172,7 +173,7 @@ async def test_delete_removes_every_row_of_that_user_only(engine: Engine, db: Da
     other = Chat(engine, user="other")
     await other.signup(OTHER_ANSWERS)
     chat = Chat(engine)
-    await chat.signup()
+    await chat.signup(with_skills("إسعافات أولية، لغة الإشارة"))
     uid = await user_id_of(db, "u1")
     other_uid = await user_id_of(db, "other")
     assert await count(db, Volunteer) == 2
@@ -189,15 +190,19 @@ async def test_delete_removes_every_row_of_that_user_only(engine: Engine, db: Da
     assert await count(db, Conversation, Conversation.user_id == uid) == 0
     assert await count(db, Volunteer, Volunteer.user_id == uid) == 0
     assert await count(db, Volunteer, Volunteer.national_id == NID) == 0
+    # The skills and their search key went with the profile: no row holds either.
+    assert await count(db, Volunteer, Volunteer.skills.contains("إسعافات")) == 0
+    assert await count(db, Volunteer, Volunteer.skills_key.contains("اسعافات")) == 0
     # The other user is untouched.
     assert await count(db, User, User.id == other_uid) == 1
     assert await count(db, ChannelIdentity, ChannelIdentity.user_id == other_uid) == 1
     assert await count(db, Conversation, Conversation.user_id == other_uid) == 1
     [left] = await the_volunteers(db)
-    assert (left.user_id, left.national_id, left.full_name) == (
+    assert (left.user_id, left.national_id, left.full_name, left.skills) == (
         other_uid,
         OTHER_NID,
         "سارة خالد العتيبي",
+        "تصوير، مونتاج",
     )
     # The audit trail records the deletion without the person's data.
     async with db.sessions() as session:
@@ -212,6 +217,7 @@ async def test_delete_removes_every_row_of_that_user_only(engine: Engine, db: Da
         )
     assert NID not in repr((audit.actor, audit.target, audit.details))
     assert "محمد" not in repr((audit.actor, audit.target, audit.details))
+    assert "إسعافات" not in repr((audit.actor, audit.target, audit.details))
 
     # The next message starts over: the language question, as for a stranger.
     await chat.send("السلام عليكم")

@@ -33,6 +33,7 @@ SCRIPT = [
     "15/03/1420",  # birth date (Hijri)
     "الحويه",  # district typed, with heh for the final teh marbuta
     "1 2",  # interests: the first two, by number in one message
+    "1",  # skills: the first choice offered is "skip"
     "1",  # availability: toggle the first option ...
     str(len(AVAILABILITY) + 1),  # ... then "done", the choice after the options
     "1",  # email: the first choice offered is "skip"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
+from bot.services.volunteers import skills_and_key
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.db import Database
@@ -211,6 +212,7 @@ class World:
         gender: str = "m",
         locale: str = "ar",
         mobile: str | None = None,
+        skills: str | None = None,
     ) -> int:
         """A person reachable on the console (a volunteer unless told otherwise); their id."""
         self._people += 1
@@ -220,6 +222,7 @@ class World:
                 session, "console", f"p{n}", f"p{n}", locale=locale, role=role
             )
             if volunteer:
+                typed, key = skills_and_key(skills)
                 session.add(
                     Volunteer(
                         user_id=user.id,
@@ -232,6 +235,8 @@ class World:
                         district="x",
                         interests=[],
                         availability=[],
+                        skills=typed,
+                        skills_key=key,
                         charter_accepted_at=datetime(2026, 1, 1, tzinfo=UTC),
                     )
                 )

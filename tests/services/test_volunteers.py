@@ -163,3 +163,48 @@ async def test_count_volunteers_is_for_staff(units: Units, db: Database) -> None
             await service.count_volunteers(unit)
     async with units(Actor.person(uid, "staff")) as unit:
         assert await service.count_volunteers(unit) == 1
+
+
+async def test_skills_are_cleaned_and_keyed_for_search(units: Units, db: Database) -> None:
+    uid = await add_person(db, "101")
+    typed = "\u202eإسعافاتٌ   أوّلية،\u200f تصوير\x00"
+    async with units(Actor.person(uid)) as unit:
+        await service.save_volunteer(unit, uid, replace(ADULT, skills=typed))
+    [row] = await rows(db, Volunteer)
+    assert row.skills == "إسعافاتٌ أوّلية، تصوير"  # as typed, without the invisible characters
+    assert row.skills_key == "اسعافات اوليه تصوير"  # hamza, taa marbuta, harakat folded
+    async with units(Actor.person(uid)) as unit:  # only spaces and marks: no skills at all
+        await service.save_volunteer(unit, uid, replace(ADULT, skills=" \u200f "))
+    [row] = await rows(db, Volunteer)
+    assert (row.skills, row.skills_key) == (None, None)
+    async with units(Actor.person(uid)) as unit:
+        with pytest.raises(ServiceError) as refused:
+            await service.save_volunteer(unit, uid, replace(ADULT, skills="ب" * 301))
+    assert (refused.value.msgid, refused.value.params) == ("err.text.too_long", {"limit": 300})
+
+
+async def test_the_directory_finds_a_skill_spelt_loosely(units: Units, db: Database) -> None:
+    medic, other = await add_person(db, "101"), await add_person(db, "102")
+    boss = await add_person(db, "103", role="staff")
+    async with units(Actor.person(medic)) as unit:
+        await service.save_volunteer(unit, medic, replace(ADULT, skills="إسعافات أولية، تصوير"))
+    async with units(Actor.person(other)) as unit:
+        await service.save_volunteer(
+            unit,
+            other,
+            replace(ADULT, full_name="سارة خالد العتيبي", national_id="1000000008", skills="طبخ"),
+        )
+    async with units(Actor.person(boss, "staff")) as unit:
+
+        async def names(text: str) -> list[str]:
+            search = service.Search(text=text)
+            found = await service.search_volunteers(unit, search)
+            assert await service.count_matching(unit, search) == len(found)
+            return [v.full_name for v in found]
+
+        for typed in ("اسعافات", "إسعافات", "اوليه", "أوّليّة", "اسعافات اولية", "تصوير"):
+            assert await names(typed) == [ADULT.full_name], typed
+        assert await names("سارة") == ["سارة خالد العتيبي"]  # the name search still works
+        assert await names("طبخ") == ["سارة خالد العتيبي"]
+        assert await names("تصوير 100%") == []  # LIKE's wildcards are taken literally
+        assert len(await service.export_volunteers(unit, service.Search(text="اسعافات"))) == 1

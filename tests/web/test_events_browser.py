@@ -50,8 +50,8 @@ async def _pages(server: LiveServer) -> list[str]:
     one_place = [{"start": 0, "hours": 3, "capacity": 1}]
     seeded = await seed_event(server.db, server.clock(), shifts=one_place)
     world = World(server.db, server.catalogs, server.settings, server.clock())
-    for _ in range(2):
-        person = await world.person()
+    for skills in ("إسعافات أولية، لغة الإشارة", None):  # the profile page shows the skills
+        person = await world.person(skills=skills)
         async with server.db.transaction() as s:
             unit = Unit(s, Actor.person(person), server.clock(), server.catalogs, server.settings)
             await registrations.register_for_shift(unit, seeded.shift_ids[0], waitlist_ok=True)
@@ -108,6 +108,25 @@ async def test_keyboard_reaches_the_actions(server: LiveServer, page: Any) -> No
     assert await page.locator("tbody tr").count() == 1
     await page.goto(server.url + paths[6])
     assert await tab_reaches(page, 'form[action$="/national-id"] button', presses=40)
+
+
+async def test_staff_find_a_volunteer_by_a_skill(server: LiveServer, page: Any) -> None:
+    """Typed without the hamza, as people do: the one volunteer with first aid is found, and
+    their profile lists the skills."""
+    paths = await _pages(server)
+    user_id = await staff_user(server.db, "staff")
+    await browser_sign_in(page, server.url, await server.link(user_id))
+    await page.goto(server.url + paths[5])
+    await page.fill("#f-q", "اسعافات")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**q=**")
+    rows = page.locator("tbody tr")
+    assert await rows.count() == 1
+    assert "لغة الإشارة" in await rows.inner_text()
+    await rows.get_by_role("link").click()
+    await page.wait_for_selector("#skills")
+    assert await page.inner_text("#skills") == "إسعافات أولية، لغة الإشارة"
+    await assert_accessible(page)
 
 
 async def test_at_360_px_nothing_scrolls_sideways(server: LiveServer, new_page: NewPage) -> None:

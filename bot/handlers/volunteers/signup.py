@@ -18,6 +18,7 @@ from bot.core.validators import (
     parse_mobile,
     parse_name,
     parse_national_id,
+    parse_skills,
 )
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
@@ -52,6 +53,7 @@ class F(StrEnum):
     GUARDIAN_OK = "g_ok"
     DISTRICT = "district"
     INTERESTS = "interests"
+    SKILLS = "skills"
     AVAILABILITY = "avail"
     EMAIL = "email"
     CHARTER = "charter"
@@ -68,6 +70,8 @@ _REFUSED_FIELD = {
     "vol.err.guardian_required": F.GUARDIAN_OK,
     guardians.SAME_MOBILE: F.GUARDIAN_MOBILE,
     "vol.err.charter_required": F.CHARTER,
+    "vol.err.skills": F.SKILLS,
+    "err.text.too_long": F.SKILLS,  # the only free text the service measures
 }
 AVAILABILITY = tuple(
     Option(code, f"vol.avail.{code}")
@@ -108,6 +112,10 @@ def _guardian_mobile(ctx: Context, text: str) -> str:
     except ServiceError as err:
         raise Invalid(err.msgid) from None
     return mobile
+
+
+def _skills(ctx: Context, text: str) -> str:
+    return parse_skills(text)
 
 
 def _email(ctx: Context, text: str) -> str:
@@ -190,6 +198,10 @@ class VolunteerForm(Form):
             render=show_district,
         ),
         Field(F.INTERESTS, "vol.q.interests", "vol.f.interests", FieldKind.MULTI, INTERESTS),
+        # Optional free text, so staff can find someone who knows first aid or sign language.
+        Field(
+            F.SKILLS, "vol.q.skills", "vol.f.skills", parse=_skills, required=False, feminine=True
+        ),
         Field(
             F.AVAILABILITY,
             "vol.q.availability",
@@ -246,6 +258,7 @@ def profile_of(values: Values) -> service.VolunteerProfile:
         district=values[F.DISTRICT],
         interests=tuple(values[F.INTERESTS]),
         availability=tuple(values[F.AVAILABILITY]),
+        skills=values.get(F.SKILLS),
         email=values.get(F.EMAIL),
         charter_accepted=values.get(F.CHARTER) == YES,
         guardian_name=values.get(F.GUARDIAN_NAME),
@@ -270,6 +283,7 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
         F.DISTRICT: volunteer.district,
         F.INTERESTS: list(volunteer.interests),
         F.AVAILABILITY: list(volunteer.availability),
+        F.SKILLS: volunteer.skills,
         F.EMAIL: volunteer.email,
         F.CHARTER: YES,
     }

@@ -1,6 +1,6 @@
-"""The volunteers' directory for staff (issue 13 §3): search by name, district or interests,
-filters, paging and the XLSX export; a volunteer's profile with their hours. National IDs are
-masked; an admin may see one in full by an explicit action, which is audited each time."""
+"""The volunteers' directory for staff (issue 13 §3): search by name, district, interests or
+skills, filters, paging and the XLSX export; a volunteer's profile with their hours. National
+IDs are masked; an admin may see one in full by an explicit action, which is audited each time."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ COLUMNS = (
     Column("nid", "web.vol.col.nid", sortable=False),
     Column("district", "web.vol.col.district"),
     Column("interests", "web.vol.col.interests", sortable=False),
+    Column("skills", "web.vol.col.skills", sortable=False),
     Column("joined", "web.vol.col.joined", moment=True),
 )
 FILTERS = ("q", "district", "interest", "gender")
@@ -42,6 +43,7 @@ EXPORT_COLUMNS = (
     "web.vol.col.gender",
     "web.vol.col.district",
     "web.vol.col.interests",
+    "web.vol.col.skills",
     "web.vol.col.joined",
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -88,6 +90,7 @@ async def directory(view: View) -> web.StreamResponse:
             Markup('<span dir="ltr">{}</span>').format(mask_national_id(v.national_id)),
             _district(view, v),
             _interests(view, v),
+            v.skills or "",
             fmt_date(view.tr, local_day(v.created_at, tz)),
         ]
         for v in found
@@ -122,6 +125,7 @@ async def export(view: View) -> web.StreamResponse:
             view.tr.label("vol.gender.female" if v.gender == "f" else "vol.gender.male"),
             _district(view, v),
             _interests(view, v),
+            v.skills or "",
             export_when(view.tr, v.created_at, tz),
         ]
         for v in found
@@ -133,16 +137,6 @@ async def export(view: View) -> web.StreamResponse:
         content_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="volunteers.xlsx"'},
     )
-
-
-def skills_of(volunteer: object, sep: str = ", ") -> str | None:
-    """The volunteer's skills as typed (free text), when the model has them: the field is
-    being added alongside this page (people14); until then the profile shows no such row."""
-    skills = getattr(volunteer, "skills", None)
-    if isinstance(skills, list | tuple):  # a list of skills, should it be stored so
-        skills = sep.join(str(s).strip() for s in skills if str(s).strip())
-    text = str(skills).strip() if skills else ""
-    return text or None
 
 
 async def _profile(view: View, full_id: str | None = None) -> web.Response:
@@ -172,7 +166,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         mobile=mask_mobile(volunteer.mobile),
         district=_district(view, volunteer),
         interests=_interests(view, volunteer),
-        skills=skills_of(volunteer, view.tr.label("form.list_sep")),
+        skills=volunteer.skills,
         joined=fmt_date(view.tr, local_day(volunteer.created_at, tz)),
         total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),

@@ -1,7 +1,7 @@
 """guardian confirmation: a minor's guardian confirms by code or by staff; adult family applicants
 
 Revision ID: 0010_guardian_confirmation
-Revises: 0008_names_per_language
+Revises: 0009_volunteer_skills
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_guardian_confirmation"
-down_revision = "0008_names_per_language"
+down_revision = "0009_volunteer_skills"
 branch_labels = None
 depends_on = None
 

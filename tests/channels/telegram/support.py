@@ -168,6 +168,7 @@ ARABIC_SIGNUP: list[tuple[str, str]] = [
     ("press", "environment"),
     ("press", "media"),
     ("press", "_d"),
+    ("text", "تصوير، مونتاج"),  # skills
     ("press", "we_evening"),
     ("press", "_d"),
     ("press", "_s"),

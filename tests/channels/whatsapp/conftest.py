@@ -23,8 +23,10 @@ async def fake() -> AsyncIterator[FakeWhatsAppServer]:
 async def whatsapp(
     fake: FakeWhatsAppServer, make_engine: Callable[..., Engine]
 ) -> AsyncIterator[tuple[WhatsAppService, str]]:
-    """(the service, its webhook URL)."""
-    service = make_service(fake, make_engine)
+    """(the service, its webhook URL). A scripted sign-up and "delete my data" answer within
+    a minute, faster than the default 20 a minute a person is allowed; the limit itself is
+    tested in test_fairness.py with rates of its own."""
+    service = make_service(fake, make_engine, whatsapp_sender_rate=60)
     try:
         async with serve(service) as url:
             yield service, url

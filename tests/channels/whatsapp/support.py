@@ -99,6 +99,7 @@ async def sign_up(user: WhatsAppUser, name: str, national_id: str) -> None:
     await user.press("hawiya")
     await user.press("environment")
     await user.press("_d")
+    await user.press("_s")  # skills
     await user.press("we_evening")
     await user.press("_d")
     await user.press("_s")

@@ -51,6 +51,7 @@ async def test_whole_signup_over_whatsapp(
     await user.press("hawiya")  # from a paged list (20 districts)
     await user.press("environment")
     await user.press("_d")
+    await user.press("_s")  # skills
     await user.press("we_evening")
     await user.press("_d")
     await user.press("_s")
