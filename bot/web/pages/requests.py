@@ -18,7 +18,7 @@ from bot.services import families as svc
 from bot.services import family_desk as desk
 from bot.services.errors import NotFound, ServiceError
 from bot.services.families import StatusConflict
-from bot.services.family_notices import reason_label, site_name, stall_label
+from bot.services.family_notices import reason_label, site_name, staff_wording, stall_label
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage.families import STALL_TYPES
@@ -196,7 +196,8 @@ async def detail(view: View) -> web.StreamResponse:
         site=site_name(file.site, view.locale),
         type_label=stall_label(view.tr, file.request.stall_type),
         status_label=status_text(view, status),
-        status_of=lambda s: status_text(view, s) if s else "",
+        # Staff's wording ("we offered stall 4"), as on the chat's staff screen.
+        wording=lambda change: Markup(staff_wording(tr, change)),
         created=fmt_datetime(view.tr, file.request.created_at, view.env.settings.timezone),
         moment=lambda dt: fmt_datetime(view.tr, dt, view.env.settings.timezone),
         can_offer=status in svc.CAN_APPROVE,
