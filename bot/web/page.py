@@ -27,14 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.dates import fmt_date, fmt_datetime
+from bot.core.date_input import parse_day
+from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.i18n import Catalogs, Translator, localize_digits
 from bot.core.unit import Actor, Unit
 from bot.services.errors import Forbidden, NotFound, ServiceError
@@ -109,6 +110,18 @@ class View:
         """The unit of a signed-in page (never None there)."""
         assert self.unit is not None
         return self.unit
+
+    @property
+    def today(self) -> date:
+        """Today in the project's time zone, by the process's clock (the one tests inject)."""
+        now = self.unit.now if self.unit is not None else self.env.clock()
+        return local_day(now, self.env.settings.timezone)
+
+    def day(self, text: str) -> date:
+        """A date a form or filter sent, read as the chat reads one: ISO or day/month/year,
+        Hijri or Gregorian, or words relative to today («غدًا», «الخميس», «20 رجب»).
+        Raises `Invalid`."""
+        return parse_day(text, self.today)
 
     async def form(self) -> dict[str, str]:
         """The POSTed fields (text only; the CSRF field is left out)."""

@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.date_input import parse_day
 from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.text import mask_national_id
 from bot.core.validators import Invalid
@@ -43,9 +42,9 @@ COLUMNS = (
 )
 
 
-def _day(text: str) -> date | None:
+def _day(view: View, text: str) -> date | None:
     try:
-        return parse_day(text) if text else None
+        return view.day(text) if text else None
     except Invalid:
         return None
 
@@ -90,8 +89,8 @@ async def queue(view: View) -> web.StreamResponse:
         site_id=_int(f[F_SITE]),
         status=f[F_STATUS] if f[F_STATUS] in STATUSES else None,
         stall_type=f[F_TYPE] if f[F_TYPE] in STALL_TYPES else None,
-        since=_day(f[F_FROM]),
-        until=_day(f[F_TO]),
+        since=_day(view, f[F_FROM]),
+        until=_day(view, f[F_TO]),
     )
     page = table.page(await desk.count_queue(view.work, where))
     found = await desk.list_queue(
