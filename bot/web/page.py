@@ -119,7 +119,7 @@ class View:
 
     def day(self, text: str) -> date:
         """A date a form or filter sent, read as the chat reads one: ISO or day/month/year,
-        Hijri or Gregorian, or words relative to today («غدًا», «الخميس», «20 رجب»).
+        Hijri or Gregorian, or words relative to today ("tomorrow", a weekday, "20 Rajab").
         Raises `Invalid`."""
         return parse_day(text, self.today)
 

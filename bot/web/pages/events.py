@@ -59,7 +59,7 @@ def _id(view: View, name: str) -> int:
 
 def _moment(view: View, day: str, clock: str) -> datetime | None:
     """A local date and clock time from a form (the browser's yyyy-mm-dd and hh:mm, or typed
-    as the chat reads them: «غدًا», «7 م»), as a UTC instant."""
+    as the chat reads them: "tomorrow", "7 pm"), as a UTC instant."""
     try:
         d, t = view.day(day.strip()), parse_clock(clock.strip())
     except Invalid:
