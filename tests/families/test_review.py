@@ -90,7 +90,7 @@ async def test_open_approve_and_confirm(engine: Engine, db: Database) -> None:
     await family.press("reg")  # editing the family data (a form)
     await family.press_id(f"so:ok:{rid}")
     assert "تم التأكيد! البسطة رقم 2" in family.text
-    assert "راجع بيانات الأسرة" in family.text  # and back where it was
+    assert "راجعي بيانات الأسرة" in family.text  # and back where it was
     request = await request_row(db, rid)
     assert request.status == "confirmed" and request.stall_number == 2
     assert [h[1] for h in await history(db, rid)] == [
