@@ -26,6 +26,11 @@ from bot.core.text import match_words
 # "_ok" is a form's "confirm and save".
 YES_VALUES = frozenset({"yes", "y", "_ok"})
 NO_VALUES = frozenset({"no", "n"})
+# The value of every flow's "back" button: the forms' "_b", the events flows' "_bk", and "back"
+# (families, broadcasts, staff, my data). A back-word (`match.back`) means that button on any
+# step, and so does its label on a step whose typed text is the answer (a note): a person who
+# types "back" there wants to go back, not to send the word as the note.
+BACK_VALUES = frozenset({"_b", "_bk", "back"})
 # A word cut short must keep this many letters to count as a prefix.
 MIN_PARTIAL = 3
 # Arabic words typed with or without the article al- (alef lam).
@@ -68,6 +73,14 @@ def _words(text: str) -> list[str]:
         else:
             words.append(word)
     return words
+
+
+def back_choice(typed: str, options: Sequence[Offered], back_words: Collection[str]) -> Match:
+    """The one back button offered, when `typed` is a back-word (match keys, `match_key`)."""
+    if " ".join(_words(typed)) not in back_words:
+        return Match()
+    backs = [o.id for o in options if o.value in BACK_VALUES]
+    return Match(tuple(backs)) if len(backs) == 1 else Match()
 
 
 def same_word(typed: str, shown: str) -> bool:

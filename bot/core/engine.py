@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.choice_match import Match, Offered, match_choice
+from bot.core.choice_match import BACK_VALUES, Match, Offered, back_choice, match_choice
 from bot.core.failures import describe, update_ref
 from bot.core.flow import (
     CHOICE_SEP,
@@ -349,6 +349,15 @@ class Engine:
             no.update(match_key(w) for w in tr.alternatives("match.no"))
         return frozenset(yes), frozenset(no)
 
+    @cached_property
+    def _back_words(self) -> frozenset[str]:
+        """The words that mean "back", in every language."""
+        return frozenset(
+            match_key(w)
+            for tr in self.catalogs.all_translators()
+            for w in tr.alternatives("match.back")
+        )
+
     def match_typed(self, state: FlowState, inbound: Inbound, flow: Flow | None) -> Match:
         """Typed answers to offered choices: a number (any digit script) or the label as people
         type it (bot.core.choice_match). Steps that the flow declares as wanting typed text get
@@ -356,10 +365,14 @@ class Engine:
         if not state.shown:
             return Match()
         text = clean_input(inbound.text[:200])
+        offered = [Offered(cid, label, choice_value(cid)) for cid, label in state.shown]
+        back = back_choice(text, offered, self._back_words)
+        if back.unique:
+            return back
         if flow is not None and flow.wants_typed_text(state.step):
             # The text is the answer here (a note, a count); only the whole label of a
             # navigation button (cancel, back, skip) is still that button.
-            navigation = [Offered(cid, label) for cid, label in state.shown if is_navigation(cid)]
+            navigation = [o for o in offered if is_navigation(o.id) or o.value in BACK_VALUES]
             return match_choice(text, navigation, whole_only=True)
         only_movement = all(choice_value(cid) in MOVEMENT for cid, _ in state.shown)
         wants_number = flow is not None and state.step in flow.number_steps
@@ -370,7 +383,6 @@ class Engine:
             if 0 <= index < len(state.shown):
                 return Match((state.shown[index][0],))
             return Match()
-        offered = [Offered(cid, label, choice_value(cid)) for cid, label in state.shown]
         yes, no = self._yes_no_words
         return match_choice(text, offered, yes, no)
 

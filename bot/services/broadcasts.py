@@ -133,6 +133,8 @@ async def create_broadcast(unit: Unit, draft: BroadcastDraft) -> Created:
         raise NotFound("bc.err.event_unknown")
     if draft.at is not None and draft.at <= unit.now:
         raise Conflict("err.datetime.past")
+    # Every door (chat, web, CLI) is refused an announcement to nobody, here once.
+    await reached_recipients(unit, draft.audience)
     at = draft.at or unit.now
     broadcast = Broadcast(
         created_by=unit.actor.user_id,

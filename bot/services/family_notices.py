@@ -5,6 +5,7 @@ directly in the chat, not here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.calendar import map_url
 from bot.core.dates import fmt_date, fmt_datetime
 from bot.core.flow import choice_id
-from bot.core.i18n import Catalogs, Translator
+from bot.core.i18n import Catalogs, Html, Translator
 from bot.core.unit import Unit
 from bot.services import staff_notices
 from storage.models import User
@@ -104,6 +105,31 @@ def released(change: StallRequestChange) -> tuple[str, str] | None:
         return None
     stall, _, reason = note.removeprefix(RELEASED).partition(": ")
     return stall, reason
+
+
+STALL_IN_NOTE = re.compile(r"stall (\d+)")
+
+
+def staff_wording(tr: Translator, change: StallRequestChange) -> Html:
+    """A history row as staff read it ("we offered stall 4"), not as the family was told, on
+    the chat's staff screen and the web's request page alike (HTML already: a typed reason in
+    it is escaped once)."""
+    status, note = change.to_status, change.note or ""
+    stall_match = STALL_IN_NOTE.search(note)
+    stall = stall_match.group(1) if stall_match else "—"
+    if (taken_back := released(change)) is not None:
+        return Html(tr.t("fam.rev.h.released", stall=taken_back[0], reason=taken_back[1]))
+    if status == UNDER_REVIEW and change.from_status == NEEDS_INFO:
+        kind = "answered"
+    elif status == CANCELLED and note.startswith("declined"):
+        kind = "declined"
+    elif status == CANCELLED and note == "data deleted":
+        kind = "deleted"
+    else:
+        kind = status
+    if kind == REJECTED:
+        return Html(tr.t("fam.rev.h.rejected", reason=reason_label(tr, note or None)))
+    return Html(tr.t(f"fam.rev.h.{kind}", stall=stall))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.unit import Unit
+from bot.services import staff_notices
 from bot.services.broadcasts import OUTCOMES, BroadcastLine, list_broadcasts
 from bot.services.errors import require_staff
 from storage.models import AuditLog, Broadcast, Volunteer
@@ -23,9 +24,6 @@ from storage.models_events import Event, Shift, ShiftRegistration
 from storage.models_families import (
     APPROVED,
     CONFIRMED,
-    NEEDS_INFO,
-    SUBMITTED,
-    UNDER_REVIEW,
     Site,
     StallRequest,
 )
@@ -35,7 +33,7 @@ WEEKS, MONTHS, DAYS, LAST_BROADCASTS, SHIFTS, SITES = 12, 6, 7, 5, 10, 5
 
 @dataclass(frozen=True)
 class Waiting:
-    requests: int  # new stall requests to review
+    requests: int  # stall requests to review: new, or opened and not decided
     replies: int  # families answered staff's question
     registrations: int  # shift registrations to approve
 
@@ -79,18 +77,16 @@ async def _count(unit: Unit, stmt: Any) -> int:
 
 
 async def waiting(unit: Unit) -> Waiting:
+    """What waits for staff, counted as the daily digest counts it (one definition:
+    `staff_notices.waiting_buckets`)."""
     require_staff(unit.actor)
+    to_review, answered, pending = staff_notices.waiting_buckets()
     base = select(func.count(StallRequest.id))
-    new = await _count(unit, base.where(StallRequest.status == SUBMITTED))
-    # A reply is waiting while the request is back in review with the family's answer on it.
-    replied = StallRequest.info_reply.is_not(None)
-    replies = await _count(
-        unit, base.where(replied, StallRequest.status.in_((UNDER_REVIEW, NEEDS_INFO)))
+    return Waiting(
+        await _count(unit, base.where(*to_review)),
+        await _count(unit, base.where(*answered)),
+        await _count(unit, select(func.count(ShiftRegistration.id)).where(*pending)),
     )
-    registrations = await _count(
-        unit, select(func.count(ShiftRegistration.id)).where(ShiftRegistration.status == "pending")
-    )
-    return Waiting(new, replies, registrations)
 
 
 async def open_shifts(unit: Unit, limit: int = SHIFTS) -> list[OpenShift]:

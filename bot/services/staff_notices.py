@@ -196,8 +196,9 @@ class Waiting:
         return self.requests + self.answers + self.registrations
 
 
-def _waiting_buckets() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
-    """What waits for staff, in three buckets that never share an item:
+def waiting_buckets() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """What waits for staff, in three buckets that never share an item (the one definition:
+    the digest and the web overview, `reports.waiting`, count by it):
     - a request to review: new, or opened by staff and not decided yet (an opened request
       still waits; it is no answer, as no question was answered);
     - a family's answer: back in review with the answer on it, until staff decide (a request
@@ -221,7 +222,7 @@ async def waiting_work(unit: Unit) -> Waiting:
         stmt = select(func.count()).select_from(model).where(*where)
         return int((await session.execute(stmt)).scalar_one())
 
-    new, answered, pending = _waiting_buckets()
+    new, answered, pending = waiting_buckets()
 
     async def request_links(*where: Any) -> list[str]:
         stmt = select(StallRequest.id).where(*where).order_by(StallRequest.id).limit(DIGEST_LINKS)

@@ -24,17 +24,19 @@ See bot/web/README.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.dates import fmt_date, fmt_datetime
-from bot.core.i18n import Catalogs, Translator
+from bot.core.date_input import parse_day
+from bot.core.dates import fmt_date, fmt_datetime, local_day
+from bot.core.i18n import Catalogs, Translator, localize_digits
 from bot.core.unit import Actor, Unit
 from bot.services.errors import Forbidden, NotFound, ServiceError
 from bot.services.web_access import WebUser
@@ -109,6 +111,18 @@ class View:
         assert self.unit is not None
         return self.unit
 
+    @property
+    def today(self) -> date:
+        """Today in the project's time zone, by the process's clock (the one tests inject)."""
+        now = self.unit.now if self.unit is not None else self.env.clock()
+        return local_day(now, self.env.settings.timezone)
+
+    def day(self, text: str) -> date:
+        """A date a form or filter sent, read as the chat reads one: ISO or day/month/year,
+        Hijri or Gregorian, or words relative to today ("tomorrow", a weekday, "20 Rajab").
+        Raises `Invalid`."""
+        return parse_day(text, self.today)
+
     async def form(self) -> dict[str, str]:
         """The POSTed fields (text only; the CSRF field is left out)."""
         data = await self.request.post()
@@ -164,7 +178,29 @@ class View:
             datetime=lambda dt: fmt_datetime(tr, dt, tz),
             **context,
         )
+        html = localize_page(html, self.locale, self.env.settings.arabic_digits)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+# What a person typed and sends back (a form's text areas) and what a browser runs keeps its
+# characters; `localize_digits` itself keeps tags (attributes: links, ids, values, tokens),
+# links and e-mail addresses.
+_AS_TYPED = re.compile(r"<(textarea|script|style)\b[^>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+
+
+def localize_page(html: str, locale: str, style: str) -> str:
+    """An Arabic page's text in the one digit style of Arabic screens (ARABIC_DIGITS), as the
+    chat's replies (`bot.core.i18n.localize_outbound`); English pages keep Western digits."""
+    if locale != "ar":
+        return html
+    pieces: list[str] = []
+    last = 0
+    for match in _AS_TYPED.finditer(html):
+        pieces.append(localize_digits(html[last : match.start()], style))
+        pieces.append(match.group())
+        last = match.end()
+    pieces.append(localize_digits(html[last:], style))
+    return "".join(pieces)
 
 
 def _flash_text(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import fan_out_due
@@ -20,7 +21,7 @@ from fakes.telegram_api import FakeTelegramServer
 from scheduler.factory import create_scheduler
 from scheduler.jobs import add_delivery_jobs
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import Broadcast, utcnow
 from tests.conftest import DatabaseFactory
 from tests.delivery.support import add_broadcast, close, known_recipients, make_sender, statuses
 
@@ -167,3 +168,21 @@ async def test_broadcast_command_sends_a_file_to_a_segment_with_a_progress_bar(
     assert "100% 40/40" in progress and "sent: 40" in progress
     counts = sends_per_chat(fake)
     assert set(counts) == set(chats) and max(counts.values()) == 1
+
+
+async def test_broadcast_command_refuses_an_announcement_to_nobody(
+    db_factory: DatabaseFactory, db: Database, fake: FakeTelegramServer, tmp_path: Path
+) -> None:
+    if db_factory.backend != "sqlite":
+        pytest.skip("the subprocess gets a plain DATABASE_URL")
+    await known_recipients(db, fake, 2, locale="en")
+    message = tmp_path / "announcement.txt"
+    message.write_text("حملة نظافة", encoding="utf-8")
+    env = cli_env(db_factory, fake, "500")
+    # Nobody lives in this district: the service refuses, the operator reads why.
+    proc = await start_cli(env, "broadcast", str(message), "--audience", "district:hada")
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 2, err.decode()
+    assert "would reach nobody" in err.decode()
+    async with db.sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(Broadcast))).scalar() == 0

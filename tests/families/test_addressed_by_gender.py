@@ -8,10 +8,12 @@ from bot.core.engine import Engine
 from storage.db import Database
 from storage.people import genders_of
 from tests.families.support import (
+    add_site,
     answer_all,
     family_answers,
     national_id,
     register_family,
+    request_stall,
     user_id,
 )
 from tests.support import ADULT_ANSWERS, Chat, text_of
@@ -49,3 +51,21 @@ async def test_a_volunteer_profile_speaks_before_the_family(engine: Engine, db: 
     uid = await user_id(db, "both")
     async with db.sessions() as session:
         assert await genders_of(session, [uid]) == {uid: "m"}
+
+
+async def test_the_summaries_and_questions_address_a_woman_as_a_woman(
+    engine: Engine, db: Database
+) -> None:
+    """Item 6: once the applicant's gender is known, the family's summary and the stall
+    request's questions and summary speak to her; a man reads the neutral wording."""
+    site_id = await add_site(db)
+    woman = await register_family(engine, "umm-salem", seed=14, gender="f")
+    assert "راجعي بيانات الأسرة" in "\n".join(o.text for o in woman.history)
+    await request_stall(woman, site_id, confirm=False)
+    told = "\n".join(o.text for o in woman.history)
+    assert "أي نوع من البسطات تريدين؟" in told and "اكتبي التاريخ" in told
+    assert "راجعي طلب البسطة" in woman.text
+    man = await register_family(engine, "abu-salem", seed=15, gender="m")
+    assert text_of("ar", "fam.summary_title") in "\n".join(o.text for o in man.history)
+    await request_stall(man, site_id, confirm=False)
+    assert text_of("ar", "fam.req.summary_title") in man.text and "راجعي" not in man.text

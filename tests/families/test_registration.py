@@ -27,7 +27,7 @@ async def test_register_a_food_family_with_a_photo(engine: Engine, db: Database)
     assert "لا نطلب صور الهوية" in chat.text
     await answer_all(chat, family_answers(national_id(1)))
     summary = chat.text
-    assert "راجع بيانات الأسرة" in summary
+    assert "راجعي بيانات الأسرة" in summary
     assert "1•••••••" in summary and national_id(1) not in summary  # the ID is masked
     assert "&lt;طازجة&gt; &amp;" in summary  # user text is escaped
     assert "الشهادة الصحية" in summary and "📷" in summary
@@ -68,7 +68,7 @@ async def test_hijri_expiry_dates_are_accepted(engine: Engine, db: Database) -> 
 async def test_registered_family_corrects_its_data(engine: Engine, db: Database) -> None:
     chat = await register_family(engine, "fam4")
     await chat.press("reg")  # "My family data": the summary of the stored values
-    assert "راجع بيانات الأسرة" in chat.text
+    assert "راجعي بيانات الأسرة" in chat.text
     await chat.press("_e")
     await chat.press("fname")
     await chat.send("حلويات الطائف")

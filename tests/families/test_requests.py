@@ -33,7 +33,7 @@ async def test_request_a_stall_and_see_it_in_my_requests(engine: Engine, db: Dat
     await chat.press("food")
     await chat.send("١٢/١٢/٢٠٢٦")  # Arabic-Indic digits, day/month/year
     await chat.press("last")
-    assert "راجع طلب البسطة" in chat.text and "سوق عكاظ التراثي" in chat.text
+    assert "راجعي طلب البسطة" in chat.text and "سوق عكاظ التراثي" in chat.text
     await chat.press("_ok")
     assert "أُرسل طلبكِ رقم" in chat.text
     [request] = await requests(db)
@@ -72,7 +72,7 @@ async def test_dates_must_be_within_the_site(engine: Engine, db: Database) -> No
     await chat.send("2026-12-25")
     assert "اختر يومًا بين" in chat.text
     await chat.send("2026-12-14")
-    assert "راجع طلب البسطة" in chat.text
+    assert "راجعي طلب البسطة" in chat.text
 
 
 async def test_deadline_passed(engine: Engine, db: Database, clock: Clock) -> None:

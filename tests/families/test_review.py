@@ -90,7 +90,7 @@ async def test_open_approve_and_confirm(engine: Engine, db: Database) -> None:
     await family.press("reg")  # editing the family data (a form)
     await family.press_id(f"so:ok:{rid}")
     assert "تم التأكيد! البسطة رقم 2" in family.text
-    assert "راجع بيانات الأسرة" in family.text  # and back where it was
+    assert "راجعي بيانات الأسرة" in family.text  # and back where it was
     request = await request_row(db, rid)
     assert request.status == "confirmed" and request.stall_number == 2
     assert [h[1] for h in await history(db, rid)] == [
@@ -151,6 +151,37 @@ async def test_reject_without_a_note(engine: Engine, db: Database) -> None:
     await boss.press("_s")
     assert (await request_row(db, rid)).reject_note is None
     assert (await notice_keys(db, "fam"))[-1] == "fam.n.rejected"
+
+
+async def test_a_typed_back_word_at_the_note_goes_back_and_is_not_the_note(
+    engine: Engine, db: Database
+) -> None:
+    """Item 3: «رجوع» (or «عودة», «back») typed where a note is asked goes back, as the back
+    button does; nothing is decided and no note is kept."""
+    rid, boss = await opened_by_staff(engine, db)
+    for word in ("رجوع", "عودة"):
+        await boss.press("rj")
+        await boss.press("documents")
+        await boss.send(word)
+        assert boss.offers("rj")  # the request's screen again, with its actions
+        request = await request_row(db, rid)
+        assert request.status != "rejected" and request.reject_note is None
+
+
+async def test_back_typed_in_english_at_the_note_goes_back(engine: Engine, db: Database) -> None:
+    rid = await submitted(engine, db, "fam", 1)
+    english = Chat(engine, user="boss")
+    await english.onboard("en")
+    await open_review(english)
+    await english.press(f"r{rid}")
+    await english.press("rj")
+    await english.press("documents")
+    await english.send("Back")
+    assert english.offers("rj") and (await request_row(db, rid)).reject_note is None
+    await english.press("rj")
+    await english.press("documents")
+    await english.send("back to the team")  # a note that only starts with the word is a note
+    assert (await request_row(db, rid)).reject_note == "back to the team"
 
 
 async def test_needs_information_and_the_answer(engine: Engine, db: Database) -> None:

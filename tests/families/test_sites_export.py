@@ -66,9 +66,12 @@ async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> N
     await boss.send("2026-12-05")
     await boss.press("symbolic")
     await boss.send("خمسون ريالًا للموسم")
+    assert "متى تستطيع الأسر تجهيز بسطاتها" in boss.text and boss.offers("_s")  # optional
+    await boss.send("من الساعة 3 عصرًا يوم الافتتاح")
     await boss.press("yes")
     await boss.press("yes")
     assert "راجع بيانات الموقع" in boss.text and "21.27000, 40.41000" in boss.text
+    assert "موعد التجهيز: من الساعة 3 عصرًا يوم الافتتاح" in boss.text
     await boss.press("_ok")
     assert "يلزم أن يكون في الموقع بسطة واحدة على الأقل" in boss.text
     await boss.send("2")  # asked again; "2" is the number, not the second button
@@ -82,6 +85,7 @@ async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> N
     assert site.end_date == date(2026, 12, 20)
     assert site.deadline.isoformat() == "2026-12-05T20:59:59+00:00"  # end of the day in Riyadh
     assert site.fee == "symbolic" and site.saudi_only and site.women_only and site.is_open
+    assert site.setup_note == "من الساعة 3 عصرًا يوم الافتتاح"  # told in every offer
     assert "site.created" in await audit_actions(db)
     assert any(o.location is not None for o in boss.last)  # the site view shows the pin
 
@@ -117,6 +121,13 @@ async def test_edit_close_and_reopen(engine: Engine, db: Database) -> None:
     assert not site.is_open and site.food_stalls == 2
     await boss.press("reopen")
     assert (await sites(db))[0].is_open
+    # The set-up time is corrected like any other answer.
+    await boss.press("edit")
+    await boss.press("_e")
+    await boss.press("setup")
+    await boss.send("قبل الافتتاح بساعتين")
+    await boss.press("_ok")
+    assert (await sites(db))[0].setup_note == "قبل الافتتاح بساعتين"
     actions = await audit_actions(db)
     assert {"site.updated", "site.closed", "site.opened"} <= set(actions)
 

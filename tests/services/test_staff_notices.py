@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
-from bot.services import events, families, registrations
+from bot.services import events, families, registrations, reports
 from bot.services import staff_notices as svc
 from bot.services.errors import Forbidden, ServiceError
 from bot.services.family_sites import FamilyProfile, save_family
@@ -316,6 +316,9 @@ async def test_the_digest_counts_each_waiting_item_once_in_its_bucket(world: Wor
 
     waiting = await world.run(Actor.system(), svc.waiting_work)
     assert (waiting.requests, waiting.answers, waiting.registrations) == (2, 1, 1)
+    # The web overview counts what waits by the same definition (the opened request too).
+    overview = await world.run(boss, reports.waiting)
+    assert (overview.requests, overview.replies, overview.registrations) == (2, 1, 1)
     link = f"{BASE}/requests/{{}}".format
     assert waiting.links["stn.digest.requests"] == [link(new), link(opened)]
     assert waiting.links["stn.digest.answers"] == [link(answered)]
@@ -325,3 +328,5 @@ async def test_the_digest_counts_each_waiting_item_once_in_its_bucket(world: Wor
     await world.run(boss, families.reject_request, answered, "capacity")
     after = await world.run(Actor.system(), svc.waiting_work)
     assert (after.requests, after.answers, after.registrations) == (2, 0, 1)
+    overview = await world.run(boss, reports.waiting)
+    assert (overview.requests, overview.replies, overview.registrations) == (2, 0, 1)

@@ -17,7 +17,7 @@ from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import AuditLog, Broadcast, OutboxMessage
 from tests.conftest import Clock
-from tests.delivery.support import drain_once, known_recipients
+from tests.delivery.support import drain_once, known_recipients, seed_recipients
 from tests.web.rig import csrf_of, link_for, sign_in, staff_user
 
 Client = TestClient[Any, Any]
@@ -100,6 +100,11 @@ async def test_a_refused_draft_is_shown_on_the_form_and_nothing_is_written(
         data={"csrf": token, "kind": "event", "event": "999", "text_ar": "نص", "do": "send"},
     )
     assert event.status == 422 and tr.t("bc.err.event_unknown") in await event.text()
+    # Nobody has accepted announcements yet: an announcement to nobody cannot be sent.
+    nobody = await client.post(
+        "/broadcasts/new", data={"csrf": token, "kind": "all", "text_ar": "نص", "do": "send"}
+    )
+    assert nobody.status == 422 and tr.t("bc.err.nobody") in await nobody.text()
     assert await _count(db, Broadcast) == 0
     assert await _count(db, AuditLog, AuditLog.action == "broadcast.created") == 0
 
@@ -107,10 +112,11 @@ async def test_a_refused_draft_is_shown_on_the_form_and_nothing_is_written(
 async def test_schedule_warns_in_quiet_hours_and_cancel(
     client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
 ) -> None:
+    await seed_recipients(db, 1)
     token = await _signed_in(client, db, catalogs, web_settings, clock)
     # 23:30 in Riyadh on the test's day: inside the default quiet hours 22:00-08:00.
     at = "2026-11-25T23:30"
-    form = {"csrf": token, "kind": "volunteers", "text_ar": "نص", "at": at}
+    form = {"csrf": token, "kind": "all", "text_ar": "نص", "at": at}
     preview = await client.post("/broadcasts/new", data={**form, "do": "preview"})
     tr = catalogs.translator("ar")
     # the hours keep their left-to-right order inside Arabic text, on one line (no break

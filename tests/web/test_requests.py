@@ -174,6 +174,22 @@ async def test_request_page_masks_the_id_and_warns_of_expiring_documents(
     assert missing.status == 404 and tr.raw("fam.rev.gone") in await missing.text()
 
 
+async def test_history_reads_in_staff_wording_as_in_chat(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    site = await add_site(db)
+    rid = await family_request(db, catalogs, web_settings, clock(), site, 6)
+    await signed_in(client, db, catalogs, web_settings, clock)
+    csrf = await token(client, f"/requests/{rid}")
+    await client.post(f"/requests/{rid}/offer", data={"csrf": csrf, "stall": "2"})
+    page = await (await client.get(f"/requests/{rid}")).text()
+    history = page.split('id="h-history"', 1)[1].split("</table>", 1)[0]
+    tr = catalogs.translator("ar")
+    assert tr.t("fam.rev.h.submitted") in history
+    assert tr.t("fam.rev.h.approved", stall=2) in history  # "we offered stall 2"
+    assert tr.raw("fam.status.approved") not in history  # not "offered to you"
+
+
 async def test_offer_a_chosen_stall_then_refuse_a_second_decision(
     client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
 ) -> None:

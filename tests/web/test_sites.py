@@ -4,10 +4,12 @@ confirmed stalls per day, and CSRF."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.dates import local_day
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
 from bot.services import families as svc
@@ -63,6 +65,20 @@ async def test_create_a_site_and_see_it_listed(
     listed = await (await client.get("/sites")).text()
     assert "سوق الهدا" in listed and f'href="/sites/{site.id}/edit"' in listed
     assert catalogs.translator("ar").t("fam.sf.saved", name="سوق الهدا") in listed
+
+
+async def test_a_date_typed_in_words_is_read_from_the_clocks_today(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    await signed_in(client, db, catalogs, web_settings, clock)
+    csrf = await token(client, "/sites/new")
+    done = await client.post(
+        "/sites/new", data={**FORM, "deadline_day": "غدًا", "csrf": csrf}, allow_redirects=False
+    )
+    assert done.status == 303, await done.text()
+    (site,) = await sites(db)
+    tomorrow = local_day(clock(), web_settings.timezone) + timedelta(days=1)
+    assert local_day(site.deadline, web_settings.timezone) == tomorrow
 
 
 async def test_the_service_refusal_is_shown_next_to_its_field(

@@ -193,7 +193,7 @@ class EventAdmin(RegistrantScreens):
                 title_en=event.title_en or "-",
                 type=type_label(tr, event.type),
                 when=fmt_range(tr, event.starts_at, event.ends_at, tz),
-                place=event.place_name,
+                place=place_for(tr.locale, event),
                 pin=tr.label("eva.pin_yes" if pin_of(event) else "eva.pin_no"),
             )
         ]

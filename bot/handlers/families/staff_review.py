@@ -4,13 +4,11 @@ written to the audit log and told to the family."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Coroutine
 from enum import StrEnum
 from typing import Any
 
 from bot.core.flow import Context, Flow, number_after, pressed_value
-from bot.core.i18n import Html, Translator
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.pager import Page, page_choices, page_line, turn
 from bot.core.text import isolate, mask_national_id
@@ -27,21 +25,18 @@ from bot.handlers.families.common import (
 from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services import families as svc
 from bot.services.errors import ServiceError
-from bot.services.family_notices import reason_label, released, site_name, stall_label
+from bot.services.family_notices import site_name, staff_wording, stall_label
 from storage import families as fam
 from storage.models_families import (
     APPROVED,
-    CANCELLED,
     CONFIRMED,
     NEEDS_INFO,
-    REJECTED,
     SUBMITTED,
     UNDER_REVIEW,
     WAITLISTED,
     Family,
     Site,
     StallRequest,
-    StallRequestChange,
 )
 
 REVIEW = "frv"
@@ -78,7 +73,6 @@ TEXT_PROMPTS = {
     Step.QUESTION: "fam.rev.ask_q",
     Step.RELEASE: "fam.rev.release_q",
 }
-STALL_IN_NOTE = re.compile(r"stall (\d+)")
 
 OPEN = "r"  # "r<id>": open request <id>
 NUMBER = "n"  # "n<number>": offer that stall
@@ -437,24 +431,3 @@ class Review(Flow):
             await ctx.goto(back["flow"], back["params"])
         else:
             await self._queue(ctx)
-
-
-def staff_wording(tr: Translator, change: StallRequestChange) -> Html:
-    """A history row as staff read it ("we offered stall 4"), not as the family was told
-    (HTML already: a typed reason in it is escaped once)."""
-    status, note = change.to_status, change.note or ""
-    stall_match = STALL_IN_NOTE.search(note)
-    stall = stall_match.group(1) if stall_match else "—"
-    if (taken_back := released(change)) is not None:
-        return Html(tr.t("fam.rev.h.released", stall=taken_back[0], reason=taken_back[1]))
-    if status == UNDER_REVIEW and change.from_status == NEEDS_INFO:
-        kind = "answered"
-    elif status == CANCELLED and note.startswith("declined"):
-        kind = "declined"
-    elif status == CANCELLED and note == "data deleted":
-        kind = "deleted"
-    else:
-        kind = status
-    if kind == REJECTED:
-        return Html(tr.t("fam.rev.h.rejected", reason=reason_label(tr, note or None)))
-    return Html(tr.t(f"fam.rev.h.{kind}", stall=stall))

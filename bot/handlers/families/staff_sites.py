@@ -48,6 +48,7 @@ SITE_FORM = "fsf"
 SITES_SHOWN = 20
 SITE_NAME_MAX = 120
 FEE_NOTE_MAX = 200
+SETUP_NOTE_MAX = 200  # as on the web's site form
 
 
 class SiteField(StrEnum):
@@ -64,6 +65,7 @@ class SiteField(StrEnum):
     DEADLINE = "deadline"
     FEE = "fee"
     FEE_NOTE = "fee_note"
+    SETUP = "setup"
     SAUDI = "saudi"
     WOMEN = "women"
 
@@ -335,6 +337,10 @@ def _fee_note(ctx: Context, text: str) -> str:
     return parse_announcement(text, limit=FEE_NOTE_MAX)
 
 
+def _setup_note(ctx: Context, text: str) -> str:
+    return parse_announcement(text, limit=SETUP_NOTE_MAX)
+
+
 class SiteForm(Form):
     """A new site, or an existing one (`params["site"]`) to correct."""
 
@@ -396,6 +402,14 @@ class SiteForm(Form):
             required=False,
             feminine=True,
         ),
+        # When families may set up: told in every offer (without it the offer says to ask).
+        Field(
+            SiteField.SETUP,
+            "fam.sf.q.setup",
+            "fam.sf.f.setup",
+            parse=_setup_note,
+            required=False,
+        ),
         Field(SiteField.SAUDI, "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
         Field(SiteField.WOMEN, "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
     )
@@ -427,6 +441,7 @@ class SiteForm(Form):
             deadline_day=date.fromisoformat(values[SiteField.DEADLINE]),
             fee=values[SiteField.FEE],
             fee_note=values.get(SiteField.FEE_NOTE),
+            setup_note=values.get(SiteField.SETUP),
             saudi_only=values[SiteField.SAUDI] == YES,
             women_only=values[SiteField.WOMEN] == YES,
         )
@@ -459,6 +474,7 @@ def site_values(site: Site, timezone: str) -> Values:
         SiteField.DEADLINE: deadline_day.isoformat(),
         SiteField.FEE: site.fee,
         SiteField.FEE_NOTE: site.fee_note,
+        SiteField.SETUP: site.setup_note,
         SiteField.SAUDI: YES if site.saudi_only else NO,
         SiteField.WOMEN: YES if site.women_only else NO,
     }

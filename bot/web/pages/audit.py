@@ -10,6 +10,7 @@ from datetime import date
 from aiohttp import web
 
 from bot.core.dates import fmt_datetime
+from bot.core.validators import Invalid
 from bot.services import reports
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
@@ -25,11 +26,12 @@ COLUMNS = (
 FILTERS = ("actor", "action", "target", "since", "until")
 
 
-def _day(text: str) -> date | None:
-    """A date from the browser's date field (YYYY-MM-DD); anything else is no filter."""
+def _day(view: View, text: str) -> date | None:
+    """A date from the browser's date field (YYYY-MM-DD) or typed as the chat reads one;
+    anything else is no filter."""
     try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+        return view.day(text) if text else None
+    except Invalid:
         return None
 
 
@@ -41,8 +43,8 @@ async def audit(view: View) -> web.StreamResponse:
         actor=f["actor"],
         action=f["action"],
         target=f["target"],
-        since=_day(f["since"]),
-        until=_day(f["until"]),
+        since=_day(view, f["since"]),
+        until=_day(view, f["until"]),
     )
     page = table.page(await reports.count_audit(view.work, wanted))
     found = await reports.list_audit(

@@ -4,7 +4,7 @@ check-in and check-out with undo, hours, and the XLSX export. Every action is a 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.date_input import parse_day
+from bot.core.date_input import parse_clock
 from bot.core.dates import day_start, fmt_datetime, hours_text
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
@@ -58,10 +58,13 @@ def _id(view: View, name: str) -> int:
 
 
 def _moment(view: View, day: str, clock: str) -> datetime | None:
-    """A local date (yyyy-mm-dd) and clock time (hh:mm) from a form, as a UTC instant."""
+    """A local date and clock time from a form (the browser's yyyy-mm-dd and hh:mm, or typed
+    as the chat reads them: "tomorrow", "7 pm"), as a UTC instant."""
     try:
-        d, t = date.fromisoformat(day.strip()), time.fromisoformat(clock.strip())
-    except ValueError:
+        d, t = view.day(day.strip()), parse_clock(clock.strip())
+    except Invalid:
+        return None
+    if t is None:
         return None
     return day_start(d, view.env.settings.timezone) + timedelta(hours=t.hour, minutes=t.minute)
 
@@ -97,7 +100,7 @@ def _filter_day(view: View, table: Table, name: str) -> date | None:
     if not text:
         return None
     try:
-        return parse_day(text)
+        return view.day(text)
     except Invalid:
         view.flash("web.filter.bad_day", "error", text=isolate(text))  # its own direction
         return None

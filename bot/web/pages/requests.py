@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.date_input import parse_day
 from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.text import mask_national_id
 from bot.core.validators import Invalid
@@ -18,7 +17,7 @@ from bot.services import families as svc
 from bot.services import family_desk as desk
 from bot.services.errors import NotFound, ServiceError
 from bot.services.families import StatusConflict
-from bot.services.family_notices import reason_label, site_name, stall_label
+from bot.services.family_notices import reason_label, site_name, staff_wording, stall_label
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage.families import STALL_TYPES
@@ -43,9 +42,9 @@ COLUMNS = (
 )
 
 
-def _day(text: str) -> date | None:
+def _day(view: View, text: str) -> date | None:
     try:
-        return parse_day(text) if text else None
+        return view.day(text) if text else None
     except Invalid:
         return None
 
@@ -90,8 +89,8 @@ async def queue(view: View) -> web.StreamResponse:
         site_id=_int(f[F_SITE]),
         status=f[F_STATUS] if f[F_STATUS] in STATUSES else None,
         stall_type=f[F_TYPE] if f[F_TYPE] in STALL_TYPES else None,
-        since=_day(f[F_FROM]),
-        until=_day(f[F_TO]),
+        since=_day(view, f[F_FROM]),
+        until=_day(view, f[F_TO]),
     )
     page = table.page(await desk.count_queue(view.work, where))
     found = await desk.list_queue(
@@ -196,7 +195,8 @@ async def detail(view: View) -> web.StreamResponse:
         site=site_name(file.site, view.locale),
         type_label=stall_label(view.tr, file.request.stall_type),
         status_label=status_text(view, status),
-        status_of=lambda s: status_text(view, s) if s else "",
+        # Staff's wording ("we offered stall 4"), as on the chat's staff screen.
+        wording=lambda change: Markup(staff_wording(tr, change)),
         created=fmt_datetime(view.tr, file.request.created_at, view.env.settings.timezone),
         moment=lambda dt: fmt_datetime(view.tr, dt, view.env.settings.timezone),
         can_offer=status in svc.CAN_APPROVE,

@@ -11,7 +11,6 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.core.date_input import parse_day
 from bot.core.dates import fmt_date, local_day
 from bot.core.districts import ALL_DISTRICTS
 from bot.core.validators import Invalid
@@ -121,7 +120,9 @@ def _values_of(view: View, site: Site) -> dict[str, str]:
     }
 
 
-def _read(form: SiteForm, pin: tuple[float, float] | None) -> family_sites.SiteData | None:
+def _read(
+    view: View, form: SiteForm, pin: tuple[float, float] | None
+) -> family_sites.SiteData | None:
     """The site the form describes, or None with each field's problem noted."""
     v = form.values
     names = {k: v.get(k, "").strip() for k in ("name_ar", "name_en")}
@@ -140,7 +141,7 @@ def _read(form: SiteForm, pin: tuple[float, float] | None) -> family_sites.SiteD
     days: dict[str, date] = {}
     for key in DAYS:
         try:
-            days[key] = parse_day(v.get(key, ""))
+            days[key] = view.day(v.get(key, ""))
         except Invalid as bad:
             form.error(key, bad.msgid, **bad.params)
     if v.get("fee") not in FEES:
@@ -216,7 +217,7 @@ async def update_site(view: View) -> web.StreamResponse:
 async def _save(view: View, site: Site | None) -> web.StreamResponse:
     form = SiteForm(await view.form(), {})
     pin = (site.latitude, site.longitude) if site and site.latitude and site.longitude else None
-    data = _read(form, pin)
+    data = _read(view, form, pin)
     if data is None:
         return _render_form(view, form, site, status=422)
     try:
@@ -255,7 +256,7 @@ async def stalls(view: View) -> web.StreamResponse:
         return gone(view, "web.sites.title", err)
     table = Table.read(view, STALL_COLUMNS, sort="day", filters=("day",))
     try:
-        day = parse_day(table.filters["day"]) if table.filters["day"] else None
+        day = view.day(table.filters["day"]) if table.filters["day"] else None
     except Invalid:
         day = None
     found = await desk.confirmed_stalls(view.work, site.id, day)
