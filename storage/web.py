@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, User
-from storage.models_events import PENDING, ShiftRegistration
-from storage.models_families import SUBMITTED, UNDER_REVIEW, StallRequest
 from storage.models_web import WebLink, WebSession
 
 
@@ -66,15 +64,3 @@ async def user_and_identities(session: AsyncSession, user_id: int) -> tuple[User
     )
     rows = (await session.execute(stmt)).all()
     return user, [f"{channel}:{external}" for channel, external in rows]
-
-
-async def waiting_counts(session: AsyncSession) -> dict[str, int]:
-    """What waits for staff: stall requests not yet reviewed, registrations to approve."""
-    requests = select(func.count()).where(StallRequest.status.in_((SUBMITTED, UNDER_REVIEW)))
-    registrations = select(func.count()).where(ShiftRegistration.status == PENDING)
-    return {
-        "requests": int((await session.execute(requests.select_from(StallRequest))).scalar_one()),
-        "registrations": int(
-            (await session.execute(registrations.select_from(ShiftRegistration))).scalar_one()
-        ),
-    }

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.core.dates import day_start
 from bot.core.unit import Unit
 from bot.services import families as svc
+from bot.services import staff_notices
 from bot.services.errors import NotFound, ServiceError, require_staff
 from storage import families as fam
 from storage.models_families import CONFIRMED, Family, Site, StallRequest, StallRequestChange
@@ -47,6 +48,11 @@ class QueueFilter:
     until: date | None = None
 
 
+# Two filters beside the statuses: what the overview counts as waiting (the digest's buckets,
+# staff_notices.waiting_buckets), so its links open exactly the requests it counted.
+TO_REVIEW, ANSWERED = "to_review", "answered"
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     request: StallRequest
@@ -61,7 +67,11 @@ def _filtered(unit: Unit, stmt: Any, where: QueueFilter) -> Any:
     )
     if where.site_id is not None:
         stmt = stmt.where(StallRequest.site_id == where.site_id)
-    if where.status:
+    if where.status == TO_REVIEW:
+        stmt = stmt.where(*staff_notices.waiting_buckets()[0])
+    elif where.status == ANSWERED:
+        stmt = stmt.where(*staff_notices.waiting_buckets()[1])
+    elif where.status:
         stmt = stmt.where(StallRequest.status == where.status)
     if where.stall_type:
         stmt = stmt.where(StallRequest.stall_type == where.stall_type)

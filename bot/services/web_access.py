@@ -123,20 +123,6 @@ async def sign_out(unit: Unit, session_id: str) -> None:
     await store.end_session(unit.session, digest(session_id))
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    """What waits for staff, for the overview."""
-
-    requests: int
-    registrations: int
-
-
-async def waiting(unit: Unit) -> Waiting:
-    require_staff(unit.actor)
-    counts = await store.waiting_counts(unit.session)
-    return Waiting(counts["requests"], counts["registrations"])
-
-
 async def prune(unit: Unit) -> None:
     """Forget expired links and idle sessions (the web process runs this now and then; a
     stale row opens nothing anyway, since redeeming and resuming judge the times again)."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
-from bot.services import events, families, registrations, reports
+from bot.services import events, families, family_desk, registrations, reports
 from bot.services import staff_notices as svc
 from bot.services.errors import Forbidden, ServiceError
 from bot.services.family_sites import FamilyProfile, save_family
@@ -319,6 +319,9 @@ async def test_the_digest_counts_each_waiting_item_once_in_its_bucket(world: Wor
     # The web overview counts what waits by the same definition (the opened request too).
     overview = await world.run(boss, reports.waiting)
     assert (overview.requests, overview.replies, overview.registrations) == (2, 1, 1)
+    # The overview's links open the queue on exactly what it counted.
+    assert await _queued(world, boss, family_desk.TO_REVIEW) == [new, opened]
+    assert await _queued(world, boss, family_desk.ANSWERED) == [answered]
     link = f"{BASE}/requests/{{}}".format
     assert waiting.links["stn.digest.requests"] == [link(new), link(opened)]
     assert waiting.links["stn.digest.answers"] == [link(answered)]
@@ -330,3 +333,19 @@ async def test_the_digest_counts_each_waiting_item_once_in_its_bucket(world: Wor
     assert (after.requests, after.answers, after.registrations) == (2, 0, 1)
     overview = await world.run(boss, reports.waiting)
     assert (overview.requests, overview.replies, overview.registrations) == (2, 0, 1)
+
+
+async def _queued(world: World, actor: Actor, status: str) -> list[int]:
+    async def ids(unit: Unit) -> list[int]:
+        where = family_desk.QueueFilter(status=status)
+        rows = await family_desk.list_queue(unit, where, "created", False, 0, 50)
+        return [row.request.id for row in rows]
+
+    return await world.run(actor, ids)
+
+
+async def test_what_waits_is_for_staff(world: World) -> None:
+    with pytest.raises(Forbidden):
+        await world.run(Actor.person(1, "user"), reports.waiting)
+    staff = await world.person("staff")
+    assert await world.run(staff, reports.waiting) == reports.Waiting(0, 0, 0)

@@ -173,17 +173,6 @@ async def test_resume_ends_the_session_of_a_removed_role_or_an_idle_one(
     assert await resume("never-issued") is None
 
 
-async def test_waiting_is_for_staff(
-    db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
-) -> None:
-    async with db.transaction() as s:
-        unit = unit_of(s, catalogs, settings, clock, Actor.person(1, "user"))
-        with pytest.raises(Forbidden):
-            await web_access.waiting(unit)
-        unit = unit_of(s, catalogs, settings, clock, Actor.person(1, "staff"))
-        assert await web_access.waiting(unit) == web_access.Waiting(0, 0)
-
-
 async def test_prune_forgets_stale_links_and_idle_sessions_only(
     db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
 ) -> None:

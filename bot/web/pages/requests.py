@@ -26,6 +26,7 @@ from storage.models_families import ACTIVE_STATUSES, CANCELLED, EXPIRED, REJECTE
 pages = Pages()
 
 STATUSES = (*ACTIVE_STATUSES, REJECTED, CANCELLED, EXPIRED)
+WAITING = (desk.TO_REVIEW, desk.ANSWERED)  # what the overview counts and links to
 REASONS = ("incomplete", "documents", "eligibility", "capacity", "category", "duplicate", "other")
 REFUSALS_SHOWN = 10  # the flash travels in a cookie: name the first refusals, count the rest
 FIRST_FREE = "first"  # the stall choice "the first free number"
@@ -87,7 +88,7 @@ async def queue(view: View) -> web.StreamResponse:
     f = table.filters
     where = desk.QueueFilter(
         site_id=_int(f[F_SITE]),
-        status=f[F_STATUS] if f[F_STATUS] in STATUSES else None,
+        status=f[F_STATUS] if f[F_STATUS] in (*WAITING, *STATUSES) else None,
         stall_type=f[F_TYPE] if f[F_TYPE] in STALL_TYPES else None,
         since=_day(view, f[F_FROM]),
         until=_day(view, f[F_TO]),
@@ -104,7 +105,8 @@ async def queue(view: View) -> web.StreamResponse:
         page=page,
         rows=rows,
         sites=sites,
-        statuses=[(s, status_text(view, s)) for s in STATUSES],
+        statuses=[(s, view.tr.label(f"web.req.waiting.{s}")) for s in WAITING]
+        + [(s, status_text(view, s)) for s in STATUSES],
         types=[(k, stall_label(view.tr, k)) for k in STALL_TYPES],
         reasons=_reasons(view),
     )
