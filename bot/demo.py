@@ -31,11 +31,12 @@ def _with_check_digit(body: str) -> str:
     raise AssertionError("unreachable: one digit always completes a Luhn number")
 
 
+# Names are as volunteers in Taif type them, in Arabic (a name is never translated).
 # (console user, name, ID body, mobile, gender, birth date, district, interests, availability)
 DEMO_VOLUNTEERS = (
     (
         "demo1",
-        "Sara Al-Harthi",
+        "سارة الحارثي",
         "100000001",
         "+966501000001",
         "f",
@@ -46,7 +47,7 @@ DEMO_VOLUNTEERS = (
     ),
     (
         "demo2",
-        "Khalid Al-Otaibi",
+        "خالد العتيبي",
         "100000002",
         "+966501000002",
         "m",
@@ -57,7 +58,7 @@ DEMO_VOLUNTEERS = (
     ),
     (
         "demo3",
-        "Noura Al-Malki",
+        "نورة المالكي",
         "200000003",
         "+966501000003",
         "f",

@@ -149,5 +149,5 @@ async def test_demo_volunteers_have_skills_staff_can_search(units: Units, db: Da
         assert await service.count_matching(unit, service.Search()) == 3
         [medic] = await service.search_volunteers(unit, service.Search(text="اسعافات"))
         [media] = await service.search_volunteers(unit, service.Search(text="تصوير"))
-    assert medic.full_name == "Sara Al-Harthi" and media.full_name == "Noura Al-Malki"
+    assert medic.full_name == "سارة الحارثي" and media.full_name == "نورة المالكي"
     assert medic.skills == "إسعافات أولية، لغة الإشارة"
