@@ -17,6 +17,7 @@ The matcher compares loose keys (bot.core.text.match_words) and tries, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ NO_VALUES = frozenset({"no", "n"})
 BACK_VALUES = frozenset({"_b", "_bk", "back"})
 # A word cut short must keep this many letters to count as a prefix.
 MIN_PARTIAL = 3
+_NUMBER_LIST = re.compile(r"[0-9]+(?:\s*[,\u060c;\s]\s*[0-9]+)*")
+_LABEL_SEPARATORS = re.compile("[,;\u060c\u061b]")
 # Arabic words typed with or without the article al- (alef lam).
 _ARTICLE = "\u0627\u0644"
 # A final yeh that Arabic writers add or drop: the "skip" button's word (a defective imperative,
@@ -160,3 +163,34 @@ def match_choice(
             if len(polar) == 1:
                 return Match((polar[0],))
     return Match(tuple(o.id for o, shown in keyed if _is_prefix(words, shown)))
+
+
+def pick_several(text: str, offered: Sequence[Offered]) -> list[str] | None:
+    """Several choices typed in one (cleaned) message: their numbers ("1 3 5", Arabic comma
+    too), or their labels separated by commas (Latin or Arabic) or semicolons, each label
+    matched as a typed answer to one choice is. The ids once each, in the order typed; None
+    when a number or a label matches no single choice."""
+    # Only numbers and separators: "<script>alert(1)</script>" must not pick option 1.
+    if _NUMBER_LIST.fullmatch(text):
+        return _numbered(offered, re.findall(r"[0-9]+", text))
+    picked: list[str] = []
+    for part in _LABEL_SEPARATORS.split(text):
+        if not part.strip():
+            continue
+        value = match_choice(part, offered).unique
+        if value is None:
+            return None
+        if value not in picked:
+            picked.append(value)
+    return picked
+
+
+def _numbered(offered: Sequence[Offered], numbers: list[str]) -> list[str] | None:
+    picked: list[str] = []
+    for number in numbers:
+        index = int(number) - 1
+        if not 0 <= index < len(offered):
+            return None
+        if offered[index].id not in picked:
+            picked.append(offered[index].id)
+    return picked

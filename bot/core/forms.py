@@ -9,14 +9,13 @@ field can be edited before confirming.
 from __future__ import annotations
 
 import inspect
-import re
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.choice_match import Offered, match_choice
+from bot.core.choice_match import Offered, pick_several
 from bot.core.flow import ALL_STEPS, Context, Flow, FlowState, parse_choice_id
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
@@ -27,8 +26,6 @@ EDIT = "_edit"
 BACK, CANCEL, SKIP, KEEP, DONE, CONFIRM, EDIT_ANY = "_b", "_c", "_s", "_k", "_d", "_ok", "_e"
 MY_NUMBER = "_me"  # PHONE: "use the number I am writing from" (WhatsApp knows it)
 CHECK_MARK = "\u2713 "
-_NUMBER_LIST = re.compile(r"[0-9]+(?:\s*[,\u060c;\s]\s*[0-9]+)*")
-_LABEL_SEPARATORS = re.compile("[,;\u060c\u061b]")
 
 
 class FieldKind(StrEnum):
@@ -352,42 +349,12 @@ class Form(Flow):
     def _parse_multi(self, ctx: Context, field: Field, text: str) -> list[str]:
         """Numbers such as "1 3 5" (any digit script, Arabic comma too), or labels separated by
         commas, pick options in one go."""
-        options = field.option_list(ctx)
-        cleaned = clean_input(text)
-        # Only numbers and separators: "<script>alert(1)</script>" must not pick option 1.
-        if _NUMBER_LIST.fullmatch(cleaned):
-            picked = self._numbered(options, re.findall(r"[0-9]+", cleaned))
-        else:
-            picked = self._labelled(ctx, options, cleaned)
+        offered = [Offered(o.value, ctx.tr.label(o.label), o.value) for o in field.option_list(ctx)]
+        picked = pick_several(clean_input(text), offered)
+        if picked is None:
+            raise Invalid("form.err.multi")
         if len(picked) < field.min_selected:
             raise Invalid("form.err.multi_min", min=field.min_selected)
-        return picked
-
-    @staticmethod
-    def _numbered(options: Sequence[Option], numbers: list[str]) -> list[str]:
-        picked: list[str] = []
-        for number in numbers:
-            index = int(number) - 1
-            if not 0 <= index < len(options):
-                raise Invalid("form.err.multi")
-            if options[index].value not in picked:
-                picked.append(options[index].value)
-        return picked
-
-    @staticmethod
-    def _labelled(ctx: Context, options: Sequence[Option], text: str) -> list[str]:
-        """Labels typed in one message, separated by commas (Latin or Arabic) or semicolons,
-        each matched as a typed answer to one choice is (bot.core.choice_match)."""
-        offered = [Offered(o.value, ctx.tr.label(o.label), o.value) for o in options]
-        picked: list[str] = []
-        for part in _LABEL_SEPARATORS.split(text):
-            if not part.strip():
-                continue
-            value = match_choice(part, offered).unique
-            if value is None:
-                raise Invalid("form.err.multi")
-            if value not in picked:
-                picked.append(value)
         return picked
 
     async def _on_multi(self, ctx: Context, field: Field, choice: str) -> None:

@@ -26,11 +26,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.failures import describe
-from bot.core.i18n import N_, WESTERN, Catalogs, Translator, localize_outbound
-from bot.core.messages import Attachment, Choice, Location, Outbound
+from bot.core.i18n import N_, WESTERN, Catalogs
 from bot.core.notify import Notifier
-from bot.core.render import broadcast_text
-from bot.core.text import rtl_lines
+from bot.delivery.compose import RowComposer
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.transport import (
     Delivery,
@@ -79,14 +77,6 @@ class DeliveryConfig:
         return local >= self.quiet_start or local < self.quiet_end
 
 
-@dataclass
-class _BroadcastText:
-    text_ar: str
-    text_en: str | None
-    attachment: dict[str, Any] | None
-    status: str
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -106,7 +96,7 @@ class OutboxSender:
             self.config.per_second, self.config.per_chat_per_second
         )
         self._wake = asyncio.Event()
-        self._broadcasts: dict[int, _BroadcastText] = {}
+        self.composer = RowComposer(db, catalogs, self.config.arabic_digits)
 
     # --- running -----------------------------------------------------------------------------
     def wake(self) -> None:
@@ -244,7 +234,7 @@ class OutboxSender:
             # began, when the process was down at the due time): skipped, with the reason.
             await self._finish(row, outbox.SKIPPED, "expired")
             return True
-        message = await self._render(row, gender)
+        message = await self.composer.render(row, gender)
         if message is None:
             await self._finish(row, outbox.SKIPPED, "cancelled")
             return True
@@ -309,63 +299,6 @@ class OutboxSender:
         if row.payload.get(outbox.SECRET_PARAMS):  # a guardian's code is not kept once used
             await outbox.scrub_secrets(session, row.id)
 
-    async def _render(self, row: outbox.Claimed, gender: str | None = None) -> Outbound | None:
-        """The row's message in the recipient's language, addressed to them (`gender`), with
-        Arabic in the one digit style."""
-        message = await self._compose(row, self.catalogs.translator(row.locale, gender))
-        if message is None:
-            return None
-        return localize_outbound(
-            message, message.hints.get("locale", ""), self.config.arabic_digits
-        )
-
-    async def _compose(self, row: outbox.Claimed, tr: Translator) -> Outbound | None:
-        if row.broadcast_id is not None:
-            broadcast = await self._broadcast(row.broadcast_id)
-            if broadcast is None or broadcast.status == "cancelled":
-                return None
-            text = broadcast_text(broadcast.text_ar, broadcast.text_en, tr.locale)
-            attachment = None
-            # {"kind", "file_id", "channel"} for a file, and/or {"choices": [...]} for buttons
-            # (an event's announcement opens the event).
-            extra = broadcast.attachment or {}
-            # A platform's file id only means something on that platform.
-            if extra.get("file_id") and extra.get("channel") == row.channel:
-                attachment = Attachment(kind=extra["kind"], file_id=extra["file_id"])
-            return Outbound(
-                text=text,
-                attachment=attachment,
-                choices=_choices(tr, extra),
-                hints={"locale": tr.locale},
-            )
-        key = row.payload.get("key")
-        if not key:
-            return None
-        params = row.payload.get("params", {})
-        count = row.payload.get("n")
-        text = tr.t(key, **params) if count is None else tr.tn(key, count, **params)
-        choices = _choices(tr, row.payload)
-        location = row.payload.get("location")
-        return Outbound(
-            text=rtl_lines(text) if tr.locale == "ar" else text,
-            hints={"locale": tr.locale},
-            choices=choices,
-            location=Location(location[0], location[1]) if location else None,
-        )
-
-    async def _broadcast(self, broadcast_id: int) -> _BroadcastText | None:
-        cached = self._broadcasts.get(broadcast_id)
-        if cached is None:
-            async with self.db.sessions() as session:
-                found = await session.get(Broadcast, broadcast_id)
-                if found is None:
-                    return None
-                cached = _BroadcastText(
-                    found.text_ar, found.text_en, found.attachment, found.status
-                )
-            self._broadcasts[broadcast_id] = cached
-        return cached
-
     # --- progress and summaries --------------------------------------------------------------
     async def report_progress(self) -> None:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
@@ -390,7 +323,7 @@ class OutboxSender:
                 if open_rows == 0:
                     broadcast.status = "done"
                     broadcast.finished_at = now
-                    self._broadcasts.pop(broadcast.id, None)
+                    self.composer.forget(broadcast.id)
                     if broadcast.created_by is not None:
                         await notifier.send(
                             broadcast.created_by,
@@ -429,7 +362,7 @@ class OutboxSender:
         people it reached."""
         broadcast.status = broadcasts.STOPPED
         broadcast.finished_at = now
-        self._broadcasts.pop(broadcast.id, None)
+        self.composer.forget(broadcast.id)
         if broadcast.created_by is None:
             return
         await notifier.send(
@@ -451,15 +384,6 @@ class OutboxSender:
 
 def _is_set(stop: asyncio.Event | None) -> bool:
     return stop is not None and stop.is_set()
-
-
-def _choices(tr: Translator, spec: Mapping[str, Any]) -> tuple[Choice, ...]:
-    """Buttons in a notification or a broadcast carry global choice ids (see
-    BotApp.add_global_choice): [{"id": ..., "label": message id, "params": {...}}]."""
-    return tuple(
-        Choice(c["id"], tr.label(c["label"], **c.get("params", {})))
-        for c in spec.get("choices", ())
-    )
 
 
 async def fan_out_due(

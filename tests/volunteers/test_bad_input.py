@@ -426,6 +426,20 @@ async def test_multi_select_typed_in_any_digits(engine: Engine, db: Database, ty
     assert conv.data["f"]["v"]["interests"] == ["environment", "events"]
 
 
+async def test_multi_select_typed_labels_with_one_unknown_are_refused(
+    engine: Engine, db: Database
+) -> None:
+    """One label that matches no option refuses the whole message: the known one is not kept
+    alone, as if the person had meant only it."""
+    chat = Chat(engine)
+    await drive_to(chat, "interests")
+    labels = [label for _, label in chat.choices]
+    await chat.send(f"{labels[0]}، xyzzy")
+    assert step_of(chat.last[-1]) == "interests", chat.text
+    conv = await conversation(db, chat)
+    assert "interests" not in conv.data["f"]["v"]
+
+
 @pytest.mark.parametrize(
     "field,typed,stored",
     [

@@ -58,6 +58,11 @@ STATUS_ICONS = {
 }
 
 BACK = "back"  # the choice value of every "back" button of the families flows
+# The families flows' step names: each form or menu sends the family on to the others by these.
+FAMILY_FORM = "fam"
+REQUEST_FORM = "fsr"
+FAMILIES_MENU = "fm"
+MY_REQUESTS = "fmy"
 
 SHORT_TEXT_MIN = 2
 _TEXT_PUNCT = frozenset("-'\u2019&.,()/+#")

@@ -19,15 +19,16 @@ from bot.core.flow import (
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.common import show_district
-from bot.handlers.families.common import BACK, say_error, status_label
-from bot.handlers.families.forms import (
+from bot.handlers.families.common import (
+    BACK,
     FAMILIES_MENU,
     FAMILY_FORM,
     MY_REQUESTS,
     REQUEST_FORM,
-    FamilyForm,
-    family_values,
+    say_error,
+    status_label,
 )
+from bot.handlers.families.family_form import FamilyForm, family_values
 from bot.services import families as svc
 from bot.services.errors import ServiceError
 from bot.services.family_notices import (

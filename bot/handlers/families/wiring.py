@@ -24,9 +24,10 @@ from bot.handlers.families.family import (
     on_info,
     on_offer,
 )
-from bot.handlers.families.forms import FamilyForm, StallRequestForm
+from bot.handlers.families.family_form import FamilyForm
 from bot.handlers.families.staff_review import REVIEW, Review
 from bot.handlers.families.staff_sites import SITES_ADMIN, SiteForm, SitesAdmin
+from bot.handlers.families.stall_request_form import StallRequestForm
 from bot.services.families import expire_due_offers, release_person
 from bot.services.family_notices import INFO_PREFIX, OFFER_PREFIX
 
