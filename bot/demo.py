@@ -31,12 +31,12 @@ def _with_check_digit(body: str) -> str:
     raise AssertionError("unreachable: one digit always completes a Luhn number")
 
 
-# Names are as volunteers in Taif type them, in Arabic (a name is never translated).
-# (console user, name, ID body, mobile, gender, birth date, district, interests, availability)
+# Names are catalog ids: stored in Arabic, as volunteers in Taif type their names (a stored name
+# is never translated). (console user, name, ID body, mobile, gender, birth date, district, interests, availability)
 DEMO_VOLUNTEERS = (
     (
         "demo1",
-        "سارة الحارثي",
+        "demo.person.sara",
         "100000001",
         "+966501000001",
         "f",
@@ -47,7 +47,7 @@ DEMO_VOLUNTEERS = (
     ),
     (
         "demo2",
-        "خالد العتيبي",
+        "demo.person.khalid",
         "100000002",
         "+966501000002",
         "m",
@@ -58,7 +58,7 @@ DEMO_VOLUNTEERS = (
     ),
     (
         "demo3",
-        "نورة المالكي",
+        "demo.person.noura",
         "200000003",
         "+966501000003",
         "f",
@@ -135,7 +135,7 @@ async def load_demo_data(
             session.add(
                 Volunteer(
                     user_id=person.id,
-                    full_name=name,
+                    full_name=catalogs.translator("ar").raw(name),
                     national_id=_with_check_digit(body),
                     mobile=mobile,
                     gender=gender,
