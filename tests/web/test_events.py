@@ -165,6 +165,12 @@ async def test_shifts_added_over_days_or_refused(
         data={"csrf": token, **shift, "day": "2026-11-01", "days": "2"},
     )
     assert catalogs.translator("ar").t("err.datetime.past") in _flash(await past.text())
+    backwards = await client.post(
+        f"/events/{seeded.event_id}/shifts",
+        data={"csrf": token, **shift, "end": "15:00", "days": "1"},
+    )
+    refusal = catalogs.translator("ar").t("evf.err.end_before_start")
+    assert refusal in _flash(await backwards.text())  # never moved to the next day
     assert len(await _rows(db, Shift, Shift.event_id == seeded.event_id)) == 4
 
 
