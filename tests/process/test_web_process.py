@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from bot.web.security import HEADERS
-from tests.process.test_telegram_process import closed_port
+from tests.process.support import closed_port, shuraka, stops_cleanly
 
 
 async def _get(url: str, deadline: float) -> tuple[int, dict[str, str], str]:
@@ -41,17 +39,7 @@ async def test_shuraka_web_serves_with_security_headers_and_stops_on_sigterm(
         "WEB_PORT": str(port),
         "WEB_SESSION_SECRET": "s" * 32,
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "web",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with shuraka(tmp_path, env, "web") as proc:
         deadline = asyncio.get_running_loop().time() + 30
         base = f"http://127.0.0.1:{port}"
         # Without a session, /signin is the sign-in help page (401 by design: not signed in).
@@ -61,12 +49,4 @@ async def test_shuraka_web_serves_with_security_headers_and_stops_on_sigterm(
             assert headers[name] == value
         css, css_headers, _ = await _get(f"{base}/static/app.css", deadline)
         assert css == 200 and css_headers["X-Frame-Options"] == HEADERS["X-Frame-Options"]
-        proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), 20)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    _, stderr = await proc.communicate()
-    assert code == 0, stderr.decode()
-    assert "Traceback" not in stderr.decode()
+        await stops_cleanly(proc)
