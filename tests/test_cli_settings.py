@@ -40,6 +40,10 @@ ENV_VARS = (
     "WHATSAPP_PHONE_NUMBER_ID",
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_VERIFY_TOKEN",
+    "WEB_HOST",
+    "WEB_PORT",
+    "WEB_BASE_URL",
+    "WEB_SESSION_SECRET",
 )
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -97,6 +101,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.timezone == "Asia/Riyadh"
     assert settings.default_locale == "ar"
     assert settings.admin_ids == []
+    # the staff web workspace listens on this machine only unless told otherwise
+    assert (settings.web_host, settings.web_port) == ("127.0.0.1", 8090)
 
 
 def test_admin_ids_are_parsed_and_normalized(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -157,3 +157,32 @@ async def test_a_broadcast_is_scheduled_for_tomorrow_6_pm(
     async with db.sessions() as session:
         [broadcast] = (await session.execute(select(Broadcast))).scalars()
     assert broadcast.scheduled_at == riyadh(today(clock) + timedelta(days=1), 18)
+
+
+async def test_editing_a_shift_end_before_its_start_is_refused_and_a_time_alone_is_its_day(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock.now, days_ahead=5)
+    [shift_id] = seeded.shift_ids
+    boss = await boss_in(engine, "ar")
+    await open_event_admin(boss, seeded.event_id)
+    await boss.press(f"s{shift_id}")
+    await boss.press("es")
+    await boss.press("_e")
+    await boss.press("starts")
+    await boss.send(TOMORROW_6PM)
+    await boss.press("_e")
+    await boss.press("ends")
+    # 5 am is before 6 pm of the start's day: refused with the start shown, never the next day.
+    await boss.send(f"5 {AM}")
+    refusal = text_of("ar", "evf.err.end_not_after_start").split("{")[0]
+    assert refusal in boss.text and f"6:00 {PM}" in boss.text
+    await boss.send(f"9 {PM}")  # a time alone: the start's day
+    await boss.press("_ok")
+    async with db.sessions() as session:
+        shift = await session.get(Shift, shift_id)
+    start = riyadh(today(clock) + timedelta(days=1), 18)
+    assert shift is not None and (shift.starts_at, shift.ends_at) == (
+        start,
+        start + timedelta(hours=3),
+    )

@@ -206,3 +206,27 @@ async def test_unregistered_person_is_sent_to_registration(engine: Engine, db: D
     assert chat.offers("reg") and not chat.offers("req")
     await chat.press_id("fm:main:my")  # an old button
     assert "سجّل أسرتك أولًا" in chat.text
+
+
+async def test_each_open_sites_deadline_and_fee_are_shown_before_choosing(
+    engine: Engine, db: Database
+) -> None:
+    """Before any button is pressed, every open site's own description names its application
+    deadline (Hijri and Gregorian) and its fee, so nobody learns them only after choosing."""
+    okaz = await add_site(db, fee="rent", fee_note="٥٠ ريالًا لليوم")
+    later = datetime(2026, 12, 8, 20, 59, 59, tzinfo=UTC)  # 8 Dec, 23:59:59 in Riyadh
+    rudaf = await add_site(db, name_ar="سوق الردف", name_en="Al-Rudaf Market", deadline=later)
+    said_by_locale = {
+        "ar": {
+            okaz: ("5 ديسمبر 2026", "جمادى الآخرة", "إيجار", "50 ريالًا"),
+            rudaf: ("8 ديسمبر 2026", "مجانًا"),
+        },
+        "en": {okaz: ("5 December 2026", "Jumada", "Rent"), rudaf: ("8 December 2026", "Free")},
+    }
+    for seed, (locale, words) in enumerate(said_by_locale.items(), start=1):
+        chat = await register_family(engine, f"d{locale}", seed=seed, locale=locale)
+        await chat.press("req")
+        *descriptions, choose = chat.last
+        assert [c.id.rsplit(":", 1)[-1] for c in choose.choices][:2] == [f"s{okaz}", f"s{rudaf}"]
+        for site_id, said in zip((okaz, rudaf), descriptions, strict=True):
+            assert all(word in said.text for word in words[site_id]), (locale, said.text)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import sys
 from pathlib import Path
 
 from fakes.telegram_api import FakeTelegramServer
+from tests.process.support import closed_port, shuraka, stops_cleanly
 
 
 async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -22,39 +22,15 @@ async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> No
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         }
         env.pop("WEBHOOK_URL", None)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "telegram",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        async with shuraka(tmp_path, env, "telegram") as proc:
             await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=30)
             fake.user_command(3001, "start")
             await fake.wait_for_message(3001, timeout=15)
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(proc.wait(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        _, stderr = await proc.communicate()
-        assert code == 0, stderr.decode()
-        assert "Traceback" not in stderr.decode()
+            await stops_cleanly(proc)
         assert "اختر لغتك" in fake.messages_to(3001)[-1]["text"]
 
 
 # --- an unreachable Bot API at start: one line, no traceback ----------------------------------
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def run_shuraka_telegram(

@@ -4,8 +4,10 @@ sessions; cookie flags; security headers; the language toggle; the route guards 
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,3 +314,51 @@ async def test_a_page_that_cannot_be_shown_says_why_without_redirecting_to_itsel
     text = await shown.text()
     assert catalogs.translator("ar").t("web.link_used") in text
     assert catalogs.translator("ar").t("web.error_title") in text
+
+
+# --- no CDN: every asset comes from this app (issue 13 §1) -------------------------------------
+WEB_DIR = Path(__file__).resolve().parents[2] / "bot" / "web"
+# An address to another site: http(s):// or protocol-relative //host in an src, href or action,
+# a CSS url() or @import; in a script or style sheet also any quoted string. (An SVG's xmlns
+# names a namespace, not a place to load from.)
+_ELSEWHERE = re.compile(
+    r"""(?:\b(?:src|href|action)\s*=\s*["']?\s*|url\(\s*["']?|@import\s+["']?)(?:https?:)?//""",
+    re.I,
+)
+_QUOTED_ELSEWHERE = re.compile(r"""["'`](?:https?:)?//""", re.I)
+_ASSETS = re.compile(r'<(?:script|link|img|source|iframe)\b[^>]*?\b(?:src|href)="([^"]*)"', re.I)
+
+
+def _elsewhere(file: Path) -> list[str]:
+    text = file.read_text(encoding="utf-8")
+    hits = _ELSEWHERE.findall(text)
+    return hits + _QUOTED_ELSEWHERE.findall(text) if file.parent.name == "static" else hits
+
+
+def test_templates_and_static_files_name_no_other_site() -> None:
+    files = [*(WEB_DIR / "templates").rglob("*.html"), *(WEB_DIR / "static").rglob("*.*")]
+    assert len(files) > 10
+    found = {str(f.relative_to(WEB_DIR)): hits for f in files if (hits := _elsewhere(f))}
+    assert found == {}
+    assert _ELSEWHERE.search('<script src="https://cdn.example/x.js">')  # the check itself
+    assert _ELSEWHERE.search("background: url(//cdn.example/a.png)")
+    assert _QUOTED_ELSEWHERE.search("fetch('https://cdn.example/x.json')")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/requests", "/events", "/volunteers", "/broadcasts", "/sites", "/audit", "/signin"],
+)
+async def test_rendered_pages_load_scripts_styles_and_images_from_static_only(
+    client: Client,
+    db: Database,
+    catalogs: Catalogs,
+    web_settings: Settings,
+    clock: Clock,
+    path: str,
+) -> None:
+    await sign_in(client, await _link(db, catalogs, web_settings, clock))
+    html = await (await client.get(path)).text()
+    assets = _ASSETS.findall(html)
+    assert assets and all(a.startswith("/static/") for a in assets), assets
+    assert not _ELSEWHERE.search(html)

@@ -1,4 +1,4 @@
-"""The audit log page: filters, paging, escaping; axe in both languages, 360 px."""
+"""The audit log page: filters, paging, escaping; axe in both languages, 360 px, keyboard."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.web.rig import (
     link_for,
     sign_in,
     staff_user,
+    tab_reaches,
 )
 
 NewPage = Callable[..., Awaitable[Any]]
@@ -88,3 +89,18 @@ async def test_audit_in_the_browser(server: LiveServer, new_page: NewPage) -> No
     for locale in ("ar", "en"):
         await narrow.goto(f"{server.url}/lang/{locale}?next=/audit")
         await assert_fits(narrow)
+
+
+@pytest.mark.timeout(90)
+async def test_the_audit_filter_works_by_keyboard_alone(server: LiveServer, page: Any) -> None:
+    """Tab to the action filter, type, Enter: the list shows only the matching rows."""
+    await seed_audit(server.db, server.catalogs, server.settings, server.clock)
+    await browser_sign_in(page, server.url, await server.link(await staff_user(server.db)))
+    await page.goto(f"{server.url}/audit")
+    assert "broadcast.created" in await page.inner_text("main")
+    assert await tab_reaches(page, "#f-action", presses=40)
+    await page.keyboard.type("staff")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/audit?*action=staff*")
+    listed = await page.inner_text("main")
+    assert "staff.add" in listed and "broadcast.created" not in listed

@@ -1,8 +1,10 @@
 """The public certificate verification page in a real browser: valid, revoked and unknown
-codes, in Arabic (right to left, the default) and English, clean under axe-core."""
+codes, in Arabic (right to left, the default) and English, clean under axe-core; the staff
+certificates page and /verify in both languages at 360 px."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from tests.web.conftest import LiveServer
 from tests.web.rig import assert_accessible, assert_fits, browser_sign_in, staff_user
 
 pytestmark = pytest.mark.timeout(90)
+NewPage = Callable[..., Awaitable[Any]]
 
 
 async def test_verify_page_valid_revoked_unknown(server: LiveServer, page: Any) -> None:
@@ -60,3 +63,18 @@ async def test_staff_revoke_from_the_volunteers_certificates(server: LiveServer,
     await assert_accessible(page)
     await page.goto(f"{server.url}/verify/{code}")
     assert await page.inner_text("#verdict") == "أُلغيت هذه الإفادة"
+
+
+async def test_at_360_px_nothing_scrolls_sideways(server: LiveServer, new_page: NewPage) -> None:
+    """The staff certificates page and the public /verify page, in Arabic and English: clean
+    under axe-core and no sideways scroll on a phone."""
+    vid, code = await certified(server.db, server.catalogs, server.settings, server.clock.now)
+    page = await new_page(width=360, height=740)
+    await browser_sign_in(page, server.url, await server.link(await staff_user(server.db)))
+    for locale in ("ar", "en"):
+        for path in (f"/volunteers/{vid}/certificates", f"/verify/{code}"):
+            await page.goto(f"{server.url}/lang/{locale}?next={path}")
+            await page.wait_for_selector(f'html[lang="{locale}"]')
+            assert page.url == server.url + path
+            await assert_fits(page)
+            await assert_accessible(page)

@@ -165,6 +165,12 @@ async def test_shifts_added_over_days_or_refused(
         data={"csrf": token, **shift, "day": "2026-11-01", "days": "2"},
     )
     assert catalogs.translator("ar").t("err.datetime.past") in _flash(await past.text())
+    backwards = await client.post(
+        f"/events/{seeded.event_id}/shifts",
+        data={"csrf": token, **shift, "end": "15:00", "days": "1"},
+    )
+    refusal = catalogs.translator("ar").t("evf.err.end_before_start")
+    assert refusal in _flash(await backwards.text())  # never moved to the next day
     assert len(await _rows(db, Shift, Shift.event_id == seeded.event_id)) == 4
 
 
@@ -308,3 +314,19 @@ async def test_the_events_list_filters_by_a_typed_date_range(
     said = tr.t("web.filter.bad_day", text=isolate("<b>31/31</b>"))
     assert said in html and "<b>31/31" not in html
     assert {int(i) for i in re.findall(r'href="/events/(\d+)"', html)} == {soon.event_id}
+
+
+async def test_an_events_page_shows_its_date_in_hijri_and_gregorian_in_both_languages(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    seeded = await seed_event(db, clock(), days_ahead=5)
+    await _staff(client, db, catalogs, web_settings, clock)
+    day = local_day(clock() + timedelta(days=5), web_settings.timezone)
+    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    gregorian = {"ar": "نوفمبر", "en": "November"}
+    for locale in ("ar", "en"):
+        await client.get(f"/lang/{locale}?next=/", allow_redirects=False)
+        html = await (await client.get(f"/events/{seeded.event_id}")).text()
+        assert f'lang="{locale}"' in html
+        assert f"{hijri.day} {hijri.month_name(locale)} {hijri.year}" in html, locale
+        assert f"{day.day} {gregorian[locale]} {day.year}" in html, locale

@@ -109,6 +109,11 @@ async def test_a_refused_edit_shows_why_and_changes_nothing(
     assert 'value="1"' in html  # the form again, with what was typed
     empty = await client.post(f"{base}/edit", data={"csrf": token, **values, "capacity": "x"})
     assert tr.t("web.ev.err.shift_required") in _flashes(await empty.text())
+    # An end before the start is refused, never moved to the next day.
+    early = {**values, "end": f"{int(values['start'][:2]) - 1:02d}{values['start'][2:]}"}
+    backwards = await client.post(f"{base}/edit", data={"csrf": token, **early, "capacity": "5"})
+    assert backwards.status == 422
+    assert tr.t("evf.err.end_before_start") in _flashes(await backwards.text())
     no_token = await client.post(f"{base}/edit", data={**values, "capacity": "5"})
     assert no_token.status == 403
     assert (await world.shift(shift_id)).capacity == 2

@@ -320,8 +320,6 @@ def _shift_draft(view: View, form: dict[str, str]) -> tuple[service.ShiftDraft, 
         raise ServiceError("web.ev.err.required") from None
     if starts is None or ends is None:
         raise ServiceError("web.ev.err.required")
-    if ends <= starts:  # a shift that runs past midnight ends the next day
-        ends += timedelta(days=1)
     gender = form.get("gender") or None
     draft = service.ShiftDraft(
         starts,

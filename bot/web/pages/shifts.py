@@ -5,8 +5,6 @@ registered; each writes its audit row. The shift's skills (set in chat) are kept
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiohttp import web
 
 from bot.core.text import clean_input
@@ -60,8 +58,6 @@ def _draft(view: View, form: dict[str, str], shift: Shift) -> service.ShiftDraft
     capacity = clean_input(form.get("capacity", ""))[:6]  # Arabic-Indic digits are read too
     if starts is None or ends is None or not capacity.isdigit():
         raise ServiceError("web.ev.err.shift_required")
-    if ends <= starts:  # a shift that runs past midnight ends the next day
-        ends += timedelta(days=1)
     gender = form.get("gender") or None
     return service.ShiftDraft(
         starts,
