@@ -32,7 +32,8 @@ def _with_check_digit(body: str) -> str:
 
 
 # Names are catalog ids: stored in Arabic, as volunteers in Taif type their names (a stored name
-# is never translated). (console user, name, ID body, mobile, gender, birth date, district, interests, availability)
+# is never translated).
+# (console user, name, ID body, mobile, gender, birth date, district, interests, availability)
 DEMO_VOLUNTEERS = (
     (
         "demo1",
