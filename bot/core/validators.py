@@ -198,6 +198,13 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+ADULT_AGE = 18  # volunteers younger need a guardian; family applicants must be adults
+
+
+def is_minor(birth_date: date, today: date) -> bool:
+    return age_on(birth_date, today) < ADULT_AGE
+
+
 def _split_date(s: str) -> tuple[int, int, int]:
     if m := _DMY.fullmatch(s):
         return int(m[4]), int(m[3]), int(m[1])

@@ -134,7 +134,7 @@ async def create_broadcast(unit: Unit, draft: BroadcastDraft) -> Created:
     if draft.at is not None and draft.at <= unit.now:
         raise Conflict("err.datetime.past")
     # Every door (chat, web, CLI) is refused an announcement to nobody, here once.
-    await reached_recipients(unit, draft.audience)
+    counted = await reached_recipients(unit, draft.audience)
     at = draft.at or unit.now
     broadcast = Broadcast(
         created_by=unit.actor.user_id,
@@ -153,7 +153,7 @@ async def create_broadcast(unit: Unit, draft: BroadcastDraft) -> Created:
         await _start(unit, broadcast)
         recipients = broadcast.recipients
     else:
-        recipients = await store.count_audience(unit.session, draft.audience)
+        recipients = counted
     await unit.audit(
         "broadcast.created",
         f"broadcast:{broadcast.id}",

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.core.dates import end_of_day, local_day
 from bot.core.unit import Unit
-from bot.core.validators import age_on
+from bot.core.validators import is_minor
 from bot.services.errors import NotFound, require_staff
 from bot.services.families import (
     FieldProblem,
@@ -25,7 +25,6 @@ from storage.models_families import Family, Site
 
 MAX_STALLS = 500
 # Only adults apply for a family: a stall is a commercial commitment a minor cannot make.
-ADULT_AGE = 18
 UNDER_AGE = "fam.err.under_age"
 
 
@@ -69,7 +68,7 @@ async def national_id_taken(unit: Unit, national_id: str) -> bool:
 def under_age(unit: Unit, birth_date: date) -> bool:
     """Whether an applicant born on `birth_date` is under ADULT_AGE today (the form asks it
     early, so a minor is told before typing the rest; `save_family` checks again)."""
-    return age_on(birth_date, local_day(unit.now, unit.timezone)) < ADULT_AGE
+    return is_minor(birth_date, local_day(unit.now, unit.timezone))
 
 
 async def known_adult(unit: Unit) -> bool | None:

@@ -25,12 +25,11 @@ from sqlalchemy import delete
 from bot.core.dates import local_day
 from bot.core.text import clean_input
 from bot.core.unit import Unit
-from bot.core.validators import Invalid, age_on, parse_mobile
+from bot.core.validators import Invalid, is_minor, parse_mobile
 from bot.services.errors import Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
 from storage.models import GuardianCode, Volunteer
 
-ADULT_AGE = 18
 GUARDIAN_KIND = "guardian_code"  # the outbox kind, and the WhatsApp template's key
 WHATSAPP = "whatsapp"
 CODE_TTL = timedelta(hours=24)
@@ -65,10 +64,6 @@ class Confirmation(StrEnum):
     CONFIRMED = "confirmed"
     CODE_SENT = "code_sent"  # waiting for the minor to type the code
     STAFF = "staff"  # waiting for staff
-
-
-def is_minor(birth_date: date, today: date) -> bool:
-    return age_on(birth_date, today) < ADULT_AGE
 
 
 def _normal(mobile: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, or_, select
 from bot.core.dates import local_day
 from bot.core.text import normalize_for_match
 from bot.core.unit import Unit
-from bot.core.validators import Invalid, age_on, parse_skills
+from bot.core.validators import Invalid, is_minor, parse_skills
 from bot.services import guardians
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
@@ -40,7 +40,6 @@ INTEREST_CODES = (
 )
 
 
-ADULT_AGE = 18
 NOT_FOUND = "web.vol.not_found"
 # The directory's sort orders (the web table's column keys).
 SORTS: dict[str, Any] = {
@@ -75,10 +74,6 @@ class VolunteerProfile:
 class Saved:
     volunteer: Volunteer
     created: bool  # a new profile (else an existing one corrected)
-
-
-def is_minor(birth_date: date, today: date) -> bool:
-    return age_on(birth_date, today) < ADULT_AGE
 
 
 async def national_id_taken(unit: Unit, national_id: str, user_id: int) -> bool:

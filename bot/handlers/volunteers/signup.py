@@ -20,6 +20,7 @@ from bot.core.validators import (
     parse_national_id,
     parse_skills,
 )
+from bot.core.validators import is_minor as minor_on  # the form has its own is_minor(values)
 from bot.handlers.common import (
     DISTRICT_OPTIONS,
     INTERESTS,
@@ -37,7 +38,6 @@ from storage.models import Volunteer
 
 VOLUNTEER_FORM = "vol"
 GUARDIAN_FLOW = "vgc"  # bot.handlers.volunteers.guardian
-ADULT_AGE = service.ADULT_AGE
 
 
 class F(StrEnum):
@@ -97,7 +97,7 @@ def _birth(ctx: Context, text: str) -> dict[str, Any]:
         "date": born.gregorian.isoformat(),
         "cal": born.calendar,
         # Under 18 a guardian's consent is required (Volunteer Work Law regulation).
-        "minor": service.is_minor(born.gregorian, ctx.today),
+        "minor": minor_on(born.gregorian, ctx.today),
     }
 
 
@@ -269,7 +269,7 @@ def profile_of(values: Values) -> service.VolunteerProfile:
 
 def volunteer_values(volunteer: Volunteer, today: date) -> Values:
     """The form's values for a stored profile (to correct it)."""
-    minor = service.is_minor(volunteer.birth_date, today)
+    minor = minor_on(volunteer.birth_date, today)
     values: Values = {
         F.NAME: volunteer.full_name,
         F.NID: volunteer.national_id,

@@ -11,21 +11,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.core.dates import fmt_date, hours_text
-from bot.core.unit import Actor, Unit
+from bot.core.unit import Unit
 from bot.services import certificates as service
 from bot.services.errors import NotFound
 from bot.web.page import Pages, View
+from bot.web.pages.auth import ANONYMOUS
 from storage.models import Volunteer
 
 pages = Pages()
-ANYONE = Actor("web", None, "user")  # whoever holds a certificate
 
 
 @pages.get("/verify/{code}", public=True)
 async def verify(view: View) -> web.StreamResponse:
     env, tr = view.env, view.tr
     async with env.db.transaction() as session:
-        unit = Unit(session, ANYONE, env.clock(), env.catalogs, env.settings)
+        unit = Unit(session, ANONYMOUS, env.clock(), env.catalogs, env.settings)
         try:
             found = await service.verify_certificate(unit, view.request.match_info["code"])
         except NotFound:
