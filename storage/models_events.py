@@ -52,6 +52,10 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(12), default="published")  # or "cancelled"
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The partner initiative this event was opened for (volunteers see the partner's name).
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Shift(Base):

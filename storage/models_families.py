@@ -96,6 +96,11 @@ class Site(Base):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The exhibition or national-occasion event this market is part of, if any: families can
+    # apply for a stall from that event.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
 
     def capacity(self, stall_type: str) -> int:
         return self.food_stalls if stall_type == "food" else self.nonfood_stalls

@@ -92,6 +92,20 @@ def upgrade() -> None:
     op.create_index("ix_initiatives_partner_id", "initiatives", ["partner_id"])
     op.create_index("ix_initiatives_status", "initiatives", ["status"])
 
+    # batch mode: SQLite adds a foreign key by copying the table.
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("initiative_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_events_initiative_id", "initiatives", ["initiative_id"], ["id"], ondelete="SET NULL"
+        )
+        batch.create_index("ix_events_initiative_id", ["initiative_id"])
+    with op.batch_alter_table("sites") as batch:
+        batch.add_column(sa.Column("event_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_sites_event_id", "events", ["event_id"], ["id"], ondelete="SET NULL"
+        )
+        batch.create_index("ix_sites_event_id", ["event_id"])
+
     op.create_table(
         "agreements",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,6 +131,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sites") as batch:
+        batch.drop_index("ix_sites_event_id")
+        batch.drop_constraint("fk_sites_event_id", type_="foreignkey")
+        batch.drop_column("event_id")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_index("ix_events_initiative_id")
+        batch.drop_constraint("fk_events_initiative_id", type_="foreignkey")
+        batch.drop_column("initiative_id")
     op.drop_table("agreements")
     op.drop_table("initiatives")
     op.drop_table("partner_members")
