@@ -11,7 +11,7 @@ work, translator, rendering, flashes, redirects) and `WebEnv` (the process's pie
     @pages.post("/sites/{site_id}/close")      # the CSRF token was checked before this runs
     async def close(view: View) -> web.StreamResponse:
         form = await view.form()
-        await family_sites.close_site(view.unit, int(view.request.match_info["site_id"]))
+        await family_sites.close_site(view.unit, view.path_id("site_id"))
         view.flash("web.saved")
         return view.redirect("/sites")
 
@@ -116,6 +116,14 @@ class View:
         """Today in the project's time zone, by the process's clock (the one tests inject)."""
         now = self.unit.now if self.unit is not None else self.env.clock()
         return local_day(now, self.env.settings.timezone)
+
+    def path_id(self, name: str) -> int:
+        """A numeric id from the address; anything else is a page that does not exist (404),
+        never a server error."""
+        text = self.request.match_info[name]
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            raise web.HTTPNotFound()
+        return int(text)
 
     def day(self, text: str) -> date:
         """A date a form or filter sent, read as the chat reads one: ISO or day/month/year,

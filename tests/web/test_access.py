@@ -362,3 +362,22 @@ async def test_rendered_pages_load_scripts_styles_and_images_from_static_only(
     assets = _ASSETS.findall(html)
     assert assets and all(a.startswith("/static/") for a in assets), assets
     assert not _ELSEWHERE.search(html)
+
+
+async def test_an_address_with_a_bad_id_is_404_on_every_page_not_a_server_error(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    user_id = await staff_user(db, "admin")
+    await sign_in(client, await link_for(db, catalogs, web_settings, clock(), user_id))
+    for path in (
+        "/volunteers/abc",
+        "/volunteers/abc/certificates",
+        "/volunteers/\u0661\u0662/certificates",  # Arabic-Indic digits are not an id in a path
+        "/volunteers/99999999999999999999999",
+        "/events/abc",
+        "/sites/abc",
+        "/broadcasts/abc",
+        "/requests/abc",
+    ):
+        page = await client.get(path, allow_redirects=False)
+        assert page.status == 404, path

@@ -86,10 +86,7 @@ def quiet_span(view: View) -> str:
 
 
 def _id(view: View) -> int:
-    try:
-        return int(view.request.match_info["broadcast_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return view.path_id("broadcast_id")
 
 
 def _at(view: View, text: str) -> datetime | None:

@@ -44,7 +44,7 @@ async def verify(view: View) -> web.StreamResponse:
 @pages.get("/volunteers/{volunteer_id}/certificates")
 async def volunteer_certificates(view: View) -> web.StreamResponse:
     unit, tr = view.work, view.tr
-    volunteer_id = int(view.request.match_info["volunteer_id"])
+    volunteer_id = view.path_id("volunteer_id")
     volunteer = await unit.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound()
@@ -71,7 +71,7 @@ async def volunteer_certificates(view: View) -> web.StreamResponse:
 async def revoke(view: View) -> web.StreamResponse:
     form = await view.form()
     code = view.request.match_info["code"]
-    volunteer_id = int(view.request.match_info["volunteer_id"])
+    volunteer_id = view.path_id("volunteer_id")
     await service.revoke_certificate(view.work, code, form.get("reason", ""), volunteer_id)
     view.flash("cert.revoked", code=service.display_code(service.normalize_code(code)))
     return view.redirect(f"/volunteers/{volunteer_id}/certificates")

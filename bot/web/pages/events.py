@@ -51,10 +51,7 @@ class Act(StrEnum):
 
 
 def _id(view: View, name: str) -> int:
-    try:
-        return int(view.request.match_info[name])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return view.path_id(name)
 
 
 def _moment(view: View, day: str, clock: str) -> datetime | None:

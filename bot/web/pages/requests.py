@@ -168,7 +168,7 @@ async def bulk(view: View) -> web.StreamResponse:
 
 # --- one request ---------------------------------------------------------------------------------
 def _rid(view: View) -> int:
-    return int(view.request.match_info["request_id"])
+    return view.path_id("request_id")
 
 
 @pages.get(r"/requests/{request_id:\d+}")

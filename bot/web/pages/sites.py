@@ -58,7 +58,7 @@ _SORT_KEYS: dict[str, Any] = {
 
 
 def _site_id(view: View) -> int:
-    return int(view.request.match_info["site_id"])
+    return view.path_id("site_id")
 
 
 # --- the list -------------------------------------------------------------------------------------

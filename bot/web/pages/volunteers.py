@@ -140,10 +140,7 @@ async def export(view: View) -> web.StreamResponse:
 
 
 async def _profile(view: View, full_id: str | None = None) -> web.Response:
-    try:
-        volunteer_id = int(view.request.match_info["volunteer_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    volunteer_id = view.path_id("volunteer_id")
     try:
         volunteer = await service.get_volunteer(view.work, volunteer_id)
     except NotFound as err:  # a page, not a redirect to itself
@@ -183,7 +180,7 @@ async def profile(view: View) -> web.StreamResponse:
 @pages.post("/volunteers/{volunteer_id}/national-id", admin=True)
 async def show_national_id(view: View) -> web.StreamResponse:
     """The full ID, on this response only (never in an address or a cookie); audited."""
-    volunteer_id = int(view.request.match_info["volunteer_id"])
+    volunteer_id = view.path_id("volunteer_id")
     full = await service.view_full_national_id(view.work, volunteer_id)
     response = await _profile(view, full)
     response.headers["Cache-Control"] = "no-store"
@@ -193,7 +190,7 @@ async def show_national_id(view: View) -> web.StreamResponse:
 @pages.post("/volunteers/{volunteer_id}/guardian")
 async def confirm_guardian(view: View) -> web.StreamResponse:
     """Staff confirm a minor's guardian (they spoke with the guardian); audited."""
-    volunteer_id = int(view.request.match_info["volunteer_id"])
+    volunteer_id = view.path_id("volunteer_id")
     await guardians.confirm_by_staff(view.work, volunteer_id)
     return view.redirect(f"/volunteers/{volunteer_id}")
 
