@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
@@ -98,8 +100,8 @@ async def test_propose_review_answer_approve_event_join_notice(
         stored = await session.get(Event, event_id)
         assert stored is not None and stored.initiative_id == initiative.id
         shift_id = (
-            await session.execute(Shift.__table__.select().where(Shift.event_id == event_id))
-        ).first()[0]
+            await session.execute(select(Shift.id).where(Shift.event_id == event_id))
+        ).scalar_one()
 
     # A volunteer sees the partner's name on the event and joins.
     [vol] = await volunteers(engine, "v1")

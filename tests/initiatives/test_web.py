@@ -129,7 +129,7 @@ async def test_open_an_event_and_attach_a_site(
     event_page = await (await client.get(f"/events/{event_id}")).text()
     assert PARTNER_AR in event_page
     page = await (await client.get(f"/initiatives/{iid}")).text()
-    assert 'action="/initiatives/%d/site"' % iid in page
+    assert f'action="/initiatives/{iid}/site"' in page
     await client.post(
         f"/initiatives/{iid}/site",
         data={"csrf": csrf, "site": str(site_id), "event": str(event_id)},
