@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.flow import choice_id
 from bot.core.unit import Unit
+from bot.services import staff_notices
 from bot.services.event_notices import title_for
 from storage import initiatives as store
 from storage.models_events import Event, ShiftRegistration
@@ -21,6 +22,9 @@ from storage.models_partners import APPROVED, INFO, REJECTED, Initiative
 # ii:<INFO_ANSWER_STEP>:<initiative id>
 INFO_PREFIX = "ii"
 INFO_ANSWER_STEP = "a"
+# The staff notice's button, opening the initiative in the chat's review: iro:o:<initiative id>
+STAFF_PREFIX = "iro"
+STAFF_OPEN_STEP = "o"
 
 DECISION_KEYS = {
     APPROVED: "ini.n.approved",
@@ -82,5 +86,38 @@ async def tell_volunteer_joined(unit: Unit, event: Event, registration: ShiftReg
             idempotency_key=f"ini:ev{event.id}:r{registration.id}:u{user.id}",
             params={"event": title_for(user.locale or "ar", event)},
             count=count,
+        )
+    return queued
+
+
+async def tell_staff(unit: Unit, initiative: Initiative, *, answered: bool) -> int:
+    """Staff learn that an initiative waits for review (new, or the partner answered their
+    question), as they do of a new stall request: all who want notices as they happen, but
+    the one who acted, with a button to open it in chat and the link to its web page."""
+    key = "ini.stn.answered" if answered else "ini.stn.proposed"
+    base = str(unit.settings.web_base_url).rstrip("/")
+    # What happened and when names the notice: a second answer is a second notice.
+    what = f"{'ans' if answered else 'new'}{int(unit.now.timestamp())}"
+    button = {
+        "id": choice_id(STAFF_PREFIX, STAFF_OPEN_STEP, str(initiative.id)),
+        "label": "ini.stn.open",
+        "params": {},
+    }
+    queued = 0
+    for user in await staff_notices.staff_members(unit):
+        if user.id == unit.actor.user_id:
+            continue
+        if staff_notices.notice_preference(user) != staff_notices.EACH:
+            continue
+        queued += await unit.notifier.send(
+            user.id,
+            key,
+            idempotency_key=f"{staff_notices.KEY_PREFIX}ini{initiative.id}:{what}:u{user.id}",
+            params={
+                "id": initiative.id,
+                "title": initiative.title,
+                "link": f"{base}/initiatives/{initiative.id}",
+            },
+            choices=[button],
         )
     return queued

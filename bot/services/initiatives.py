@@ -17,7 +17,7 @@ from bot.core.unit import Unit
 from bot.services import events as event_service
 from bot.services.errors import Conflict, Forbidden, NotFound, require_staff
 from bot.services.families import FieldProblem
-from bot.services.initiative_notices import tell_decision
+from bot.services.initiative_notices import tell_decision, tell_staff
 from storage import initiatives as store
 from storage.models_events import Event
 from storage.models_families import Site
@@ -133,6 +133,7 @@ async def propose_initiative(unit: Unit, draft: InitiativeDraft) -> Initiative:
     unit.session.add(initiative)
     await unit.session.flush()
     await unit.audit("initiative.proposed", f"initiative:{initiative.id}", partner=partner.id)
+    await tell_staff(unit, initiative, answered=False)
     return initiative
 
 
@@ -166,6 +167,7 @@ async def answer_information(unit: Unit, initiative_id: int, answer: str) -> Ini
     initiative.status = SUBMITTED
     initiative.updated_at = unit.now
     await unit.audit("initiative.answered", f"initiative:{initiative.id}")
+    await tell_staff(unit, initiative, answered=True)
     return initiative
 
 

@@ -34,6 +34,7 @@ from tests.support import Chat
 async def test_propose_review_answer_approve_event_join_notice(
     engine: Engine, db: Database, clock: Clock, catalogs: Catalogs, settings: Settings
 ) -> None:
+    boss = await staff(engine)
     rep = await representative(engine, db)
     await rep.send("/start")
     assert rep.offers("ini") and rep.offers("inm")
@@ -45,11 +46,15 @@ async def test_propose_review_answer_approve_event_join_notice(
     assert initiative.volunteers_wanted == 25 and initiative.district == "shuhada_shamaliya"
     assert initiative.category == "environment"
 
-    # Staff, in the chat's staff panel: open it, ask a question.
-    boss = await staff(engine)
+    # Staff are told, and open it from the notice's button; or from the staff panel.
+    [new] = await outbox_for(db, "boss")
+    assert new.payload["key"] == "ini.stn.proposed"
+    assert new.payload["params"]["link"].endswith(f"/initiatives/{initiative.id}")
+    await boss.press_id(new.payload["choices"][0]["id"])
+    assert "حملة تشجير حي الشهداء" in boss.text and PARTNER_AR in boss.text
     await boss.send("/staff")
     await boss.press("irv")
-    assert "حملة تشجير حي الشهداء" in boss.text and PARTNER_AR in boss.text
+    assert "حملة تشجير حي الشهداء" in boss.text
     await boss.press(f"i{initiative.id}")
     await boss.press("in")
     await boss.send("كم عدد الشتلات؟")
@@ -65,6 +70,7 @@ async def test_propose_review_answer_approve_event_join_notice(
     await rep.send("مئة شتلة")
     assert "وصل ردّك" in rep.text
     assert (await initiatives(db))[0].status == SUBMITTED
+    assert (await outbox_for(db, "boss"))[-1].payload["key"] == "ini.stn.answered"
     await boss.send("/staff")
     await boss.press("irv")
     await boss.press(f"i{initiative.id}")
