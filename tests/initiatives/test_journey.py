@@ -28,7 +28,7 @@ from tests.initiatives.support import (
     propose,
     representative,
 )
-from tests.support import Chat
+from tests.support import Chat, plain, text_of
 
 
 async def test_propose_review_answer_approve_event_join_notice(
@@ -160,3 +160,13 @@ async def test_a_pending_or_stranger_cannot_propose(engine: Engine, db: Database
     await unapproved.send("/initiative")
     assert "ممثلي الجهات الشريكة المعتمدين" in unapproved.text
     assert await initiatives(db) == []
+
+
+async def test_a_forged_staff_button_does_not_open_the_review(engine: Engine, db: Database) -> None:
+    rep = await representative(engine, db)
+    await propose(rep)
+    [initiative] = await initiatives(db)
+    await rep.press_id(f"iro:o:{initiative.id}")
+    assert plain(text_of("ar", "staff.only")) in plain(rep.text)
+    assert not rep.offers("ap")
+    assert (await initiatives(db))[0].status == SUBMITTED
