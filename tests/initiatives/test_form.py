@@ -15,8 +15,8 @@ from bot.services.families import FieldProblem
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock
-from tests.families.support import user_id
-from tests.initiatives.support import initiatives, representative
+from tests.families.support import register_family, user_id
+from tests.initiatives.support import add_partner, initiatives, representative
 
 
 async def test_bad_dates_and_numbers_are_asked_again_keeping_answers(
@@ -89,3 +89,16 @@ async def test_a_non_representative_is_refused_by_the_service(
         unit = Unit(session, Actor.person(uid), clock.now, catalogs, settings)
         with pytest.raises(svc.NotRepresentative):
             await svc.propose_initiative(unit, draft)
+
+
+async def test_a_woman_representative_is_addressed_as_one(engine: Engine, db: Database) -> None:
+    # Her family registration says she is a woman (the form's applicant gender).
+    chat = await register_family(engine, "rf")
+    await add_partner(db, member_user=await user_id(db, "rf"))
+    await chat.send("/start")
+    await chat.press("ini")
+    assert "تراجعين الملخص" in chat.text
+    await chat.send("حملة توعية صحية")
+    await chat.press("health")
+    await chat.press("hawiya")
+    assert "اكتبي التاريخ" in chat.text
