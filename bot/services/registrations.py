@@ -17,6 +17,7 @@ from bot.exports import export_mobile, export_when
 from bot.services import staff_notices
 from bot.services.errors import Conflict, NotFound, require_staff
 from bot.services.event_notices import Notices
+from bot.services.initiative_notices import tell_volunteer_joined
 from storage import events as event_store
 from storage import registrations as store
 from storage import repositories as repo
@@ -169,6 +170,7 @@ async def register_for_shift(
     reg = outcome.registration
     if reg.status == CONFIRMED:
         await Notices(unit).schedule_reminders(await _user_of(unit, volunteer), reg, event, shift)
+        await tell_volunteer_joined(unit, event, reg)  # the initiative's partner, if any
     await staff_notices.registration_pending(unit, reg, shift)
     return Registered(reg, event, shift, outcome.position)
 
@@ -232,6 +234,7 @@ async def approve_registration(unit: Unit, registration_id: int) -> Approved:
     if outcome == CONFIRMED:
         await notices.about(user, reg, event, shift, N_("ev.n.approved"), "approved")
         await notices.schedule_reminders(user, reg, event, shift)
+        await tell_volunteer_joined(unit, event, reg)
     else:
         position = await store.waitlist_position(unit.session, reg)
         await notices.about(

@@ -30,6 +30,7 @@ from bot.handlers.events.common import (
     title_for,
     type_label,
 )
+from bot.handlers.initiatives.event_card import STALL_HERE, extras, request_stall_here
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
 from bot.services.errors import NotFound, ServiceError
@@ -317,8 +318,10 @@ class EventsFlow(Flow):
                 place=place_for(tr.locale, event),
                 description=description_for(tr.locale, event),
             ),
-            tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"),
         ]
+        # A partner initiative's event names its partner; one hosting a market offers stalls.
+        extra_lines, extra_choices = await extras(ctx, event, Step.EVENT)
+        lines += [*extra_lines, tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts")]
         choices: list[Choice] = []
         for shift in shifts:
             left = counted[shift.id].places_left(shift.capacity)
@@ -353,6 +356,7 @@ class EventsFlow(Flow):
                 label = "ev.btn.register" if left else "ev.btn.register_full"
                 when = fmt_short_range(tr, shift.starts_at, shift.ends_at, tz)
                 choices.append(ctx.choice(Step.EVENT, f"{REGISTER}{shift.id}", label, when=when))
+        choices += extra_choices
         if volunteer is None:
             lines.append(tr.t("ev.need_profile"))
             choices.append(ctx.choice(Step.EVENT, SIGN_UP, "ev.btn.signup"))
@@ -362,8 +366,12 @@ class EventsFlow(Flow):
 
     async def on_event(self, ctx: Context, value: str) -> None:
         shift_id = number_after(value, REGISTER)
+        site_id = number_after(value, STALL_HERE)
         if shift_id is not None:
             await self.register(ctx, shift_id, waitlist_ok=False)
+        elif site_id is not None:
+            if not await request_stall_here(ctx, site_id):
+                await self.show_event(ctx, pin=False)
         elif value == SIGN_UP:
             await ctx.goto(VOLUNTEER_FORM)
         elif value == BACK:

@@ -11,6 +11,7 @@ from bot.web.pages import (
     broadcasts,
     certificates,
     events,
+    initiatives,
     overview,
     requests,
     shifts,
@@ -31,4 +32,5 @@ MODULES: tuple[ModuleType, ...] = (
     audit,
     staff,
     certificates,
+    initiatives,
 )

@@ -24,6 +24,7 @@ from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage import attendance as hours_store
+from storage import initiatives as initiative_store
 from storage.models_events import CONFIRMED, EVENT_TYPES, PENDING, WAITLISTED, Event
 
 pages = Pages()
@@ -287,6 +288,8 @@ async def event_page(view: View) -> web.StreamResponse:
     return view.render(
         "events/event.html",
         event=event,
+        # The partner whose initiative the event was opened for (shown as volunteers see it).
+        partner=await initiative_store.partner_of_event(view.work.session, event),
         shifts=shifts,
         genders=GENDERS,
         defaults={"day": start_day, "start": start_clock},
