@@ -378,6 +378,7 @@ async def test_an_address_with_a_bad_id_is_404_on_every_page_not_a_server_error(
         "/sites/abc",
         "/broadcasts/abc",
         "/requests/abc",
+        "/initiatives/abc",
     ):
         page = await client.get(path, allow_redirects=False)
         assert page.status == 404, path

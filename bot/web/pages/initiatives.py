@@ -39,7 +39,7 @@ def _status(view: View, status: str) -> str:
 
 
 def _iid(view: View) -> int:
-    return int(view.request.match_info["initiative_id"])
+    return view.path_id("initiative_id")
 
 
 def _refused(view: View, err: ServiceError, back: str) -> web.Response:
