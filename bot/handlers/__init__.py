@@ -14,6 +14,7 @@ from bot.handlers.broadcasts import announcements, broadcast
 from bot.handlers.certificates import chat as certificates
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
+from bot.handlers.partners import wiring as partners
 from bot.handlers.staff import dashboard
 from bot.handlers.staff import notices as staff_notices
 from bot.handlers.staff import panel as staff
@@ -36,5 +37,6 @@ def build_app() -> BotApp:
     families.register(app)
     events.register(app)
     certificates.register(app)
+    partners.register(app)
     staff_notices.register(app)
     return app
