@@ -27,7 +27,11 @@ async def test_register_ask_answer_approve_my_organisation(engine: Engine, db: D
     assert "استلمنا تسجيل الجهة" in rep.text
     assert_clean(rep.last)
     [partner] = await partners(db)
-    assert (partner.status, partner.id_kind, partner.reg_number) == ("submitted", "unified", "7001234567")
+    assert (partner.status, partner.id_kind, partner.reg_number) == (
+        "submitted",
+        "unified",
+        "7001234567",
+    )
     assert partner.areas == ["education", "social"]
     [member] = await members(db)
     assert member.status == "pending" and member.user_id == await user_id(db, "rep")
@@ -46,7 +50,9 @@ async def test_register_ask_answer_approve_my_organisation(engine: Engine, db: D
     # The representative presses the notice's button and answers.
     async with db.sessions() as session:
         notice = (
-            await session.execute(select(OutboxMessage).where(OutboxMessage.user_id == member.user_id))
+            await session.execute(
+                select(OutboxMessage).where(OutboxMessage.user_id == member.user_id)
+            )
         ).scalar_one()
     await rep.press_id(notice.payload["choices"][0]["id"])
     assert "أرسلوا خطاب التفويض" in rep.text
@@ -64,7 +70,12 @@ async def test_register_ask_answer_approve_my_organisation(engine: Engine, db: D
     assert (await members(db))[0].status == "confirmed"
     assert await notice_keys(db, "rep") == ["ptn.n.info", "ptn.n.approved"]
     actions = await audit_actions(db)
-    for action in ("partner.registered", "partner.info_requested", "partner.info_answered", "partner.approved"):
+    for action in (
+        "partner.registered",
+        "partner.info_requested",
+        "partner.info_answered",
+        "partner.approved",
+    ):
         assert action in actions
 
     async with db.transaction() as session:

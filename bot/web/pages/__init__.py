@@ -12,6 +12,7 @@ from bot.web.pages import (
     certificates,
     events,
     overview,
+    partners,
     requests,
     shifts,
     sites,
@@ -31,4 +32,5 @@ MODULES: tuple[ModuleType, ...] = (
     audit,
     staff,
     certificates,
+    partners,
 )
