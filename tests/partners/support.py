@@ -61,3 +61,17 @@ async def members(db: Database) -> list[PartnerMember]:
 async def open_review(boss: Chat) -> None:
     await boss.send("/staff")
     await boss.press("prv")
+
+
+async def approve_by_staff(boss: Chat, partner_id: int) -> None:
+    await open_review(boss)
+    await boss.press(f"p{partner_id}")
+    await boss.press("ap")
+
+
+async def approved(engine: Engine, db: Database, user: str, **kw: str) -> int:
+    """`user` registers an organisation and staff ("boss") approve it: its id."""
+    await register(engine, user, **kw)
+    partner_id = (await partners(db))[-1].id
+    await approve_by_staff(await staff(engine), partner_id)
+    return partner_id
