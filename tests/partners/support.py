@@ -73,5 +73,10 @@ async def approved(engine: Engine, db: Database, user: str, **kw: str) -> int:
     """`user` registers an organisation and staff ("boss") approve it: its id."""
     await register(engine, user, **kw)
     partner_id = (await partners(db))[-1].id
-    await approve_by_staff(await staff(engine), partner_id)
+    boss = Chat(engine, user="boss")
+    await boss.send("/start")
+    if boss.offers("ar"):  # staff's first contact
+        await boss.press("ar")
+        await boss.press("yes")
+    await approve_by_staff(boss, partner_id)
     return partner_id
