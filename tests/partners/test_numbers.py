@@ -15,7 +15,11 @@ async def test_arabic_indic_digits_give_the_unified_number(engine: Engine, db: D
     chat = await register(engine, "rep", number="٧٠٠١٢٣٤٥٦٧")
     assert "استلمنا تسجيل الجهة" in chat.text and "سجل تجاري قديم" not in chat.text
     [partner] = await partners(db)
-    assert (partner.id_kind, partner.reg_number, partner.department) == ("unified", "7001234567", None)
+    assert (partner.id_kind, partner.reg_number, partner.department) == (
+        "unified",
+        "7001234567",
+        None,
+    )
 
 
 async def test_an_old_cr_number_is_kept_and_the_unified_one_asked_for(
@@ -30,7 +34,9 @@ async def test_an_old_cr_number_is_kept_and_the_unified_one_asked_for(
 async def test_a_government_body_gives_its_department_not_a_number(
     engine: Engine, db: Database
 ) -> None:
-    await register(engine, "rep", name="جامعة الطائف", kind="government", department="عمادة خدمة المجتمع")
+    await register(
+        engine, "rep", name="جامعة الطائف", kind="government", department="عمادة خدمة المجتمع"
+    )
     [partner] = await partners(db)
     assert (partner.type, partner.id_kind, partner.reg_number) == ("government", "none", None)
     assert partner.department == "عمادة خدمة المجتمع"
@@ -56,7 +62,11 @@ async def test_a_bad_number_is_asked_again_keeping_the_earlier_answers(
     assert "مركز حي الشهداء" in chat.text and "مركز حي" in chat.text and "7009876543" in chat.text
     await chat.press("_ok")
     [partner] = await partners(db)
-    assert (partner.name_ar, partner.type, partner.reg_number) == ("مركز حي الشهداء", "centre", "7009876543")
+    assert (partner.name_ar, partner.type, partner.reg_number) == (
+        "مركز حي الشهداء",
+        "centre",
+        "7009876543",
+    )
 
 
 async def test_the_same_unified_number_twice_is_told_to_join_instead(
