@@ -15,6 +15,7 @@ from bot.core.flow import choice_id
 from bot.core.text import to_ascii_digits
 from bot.core.unit import Unit
 from bot.core.validators import Invalid
+from bot.services import staff_notices
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import partners as store
 from storage.models import User
@@ -123,6 +124,7 @@ async def register_partner(unit: Unit, draft: PartnerDraft) -> Partner:
     )
     await unit.session.flush()
     await unit.audit("partner.registered", f"partner:{partner.id}", type=draft.type, id_kind=kind)
+    await _tell_staff(unit, partner, "ptn.stn.new", "new")
     return partner
 
 
@@ -150,6 +152,7 @@ async def join_partner(unit: Unit, partner_id: int, name: str) -> PartnerMember:
     existing.decided_by = existing.decided_at = None
     await unit.session.flush()
     await unit.audit("partner.member_requested", f"partner:{partner_id}", member=existing.id)
+    await _tell_staff(unit, partner, "ptn.stn.join", f"m{existing.id}:{int(unit.now.timestamp())}")
     return existing
 
 
@@ -268,6 +271,7 @@ async def answer_partner_info(unit: Unit, partner_id: int, answer: str) -> Partn
     partner.info_reply = answer.strip()[:REPLY_MAX]
     partner.status, partner.updated_at = SUBMITTED, unit.now
     await unit.audit("partner.info_answered", f"partner:{partner_id}")
+    await _tell_staff(unit, partner, "ptn.stn.answer", f"a{int(unit.now.timestamp())}")
     return partner
 
 
@@ -338,6 +342,27 @@ async def _tell_members(
     for member, _user in await store.members(unit.session, partner.id):
         if member.status != MEMBER_REJECTED:
             await _tell(unit, member.user_id, partner, key, tag, button=button, **params)
+
+
+async def _tell_staff(unit: Unit, partner: Partner, key: str, tag: str) -> int:
+    """New work for staff (an organisation to review, an answer, a representative to
+    confirm), to each one who wants notices as they happen, with the link to its web page;
+    the others see it in their digest's queue and the chat's review list."""
+    link = f"{str(unit.settings.web_base_url).rstrip('/')}/partners/{partner.id}"
+    queued = 0
+    for user in await staff_notices.staff_members(unit):
+        if (
+            user.id == unit.actor.user_id
+            or staff_notices.notice_preference(user) != staff_notices.EACH
+        ):
+            continue
+        queued += await unit.notifier.send(
+            user.id,
+            key,
+            idempotency_key=f"{staff_notices.KEY_PREFIX}ptn{partner.id}:{tag}:u{user.id}",
+            params={"id": partner.id, "name": partner_name(partner, user.locale), "link": link},
+        )
+    return queued
 
 
 # --- "my organisation" -------------------------------------------------------------------

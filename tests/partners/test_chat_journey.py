@@ -60,6 +60,7 @@ async def test_register_ask_answer_approve_my_organisation(engine: Engine, db: D
     assert "وصلت إجابتك" in rep.text
     answered = (await partners(db))[0]
     assert (answered.status, answered.info_reply) == ("submitted", "أرسلناه على البريد اليوم")
+    assert await notice_keys(db, "boss") == ["ptn.stn.answer"]  # staff are told of the answer
 
     # Staff see the answer, then approve; the registering representative is confirmed with it.
     await open_review(boss)
