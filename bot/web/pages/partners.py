@@ -6,14 +6,24 @@ the notices are `bot.services.partners`' — the same calls as the chat's staff 
 from __future__ import annotations
 
 from aiohttp import web
+from markupsafe import Markup
 
+from bot.core.dates import fmt_datetime
 from bot.core.text import mask_mobile
 from bot.services import partners as service
 from bot.web.page import Pages, View
+from bot.web.table import Column, Table
 
 pages = Pages()
+# The list is newest first (a queue staff work through); its columns do not sort.
+COLUMNS = (
+    Column("id", "web.ptn.col.id", sortable=False, numeric=True),
+    Column("name", "web.ptn.col.name", sortable=False),
+    Column("type", "web.ptn.col.type", sortable=False),
+    Column("status", "web.ptn.col.status", sortable=False),
+    Column("created", "web.ptn.col.submitted", sortable=False, moment=True),
+)
 
-PAGE_SIZE = 50
 STATUSES = ("submitted", "info", "approved", "rejected", "withdrawn")
 
 
@@ -26,16 +36,30 @@ def _id(view: View) -> int:
 
 @pages.get("/partners")
 async def partner_list(view: View) -> web.StreamResponse:
-    status = view.request.query.get("status", "")
-    status = status if status in STATUSES else ""
-    rows = await service.list_partners(view.work, status or None, limit=PAGE_SIZE)
-    total = await service.count_partners(view.work, status or None)
+    table = Table.read(view, COLUMNS, sort="id", descending=True, filters=("status",))
+    status = table.filters.get("status") or None
+    status = status if status in STATUSES else None
+    page = table.page(await service.count_partners(view.work, status))
+    found = await service.list_partners(view.work, status, page.offset, page.size)
+    rows = [
+        [
+            p.id,
+            Markup('<a href="/partners/{}">{}</a>').format(
+                p.id, service.partner_name(p, view.locale)
+            ),
+            view.tr.label(f"ptn.type.{p.type}"),
+            view.tr.label(f"ptn.status.{p.status}"),
+            fmt_datetime(view.tr, p.created_at, view.env.settings.timezone),
+        ]
+        for p in found
+    ]
     return view.render(
         "partners/list.html",
+        table=table,
+        page=page,
         rows=rows,
-        total=total,
-        chosen=status,
-        statuses=[(s, view.tr.label(f"ptn.status.{s}")) for s in STATUSES],
+        total=page.total,
+        statuses=[(s, f"ptn.status.{s}") for s in STATUSES],
     )
 
 
