@@ -10,6 +10,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from storage.models_partners import Initiative
 from tests.partners.support import (
+    approve_by_staff,
     audit_actions,
     members,
     notice_keys,
@@ -17,6 +18,7 @@ from tests.partners.support import (
     partners,
     register,
     staff,
+    start_registration,
     user_id,
 )
 from tests.support import assert_clean
@@ -120,3 +122,29 @@ async def test_not_staff_cannot_open_the_review(engine: Engine, db: Database) ->
     rep = await register(engine, "rep")
     await rep.send("/staff")
     assert not rep.offers("prv")
+
+
+async def test_an_english_representative_is_told_in_english(engine: Engine, db: Database) -> None:
+    rep = await start_registration(engine, "rep", locale="en")
+    await rep.send("جمعية البر")
+    await rep.send("Al-Birr Society")
+    await rep.press("nonprofit")
+    await rep.send("7001234567")
+    await rep.send("Abdullah Al-Zahrani")
+    await rep.send("0551234567")
+    await rep.press("health")
+    await rep.press("_d")
+    assert "Al-Birr Society" in rep.text and "unified number" in rep.text
+    await rep.press("_ok")
+    assert "We received registration" in rep.text
+    [partner] = await partners(db)
+    await approve_by_staff(await staff(engine), partner.id)
+    async with db.sessions() as session:
+        uid = await user_id(db, "rep")
+        stmt = select(OutboxMessage).where(OutboxMessage.user_id == uid)
+        [notice] = (await session.execute(stmt)).scalars()
+    assert notice.payload["key"] == "ptn.n.approved"
+    assert notice.payload["params"]["name"] == "Al-Birr Society"
+    await rep.send("/start")
+    await rep.press("pto")
+    assert "Al-Birr Society" in rep.text and "Representatives: Abdullah Al-Zahrani" in rep.text
