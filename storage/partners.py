@@ -128,12 +128,13 @@ async def acting_for(session: AsyncSession, user_id: int) -> Sequence[Partner]:
 
 
 async def pending_members(session: AsyncSession) -> Sequence[tuple[PartnerMember, Partner, User]]:
-    """Representatives waiting for staff, of partners that are not rejected or withdrawn."""
+    """Representatives waiting for staff, of approved partners (the one who registered a
+    partner is decided with it; others who asked meanwhile are listed once it is approved)."""
     stmt = (
         select(PartnerMember, Partner, User)
         .join(Partner, Partner.id == PartnerMember.partner_id)
         .join(User, User.id == PartnerMember.user_id)
-        .where(PartnerMember.status == MEMBER_PENDING, Partner.status.not_in(LIVE))
+        .where(PartnerMember.status == MEMBER_PENDING, Partner.status == APPROVED)
         .order_by(PartnerMember.id)
     )
     return [(m, p, u) for m, p, u in (await session.execute(stmt)).all()]

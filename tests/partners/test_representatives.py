@@ -90,3 +90,15 @@ async def test_a_government_body_is_picked_by_name(engine: Engine, db: Database)
     await second.send("خالد الشهري")
     [_, new] = await members(db)
     assert new.partner_id == pid and new.user_id == await user_id(db, "second")
+
+
+async def test_the_registrant_is_not_listed_apart_before_the_organisation_is_decided(
+    engine: Engine, db: Database
+) -> None:
+    from tests.partners.support import register, staff
+
+    await register(engine, "rep")
+    boss = await staff(engine)
+    await open_review(boss)
+    assert "ممثلون بانتظار التأكيد" not in boss.text
+    assert not any(cid.rsplit(":", 1)[-1].startswith("mk") for cid, _ in boss.choices)
