@@ -31,6 +31,7 @@ async def registered(
 ) -> int:
     async with db.transaction() as s:
         _, user = await repo.create_user(s, "console", who, who, locale="ar")
+        user.consent_version = "test"  # reachable by a broadcast
         unit = Unit(s, Actor.person(user.id), now, catalogs, settings)
         draft = svc.PartnerDraft(
             "جمعية <البر>",
@@ -127,6 +128,18 @@ async def test_list_filter_detail_and_decisions(
     assert told == sorted(
         ["ptn.n.info", "ptn.n.rejected", "ptn.n.approved", "ptn.n.member_confirmed"]
     )
+    # The web composer's audience by partner type counts the confirmed representatives of
+    # approved partners of that type only (r2; r3 accepted no privacy notice; r1 rejected).
+    counted = await (
+        await client.get("/broadcasts/count.json?kind=partner_type&ptype=nonprofit")
+    ).json()
+    assert counted["count"] == 1
+    counted = await (
+        await client.get("/broadcasts/count.json?kind=partner_type&ptype=company")
+    ).json()
+    assert counted["count"] == 0
+    compose = await (await client.get("/broadcasts/new")).text()
+    assert 'name="ptype"' in compose and "جهة غير ربحية" in compose
     # The staff member was told someone asked to represent the organisation.
     assert "ptn.stn.join" in keys
 
