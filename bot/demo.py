@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import end_of_day
 from bot.core.i18n import Catalogs, load_catalogs
+from bot.demo_partners import demo_partners
 from bot.services.volunteers import skills_and_key
 from storage import repositories as repo
 from storage.db import Database
@@ -153,6 +154,7 @@ async def load_demo_data(
             added += 1
         await _demo_sites(session, catalogs, now)
         await _demo_events(session, catalogs, now)
+        await demo_partners(session, catalogs, now)
     return added
 
 

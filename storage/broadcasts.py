@@ -34,9 +34,19 @@ STOPPING, STOPPED = "stopping", "stopped"
 
 
 # --- audiences --------------------------------------------------------------------------------
-AUDIENCES = ("all", "volunteers", "families", "district", "interest", "event")
-# The audiences that name one district, interest or event (`{"kind": ..., "value": ...}`).
-VALUED_AUDIENCES = ("district", "interest", "event")
+AUDIENCES = (
+    "all",
+    "volunteers",
+    "families",
+    "district",
+    "interest",
+    "event",
+    "partners",
+    "partner_type",
+)
+# The audiences that name one district, interest, event or partner type
+# (`{"kind": ..., "value": ...}`).
+VALUED_AUDIENCES = ("district", "interest", "event", "partner_type")
 
 
 Join = tuple[Any, ColumnElement[bool]]
@@ -46,6 +56,7 @@ def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list
     """(condition on the joined rows, the joins it needs) for a broadcast audience."""
     from storage.models_events import Shift, ShiftRegistration
     from storage.models_families import Family
+    from storage.models_partners import APPROVED, MEMBER_CONFIRMED, Partner, PartnerMember
 
     kind = audience.get("kind", "all")
     value = str(audience.get("value") or "")
@@ -73,6 +84,16 @@ def audience_filter(audience: dict[str, Any]) -> tuple[ColumnElement[bool], list
         ]
         live = ShiftRegistration.status.in_(("pending", "confirmed", "waitlisted"))
         return and_(Shift.event_id == int(value), live), joins
+    if kind in ("partners", "partner_type"):
+        # Only confirmed representatives of approved partners act for them (and hear for them).
+        partner_joins: list[Join] = [
+            (PartnerMember, PartnerMember.user_id == User.id),
+            (Partner, Partner.id == PartnerMember.partner_id),
+        ]
+        acting = and_(PartnerMember.status == MEMBER_CONFIRMED, Partner.status == APPROVED)
+        if kind == "partner_type":
+            acting = and_(acting, Partner.type == value)
+        return acting, partner_joins
     return false(), []
 
 

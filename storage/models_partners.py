@@ -86,6 +86,8 @@ class PartnerMember(Base):
         ForeignKey("partners.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The name staff and other representatives see (the registrant's is the contact name).
+    name: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(12), default=MEMBER_PENDING)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

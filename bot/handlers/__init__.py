@@ -15,6 +15,7 @@ from bot.handlers.certificates import chat as certificates
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
 from bot.handlers.initiatives import wiring as initiatives
+from bot.handlers.partners import wiring as partners
 from bot.handlers.staff import dashboard
 from bot.handlers.staff import notices as staff_notices
 from bot.handlers.staff import panel as staff
@@ -38,5 +39,6 @@ def build_app() -> BotApp:
     events.register(app)
     certificates.register(app)
     initiatives.register(app)
+    partners.register(app)
     staff_notices.register(app)
     return app

@@ -24,10 +24,12 @@ from storage import broadcasts as store
 from storage import events as event_store
 from storage.broadcasts import AUDIENCES, VALUED_AUDIENCES, Stopped
 from storage.models import Broadcast, OutboxMessage, Volunteer
+from storage.models_partners import PARTNER_TYPES
 
 __all__ = [
     "AUDIENCES",
     "OUTCOMES",
+    "PARTNER_TYPES",
     "VALUED_AUDIENCES",
     "BroadcastDraft",
     "BroadcastLine",
@@ -106,6 +108,8 @@ def check_audience(audience: dict[str, Any]) -> None:
         raise ServiceError("err.internal", audience=str(audience))
     if kind == "event" and not str(audience["value"]).isdigit():
         raise NotFound("bc.err.event_unknown")
+    if kind == "partner_type" and audience["value"] not in PARTNER_TYPES:
+        raise ServiceError("err.internal", audience=str(audience))
 
 
 async def count_recipients(unit: Unit, audience: dict[str, Any]) -> int:

@@ -40,7 +40,8 @@ async def test_a_newcomer_answers_every_question_by_typing_in_arabic(
     await chat.send("العربيه")  # taa marbuta typed as haa
     await chat.send("نعم")  # the privacy notice: "✅ أوافق"
     assert "القائمة الرئيسية" in chat.text
-    await chat.send("التسجيل")  # a prefix of "🙋 التسجيل متطوعًا"
+    await chat.send("التسجيل متطوعا")  # "🙋 التسجيل متطوعًا" without its tanween (a bare
+    # "التسجيل" also begins "تسجيل جهة شريكة": it is asked which one)
     await chat.send("محمد عبدالله الغامدي")
     await chat.send("1234567897")
     await chat.send("0512345678")

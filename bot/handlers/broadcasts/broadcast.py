@@ -27,6 +27,7 @@ from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services import broadcasts as service
 from bot.services.errors import ServiceError
 from storage import events as event_store
+from storage.models_partners import PARTNER_TYPES
 
 BROADCAST_FORM = "bc"
 SCHEDULED = "bcl"
@@ -42,6 +43,7 @@ class F(StrEnum):
     DISTRICT = "district"
     INTEREST = "interest"
     AUDIENCE_EVENT = "aud_event"
+    PARTNER_TYPE = "ptype"
     TEXT_AR = "text_ar"
     TEXT_EN = "text_en"
     FILE = "file"
@@ -61,10 +63,13 @@ class Aud(StrEnum):
     DISTRICT = "district"
     INTEREST = "interest"
     EVENT = "event"
+    PARTNERS = "partners"
+    PARTNER_TYPE = "partner_type"
 
 
 EVENT_NUMBER_STEPS = frozenset({F.EVENT_BUTTON, F.AUDIENCE_EVENT})
 AUDIENCE_OPTIONS = tuple(Option(kind, f"bc.aud.{kind}") for kind in Aud)
+PARTNER_TYPE_OPTIONS = tuple(Option(t, f"ptn.type.{t}") for t in PARTNER_TYPES)
 WHEN_OPTIONS = (Option(When.NOW, "bc.when.now"), Option(When.LATER, "bc.when.later"))
 
 
@@ -89,6 +94,8 @@ def audience_of(values: Values) -> dict[str, Any]:
         return {"kind": kind, "value": values[F.INTEREST]}
     if kind == Aud.EVENT:
         return {"kind": kind, "value": str(values[F.AUDIENCE_EVENT]["id"])}
+    if kind == Aud.PARTNER_TYPE:
+        return {"kind": kind, "value": values[F.PARTNER_TYPE]}
     return {"kind": kind}
 
 
@@ -154,6 +161,8 @@ def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
         return f"{label}: {ctx.tr.label(f'vol.interest.{value}')}"
     if audience["kind"] == Aud.EVENT and value:
         return f"{label}: #{value}"
+    if audience["kind"] == Aud.PARTNER_TYPE and value:
+        return f"{label}: {ctx.tr.label(f'ptn.type.{value}')}"
     return label
 
 
@@ -205,6 +214,14 @@ class BroadcastForm(Form):
             render=_show_event,
             when=lambda v: v.get(F.AUDIENCE) == Aud.EVENT,
         ),
+        Field(
+            F.PARTNER_TYPE,
+            "bc.q.partner_type",
+            "bc.f.partner_type",
+            FieldKind.CHOICE,
+            PARTNER_TYPE_OPTIONS,
+            when=lambda v: v.get(F.AUDIENCE) == Aud.PARTNER_TYPE,
+        ),
         Field(F.TEXT_AR, "bc.q.text_ar", "bc.f.text_ar", parse=_text, render=_short),
         Field(
             F.TEXT_EN, "bc.q.text_en", "bc.f.text_en", parse=_text, render=_short, required=False
@@ -228,7 +245,7 @@ class BroadcastForm(Form):
         try:
             return await service.reached_recipients(ctx.unit, audience_of(values))
         except ServiceError as err:
-            for narrowing in (F.DISTRICT, F.INTEREST, F.AUDIENCE_EVENT):
+            for narrowing in (F.DISTRICT, F.INTEREST, F.AUDIENCE_EVENT, F.PARTNER_TYPE):
                 self._values(ctx).pop(narrowing, None)
             raise FieldError(F.AUDIENCE, err.msgid, **err.params) from None
 

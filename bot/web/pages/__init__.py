@@ -13,6 +13,7 @@ from bot.web.pages import (
     events,
     initiatives,
     overview,
+    partners,
     requests,
     shifts,
     sites,
@@ -33,4 +34,5 @@ MODULES: tuple[ModuleType, ...] = (
     staff,
     certificates,
     initiatives,
+    partners,
 )

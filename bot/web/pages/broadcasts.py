@@ -44,6 +44,7 @@ class Field(StrEnum):
     DISTRICT = "district"
     INTEREST = "interest"
     EVENT = "event"
+    PARTNER_TYPE = "ptype"
     TEXT_AR = "text_ar"
     TEXT_EN = "text_en"
     AT = "at"
@@ -59,7 +60,12 @@ class Do(StrEnum):
 
 
 # Which field names the one thing an audience kind needs.
-VALUE_FIELD = {"district": Field.DISTRICT, "interest": Field.INTEREST, "event": Field.EVENT}
+VALUE_FIELD = {
+    "district": Field.DISTRICT,
+    "interest": Field.INTEREST,
+    "event": Field.EVENT,
+    "partner_type": Field.PARTNER_TYPE,
+}
 LIVE = ("sending", "stopping")
 
 
@@ -106,6 +112,8 @@ def describe(view: View, audience: dict[str, Any]) -> str:
         return f"{label}: {view.tr.label(f'vol.interest.{value}')}"
     if kind == "event" and value:
         return f"{label}: #{value}"
+    if kind == "partner_type" and value:
+        return f"{label}: {view.tr.label(f'ptn.type.{value}')}"
     return label
 
 
@@ -117,6 +125,7 @@ async def _options(view: View) -> dict[str, list[tuple[str, str]]]:
             ((c, view.tr.label(f"district.{c}")) for c in ALL_DISTRICTS), key=lambda o: o[1]
         ),
         "interests": [(c, view.tr.label(f"vol.interest.{c}")) for c in interests],
+        "partner_types": [(t, view.tr.label(f"ptn.type.{t}")) for t in service.PARTNER_TYPES],
     }
 
 
