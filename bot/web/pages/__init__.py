@@ -6,6 +6,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from bot.web.pages import (
+    agreements,
+    agreements_reports,
     audit,
     auth,
     broadcasts,
@@ -31,4 +33,6 @@ MODULES: tuple[ModuleType, ...] = (
     audit,
     staff,
     certificates,
+    agreements,
+    agreements_reports,
 )
