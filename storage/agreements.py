@@ -46,7 +46,7 @@ async def list_agreements(
     if partner_id is not None:
         stmt = stmt.where(Agreement.partner_id == partner_id)
     stmt = stmt.order_by(Agreement.end_date, Agreement.id)
-    return [(a, p) for a, p in (await session.execute(stmt)).tuples()]
+    return [(a, p) for a, p in (await session.execute(stmt)).all()]
 
 
 async def partners_to_choose(session: AsyncSession, keep: int | None = None) -> list[Partner]:
@@ -137,7 +137,7 @@ async def achieved(
     )
     volunteers: set[int] = set()
     hours = 0.0
-    for reg, shift in (await session.execute(attended)).tuples():
+    for reg, shift in (await session.execute(attended)).all():
         counted = hours_of(reg, shift, now)
         if counted > 0:
             volunteers.add(reg.volunteer_id)

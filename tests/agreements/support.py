@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
 from bot.settings import Settings
+from storage import repositories as repo
 from storage.db import Database
 from storage.models_events import Event
+from storage.models_families import HOLDS_STALL, Family, StallRequest
 from storage.models_partners import APPROVED, Agreement, Initiative, Partner
 from tests.events.support import seed_event
 
@@ -99,3 +103,42 @@ async def acting(
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+async def family_holding(db: Database, n: int, site_id: int, status: str, number: int) -> int:
+    """A family (the n-th) with a stall request on a site in `status`: the family's id."""
+    async with db.transaction() as session:
+        _, user = await repo.create_user(session, "console", f"f{n}", f"f{n}")
+        family = Family(
+            user_id=user.id,
+            family_name=f"أسرة {n}",
+            applicant_name=f"مقدمة {n}",
+            applicant_gender="f",
+            national_id=f"11{n:08d}",
+            mobile=f"+9665{n:08d}",
+            district="x",
+            categories=["food"],
+            freelance_doc_number=f"FL{n}",
+            freelance_doc_expiry=date(2027, 12, 31),
+            description="منتجات منزلية",
+        )
+        session.add(family)
+        await session.flush()
+        await add_request(session, family.id, site_id, status, number)
+        return family.id
+
+
+async def add_request(
+    session: AsyncSession, family_id: int, site_id: int, status: str, number: int
+) -> None:
+    session.add(
+        StallRequest(
+            family_id=family_id,
+            site_id=site_id,
+            stall_type="food",
+            start_date=date(2026, 10, 1),
+            end_date=date(2026, 10, 2),
+            status=status,
+            stall_number=number if status in HOLDS_STALL else None,
+        )
+    )

@@ -94,9 +94,7 @@ async def test_a_missed_day_still_reminds_and_a_moved_end_reminds_again(
     world = World(db, catalogs, settings, clock())
     await world.person(role="staff", volunteer=False)
     partner = await add_partner(db)
-    agreement = await add_agreement(
-        db, partner, TODAY, TODAY + timedelta(days=45), status="signed"
-    )
+    agreement = await add_agreement(db, partner, TODAY, TODAY + timedelta(days=45), status="signed")
     # Recorded 45 days before its end (the job did not run on day 60): reminded once now.
     assert await _run(db, catalogs, settings, clock) == 1
     assert [r.payload["n"] for r in await world.outbox("agr:")] == [45]
