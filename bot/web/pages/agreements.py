@@ -120,7 +120,7 @@ def _values_of(agreement: Agreement) -> dict[str, str]:
 
 def _target(form: AgreementForm, name: str) -> float | None:
     """A target as typed: empty is none; Arabic-Indic digits are read as digits."""
-    text = to_ascii_digits(form.values.get(name, "")).strip().replace("٫", ".")
+    text = to_ascii_digits(form.values.get(name, "")).strip()
     if not text:
         return None
     try:
