@@ -28,7 +28,9 @@ __all__ = [
     "AgreementData",
     "get_agreement",
     "list_agreements",
+    "partner_choices",
     "partner_name",
+    "partners_with_agreements",
     "remind_and_expire",
     "save_agreement",
 ]
@@ -76,6 +78,17 @@ async def list_agreements(
     if status and status not in AGREEMENT_STATUSES:
         status = None
     return await store.list_agreements(unit.session, status=status, partner_id=partner_id)
+
+
+async def partner_choices(unit: Unit, keep: int | None = None) -> list[Partner]:
+    """The partners the form offers: approved ones, and `keep` (the edited agreement's)."""
+    require_staff(unit.actor)
+    return await store.partners_to_choose(unit.session, keep)
+
+
+async def partners_with_agreements(unit: Unit) -> list[Partner]:
+    require_staff(unit.actor)
+    return await store.partners_with_agreements(unit.session)
 
 
 def _check(data: AgreementData) -> None:

@@ -21,7 +21,6 @@ from bot.services.families import FieldProblem
 from bot.web.page import Pages, View
 from bot.web.pages.requests import gone, refusal_params
 from bot.web.table import Column, Table
-from storage import agreements as store
 from storage.models_partners import AGREEMENT_STATUSES, Agreement, Partner
 
 pages = Pages()
@@ -62,7 +61,7 @@ async def agreements(view: View) -> web.StreamResponse:
     rows = [_row(view, a, p) for a, p in found[page.offset : page.offset + page.size]]
     partners = [
         (str(p.id), svc.partner_name(p, view.locale))
-        for p in await store.partners_with_agreements(view.work.session)
+        for p in await svc.partners_with_agreements(view.work)
     ]
     statuses = [(s, status_label(view, s)) for s in AGREEMENT_STATUSES]
     return view.render(
@@ -114,7 +113,8 @@ def _values_of(agreement: Agreement) -> dict[str, str]:
     }
     for name in svc.TARGETS:
         value = getattr(agreement, name)
-        values[name] = "" if value is None else f"{value:g}"
+        # Whole numbers without ".0"; hours may have a fraction.
+        values[name] = "" if value is None else str(int(value) if value == int(value) else value)
     return values
 
 
@@ -186,7 +186,7 @@ async def _render_form(
     keep = agreement.partner_id if agreement else None
     partners = [
         (str(p.id), svc.partner_name(p, view.locale))
-        for p in await store.partners_to_choose(view.work.session, keep)
+        for p in await svc.partner_choices(view.work, keep)
     ]
     errors = {k: tr.label(msgid, **params) for k, (msgid, params) in form.errors.items()}
     return view.render(
