@@ -1,13 +1,7 @@
 """A certificate of volunteer hours as an A4 PDF (issue 15 item 6).
 
-fpdf2 lays the page out; with `set_text_shaping` it hands each line to HarfBuzz (uharfbuzz),
-which joins Arabic letters into their contextual forms, and orders mixed Arabic and Latin text
-with the Unicode bidi algorithm, right to left for an Arabic certificate. The PDF's text layer
-maps every glyph back to its letter, so the text can be searched, copied and read aloud.
-
-The font is IBM Plex Sans Arabic from PyPI (`fontpkg-ibm-plex-sans-arabic`; Arabic and Latin
-in one family). Noto Sans Arabic was tried first: it draws many letters as a body glyph plus
-separate dot glyphs, and a PDF cannot map those back to letters, so its text came out garbled.
+The font and the Arabic shaping (HarfBuzz through fpdf2, text that extracts as its letters) are
+`bot.pdf`'s, shared with the partners' achievement reports.
 
 The QR code (segno, pure Python) holds the public verification address; the code is printed
 beside it for whoever types it instead. Only `bot.handlers` and `bot.web` use this module;
@@ -20,17 +14,13 @@ import io
 from dataclasses import dataclass
 
 import segno
-from fontpkg_ibm_plex_sans_arabic import ROOT as FONT_ROOT
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.core.dates import fmt_date, fmt_datetime, hours_text
 from bot.core.i18n import Translator
+from bot.pdf import FONT, new_document
 from bot.services.certificates import Issued, display_code, event_hours
 
-FONT = "plex"
-REGULAR = FONT_ROOT / "files" / "IBMPlexSansArabic-Regular.ttf"
-BOLD = FONT_ROOT / "files" / "IBMPlexSansArabic-Bold.ttf"
 QR_SIZE = 42  # mm: scans from a phone held at arm's length
 HOURS_WIDTH = 45  # mm, the hours column
 
@@ -53,13 +43,7 @@ def render_certificate(tr: Translator, issued: Issued, tz: str) -> CertificateFi
     cert = issued.certificate
     rtl = tr.locale == "ar"
     start, end = ("R", "L") if rtl else ("L", "R")
-    pdf = FPDF(format="A4")
-    pdf.set_title(tr.label("cert.pdf.title"))
-    pdf.set_creator("Shuraka")
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_font(FONT, "", str(REGULAR))
-    pdf.add_font(FONT, "B", str(BOLD))
-    pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr")
+    pdf = new_document(tr.label("cert.pdf.title"), rtl=rtl)
     pdf.add_page()
 
     pdf.set_font(FONT, "B", 16)

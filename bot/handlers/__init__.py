@@ -9,6 +9,7 @@ what several of them share.
 from __future__ import annotations
 
 from bot.core.flow import BotApp
+from bot.handlers import agreements
 from bot.handlers.account import menu, my_data, start
 from bot.handlers.broadcasts import announcements, broadcast
 from bot.handlers.certificates import chat as certificates
@@ -41,4 +42,5 @@ def build_app() -> BotApp:
     initiatives.register(app)
     partners.register(app)
     staff_notices.register(app)
+    agreements.register(app)
     return app

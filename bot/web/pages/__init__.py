@@ -6,6 +6,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from bot.web.pages import (
+    agreements,
+    agreements_reports,
     audit,
     auth,
     broadcasts,
@@ -35,4 +37,6 @@ MODULES: tuple[ModuleType, ...] = (
     certificates,
     initiatives,
     partners,
+    agreements,
+    agreements_reports,
 )
