@@ -26,6 +26,7 @@ from bot.core.messages import (
     InboundKind,
     Location,
     Outbound,
+    VOICE,
 )
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ def to_inbound(message: dict[str, Any], contact: dict[str, Any]) -> Inbound:
             name=media.get("filename"),
         )
         return Inbound(kind=InboundKind.FILE, file=ref, **base)
+    if kind == "audio":  # voice notes too ("voice": true)
+        return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind=VOICE), **base)
     return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind="other"), **base)
 
 

@@ -37,6 +37,7 @@ INTEREST_CODES = (
     "tech",
     "education",
     "crowd",
+    "disability",  # supporting people with disabilities (issue 15)
 )
 
 
