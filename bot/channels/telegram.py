@@ -57,13 +57,13 @@ from bot.core.flow import choice_prefix
 from bot.core.html_split import visible_len
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
+    VOICE,
     Contact,
     FileRef,
     Inbound,
     InboundKind,
     Location,
     Outbound,
-    VOICE,
 )
 
 log = logging.getLogger(__name__)

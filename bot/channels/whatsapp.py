@@ -19,6 +19,7 @@ from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClie
 from bot.core.flow import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
+    VOICE,
     Choice,
     Contact,
     FileRef,
@@ -26,7 +27,6 @@ from bot.core.messages import (
     InboundKind,
     Location,
     Outbound,
-    VOICE,
 )
 
 log = logging.getLogger(__name__)

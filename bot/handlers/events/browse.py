@@ -14,6 +14,8 @@ from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.validators import Invalid
+from bot.handlers.access.browse_filter import ask_access, on_access, wanted
+from bot.handlers.access.common import access_line
 from bot.handlers.events.common import (
     BACK,
     CANCEL_CUTOFF,
@@ -32,6 +34,7 @@ from bot.handlers.events.common import (
 )
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
+from bot.services.access import describe, offers_all, shift_features
 from bot.services.errors import NotFound, ServiceError
 from bot.services.event_notices import place_for
 from bot.services.registrations import STATUS_KEYS
@@ -48,6 +51,7 @@ class Step(StrEnum):
     LIST = "list"
     TYPE = "ftype"  # filter by type
     DATES = "fdate"  # filter by dates
+    ACCESS = "facc"  # filter by accessibility features
     EVENT = "event"
     FULL = "full"  # the shift is full: join its waitlist?
 
@@ -56,7 +60,7 @@ class Step(StrEnum):
 OPEN_EVENT = "e"
 REGISTER = "s"
 JOIN_WAITLIST = "w"
-FILTER_TYPE, FILTER_DATES, FILTER_CLEAR = "_ft", "_fd", "_fx"
+FILTER_TYPE, FILTER_DATES, FILTER_CLEAR, FILTER_ACCESS = "_ft", "_fd", "_fx", "_fa"
 ANY = "_all"
 SIGN_UP = "vol"
 
@@ -123,6 +127,8 @@ class EventsFlow(Flow):
             self.ask_type(ctx)
         elif step == Step.DATES:
             self.ask_dates(ctx)
+        elif step == Step.ACCESS:
+            ask_access(ctx, Step.ACCESS)
         else:
             await self.show_list(ctx)
 
@@ -139,6 +145,9 @@ class EventsFlow(Flow):
             await self.on_type(ctx, value)
         elif step == Step.DATES:
             await self.on_dates(ctx, inbound, value)
+        elif step == Step.ACCESS:
+            if on_access(ctx, Step.ACCESS, value):
+                await self.show_list(ctx)
         elif step == Step.EVENT:
             await self.on_event(ctx, value)
         elif step == Step.FULL:
@@ -159,6 +168,8 @@ class EventsFlow(Flow):
                 parts.append(
                     ctx.tr.label("ev.range", start=ctx.fmt_date(start), end=ctx.fmt_date(end))
                 )
+        if wanted(filters):
+            parts.append(describe(ctx.tr, wanted(filters)))
         return ctx.tr.label("form.list_sep").join(parts) if parts else None
 
     async def show_list(self, ctx: Context) -> None:
@@ -176,6 +187,7 @@ class EventsFlow(Flow):
             "event_type": filters.get("type"),
             "date_from": date_from,
             "date_to": date_to,
+            "access": wanted(filters),
             "limit": PAGE_SIZE,
         }
         events, total = await store.list_events(ctx.session, offset=requested * PAGE_SIZE, **query)
@@ -213,6 +225,7 @@ class EventsFlow(Flow):
         choices += page_choices(ctx, Step.LIST, page)
         choices.append(ctx.choice(Step.LIST, FILTER_TYPE, "ev.btn.filter_type"))
         choices.append(ctx.choice(Step.LIST, FILTER_DATES, "ev.btn.filter_dates"))
+        choices.append(ctx.choice(Step.LIST, FILTER_ACCESS, "acc.btn.filter"))
         if described:
             choices.append(ctx.choice(Step.LIST, FILTER_CLEAR, "ev.btn.filter_clear"))
         choices.append(ctx.choice(Step.LIST, TO_MY_SHIFTS, "ev.btn.my_shifts"))
@@ -233,6 +246,9 @@ class EventsFlow(Flow):
             return
         elif value == FILTER_DATES:
             self.ask_dates(ctx)
+            return
+        elif value == FILTER_ACCESS:
+            ask_access(ctx, Step.ACCESS)
             return
         elif value == FILTER_CLEAR:
             data["filters"], data["page"] = {}, 0
@@ -301,6 +317,9 @@ class EventsFlow(Flow):
             await self.show_list(ctx)
             return
         shifts = await store.shifts_of(ctx.session, event.id)
+        looking_for = wanted(ctx.state.data.get("filters") or {})
+        if looking_for:  # the filter shows only the shifts offering every feature asked for
+            shifts = [s for s in shifts if offers_all(shift_features(event, s), looking_for)]
         counted = await reg_store.counts(ctx.session, [s.id for s in shifts])
         volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
         mine: dict[int, ShiftRegistration] = {}
@@ -317,8 +336,10 @@ class EventsFlow(Flow):
                 place=place_for(tr.locale, event),
                 description=description_for(tr.locale, event),
             ),
-            tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"),
         ]
+        if (line := access_line(ctx, event.access)) is not None:
+            lines.append(line)
+        lines.append(tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"))
         choices: list[Choice] = []
         for shift in shifts:
             left = counted[shift.id].places_left(shift.capacity)
@@ -338,6 +359,8 @@ class EventsFlow(Flow):
                 )
             if not shift.auto_confirm:
                 notes.append(tr.label("ev.note.approval"))
+            if extra := [f for f in shift_features(event, shift) if f not in (event.access or ())]:
+                notes.append(tr.label("acc.note.shift", features=describe(tr, extra)))
             if shift.id in mine:
                 notes.append(
                     tr.label("ev.note.mine", status=await status_text(ctx, mine[shift.id]))
