@@ -255,6 +255,7 @@ async def list_staff_events(
     limit: int = 25,
     date_from: datetime | None = None,
     date_to: datetime | None = None,
+    access: tuple[str, ...] = (),
 ) -> tuple[list[Event], int]:
     """Events for staff: upcoming, recent (STAFF_DAYS_BACK) and cancelled; and how many.
     A range [date_from, date_to) keeps the events that overlap it; one that starts further
@@ -269,6 +270,7 @@ async def list_staff_events(
         event_type=event_type or None,
         date_from=date_from,
         date_to=date_to,
+        access=access,
         offset=offset,
         limit=limit,
         staff_days_back=days_back,
