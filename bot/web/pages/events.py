@@ -17,7 +17,7 @@ from bot.core.dates import day_start, fmt_datetime, hours_text
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 from bot.exports import to_xlsx
-from bot.services import attendance, registrations
+from bot.services import access_needs, attendance, registrations
 from bot.services import events as service
 from bot.services.access import describe
 from bot.services.errors import NotFound, ServiceError
@@ -378,6 +378,7 @@ async def shift_page(view: View) -> web.StreamResponse:
     if event.id != _id(view, "event_id"):
         raise web.HTTPNotFound()
     now = view.work.now
+    needs = await access_needs.needs_on_shift(view.work, shift.id)  # only this shift's people
     seated, waiting, position = [], [], 0
     for r in people:
         reg = r.registration
@@ -391,6 +392,7 @@ async def shift_page(view: View) -> web.StreamResponse:
             "checked_in": reg.checked_in_at,
             "checked_out": reg.checked_out_at,
             "hours": hours_text(view.tr, hours_store.hours_of(reg, shift, now)),
+            "needs": needs.get(r.volunteer.id, ""),
         }
         if reg.status == WAITLISTED:
             position += 1
