@@ -19,7 +19,7 @@ from bot.core.validators import Invalid
 from bot.exports import to_xlsx
 from bot.services import access_needs, attendance, registrations
 from bot.services import events as service
-from bot.services.access import describe
+from bot.services.access import describe, shift_features
 from bot.services.errors import NotFound, ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from bot.web.access import ACCESS_CHOICES, FILTER_OPTIONS, features_from, form_values
@@ -409,6 +409,7 @@ async def shift_page(view: View) -> web.StreamResponse:
         total_hours=hours_text(view.tr, total_hours),
         tz=view.env.settings.timezone,
         Act=Act,
+        access_text=describe(view.tr, shift_features(event, shift)),
     )
 
 

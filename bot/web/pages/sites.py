@@ -16,6 +16,7 @@ from bot.core.districts import ALL_DISTRICTS
 from bot.core.validators import Invalid
 from bot.services import family_desk as desk
 from bot.services import family_sites
+from bot.services.access import describe
 from bot.services.errors import NotFound
 from bot.services.families import FieldProblem
 from bot.services.family_notices import site_name, stall_label
@@ -288,4 +289,5 @@ async def stalls(view: View) -> web.StreamResponse:
         page=page,
         rows=rows,
         total=len(found),
+        access_text=describe(view.tr, site.access),
     )
