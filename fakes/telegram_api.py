@@ -495,6 +495,17 @@ class FakeTelegramServer:
         message = _without_none({"photo": stored.as_photo(), "caption": caption})
         return self._push_message(self._private_chat(user), user, message)
 
+    def user_voice(self, user_id: int, *, audio: bool = False, duration: int = 3) -> int:
+        """A voice note (or, with `audio`, an audio file) recorded by the user."""
+        user = self._user(user_id)
+        stored = self._store_file("voice", "voice.ogg", b"fake ogg")
+        media = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        if audio:
+            content: JSON = {"audio": {**media, "duration": duration}}
+        else:
+            content = {"voice": {**media, "duration": duration, "mime_type": "audio/ogg"}}
+        return self._push_message(self._private_chat(user), user, content)
+
     def user_callback(
         self, user_id: int, data: str, message_id: int, *, chat_id: int | None = None
     ) -> int:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models_events import Event, Shift
 
@@ -47,9 +49,12 @@ async def list_events(
     offset: int = 0,
     limit: int = 5,
     staff_days_back: int | None = None,
+    access: tuple[str, ...] = (),
 ) -> tuple[list[Event], int]:
     """Events not over yet (published only), optionally of one type and overlapping the
-    [date_from, date_to) range; `staff_days_back` lists recent and cancelled ones too."""
+    [date_from, date_to) range; `staff_days_back` lists recent and cancelled ones too;
+    `access`: only events (or one of their shifts, with the event's features) offering all of
+    these accessibility features."""
     conditions = []
     if staff_days_back is None:
         conditions += [Event.status == PUBLISHED, Event.ends_at > now]
@@ -61,6 +66,8 @@ async def list_events(
         conditions.append(Event.ends_at > date_from)
     if date_to is not None:
         conditions.append(Event.starts_at < date_to)
+    if access:
+        conditions.append(offers_all_sql(access))
     total = int(
         (await session.execute(select(func.count(Event.id)).where(*conditions))).scalar_one()
     )
@@ -72,6 +79,25 @@ async def list_events(
         .limit(limit)
     )
     return list(rows.scalars()), total
+
+
+def _has(column: InstrumentedAttribute[list[str] | None], feature: str) -> ColumnElement[bool]:
+    """The JSON list holds `feature` (the list's text has it quoted; `_` is escaped)."""
+    quoted = '"' + feature.replace("_", "\\_") + '"'
+    return cast(column, String).like(f"%{quoted}%", escape="\\")
+
+
+def offers_all_sql(features: tuple[str, ...]) -> ColumnElement[bool]:
+    """The event offers every feature, or one of its live shifts does with the event's."""
+    on_event = and_(*[_has(Event.access, f) for f in features])
+    on_shift = exists(
+        select(Shift.id).where(
+            Shift.event_id == Event.id,
+            Shift.status == ACTIVE,
+            *[or_(_has(Event.access, f), _has(Shift.access, f)) for f in features],
+        )
+    )
+    return or_(on_event, on_shift)
 
 
 def is_open(event: Event, shift: Shift, now: datetime) -> bool:

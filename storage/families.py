@@ -86,9 +86,37 @@ async def held_numbers(session: AsyncSession, site_id: int, stall_type: str) -> 
     return {n for n in (await session.execute(stmt)).scalars() if n is not None}
 
 
-async def free_numbers(session: AsyncSession, site: Site, stall_type: str) -> list[int]:
+def reserved_numbers(site: Site, stall_type: str) -> range:
+    """The stall numbers kept for families in which a person with a disability works: the
+    highest `reserved_stalls` numbers of the type (never more than it has)."""
+    capacity = site.capacity(stall_type)
+    kept = min(site.reserved_stalls or 0, capacity)
+    return range(capacity - kept + 1, capacity + 1)
+
+
+def may_take_reserved(request: StallRequest) -> bool:
+    """A reserved stall goes only to a request that stated the proof (with its consent) and
+    that staff verified."""
+    return (
+        request.disability_consent_at is not None
+        and bool(request.disability_proof)
+        and request.disability_verified_at is not None
+    )
+
+
+async def free_numbers(
+    session: AsyncSession, site: Site, stall_type: str, reserved_ok: bool | None = None
+) -> list[int]:
+    """The free stall numbers; the one place the capacity rule lives. `reserved_ok` None:
+    every free number (what is left to show); False: the reserved ones left out; True: the
+    reserved ones first, so a family that may take one leaves the others to everyone."""
     held = await held_numbers(session, site.id, stall_type)
-    return [n for n in range(1, site.capacity(stall_type) + 1) if n not in held]
+    free = [n for n in range(1, site.capacity(stall_type) + 1) if n not in held]
+    if reserved_ok is None:
+        return free
+    kept = set(reserved_numbers(site, stall_type))
+    general = [n for n in free if n not in kept]
+    return [n for n in free if n in kept] + general if reserved_ok else general
 
 
 async def highest_held(session: AsyncSession, site_id: int, stall_type: str) -> int:
@@ -251,7 +279,9 @@ async def allocate(
     before = request.status
     tried: set[int] = set()
     for _ in range(site.capacity(request.stall_type) + 1):
-        free = [n for n in await free_numbers(session, site, request.stall_type) if n not in tried]
+        reserved_ok = may_take_reserved(request)
+        offered = await free_numbers(session, site, request.stall_type, reserved_ok)
+        free = [n for n in offered if n not in tried]
         if not free:
             return None
         number = preferred if preferred in free else free[0]

@@ -138,6 +138,11 @@ class Volunteer(Base):
     skills_key: Mapped[str | None] = mapped_column(Text)  # NFKC may lengthen it
     email: Mapped[str | None] = mapped_column(String(254))
     charter_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The volunteer's own access needs (health data under PDPL): kept only with the separate
+    # consent's time and version; withdrawing the consent deletes all three.
+    access_needs: Mapped[str | None] = mapped_column(String(300))
+    access_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    access_consent_version: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

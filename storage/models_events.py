@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "awareness",
     "exhibition",
     "ramadan",
+    "disability",  # supporting people with disabilities
     "other",
 )
 
@@ -56,6 +57,8 @@ class Event(Base):
     initiative_id: Mapped[int | None] = mapped_column(
         ForeignKey("initiatives.id", ondelete="SET NULL"), index=True
     )
+    # Accessibility features (storage.models_access.ACCESS_FEATURES); NULL: none stated.
+    access: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
 class Shift(Base):
@@ -74,6 +77,8 @@ class Shift(Base):
     # queued for an earlier time or place can be withdrawn and new ones queued (even when a
     # change is undone later).
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Features this shift offers beyond its event's (a volunteer sees both together).
+    access: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
 class ShiftRegistration(Base):

@@ -102,6 +102,12 @@ class Site(Base):
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
 
+    # Accessibility features of the site (storage.models_access.ACCESS_FEATURES); NULL: none.
+    access: Mapped[list[str] | None] = mapped_column(JSONType)
+    # Stalls of each type kept for families in which a person with a disability works: the
+    # highest numbers of each type (storage.families.free_numbers). NULL: none reserved.
+    reserved_stalls: Mapped[int | None] = mapped_column(Integer)
+
     def capacity(self, stall_type: str) -> int:
         return self.food_stalls if stall_type == "food" else self.nonfood_stalls
 
@@ -145,6 +151,12 @@ class StallRequest(Base):
     info_request: Mapped[str | None] = mapped_column(String(500))  # staff's question
     info_reply: Mapped[str | None] = mapped_column(String(1000))  # the family's answer
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A person with a disability works in the family (health data: asked only after its own
+    # consent). Only the proof's short reference is kept (e.g. the disability card number),
+    # never a document; staff record when they verified it.
+    disability_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disability_proof: Mapped[str | None] = mapped_column(String(40))
+    disability_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -36,6 +36,7 @@ ADULT_ANSWERS: list[tuple[str, Any]] = [
     ("press", "we_morning"),
     ("press", "_d"),
     ("press", "_s"),
+    ("press", "no"),  # no consent to keep access needs: they are not asked
     ("press", "yes"),
 ]
 

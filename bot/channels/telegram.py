@@ -57,6 +57,7 @@ from bot.core.flow import choice_prefix
 from bot.core.html_split import visible_len
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
+    VOICE,
     Contact,
     FileRef,
     Inbound,
@@ -123,7 +124,9 @@ def message_to_inbound(update_id: int, message: Message) -> Inbound | None:
         doc = message.document
         ref = FileRef(file_id=doc.file_id, kind="document", name=doc.file_name)
         return Inbound(kind=InboundKind.FILE, file=ref, **base)
-    # Stickers, voice notes, videos …: not something any step asks for.
+    if message.voice is not None or message.audio is not None:
+        return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind=VOICE), **base)
+    # Stickers, videos …: not something any step asks for.
     return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind="other"), **base)
 
 

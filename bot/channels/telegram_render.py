@@ -76,7 +76,9 @@ def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
 def contact_keyboard(out: Outbound) -> ReplyKeyboardMarkup:
     """A contact request is a reply keyboard; the step's choices ride along as text buttons,
     which the engine matches by label."""
-    share = KeyboardButton(text=out.hints.get("contact_label", "📱"), request_contact=True)
+    share = KeyboardButton(
+        text=out.hints.get("contact_label", "📱 Share my number"), request_contact=True
+    )
     rows = [[share], *[[KeyboardButton(text=c.label)] for c in out.choices]]
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
 

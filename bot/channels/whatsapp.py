@@ -19,6 +19,7 @@ from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClie
 from bot.core.flow import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
+    VOICE,
     Choice,
     Contact,
     FileRef,
@@ -121,6 +122,8 @@ def to_inbound(message: dict[str, Any], contact: dict[str, Any]) -> Inbound:
             name=media.get("filename"),
         )
         return Inbound(kind=InboundKind.FILE, file=ref, **base)
+    if kind == "audio":  # voice notes too ("voice": true)
+        return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind=VOICE), **base)
     return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind="other"), **base)
 
 

@@ -30,7 +30,7 @@ from bot.core.flow import (
     parse_choice_id,
 )
 from bot.core.i18n import Catalogs, localize_outbound
-from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.core.messages import VOICE, Inbound, InboundKind, Outbound
 from bot.core.text import clean_input, match_key, strip_controls
 from storage import repositories as repo
 from storage.db import Database
@@ -262,6 +262,11 @@ class Engine:
             if not ctx.may_use(ctx.state.flow):
                 ctx.say("staff.closed")
             ctx.leave_staff_flows()
+        if inbound.kind is InboundKind.FILE and inbound.file and inbound.file.kind == VOICE:
+            # Nobody can listen to a voice note: say so in words and ask the same step again.
+            ctx.say("err.voice_note")
+            await ctx.show_current()
+            return
         pending_gate = self._gate_pending(ctx)
         if inbound.kind is InboundKind.TEXT and (typed := self._typed_command(inbound.text)):
             inbound = ctx.inbound = replace(

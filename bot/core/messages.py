@@ -33,10 +33,15 @@ class Location:
     longitude: float
 
 
+# A voice note or an audio clip: nobody listens to them, so the engine answers in words
+# (Telegram voice/audio, WhatsApp audio; adapters keep no file id of it).
+VOICE = "voice"
+
+
 @dataclass(frozen=True, slots=True)
 class FileRef:
     file_id: str
-    kind: str  # "photo" | "document"
+    kind: str  # "photo" | "document" | VOICE | "other"
     name: str | None = None
 
 

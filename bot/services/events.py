@@ -16,6 +16,7 @@ from bot.services.event_notices import Notices, pin_of
 from bot.services.registrations import promote_from_waitlist
 from storage import events as store
 from storage import registrations as reg_store
+from storage.models_access import clean_features
 from storage.models_events import Event, Shift, ShiftRegistration
 
 MAX_CAPACITY = 1000
@@ -47,6 +48,7 @@ class EventDraft:
     description_en: str | None = None
     pin: tuple[float, float] | None = None
     place_en: str | None = None  # None: English readers see `place`
+    access: tuple[str, ...] = ()  # accessibility features (storage.models_access)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ShiftDraft:
     gender: str | None = None
     skills: tuple[str, ...] = ()
     auto_confirm: bool = True
+    access: tuple[str, ...] = ()  # features beyond the event's own
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ def _fill_event(event: Event, draft: EventDraft) -> None:
     event.place_name_en = draft.place_en
     event.latitude, event.longitude = draft.pin if draft.pin else (None, None)
     event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
+    event.access = clean_features(draft.access) or None
 
 
 async def _live_event(unit: Unit, event_id: int) -> Event:
@@ -167,6 +171,7 @@ def _fill_shift(shift: Shift, draft: ShiftDraft) -> None:
     shift.gender = draft.gender
     shift.skills = list(draft.skills)
     shift.auto_confirm = draft.auto_confirm
+    shift.access = clean_features(draft.access) or None
 
 
 def _check_shift(draft: ShiftDraft) -> None:
@@ -250,6 +255,7 @@ async def list_staff_events(
     limit: int = 25,
     date_from: datetime | None = None,
     date_to: datetime | None = None,
+    access: tuple[str, ...] = (),
 ) -> tuple[list[Event], int]:
     """Events for staff: upcoming, recent (STAFF_DAYS_BACK) and cancelled; and how many.
     A range [date_from, date_to) keeps the events that overlap it; one that starts further
@@ -264,6 +270,7 @@ async def list_staff_events(
         event_type=event_type or None,
         date_from=date_from,
         date_to=date_to,
+        access=access,
         offset=offset,
         limit=limit,
         staff_days_back=days_back,
@@ -300,6 +307,7 @@ async def duplicate_event(unit: Unit, event_id: int, starts_at: datetime) -> Eve
         description_en=source.description_en,
         pin=pin_of(source),
         place_en=source.place_name_en,
+        access=tuple(source.access or ()),
     )
     event = await create_event(unit, draft)
     for shift in await store.shifts_of(unit.session, source.id):
@@ -310,6 +318,7 @@ async def duplicate_event(unit: Unit, event_id: int, starts_at: datetime) -> Eve
             shift.gender,
             tuple(shift.skills),
             shift.auto_confirm,
+            tuple(shift.access or ()),
         )
         await create_shift(unit, event.id, copy)
     await unit.audit("event.duplicated", f"event:{event.id}", source=source.id)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.core.dates import local_day
 from bot.core.unit import SYSTEM, Unit
-from bot.services import staff_notices
+from bot.services import reserved_stalls, staff_notices
 from bot.services.errors import Conflict, NotFound, ServiceError, require_staff
 from bot.services.family_notices import (
     notify_change,
@@ -335,6 +335,7 @@ async def approve_request(unit: Unit, request_id: int, stall: int | None = None)
     """Offer the family a stall (number `stall` if still free, else the lowest free one),
     held for them until the offer expires."""
     request, site = await _decidable(unit, request_id, CAN_APPROVE)
+    await reserved_stalls.verify_on_decision(unit, request)  # may then take a reserved stall
     change = await fam.allocate(
         unit.session,
         request,
@@ -364,6 +365,8 @@ async def _decide(
     note: str | None = None,
 ) -> StallRequest:
     request, site = await _decidable(unit, request_id, allowed)
+    if status == WAITLISTED:
+        await reserved_stalls.verify_on_decision(unit, request)
     if status == REJECTED:
         request.reject_reason = reason or DEFAULT_REASON
         request.reject_note = note

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.core.dates import day_start
 from bot.core.unit import Unit
 from bot.services import families as svc
-from bot.services import staff_notices
+from bot.services import reserved_stalls, staff_notices
 from bot.services.errors import NotFound, ServiceError, require_staff
 from storage import families as fam
 from storage.models_families import CONFIRMED, Family, Site, StallRequest, StallRequestChange
@@ -149,7 +149,7 @@ async def request_file(unit: Unit, request_id: int) -> RequestFile:
         documents.append(
             Document(HEALTH, family.health_cert_number, family.health_cert_expiry, early)
         )
-    free = await fam.free_numbers(unit.session, site, request.stall_type)
+    free = await reserved_stalls.free_for(unit, site, request)
     return RequestFile(
         request,
         family,

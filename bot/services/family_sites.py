@@ -21,6 +21,7 @@ from bot.services.families import (
 from storage import families as fam
 from storage import repositories as repo
 from storage.db import add_unique
+from storage.models_access import clean_features
 from storage.models_families import Family, Site
 
 MAX_STALLS = 500
@@ -176,6 +177,9 @@ class SiteData:
     saudi_only: bool
     women_only: bool
     setup_note: str | None = None  # when families may set up, told in every offer
+    access: tuple[str, ...] = ()  # accessibility features (storage.models_access)
+    # Stalls of each type kept for families in which a person with a disability works.
+    reserved_stalls: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,8 @@ async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSit
         raise FieldProblem("fam.err.end_before_start", "end_date")
     if data.deadline_day > data.end_date:
         raise FieldProblem("fam.sf.err.deadline_after_end", "deadline_day")
+    if not 0 <= data.reserved_stalls <= max(counts.values()):
+        raise FieldProblem("acc.err.reserved", "reserved", n=max(counts.values()))
     grown: list[str] = []
     if site is not None:
         for stall_type in fam.STALL_TYPES:
@@ -223,6 +229,8 @@ async def save_site(unit: Unit, site_id: int | None, data: SiteData) -> SavedSit
     site.setup_note = data.setup_note
     site.saudi_only = data.saudi_only
     site.women_only = data.women_only
+    site.access = clean_features(data.access) or None
+    site.reserved_stalls = data.reserved_stalls or None
     unit.session.add(site)
     await unit.session.flush()
     await unit.audit(

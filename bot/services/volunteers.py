@@ -17,7 +17,7 @@ from bot.core.dates import local_day
 from bot.core.text import normalize_for_match
 from bot.core.unit import Unit
 from bot.core.validators import Invalid, is_minor, parse_skills
-from bot.services import guardians
+from bot.services import access_needs, guardians
 from bot.services.errors import Conflict, Forbidden, NotFound, ServiceError, require_staff
 from storage import repositories as repo
 from storage.db import add_unique
@@ -37,6 +37,7 @@ INTEREST_CODES = (
     "tech",
     "education",
     "crowd",
+    "disability",  # supporting people with disabilities (issue 15)
 )
 
 
@@ -68,6 +69,10 @@ class VolunteerProfile:
     guardian_name: str | None = None
     guardian_mobile: str | None = None
     guardian_consent: bool = False
+    # Health data, asked only after its own consent (bot.services.access_needs); None: the
+    # question was not asked, whatever is kept stays.
+    access_consent: bool | None = None
+    access_needs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     volunteer.email = profile.email
     if created or volunteer.charter_accepted_at is None:
         volunteer.charter_accepted_at = unit.now
+    await access_needs.apply_consent(unit, volunteer, profile.access_consent, profile.access_needs)
     if not await add_unique(unit.session, volunteer):  # lost a race on the unique national ID
         raise Conflict("vol.err.nid_taken")
     return Saved(volunteer, created)

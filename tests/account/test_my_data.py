@@ -27,6 +27,7 @@ OTHER_ANSWERS = [
     ("press", "wd_evening"),
     ("press", "_d"),
     ("text", "sara@example.com"),
+    ("press", "no"),  # no consent to keep access needs
     ("press", "yes"),
 ]
 
@@ -173,7 +174,11 @@ async def test_delete_removes_every_row_of_that_user_only(engine: Engine, db: Da
     other = Chat(engine, user="other")
     await other.signup(OTHER_ANSWERS)
     chat = Chat(engine)
-    await chat.signup(with_skills("إسعافات أولية، لغة الإشارة"))
+    # With access needs (health data, kept with its own consent): they go too.
+    answers = with_skills("إسعافات أولية، لغة الإشارة")
+    consent_at = answers.index(("press", "no"))
+    answers[consent_at : consent_at + 1] = [("press", "yes"), ("text", "كرسي متحرك")]
+    await chat.signup(answers)
     uid = await user_id_of(db, "u1")
     other_uid = await user_id_of(db, "other")
     assert await count(db, Volunteer) == 2
@@ -193,6 +198,8 @@ async def test_delete_removes_every_row_of_that_user_only(engine: Engine, db: Da
     # The skills and their search key went with the profile: no row holds either.
     assert await count(db, Volunteer, Volunteer.skills.contains("إسعافات")) == 0
     assert await count(db, Volunteer, Volunteer.skills_key.contains("اسعافات")) == 0
+    assert await count(db, Volunteer, Volunteer.access_needs.is_not(None)) == 0
+    assert await count(db, Volunteer, Volunteer.access_consent_at.is_not(None)) == 0
     # The other user is untouched.
     assert await count(db, User, User.id == other_uid) == 1
     assert await count(db, ChannelIdentity, ChannelIdentity.user_id == other_uid) == 1

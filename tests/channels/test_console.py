@@ -37,6 +37,7 @@ SCRIPT = [
     "1",  # availability: toggle the first option ...
     str(len(AVAILABILITY) + 1),  # ... then "done", the choice after the options
     "1",  # email: the first choice offered is "skip"
+    "2",  # access needs: no consent to keep them (the second choice)
     "أقبل الميثاق",  # charter, by the label text (without its emoji)
     "1",  # summary: confirm
 ]

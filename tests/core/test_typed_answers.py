@@ -54,6 +54,7 @@ async def test_a_newcomer_answers_every_question_by_typing_in_arabic(
     await chat.send("صباح نهايه الاسبوع")  # hamza and taa marbuta dropped
     await chat.send("تم")
     await chat.send("تخطى")  # e-mail: skip, spelled with alef maqsura
+    await chat.send("لا")  # no consent to keep access needs: "لا، شكرًا"
     await chat.send("نعم")  # the charter: "✅ أقبل الميثاق"
     await chat.send("تأكيد")  # "✅ تأكيد وحفظ"
     assert text_of("ar", "vol.saved") in chat.text
@@ -77,7 +78,7 @@ async def test_skip_in_its_spellings(engine: Engine) -> None:
         await chat.press("_d")
         assert chat.offers("_s")  # the e-mail question
         await chat.send(spelling)
-        assert chat.offers("yes"), (spelling, chat.text)  # on to the charter
+        assert chat.offers("yes"), (spelling, chat.text)  # on to the access-needs consent
         assert wrong_head("ar") not in plain(chat.text)
 
 

@@ -46,11 +46,13 @@ async def new_shifts(db: Database, seeded: Seeded) -> list[Shift]:
 
 
 async def finish_shift(boss: Chat, *, confirm: bool = True) -> None:
-    """After the times: capacity, any gender, no skills, automatic approval, confirm."""
+    """After the times: capacity, any gender, no skills, automatic approval, no accessibility
+    features, confirm."""
     await boss.send("4")
     await boss.press("any")
     await boss.press("_s")
     await boss.press("auto")
+    await boss.press("_s")  # no accessibility features beyond the event's
     if confirm:
         await boss.press("_ok")
 

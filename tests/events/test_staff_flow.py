@@ -77,6 +77,7 @@ async def test_staff_create_an_event_with_a_pin_and_a_shift(
     assert "مضى" in boss.text
     await boss.send("١/١٢/٢٠٢٦ 8:00 ص")
     await boss.send("11:00")
+    await boss.press("_s")  # no accessibility features stated
     assert "راجع الفعالية" in boss.text and "&lt;الكبرى&gt;" in boss.text
     await boss.press("_ok")
     assert "نُشرت الفعالية" in boss.text
@@ -95,6 +96,7 @@ async def test_staff_create_an_event_with_a_pin_and_a_shift(
     await boss.press("f")
     await boss.send("إسعافات أولية، تصوير")
     await boss.press("staff")
+    await boss.press("_s")  # no accessibility features beyond the event's
     assert "النساء فقط" in boss.text and "بموافقة الموظفين" in boss.text
     await boss.press("_ok")
     assert "أُضيفت الوردية" in boss.text

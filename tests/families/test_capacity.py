@@ -78,9 +78,11 @@ def stale_free_numbers_once(monkeypatch: pytest.MonkeyPatch, stale: list[int]) -
     real = fam.free_numbers
     calls = {"n": 0}
 
-    async def stale_first(session, site, stall_type):  # type: ignore[no-untyped-def]
+    async def stale_first(session, site, stall_type, reserved_ok=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        return stale if calls["n"] == 1 else await real(session, site, stall_type)
+        if calls["n"] == 1:
+            return stale
+        return await real(session, site, stall_type, reserved_ok)
 
     monkeypatch.setattr(fam, "free_numbers", stale_first)
     return calls

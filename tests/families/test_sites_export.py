@@ -70,6 +70,8 @@ async def test_staff_create_a_site_with_a_pin(engine: Engine, db: Database) -> N
     await boss.send("من الساعة 3 عصرًا يوم الافتتاح")
     await boss.press("yes")
     await boss.press("yes")
+    await boss.press("_s")  # no accessibility features stated
+    await boss.press("_s")  # no reserved stalls
     assert "راجع بيانات الموقع" in boss.text and "21.27000, 40.41000" in boss.text
     assert "موعد التجهيز: من الساعة 3 عصرًا يوم الافتتاح" in boss.text
     await boss.press("_ok")

@@ -82,15 +82,20 @@ ADULT = (
     Answer("skills", "press", "_s"),
     Answer("avail", "text", "2 3"),
     Answer("email", "press", "_s"),
+    Answer("a_ok", "press", "no"),  # no consent: the access needs are not asked
     Answer("charter", "press", "yes"),
 )
+# A minor who consents to keep access needs (the path that asks every question).
 MINOR = (
     *ADULT[:4],
     Answer("birth", "text", "01/01/2015"),  # eleven years old on the test clock's date
     Answer("g_name", "text", GUARDIAN),
     Answer("g_mobile", "text", "0555123456"),
     Answer("g_ok", "press", "yes"),
-    *ADULT[5:],
+    *ADULT[5:-2],
+    Answer("a_ok", "press", "yes"),
+    Answer("a_needs", "text", "كرسي متحرك"),
+    ADULT[-1],
 )
 FIELDS = [a.field for a in MINOR]
 PROMPTS = {
@@ -107,12 +112,14 @@ PROMPTS = {
     "skills": "vol.q.skills",
     "avail": "vol.q.availability",
     "email": "vol.q.email",
+    "a_ok": "acc.q.consent",
+    "a_needs": "acc.q.needs",
     "charter": "vol.q.charter",
 }
 
 
 def path_for(field: str) -> tuple[Answer, ...]:
-    return MINOR if field.startswith("g_") else ADULT
+    return MINOR if field.startswith("g_") or field == "a_needs" else ADULT
 
 
 async def answer(chat: Chat, a: Answer) -> None:
@@ -196,6 +203,8 @@ NEAR_MISS = {
     "skills": "1، 2 - 3",  # numbers and punctuation: no skill in words
     "avail": "0",
     "email": "a@b",
+    "a_ok": "9",
+    "a_needs": "١٢٣ - ٤",  # digits and a dash: no need in words
     "charter": "9",
 }
 FIELD_EXTRAS: dict[str, tuple[Bad, ...]] = {
@@ -209,6 +218,7 @@ FIELD_EXTRAS: dict[str, tuple[Bad, ...]] = {
 # are stored as typed and always shown escaped (tests/volunteers/test_skills.py).
 ACCEPTED: dict[str, frozenset[str]] = {
     "skills": frozenset({"html", "bidi_around_html", "sql", "bidi_around_sql"}),
+    "a_needs": frozenset({"html", "bidi_around_html", "sql", "bidi_around_sql"}),
 }
 
 
@@ -381,6 +391,7 @@ async def test_every_typed_answer_in_any_digits(engine: Engine, db: Database, st
         ("skills", "إسعافات أولية، 3 لغات"),
         ("avail", "2 3"),
         ("email", "name@example.com"),
+        ("a_ok", "2"),  # option 2: no consent to keep access needs
         ("charter", "1"),  # option 1: accept
     ]
     for field, value in typed:

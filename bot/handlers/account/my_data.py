@@ -9,7 +9,7 @@ from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
 from bot.core.messages import Inbound
 from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values
-from bot.services import people
+from bot.services import access_needs, people
 from bot.services.family_notices import site_name
 
 __all__ = ["MY_DATA", "MyDataFlow", "register"]
@@ -22,6 +22,7 @@ class Step(StrEnum):
 
 class Press(StrEnum):
     EDIT = "edit"
+    WITHDRAW = "wacc"  # withdraw the access-needs consent: the needs are deleted
     DELETE = "del"
     BACK = "back"
     YES = "yes"
@@ -65,6 +66,8 @@ class MyDataFlow(Flow):
             lines.append(tr.t("mydata.profile"))
             lines += self.form.summary_lines(ctx, volunteer_values(volunteer, ctx.today))
             choices.append(ctx.choice(Step.MAIN, Press.EDIT, "mydata.correct"))
+            if volunteer.access_consent_at is not None:
+                choices.append(ctx.choice(Step.MAIN, Press.WITHDRAW, "acc.btn.withdraw"))
         for section in ctx.app.data_sections:
             lines += await section(ctx)
         lines.append(tr.t("mydata.rights"))
@@ -101,7 +104,11 @@ class MyDataFlow(Flow):
                 values = volunteer_values(volunteer, ctx.today)
                 await ctx.goto(VOLUNTEER_FORM, {"values": values})
                 return
-        if value == Press.DELETE:
+        if value == Press.WITHDRAW:
+            if await access_needs.withdraw_consent(ctx.unit, ctx.user.id):
+                ctx.say("acc.withdrawn")
+            await self.show(ctx)
+        elif value == Press.DELETE:
             await self._ask_delete(ctx)
         elif value == Press.BACK:
             await ctx.home()

@@ -14,6 +14,8 @@ from bot.core.flow import Context, Flow, number_after, pressed_value
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.validators import Invalid
+from bot.handlers.access.browse_filter import ask_access, on_access, wanted
+from bot.handlers.access.common import access_line
 from bot.handlers.events.common import (
     BACK,
     CANCEL_CUTOFF,
@@ -33,6 +35,7 @@ from bot.handlers.events.common import (
 from bot.handlers.initiatives.event_card import STALL_HERE, extras, request_stall_here
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM
 from bot.services import registrations as service
+from bot.services.access import describe, offers_all, shift_features
 from bot.services.errors import NotFound, ServiceError
 from bot.services.event_notices import place_for
 from bot.services.registrations import STATUS_KEYS
@@ -49,6 +52,7 @@ class Step(StrEnum):
     LIST = "list"
     TYPE = "ftype"  # filter by type
     DATES = "fdate"  # filter by dates
+    ACCESS = "facc"  # filter by accessibility features
     EVENT = "event"
     FULL = "full"  # the shift is full: join its waitlist?
 
@@ -57,7 +61,7 @@ class Step(StrEnum):
 OPEN_EVENT = "e"
 REGISTER = "s"
 JOIN_WAITLIST = "w"
-FILTER_TYPE, FILTER_DATES, FILTER_CLEAR = "_ft", "_fd", "_fx"
+FILTER_TYPE, FILTER_DATES, FILTER_CLEAR, FILTER_ACCESS = "_ft", "_fd", "_fx", "_fa"
 ANY = "_all"
 SIGN_UP = "vol"
 
@@ -124,6 +128,8 @@ class EventsFlow(Flow):
             self.ask_type(ctx)
         elif step == Step.DATES:
             self.ask_dates(ctx)
+        elif step == Step.ACCESS:
+            ask_access(ctx, Step.ACCESS)
         else:
             await self.show_list(ctx)
 
@@ -140,6 +146,9 @@ class EventsFlow(Flow):
             await self.on_type(ctx, value)
         elif step == Step.DATES:
             await self.on_dates(ctx, inbound, value)
+        elif step == Step.ACCESS:
+            if on_access(ctx, Step.ACCESS, value):
+                await self.show_list(ctx)
         elif step == Step.EVENT:
             await self.on_event(ctx, value)
         elif step == Step.FULL:
@@ -160,6 +169,8 @@ class EventsFlow(Flow):
                 parts.append(
                     ctx.tr.label("ev.range", start=ctx.fmt_date(start), end=ctx.fmt_date(end))
                 )
+        if wanted(filters):
+            parts.append(describe(ctx.tr, wanted(filters)))
         return ctx.tr.label("form.list_sep").join(parts) if parts else None
 
     async def show_list(self, ctx: Context) -> None:
@@ -177,6 +188,7 @@ class EventsFlow(Flow):
             "event_type": filters.get("type"),
             "date_from": date_from,
             "date_to": date_to,
+            "access": wanted(filters),
             "limit": PAGE_SIZE,
         }
         events, total = await store.list_events(ctx.session, offset=requested * PAGE_SIZE, **query)
@@ -214,6 +226,7 @@ class EventsFlow(Flow):
         choices += page_choices(ctx, Step.LIST, page)
         choices.append(ctx.choice(Step.LIST, FILTER_TYPE, "ev.btn.filter_type"))
         choices.append(ctx.choice(Step.LIST, FILTER_DATES, "ev.btn.filter_dates"))
+        choices.append(ctx.choice(Step.LIST, FILTER_ACCESS, "acc.btn.filter"))
         if described:
             choices.append(ctx.choice(Step.LIST, FILTER_CLEAR, "ev.btn.filter_clear"))
         choices.append(ctx.choice(Step.LIST, TO_MY_SHIFTS, "ev.btn.my_shifts"))
@@ -234,6 +247,9 @@ class EventsFlow(Flow):
             return
         elif value == FILTER_DATES:
             self.ask_dates(ctx)
+            return
+        elif value == FILTER_ACCESS:
+            ask_access(ctx, Step.ACCESS)
             return
         elif value == FILTER_CLEAR:
             data["filters"], data["page"] = {}, 0
@@ -302,6 +318,9 @@ class EventsFlow(Flow):
             await self.show_list(ctx)
             return
         shifts = await store.shifts_of(ctx.session, event.id)
+        looking_for = wanted(ctx.state.data.get("filters") or {})
+        if looking_for:  # the filter shows only the shifts offering every feature asked for
+            shifts = [s for s in shifts if offers_all(shift_features(event, s), looking_for)]
         counted = await reg_store.counts(ctx.session, [s.id for s in shifts])
         volunteer = await repo.volunteer_for_user(ctx.session, ctx.user.id)
         mine: dict[int, ShiftRegistration] = {}
@@ -321,7 +340,10 @@ class EventsFlow(Flow):
         ]
         # A partner initiative's event names its partner; one hosting a market offers stalls.
         extra_lines, extra_choices = await extras(ctx, event, Step.EVENT)
-        lines += [*extra_lines, tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts")]
+        lines += extra_lines
+        if (line := access_line(ctx, event.access)) is not None:
+            lines.append(line)
+        lines.append(tr.t("ev.shifts_title") if shifts else tr.t("ev.no_shifts"))
         choices: list[Choice] = []
         for shift in shifts:
             left = counted[shift.id].places_left(shift.capacity)
@@ -341,6 +363,8 @@ class EventsFlow(Flow):
                 )
             if not shift.auto_confirm:
                 notes.append(tr.label("ev.note.approval"))
+            if extra := [f for f in shift_features(event, shift) if f not in (event.access or ())]:
+                notes.append(tr.label("acc.note.shift", features=describe(tr, extra)))
             if shift.id in mine:
                 notes.append(
                     tr.label("ev.note.mine", status=await status_text(ctx, mine[shift.id]))

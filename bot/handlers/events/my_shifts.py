@@ -12,6 +12,7 @@ from bot.core.contact import contact_text
 from bot.core.dates import fmt_datetime, fmt_range, fmt_short_range, hours_text
 from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
 from bot.core.messages import Attachment, Choice, Inbound
+from bot.handlers.access.common import access_line
 from bot.handlers.events.browse import status_text
 from bot.handlers.events.common import (
     BACK,
@@ -31,6 +32,7 @@ from bot.handlers.events.common import (
 )
 from bot.services import attendance
 from bot.services import registrations as service
+from bot.services.access import shift_features
 from bot.services.errors import NotFound, ServiceError
 from bot.services.event_notices import place_for
 from storage import attendance as hours_store
@@ -189,6 +191,8 @@ class MyShiftsFlow(Flow):
                 status=await status_text(ctx, reg),
             )
         ]
+        if (line := access_line(ctx, shift_features(event, shift))) is not None:
+            lines.append(line)
         choices = []
         if service.can_cancel(reg, shift, ctx.now):
             if reg.status == CONFIRMED:

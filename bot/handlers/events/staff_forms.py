@@ -20,6 +20,7 @@ from bot.core.validators import (
     check_length,
     parse_announcement,
 )
+from bot.handlers.access.common import ACCESS_FIELD, access_field
 from bot.handlers.events.common import (
     EVENT_ADMIN,
     EVENT_FORM,
@@ -176,6 +177,7 @@ def _event_draft(values: Values) -> service.EventDraft:
         pin=(pin[0], pin[1]) if pin else None,
         starts_at=datetime.fromisoformat(values["starts"]),
         ends_at=datetime.fromisoformat(values["ends"]),
+        access=tuple(values.get(ACCESS_FIELD) or ()),
     )
 
 
@@ -193,6 +195,7 @@ def event_values(event: Event) -> Values:
         "pin": list(pin) if pin else None,
         "starts": event.starts_at.isoformat(),
         "ends": event.ends_at.isoformat(),
+        ACCESS_FIELD: list(event.access or []) or None,
     }
 
 
@@ -229,6 +232,7 @@ class EventForm(_StaffForm):
             prompt_params=_starts_examples,
         ),
         Field("ends", "evf.q.ends", "evf.f.ends", parse=_event_ends, render=_show_moment),
+        access_field(),
     )
 
     async def _parse_input(self, ctx: Context, field: Field, inbound: Inbound) -> Any:
@@ -275,6 +279,7 @@ def shift_values(shift: Shift) -> Values:
         "gender": shift.gender or ANY_GENDER,
         "skills": list(shift.skills) or None,
         "approval": AUTO_APPROVAL if shift.auto_confirm else STAFF_APPROVAL,
+        ACCESS_FIELD: list(shift.access or []) or None,
     }
 
 
@@ -304,6 +309,7 @@ class ShiftForm(_StaffForm):
             feminine=True,
         ),
         Field("approval", "esf.q.approval", "esf.f.approval", FieldKind.CHOICE, APPROVAL_OPTIONS),
+        access_field("acc.q.shift_features"),
     )
 
     # --- the event's own date, offered as a button for the start --------------------------------
@@ -341,6 +347,7 @@ class ShiftForm(_StaffForm):
             gender=None if values["gender"] == ANY_GENDER else values["gender"],
             skills=tuple(values.get("skills") or ()),
             auto_confirm=values["approval"] == AUTO_APPROVAL,
+            access=tuple(values.get(ACCESS_FIELD) or ()),
         )
         event_id = int(ctx.state.data.get("eid") or 0)
         shift_id = ctx.state.data.get("sid")

@@ -22,7 +22,7 @@ from bot.handlers.events.common import BACK, say_refusal
 from bot.handlers.events.staff_forms import (
     REGISTRANTS_PAGE,
 )
-from bot.services import attendance, guardians
+from bot.services import access_needs, attendance, guardians
 from bot.services import registrations as service
 from bot.services.errors import ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
@@ -93,6 +93,7 @@ class RegistrantScreens(Flow):
             return
         _, shift = found
         people = await reg_store.registrants(ctx.session, shift_id=shift.id)
+        needs = await access_needs.needs_on_shift(ctx.unit, shift.id)  # only this shift's
         page = current_page(ctx, len(people), REGISTRANTS_PAGE, REGISTRANTS_PAGE_KEY)
         lines = [tr.t("eva.registrants_title"), tr.tn("eva.registrants_count", len(people))]
         if (line := page_line(ctx, page)) is not None:
@@ -130,6 +131,8 @@ class RegistrantScreens(Flow):
                     attendance=" ".join(attendance_notes),
                 )
             )
+            if r.volunteer.id in needs:
+                lines.append(tr.t("acc.needs_line", needs=needs[r.volunteer.id]))
             rid, step = reg.id, Step.REGISTRANTS
             if reg.status == PENDING:
                 choices.append(ctx.choice(step, f"{APPROVE}{rid}", "eva.btn.approve", name=name))

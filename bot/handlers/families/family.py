@@ -18,6 +18,7 @@ from bot.core.flow import (
 )
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
+from bot.handlers.access.common import access_line
 from bot.handlers.common import show_district
 from bot.handlers.families.common import (
     BACK,
@@ -157,6 +158,10 @@ async def site_description(ctx: Context, site: Site) -> str:
         lines.append(tr.t("fam.sites.saudi_only"))
     if site.women_only:
         lines.append(tr.t("fam.sites.women_only"))
+    if (line := access_line(ctx, site.access)) is not None:
+        lines.append(line)
+    if site.reserved_stalls:
+        lines.append(tr.tn("acc.reserved_line", site.reserved_stalls))
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from bot.handlers.families.common import (
 )
 from bot.handlers.staff.panel import STAFF_PANEL
 from bot.services import families as svc
+from bot.services import reserved_stalls
 from bot.services.errors import ServiceError
 from bot.services.family_notices import site_name, staff_wording, stall_label
 from storage import families as fam
@@ -258,6 +259,9 @@ class Review(Flow):
             lines.append(tr.t("fam.rev.docs_warning"))
         if request.stall_number is not None:
             lines.append(tr.t("fam.my.stall", stall=request.stall_number))
+        if reserved_stalls.declared(request):  # only the reference: the card is seen in person
+            key = "acc.rev.verified" if request.disability_verified_at else "acc.rev.stated"
+            lines.append(tr.t(key, proof=isolate(request.disability_proof or "")))
         if request.info_request:
             lines.append(tr.t("fam.rev.question", question=request.info_request))
         if request.info_reply:
@@ -281,7 +285,7 @@ class Review(Flow):
         if request is None or site is None:
             await self._queue(ctx)
             return
-        free = await fam.free_numbers(ctx.session, site, request.stall_type)
+        free = await reserved_stalls.free_for(ctx.unit, site, request)
         if not free:
             ctx.say("fam.rev.no_stall")
             await self._open(ctx, rid)

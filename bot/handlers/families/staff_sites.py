@@ -16,6 +16,7 @@ from bot.core.messages import Attachment, Inbound
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.text import clean_input
 from bot.core.validators import Invalid, parse_announcement
+from bot.handlers.access.common import ACCESS_FIELD, access_field
 from bot.handlers.common import DISTRICT_OPTIONS, parse_district, show_district, show_iso_date
 from bot.handlers.families.common import (
     BACK,
@@ -68,15 +69,18 @@ class SiteField(StrEnum):
     SETUP = "setup"
     SAUDI = "saudi"
     WOMEN = "women"
+    ACCESS = ACCESS_FIELD
+    RESERVED = "reserved"  # stalls kept for families with a person with a disability
 
 
-COUNT_FIELDS = frozenset({SiteField.FOOD, SiteField.NONFOOD})  # typed numbers
+COUNT_FIELDS = frozenset({SiteField.FOOD, SiteField.NONFOOD, SiteField.RESERVED})  # typed numbers
 # Which question to ask again when the service refuses a value (its name → the form's).
 SITE_PROBLEMS = {
     "food_stalls": SiteField.FOOD,
     "nonfood_stalls": SiteField.NONFOOD,
     "end_date": SiteField.LAST,
     "deadline_day": SiteField.DEADLINE,
+    "reserved": SiteField.RESERVED,
 }
 YES, NO = "yes", "no"  # the values of YES_NO
 
@@ -412,6 +416,8 @@ class SiteForm(Form):
         ),
         Field(SiteField.SAUDI, "fam.sf.q.saudi", "fam.sf.f.saudi", FieldKind.CHOICE, YES_NO),
         Field(SiteField.WOMEN, "fam.sf.q.women", "fam.sf.f.women", FieldKind.CHOICE, YES_NO),
+        access_field(),
+        Field(SiteField.RESERVED, "acc.q.reserved", "acc.f.reserved", parse=_count, required=False),
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -444,6 +450,8 @@ class SiteForm(Form):
             setup_note=values.get(SiteField.SETUP),
             saudi_only=values[SiteField.SAUDI] == YES,
             women_only=values[SiteField.WOMEN] == YES,
+            access=tuple(values.get(SiteField.ACCESS) or ()),
+            reserved_stalls=int(values.get(SiteField.RESERVED) or 0),
         )
         try:
             saved = await save_site(ctx.unit, int(site_id) if site_id else None, data)
@@ -477,4 +485,6 @@ def site_values(site: Site, timezone: str) -> Values:
         SiteField.SETUP: site.setup_note,
         SiteField.SAUDI: YES if site.saudi_only else NO,
         SiteField.WOMEN: YES if site.women_only else NO,
+        SiteField.ACCESS: list(site.access or []) or None,
+        SiteField.RESERVED: site.reserved_stalls,
     }

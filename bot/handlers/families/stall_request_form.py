@@ -20,6 +20,8 @@ from bot.handlers.families.common import (
     error_params,
 )
 from bot.services import families as svc
+from bot.services import reserved_stalls
+from bot.services.errors import ServiceError
 from bot.services.families import FieldProblem
 from bot.services.family_notices import site_name
 from storage import families as fam
@@ -31,6 +33,8 @@ class RequestField(StrEnum):
     STALL_TYPE = "stype"
     START = "from"
     END = "until"
+    DISABILITY = "dis"  # only at a site with reserved stalls; health data, with consent
+    PROOF = "proof"  # asked only after a "yes"
 
 
 # Which question to ask again when a service refuses a value (its name for it → the form's).
@@ -43,6 +47,24 @@ REQUEST_PROBLEMS = {
 SAME_DAY = "same"
 TO_END = "last"
 END_OPTIONS = (Option(SAME_DAY, "fam.req.same_day"), Option(TO_END, "fam.req.to_end"))
+YES, NO = "yes", "no"
+DISABILITY_OPTIONS = (Option(YES, "fam.disability.yes"), Option(NO, "fam.disability.no"))
+RESERVED = "_res"  # a hidden value: the site keeps reserved stalls, so the question is asked
+
+
+def _site_reserves(values: Values) -> bool:
+    return bool(values.get(RESERVED))
+
+
+def _stated(values: Values) -> bool:
+    return _site_reserves(values) and values.get(RequestField.DISABILITY) == YES
+
+
+def _proof(ctx: Context, text: str) -> str:
+    try:
+        return reserved_stalls.clean_proof(text)
+    except ServiceError as err:
+        raise Invalid(err.msgid, **err.params) from None
 
 
 def _site_range(ctx: Context) -> tuple[date, date]:
@@ -127,6 +149,21 @@ class StallRequestForm(Form):
             parse=_end_date,
             render=_show_end,
         ),
+        Field(
+            RequestField.DISABILITY,
+            "fam.q.disability",
+            "fam.f.disability",
+            FieldKind.CHOICE,
+            DISABILITY_OPTIONS,
+            when=_site_reserves,
+        ),
+        Field(
+            RequestField.PROOF,
+            "fam.q.disability_proof",
+            "fam.f.disability_proof",
+            parse=_proof,
+            when=_stated,
+        ),
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
@@ -149,7 +186,7 @@ class StallRequestForm(Form):
             return
         # The site's facts are in place before the first question (its stall types).
         ctx.state.data = {
-            "v": {},
+            "v": {RESERVED: True} if site.reserved_stalls else {},
             "edit": False,
             "site": site.id,
             "range": [site.start_date.isoformat(), site.end_date.isoformat()],
@@ -179,6 +216,9 @@ class StallRequestForm(Form):
                 return
             field = REQUEST_PROBLEMS.get(err.field, RequestField.STALL_TYPE)
             raise FieldError(field, err.msgid, **error_params(ctx, err)) from None
+        # The final values hold only the questions that applied (the hidden flag is gone).
+        if values.get(RequestField.DISABILITY) == YES and values.get(RequestField.PROOF):
+            await reserved_stalls.declare(ctx.unit, request, values[RequestField.PROOF])
         site = await fam.get_site(ctx.session, site_id)
         assert site is not None
         ctx.state.data = {}

@@ -30,7 +30,7 @@ from bot.handlers.common import (
     show_mobile,
     show_nid,
 )
-from bot.services import guardians
+from bot.services import access_needs, guardians
 from bot.services import volunteers as service
 from bot.services.errors import ServiceError
 from storage import repositories as repo
@@ -56,6 +56,8 @@ class F(StrEnum):
     SKILLS = "skills"
     AVAILABILITY = "avail"
     EMAIL = "email"
+    ACCESS_OK = "a_ok"  # consent to keep access needs (health data), asked on its own
+    ACCESS_NEEDS = "a_needs"  # asked only after a "yes"
     CHARTER = "charter"
 
 
@@ -64,6 +66,7 @@ MALE, FEMALE = "m", "f"
 GENDERS = (Option(MALE, "vol.gender.male"), Option(FEMALE, "vol.gender.female"))
 YES_NO = (Option(YES, "vol.guardian_ok.yes"), Option(NO, "vol.guardian_ok.no"))
 CHARTER = (Option(YES, "vol.charter.accept"), Option(NO, "vol.charter.decline"))
+ACCESS_CONSENT = (Option(YES, "acc.consent.yes"), Option(NO, "acc.consent.no"))
 # A refusal of the service sends the person back to the answer it concerns.
 _REFUSED_FIELD = {
     "vol.err.nid_taken": F.NID,
@@ -120,6 +123,21 @@ def _skills(ctx: Context, text: str) -> str:
 
 def _email(ctx: Context, text: str) -> str:
     return parse_email(text)
+
+
+def _needs(ctx: Context, text: str) -> str:
+    try:
+        needs = access_needs.clean_needs(text)
+    except ServiceError as err:
+        raise Invalid(err.msgid, **err.params) from None
+    if needs is None:
+        raise Invalid("err.empty")
+    return needs
+
+
+def consented(values: Values) -> bool:
+    """The needs are asked only after the consent question was answered "yes"."""
+    return values.get(F.ACCESS_OK) == YES
 
 
 def _guardian_consent(ctx: Context, value: str) -> None:
@@ -210,6 +228,17 @@ class VolunteerForm(Form):
             AVAILABILITY,
         ),
         Field(F.EMAIL, "vol.q.email", "vol.f.email", parse=_email, required=False),
+        # Optional health data: its own consent first (what for, who sees it, deletable).
+        Field(F.ACCESS_OK, "acc.q.consent", "acc.f.consent", FieldKind.CHOICE, ACCESS_CONSENT),
+        Field(
+            F.ACCESS_NEEDS,
+            "acc.q.needs",
+            "acc.f.needs",
+            parse=_needs,
+            required=False,
+            when=consented,
+            feminine=True,
+        ),
         Field(
             F.CHARTER,
             "vol.q.charter",
@@ -264,6 +293,8 @@ def profile_of(values: Values) -> service.VolunteerProfile:
         guardian_name=values.get(F.GUARDIAN_NAME),
         guardian_mobile=values.get(F.GUARDIAN_MOBILE),
         guardian_consent=values.get(F.GUARDIAN_OK) == YES,
+        access_consent=consented(values) if F.ACCESS_OK in values else None,
+        access_needs=values.get(F.ACCESS_NEEDS) if consented(values) else None,
     )
 
 
@@ -285,6 +316,8 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
         F.AVAILABILITY: list(volunteer.availability),
         F.SKILLS: volunteer.skills,
         F.EMAIL: volunteer.email,
+        F.ACCESS_OK: YES if volunteer.access_consent_at is not None else NO,
+        F.ACCESS_NEEDS: volunteer.access_needs,
         F.CHARTER: YES,
     }
     if minor:

@@ -17,14 +17,17 @@ from bot.core.dates import day_start, fmt_datetime, hours_text
 from bot.core.text import isolate, mask_national_id
 from bot.core.validators import Invalid
 from bot.exports import to_xlsx
-from bot.services import attendance, registrations
+from bot.services import access_needs, attendance, registrations
 from bot.services import events as service
+from bot.services.access import describe, shift_features
 from bot.services.errors import NotFound, ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
+from bot.web.access import ACCESS_CHOICES, FILTER_OPTIONS, features_from, form_values
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
 from storage import attendance as hours_store
 from storage import initiatives as initiative_store
+from storage.models_access import clean_features
 from storage.models_events import CONFIRMED, EVENT_TYPES, PENDING, WAITLISTED, Event
 
 pages = Pages()
@@ -36,6 +39,7 @@ COLUMNS = (
 )
 TYPE_OPTIONS = [(code, f"ev.type.{code}") for code in EVENT_TYPES]
 F_FROM, F_TO = "from", "to"  # the list's date filter (query parameters)
+F_ACCESS = "access"  # the list's accessibility filter: one feature
 GENDERS = (("", "web.ev.gender.any"), ("f", "web.ev.gender.f"), ("m", "web.ev.gender.m"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,8 +123,9 @@ def _day_range(view: View, table: Table) -> tuple[datetime | None, datetime | No
 
 @pages.get("/events")
 async def event_list(view: View) -> web.StreamResponse:
-    table = Table.read(view, COLUMNS, sort="starts", filters=("type", F_FROM, F_TO))
+    table = Table.read(view, COLUMNS, sort="starts", filters=("type", F_FROM, F_TO, F_ACCESS))
     kind = table.filters["type"] if table.filters["type"] in EVENT_TYPES else None
+    access = tuple(clean_features([table.filters[F_ACCESS]]))
     date_from, date_to = _day_range(view, table)
 
     async def listing(offset: int, limit: int) -> tuple[list[Event], int]:
@@ -129,6 +134,7 @@ async def event_list(view: View) -> web.StreamResponse:
             event_type=kind,
             date_from=date_from,
             date_to=date_to,
+            access=access,
             offset=offset,
             limit=limit,
         )
@@ -152,7 +158,14 @@ async def event_list(view: View) -> web.StreamResponse:
         ]
         for event in events
     ]
-    return view.render("events/list.html", table=table, page=page, rows=cells, types=TYPE_OPTIONS)
+    return view.render(
+        "events/list.html",
+        table=table,
+        page=page,
+        rows=cells,
+        types=TYPE_OPTIONS,
+        access_options=FILTER_OPTIONS,
+    )
 
 
 def title_of(view: View, event: Event) -> str:
@@ -177,6 +190,7 @@ def _event_values(view: View, event: Event | None) -> dict[str, str]:
         "start_time": start_clock,
         "end_day": end_day,
         "end_time": end_clock,
+        **form_values(event.access),
     }
 
 
@@ -197,6 +211,7 @@ def _event_draft(view: View, form: dict[str, str]) -> service.EventDraft:
         title_en=form.get("title_en", "").strip()[:150] or None,
         description_en=form.get("description_en", "").strip() or None,
         place_en=form.get("place_en", "").strip()[:150] or None,
+        access=features_from(form),
     )
 
 
@@ -204,7 +219,12 @@ def _event_form(view: View, values: dict[str, str], event_id: int | None) -> web
     action = f"/events/{event_id}/edit" if event_id else "/events/new"
     title = "web.ev.edit_title" if event_id else "web.ev.new_title"
     return view.render(
-        "events/form.html", values=values, action=action, title=title, types=TYPE_OPTIONS
+        "events/form.html",
+        values=values,
+        action=action,
+        title=title,
+        types=TYPE_OPTIONS,
+        access_choices=ACCESS_CHOICES,
     )
 
 
@@ -295,6 +315,8 @@ async def event_page(view: View) -> web.StreamResponse:
         defaults={"day": start_day, "start": start_clock},
         tz=view.env.settings.timezone,
         max_days=service.MAX_REPEAT_DAYS,
+        access_text=describe(view.tr, event.access),
+        access_choices=ACCESS_CHOICES,
     )
 
 
@@ -327,6 +349,7 @@ def _shift_draft(view: View, form: dict[str, str]) -> tuple[service.ShiftDraft, 
         capacity,
         gender if gender in ("f", "m") else None,
         auto_confirm=form.get("approval") != "staff",
+        access=features_from(form),
     )
     return draft, days
 
@@ -355,6 +378,7 @@ async def shift_page(view: View) -> web.StreamResponse:
     if event.id != _id(view, "event_id"):
         raise web.HTTPNotFound()
     now = view.work.now
+    needs = await access_needs.needs_on_shift(view.work, shift.id)  # only this shift's people
     seated, waiting, position = [], [], 0
     for r in people:
         reg = r.registration
@@ -368,6 +392,7 @@ async def shift_page(view: View) -> web.StreamResponse:
             "checked_in": reg.checked_in_at,
             "checked_out": reg.checked_out_at,
             "hours": hours_text(view.tr, hours_store.hours_of(reg, shift, now)),
+            "needs": needs.get(r.volunteer.id, ""),
         }
         if reg.status == WAITLISTED:
             position += 1
@@ -384,6 +409,7 @@ async def shift_page(view: View) -> web.StreamResponse:
         total_hours=hours_text(view.tr, total_hours),
         tz=view.env.settings.timezone,
         Act=Act,
+        access_text=describe(view.tr, shift_features(event, shift)),
     )
 
 

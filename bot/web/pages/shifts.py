@@ -11,6 +11,7 @@ from bot.core.text import clean_input
 from bot.services import events as service
 from bot.services import registrations
 from bot.services.errors import NotFound, ServiceError
+from bot.web.access import ACCESS_CHOICES, features_from, form_values
 from bot.web.page import Pages, View
 from bot.web.pages.events import GENDERS, _id, _local, _moment, _refusal
 from storage.models_events import Event, Shift
@@ -49,6 +50,7 @@ def _values(view: View, shift: Shift) -> dict[str, str]:
         "capacity": str(shift.capacity),
         "gender": shift.gender or "",
         "approval": APPROVAL_AUTO if shift.auto_confirm else APPROVAL_STAFF,
+        **form_values(shift.access),
     }
 
 
@@ -66,6 +68,7 @@ def _draft(view: View, form: dict[str, str], shift: Shift) -> service.ShiftDraft
         gender if gender in ("f", "m") else None,
         skills=tuple(shift.skills),  # kept: skills are set in chat
         auto_confirm=form.get("approval") != APPROVAL_STAFF,
+        access=features_from(form),
     )
 
 
@@ -79,6 +82,7 @@ def _form(
         event=event,
         values=values,
         genders=GENDERS,
+        access_choices=ACCESS_CHOICES,
     )
 
 

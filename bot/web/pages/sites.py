@@ -16,9 +16,11 @@ from bot.core.districts import ALL_DISTRICTS
 from bot.core.validators import Invalid
 from bot.services import family_desk as desk
 from bot.services import family_sites
+from bot.services.access import describe
 from bot.services.errors import NotFound
 from bot.services.families import FieldProblem
 from bot.services.family_notices import site_name, stall_label
+from bot.web.access import ACCESS_CHOICES, features_from, form_values
 from bot.web.page import Pages, View
 from bot.web.pages.requests import gone, refusal_params
 from bot.web.table import Column, Table
@@ -117,6 +119,8 @@ def _values_of(view: View, site: Site) -> dict[str, str]:
         "setup_note": site.setup_note or "",
         "saudi_only": "on" if site.saudi_only else "",
         "women_only": "on" if site.women_only else "",
+        "reserved": str(site.reserved_stalls or 0),
+        **form_values(site.access),
     }
 
 
@@ -152,6 +156,9 @@ def _read(
     setup = v.get("setup_note", "").strip()
     if len(setup) > NOTE_MAX:
         form.error("setup_note", "fam.err.text_length", min=0, max=NOTE_MAX)
+    reserved = v.get("reserved", "").strip() or "0"
+    if not reserved.isdigit():
+        form.error("reserved", "fam.sf.err.count", max=family_sites.MAX_STALLS)
     if form.errors:
         return None
     return family_sites.SiteData(
@@ -169,6 +176,8 @@ def _read(
         saudi_only=v.get("saudi_only") == "on",
         women_only=v.get("women_only") == "on",
         setup_note=setup or None,
+        access=features_from(v),
+        reserved_stalls=int(reserved),
     )
 
 
@@ -186,6 +195,7 @@ def _render_form(view: View, form: SiteForm, site: Site | None, status: int = 20
         errors=errors,
         districts=districts,
         fees=[(f, tr.label(f"fam.fee.{f}")) for f in FEES],
+        access_choices=ACCESS_CHOICES,
         action=f"/sites/{site.id}/edit" if site else "/sites/new",
     )
 
@@ -279,4 +289,5 @@ async def stalls(view: View) -> web.StreamResponse:
         page=page,
         rows=rows,
         total=len(found),
+        access_text=describe(view.tr, site.access),
     )

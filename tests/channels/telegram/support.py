@@ -172,6 +172,7 @@ ARABIC_SIGNUP: list[tuple[str, str]] = [
     ("press", "we_evening"),
     ("press", "_d"),
     ("press", "_s"),
+    ("press", "no"),  # no consent to keep access needs
     ("press", "yes"),
 ]
 

@@ -103,6 +103,7 @@ async def sign_up(user: WhatsAppUser, name: str, national_id: str) -> None:
     await user.press("we_evening")
     await user.press("_d")
     await user.press("_s")
+    await user.press("no")  # no consent to keep access needs
     await user.press("yes")
     await user.press("_ok")
     assert any("تم تسجيلكِ متطوعةً" in (m.text or "") for m in user.fake.messages_to(user.wa_id))

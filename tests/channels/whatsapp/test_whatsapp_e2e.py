@@ -55,6 +55,7 @@ async def test_whole_signup_over_whatsapp(
     await user.press("we_evening")
     await user.press("_d")
     await user.press("_s")
+    await user.press("no")  # no consent to keep access needs
     await user.press("yes")
     assert "راجعي بيانات التسجيل" in user.last().text
     await user.press("_ok")

@@ -1,0 +1,1 @@
+"""Accessibility in the chat (issue 15): the features forms ask, the events filter, access needs."""
