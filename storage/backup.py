@@ -73,7 +73,11 @@ def _check_backup(path: Path) -> None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             sound = conn.execute("PRAGMA quick_check").fetchone()
-            version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            version = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            if version is not None:
+                version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         finally:
             conn.close()
     except sqlite3.DatabaseError:
