@@ -19,6 +19,11 @@ Shutdown (`shutdown`), each step waiting for the one before:
   6. dispose of the database: not here but by whoever opened it (`bot.runtime.open_runtime`
      around the owner), so it is last by construction.
 
+Roles (`--role`): `all` runs every part (the default); `worker` only the doors and the
+background tasks (taking updates), `sender` only the sender, `scheduler` only the jobs. Health
+(`bot.process.health`): every HTTP door's application also answers /healthz, /readyz and
+/metrics; with METRICS_PORT set a small door serves only those (for a process without one).
+
 The database and the runtime are the caller's: tests build an owner around the test's
 database and keep it.
 """
