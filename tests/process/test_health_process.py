@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.process.telegram import SECRET_HEADER
 from fakes.telegram_api import FakeTelegramServer
 from fakes.whatsapp_api import FakeWhatsAppServer
 from tests.process.support import closed_port, shuraka, stops_cleanly
@@ -136,7 +137,7 @@ async def test_scheduler_only_telegram_process_runs_jobs_and_takes_no_updates(
 
 
 @pytest.mark.timeout(90)
-async def test_telegram_webhook_worker_answers_health_on_its_port(tmp_path: Path) -> None:
+async def test_telegram_webhook_worker_answers_health_and_counts_updates(tmp_path: Path) -> None:
     port = closed_port()
     async with FakeTelegramServer() as fake:
         env = _env(
@@ -149,7 +150,20 @@ async def test_telegram_webhook_worker_answers_health_on_its_port(tmp_path: Path
             WEBHOOK_PORT=str(port),
         )
         async with shuraka(tmp_path, env, "telegram", "--webhook", "--role", "worker") as proc:
-            await _assert_healthy(f"http://127.0.0.1:{port}")
+            base = f"http://127.0.0.1:{port}"
+            await _assert_healthy(base)
+            # An update through the webhook: answered, and counted in this worker's metrics.
+            update = fake.update(fake.user_command(3101, "start"))
+            headers = {SECRET_HEADER: "w" * 32}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(f"{base}/telegram/webhook", json=update, headers=headers) as answer,
+            ):
+                assert answer.status == 200
+            await fake.wait_for_message(3101, timeout=15)
+            _, text = await _get(f"{base}/metrics", asyncio.get_running_loop().time() + 10)
+            assert 'shuraka_updates_total{channel="telegram",outcome="handled"} 1.0' in text
+            assert 'shuraka_update_handling_seconds_count{channel="telegram"} 1.0' in text
             await stops_cleanly(proc)
 
 
