@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.logs import configure_logging, mask_personal_data
+from bot.logs import configure_logging, level_for, mask_personal_data
 from bot.settings import WEB_SECRET_MIN, ConfigError, Settings, load_settings
 from storage.db import PRIVATE_FILE_MODE
 from storage.schema import SchemaOutdatedError
@@ -44,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument(
         "--webhook", action="store_true", help="serve a webhook (also when WEBHOOK_URL is set)"
     )
-
-    sub.add_parser("whatsapp", help="serve the WhatsApp Cloud API webhook and send")
+    _role(tg)
+    _role(sub.add_parser("whatsapp", help="serve the WhatsApp Cloud API webhook and send"))
 
     web = sub.add_parser("web", help="serve the staff web workspace (WEB_HOST:WEB_PORT)")
     web.add_argument(
@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest")
     db_sub.add_parser("current", help="print the schema revision and the newest one")
+    db_backup = db_sub.add_parser("backup", help="back the database up to FILE (0600)")
+    db_backup.add_argument("file", help="SQLite: a database file; PostgreSQL: pg_dump -Fc")
+    db_restore = db_sub.add_parser("restore", help="SQLite: replace the database with FILE")
+    db_restore.add_argument("file", help="a file written by 'shuraka db backup'")
 
     staff = sub.add_parser("staff", help="staff roles")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
@@ -111,6 +115,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _role(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--role",
+        choices=("all", "worker", "sender", "scheduler"),
+        default="all",
+        help="run only the worker (updates), the sender or the scheduler (default: all)",
+    )
+
+
 def _split_who(who: str) -> tuple[str, str]:
     channel, _, external = who.partition(":") if ":" in who else ("telegram", "", who)
     if not channel or not external:
@@ -142,7 +155,7 @@ async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = Fa
         console = ConsoleChannel(runtime.engine.handle, user=user)
         # No scheduler and no sender task: after each line the jobs run and the sender drains
         # here, so notices print before the next prompt instead of in the middle of typing.
-        owner = ProcessOwner(runtime, scheduled=False)
+        owner = ProcessOwner(runtime, scheduled=False, health_port=False)
         sender = owner.sender_for(ConsoleTransport(console), run=False)
         await sender.recover()
 
@@ -161,7 +174,7 @@ async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = Fa
         await owner.run(handle_signals=False)  # Ctrl-C is the terminal's KeyboardInterrupt
 
 
-async def _telegram(settings: Settings, webhook: bool) -> None:
+async def _telegram(settings: Settings, webhook: bool, role: str = "all") -> None:
     from bot.process.telegram import TelegramService
     from bot.runtime import open_runtime
 
@@ -171,7 +184,7 @@ async def _telegram(settings: Settings, webhook: bool) -> None:
         # Everything loaded so far lives as long as the process: keep the collector off it.
         gc.collect()
         gc.freeze()
-        service = TelegramService(runtime)
+        service = TelegramService(runtime, role=role)
         if webhook or settings.webhook_url:
             await service.run_webhook()
         else:
@@ -233,14 +246,14 @@ async def _broadcast(settings: Settings, args: argparse.Namespace) -> None:
         raise ConfigError(_explain(err)) from None
 
 
-async def _whatsapp(settings: Settings) -> None:
+async def _whatsapp(settings: Settings, role: str = "all") -> None:
     from bot.process.whatsapp import WhatsAppService
     from bot.runtime import open_runtime
 
     async with open_runtime(settings) as runtime:
         gc.collect()
         gc.freeze()
-        await WhatsAppService(runtime).run()
+        await WhatsAppService(runtime, role=role).run()
 
 
 def _web_secret(settings: Settings) -> None:
@@ -299,18 +312,6 @@ async def _web(settings: Settings, demo: bool) -> None:
         )
         owner.add_background("web housekeeping", partial(housekeeping, app))
         await owner.run()
-
-
-async def _db(settings: Settings, action: str) -> None:
-    from storage.db import open_database
-    from storage.schema import check_current, upgrade
-
-    # Not brought up to date on opening: `db current` reports, `db upgrade` migrates.
-    async with open_database(settings, ensure=False) as db:
-        if action == "upgrade":
-            await upgrade(db.engine)
-        current, head = await check_current(db.engine)
-        print(f"schema: {current} (newest: {head})")
 
 
 async def _staff(settings: Settings, action: str, who: str | None, admin: bool) -> None:
@@ -421,20 +422,24 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
     return 0
 
 
+SERVICES = ("telegram", "whatsapp", "web", "outbox")  # long-running: INFO logs by default
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(args.verbose)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"shuraka: {exc}", file=sys.stderr)
         return 2
+    level = level_for(settings.log_level, args.command in SERVICES, args.verbose)
+    configure_logging(args.verbose, level=level, fmt=settings.log_format)
     if args.command == "chat":
         return _run(_chat(settings, args.user, not args.no_demo, args.force_demo))
     if args.command == "telegram":
-        return _run(_telegram(settings, args.webhook))
+        return _run(_telegram(settings, args.webhook, args.role))
     if args.command == "whatsapp":
-        return _run(_whatsapp(settings))
+        return _run(_whatsapp(settings, args.role))
     if args.command == "web":
         return _run(_web(settings, args.demo))
     if args.command == "web-link":
@@ -446,7 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "broadcast":
         return _run(_broadcast(settings, args))
     if args.command == "db":
-        return _run(_db(settings, args.db_command))
+        from bot.dbtools import run_db
+
+        return _run(run_db(settings, args.db_command, getattr(args, "file", None)))
     if args.command == "staff":
         who = getattr(args, "who", None)
         return _run(_staff(settings, args.staff_command, who, getattr(args, "admin", False)))

@@ -9,9 +9,11 @@ never passed to a log call in the first place; this filter is the net for what s
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from aiohttp.web_log import AccessLogger
 from aiohttp.web_request import BaseRequest
@@ -98,11 +100,63 @@ def install_filter(handlers: Iterable[logging.Handler]) -> None:
             handler.addFilter(PersonalDataFilter())
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """The CLI's logging: stderr, WARNING (DEBUG with -v), personal data masked everywhere."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format=LOG_FORMAT)
+# What a record may carry beyond its message (`extra=`), written as JSON fields: references and
+# closed sets only (an update's hashed reference, a job id, a channel, an outcome).
+JSON_FIELDS = ("update", "job", "channel", "outcome", "duration_ms", "role")
+# Libraries that log every update or job run at INFO (aiogram with the update and bot ids,
+# APScheduler every few seconds, Alembic every step at start): the engine and the job
+# tracker log updates and jobs once, as fields.
+_CHATTY = ("aiogram.event", "apscheduler", "alembic")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, the known fields and the
+    (masked) traceback. Runs after `PersonalDataFilter`, which masked message and traceback;
+    string fields are masked here too, as a net."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in JSON_FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                keep = name == "update" or not isinstance(value, str)  # a hash, or a number
+                entry[name] = value if keep else mask_personal_data(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["error"] = mask_personal_data(record.exc_text)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def level_for(setting: str | None, service: bool, verbose: bool = False) -> int:
+    """-v, else LOG_LEVEL, else INFO for a long-running service and WARNING for a command."""
+    if verbose:
+        return logging.DEBUG
+    if setting:
+        return logging.getLevelNamesMapping()[setting]
+    return logging.INFO if service else logging.WARNING
+
+
+def configure_logging(
+    verbose: bool = False, *, level: int | None = None, fmt: str = "text"
+) -> None:
+    """The CLI's logging: stderr, WARNING (DEBUG with -v, or `level`), as text or one JSON
+    object a line (`fmt`, LOG_FORMAT), personal data masked everywhere."""
+    chosen = logging.DEBUG if verbose else (level if level is not None else logging.WARNING)
+    logging.basicConfig(level=chosen, format=LOG_FORMAT)
+    logging.root.setLevel(chosen)
     # aiosqlite logs every call with its arguments (the SQL parameters) at DEBUG.
-    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, chosen))
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(chosen if verbose else max(logging.WARNING, chosen))
+    if fmt == "json":
+        for handler in logging.root.handlers:
+            handler.setFormatter(JsonFormatter())
     install_filter(logging.root.handlers)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from bot.core.engine import Engine
 from bot.core.i18n import Catalogs, load_catalogs
 from bot.handlers import build_app
+from bot.metrics import Metrics
 from bot.settings import Settings
 from storage.db import Database, open_database
 
@@ -23,6 +24,11 @@ class Runtime:
     # What `create_runtime` opened (the database): closed by `close()`. Empty for a runtime
     # built around a database someone else owns (tests).
     _owned: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The process's metrics (one registry a runtime), counted by the engine first."""
+        return self.engine.metrics
 
     async def close(self) -> None:
         await self._owned.aclose()

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     contact_phone: str = "0120000000"
     contact_email: str = "shuraka@example.org"
     contact_hours: str = "08:00-15:00"
+    # operations (bot.logs, bot.process.health): one JSON object a line or plain text; the
+    # level (unset: INFO for the long-running services, WARNING for one-off commands); the
+    # health and metrics port of a process without a server of its own (polling, sender or
+    # scheduler only: unset = none), and the address it listens on
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(None, ge=1, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -148,6 +156,17 @@ class Settings(BaseSettings):
             if not pattern.fullmatch(external):
                 raise ValueError(f"{entry!r}: a {channel} id is {expected}")
         return entries
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        # LOG_LEVEL=info works like INFO; an empty LOG_LEVEL= means unset.
+        return (value.strip().upper() or None) if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("quiet_hours")
     @classmethod

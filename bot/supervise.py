@@ -94,7 +94,13 @@ def guarded(
         except Exception as exc:
             delay = backoff.failed()
             resume_at = now + delay
-            log.error("job %s failed; paused for %.1f s: %s", name, delay, describe(exc))
+            log.error(
+                "job %s failed; paused for %.1f s: %s",
+                name,
+                delay,
+                describe(exc),
+                extra={"job": name, "outcome": "failed"},
+            )
             return
         backoff.succeeded()
 

@@ -79,9 +79,9 @@ def _guard(job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[Non
     return guarded(getattr(job, "__name__", "job"), job)
 
 
-def add_housekeeping(scheduler: AsyncIOScheduler, db: Database) -> None:
+def add_housekeeping(scheduler: AsyncIOScheduler, db: Database, wrap: Wrap | None = None) -> None:
     scheduler.add_job(
-        _guard(prune_processed_updates),
+        (wrap or _guard)(prune_processed_updates),
         "interval",
         hours=1,
         args=[db],

@@ -7,6 +7,8 @@ allowed to take the scheduler or the process down; its next run picks up where i
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,22 +16,60 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.flow import JobEnv, PeriodicJob
 from bot.delivery.sender import OutboxSender, fan_out_due
+from bot.metrics import Metrics, create_metrics
 from bot.supervise import guarded
 from storage.db import Database
 
 WAKE_SENDER_JOB_ID = "outbox.wake_sender"
 FAN_OUT_JOB_ID = "broadcasts.fan_out_due"
 
+log = logging.getLogger(__name__)
+
+
+# Jobs that run every few seconds and do nearly nothing: counted, not logged at INFO.
+QUIET_JOBS = frozenset({WAKE_SENDER_JOB_ID})
+
+
+def named(job: Callable[..., Awaitable[object]], name: str) -> Callable[..., Awaitable[None]]:
+    """`job` under the name its metrics and log lines carry (its scheduler id)."""
+
+    async def run(*args: Any) -> None:
+        await job(*args)
+
+    run.__name__ = name
+    return run
+
 
 class JobTracker:
     """Remembers running jobs so a shutdown can let them finish instead of cancelling them
-    mid-transaction (APScheduler's asyncio executor cancels what is still running)."""
+    mid-transaction (APScheduler's asyncio executor cancels what is still running), and
+    counts each run and failure in the process's metrics."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
         self._running: set[asyncio.Task[Any]] = set()
+        self.metrics = metrics or create_metrics()
+
+    def _counted(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
+        name = getattr(job, "__name__", "job")
+
+        async def counted(*args: Any) -> None:
+            started = time.perf_counter()
+            ok = False
+            try:
+                await job(*args)
+                ok = True
+            finally:
+                self.metrics.job_ran(name, ok)
+            if name not in QUIET_JOBS:
+                elapsed = round((time.perf_counter() - started) * 1000, 1)
+                extra = {"job": name, "outcome": "done", "duration_ms": elapsed}
+                log.info("job %s done", name, extra=extra)
+
+        counted.__name__ = name
+        return counted
 
     def wrap(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
-        safe = guarded(getattr(job, "__name__", "job"), job)
+        safe = guarded(getattr(job, "__name__", "job"), self._counted(job))
 
         async def tracked(*args: Any) -> None:
             task = asyncio.current_task()
@@ -81,7 +121,7 @@ def add_delivery_jobs(
 ) -> None:
     track = tracker.wrap if tracker is not None else _guard
     scheduler.add_job(
-        track(wake_sender),
+        track(named(wake_sender, WAKE_SENDER_JOB_ID)),
         "interval",
         seconds=wake_seconds,
         args=[sender],
@@ -89,7 +129,7 @@ def add_delivery_jobs(
         replace_existing=True,
     )
     scheduler.add_job(
-        track(fan_out_and_wake),
+        track(named(fan_out_and_wake, FAN_OUT_JOB_ID)),
         "interval",
         seconds=fan_out_seconds,
         args=[db, sender],
@@ -115,7 +155,7 @@ def add_feature_jobs(
     track = tracker.wrap if tracker is not None else _guard
     for job in jobs:
         scheduler.add_job(
-            track(run_periodic),
+            track(named(run_periodic, job.id)),
             "interval",
             seconds=job.seconds,
             args=[job, env, sender],

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import is_sqlite
+
+log = logging.getLogger(__name__)
 
 
 class SchemaOutdatedError(RuntimeError):
@@ -56,10 +62,26 @@ async def check_current(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return await conn.run_sync(_revisions)
 
 
+async def migrate(engine: AsyncEngine) -> Path | None:
+    """Upgrade to head; on SQLite, a database whose schema is about to change is backed up
+    first (`storage.backup.backup_before_migration`). Returns the backup's path, if any."""
+    from storage.backup import backup_before_migration
+
+    url = engine.url.render_as_string(hide_password=False)
+    saved = None
+    if is_sqlite(url):
+        current, head = await check_current(engine)
+        saved = await asyncio.to_thread(backup_before_migration, url, current, head)
+        if saved is not None:
+            log.warning("schema %s -> %s: database backed up first to %s", current, head, saved)
+    await upgrade(engine)
+    return saved
+
+
 async def ensure_schema(engine: AsyncEngine) -> None:
     """On the embedded default, migrate; elsewhere refuse to run on an old schema."""
     if is_sqlite(str(engine.url)):
-        await upgrade(engine)
+        await migrate(engine)
         return
     current, head = await check_current(engine)
     if current != head:

@@ -1,10 +1,14 @@
 """Logs hold no personal data: the masking filter the CLI installs, SQL parameters hidden by
-every engine, and no WhatsApp verify token in the webhook's access log."""
+every engine, no WhatsApp verify token in the webhook's access log, and the JSON lines of
+LOG_FORMAT=json (update reference, job id, channel, outcome; masked like the text)."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -15,10 +19,19 @@ import pytest
 from sqlalchemy import insert
 
 from bot.core.engine import Engine
-from bot.logs import PersonalDataFilter, configure_logging, mask_personal_data
+from bot.logs import (
+    JsonFormatter,
+    PersonalDataFilter,
+    configure_logging,
+    install_filter,
+    level_for,
+    mask_personal_data,
+)
+from bot.metrics import create_metrics
 from bot.process.whatsapp import WEBHOOK_PATH, WhatsAppService
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, load_settings
 from fakes.whatsapp_api import FakeWhatsAppServer
+from scheduler.jobs import JobTracker, named
 from storage.db import Database, create_engine, open_database
 from storage.models import ChannelIdentity
 from tests.channels.telegram.support import runtime_for
@@ -215,3 +228,79 @@ async def _access_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
             return lines
         await asyncio.sleep(0.02)
     raise AssertionError("no access log line")
+
+
+# --- LOG_FORMAT=json and LOG_LEVEL ---------------------------------------------------------------
+
+WHATSAPP_USER = "966551234567"  # a WhatsApp id spells the sender's number
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The root logger at INFO into a JSON handler set up as `shuraka` sets up its own."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    install_filter([handler])
+    old_level = logging.root.level
+    logging.root.addHandler(handler)
+    logging.root.setLevel(logging.INFO)
+    yield stream
+    logging.root.removeHandler(handler)
+    logging.root.setLevel(old_level)
+
+
+async def test_json_lines_carry_update_job_channel_and_outcome_and_no_personal_data(
+    engine: Engine, json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = Chat(engine, user=WHATSAPP_USER, channel="whatsapp")
+    await chat.onboard()
+    monkeypatch.setattr(Engine, "_route", _raise_with_the_text)
+    await chat.send(f"{NAME} {PHONE} {NATIONAL_ID}")
+    tracker = JobTracker(create_metrics())
+
+    async def works() -> None:
+        return None
+
+    await tracker.wrap(named(works, "families.offers"))()
+    text = json_log.getvalue()
+    entries = [json.loads(line) for line in text.splitlines()]  # one object a line
+    updates = [e for e in entries if e.get("logger") == "bot.core.engine" and "outcome" in e]
+    assert {e["outcome"] for e in updates} == {"handled", "failed"}
+    for entry in updates:
+        assert entry["channel"] == "whatsapp"
+        assert re.fullmatch(r"[0-9a-f]{12}", entry["update"])  # a reference, not the id
+        assert entry["level"] == "INFO" and isinstance(entry["duration_ms"], float)
+    [job] = [e for e in entries if e.get("job") == "families.offers"]
+    assert job["outcome"] == "done"
+    for secret in (WHATSAPP_USER, "551234567", PHONE, NATIONAL_ID, NAME):
+        assert secret not in text
+
+
+def test_the_json_formatter_masks_fields_message_and_traceback() -> None:
+    try:
+        raise ValueError(f"bad mobile {PHONE}")
+    except ValueError:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "to %s", (PHONE,), sys.exc_info()
+        )
+    record.__dict__["channel"] = f"whatsapp {WHATSAPP_USER}"  # a field never meant for numbers
+    assert PersonalDataFilter().filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "to +9665•••••567"
+    assert "ValueError: bad mobile +9665•••••567" in entry["error"]
+    assert WHATSAPP_USER not in entry["channel"]
+
+
+def test_log_level_defaults_to_info_for_services_and_warning_for_commands() -> None:
+    assert level_for(None, service=True) == logging.INFO
+    assert level_for(None, service=False) == logging.WARNING
+    assert level_for("ERROR", service=True) == logging.ERROR
+    assert level_for("ERROR", service=True, verbose=True) == logging.DEBUG
+    assert load_settings(log_level="info", log_format="JSON").log_level == "INFO"
+    assert load_settings(log_format="JSON").log_format == "json"
+    assert load_settings(log_level="").log_level is None
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_settings(log_level="loud")
+    with pytest.raises(ConfigError, match="LOG_FORMAT"):
+        load_settings(log_format="xml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -32,6 +33,7 @@ from bot.core.flow import (
 from bot.core.i18n import Catalogs, localize_outbound
 from bot.core.messages import VOICE, Inbound, InboundKind, Outbound
 from bot.core.text import clean_input, match_key, strip_controls
+from bot.metrics import Metrics, create_metrics
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
@@ -83,8 +85,10 @@ class Engine:
         catalogs: Catalogs,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
+        self.metrics = metrics or create_metrics()
         self.db = db
         self.catalogs = catalogs
         self.settings = settings
@@ -95,6 +99,24 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event exactly once and return the direct replies (empty if a repeat)."""
+        started = time.perf_counter()
+        outcome, replies = await self._handle(inbound)
+        seconds = time.perf_counter() - started
+        self.metrics.update_handled(inbound.channel, outcome, seconds)
+        # The reference, never the id (a WhatsApp id spells the sender's number).
+        log.info(
+            "update %s",
+            outcome,
+            extra={
+                "update": update_ref(inbound.update_id),
+                "channel": inbound.channel,
+                "outcome": outcome,
+                "duration_ms": round(seconds * 1000, 1),
+            },
+        )
+        return replies
+
+    async def _handle(self, inbound: Inbound) -> tuple[str, list[Outbound]]:
         inbound = _without_controls(inbound)
         async with self.locks.hold(inbound.user_key):
             for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -103,14 +125,14 @@ class Engine:
                         if not await repo.mark_processed(
                             session, inbound.channel, inbound.update_id
                         ):
-                            return []
+                            return "duplicate", []
                         ctx = await self._load(session, inbound)
                         await self._route(ctx)
                         await self._save(ctx)
                     if ctx.notified:
                         for wake in self.on_notified:
                             wake()
-                    return self._localized(ctx.replies)
+                    return "handled", self._localized(ctx.replies)
                 except (_StaleStateError, IntegrityError) as exc:
                     # A concurrent worker won a race (state version or a new identity);
                     # everything rolled back, so handling again is safe.
@@ -121,7 +143,7 @@ class Engine:
                             update_ref(inbound.update_id),
                             describe(exc),
                         )
-                        return await self._failure_reply(inbound)
+                        return "conflict", await self._failure_reply(inbound)
                 except Exception as exc:
                     log.error(
                         "%s update %s failed: %s",
@@ -129,8 +151,8 @@ class Engine:
                         update_ref(inbound.update_id),
                         describe(exc),
                     )
-                    return await self._failure_reply(inbound)
-        return []  # pragma: no cover - the loop always returns
+                    return "failed", await self._failure_reply(inbound)
+        return "failed", []  # pragma: no cover - the loop always returns
 
     # --- delivery facts adapters report ---------------------------------------------------
     async def mark_unreachable(self, channel: str, external_user_id: str) -> None:

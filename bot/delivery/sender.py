@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time as clocks
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -39,6 +40,7 @@ from bot.delivery.transport import (
     Transport,
     Unreachable,
 )
+from bot.metrics import Metrics, create_metrics
 from bot.services import staff_notices
 from bot.supervise import Backoff, wait_or_stop
 from storage import broadcasts, outbox
@@ -86,8 +88,10 @@ class OutboxSender:
         config: DeliveryConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
         limiter: RateLimiter | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or create_metrics()
         self.catalogs = catalogs
         self.transports = dict(transports)
         self.config = config or DeliveryConfig()
@@ -199,20 +203,24 @@ class OutboxSender:
     async def _turn(self, chat: str, stop: asyncio.Event | None) -> bool:
         """Wait for the rate limiter's slot for `chat`; False if the stop came first (a pause
         after a 429 can be long)."""
-        if stop is None:
-            await self.limiter.acquire(chat)
-            return True
-        if stop.is_set():
+        started = clocks.monotonic()
+        try:
+            if stop is None:
+                await self.limiter.acquire(chat)
+                return True
+            if stop.is_set():
+                return False
+            slot = asyncio.ensure_future(self.limiter.acquire(chat))
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((slot, stopped), return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if slot.done():
+                slot.result()
+                return True
+            slot.cancel()
             return False
-        slot = asyncio.ensure_future(self.limiter.acquire(chat))
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait((slot, stopped), return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if slot.done():
-            slot.result()
-            return True
-        slot.cancel()
-        return False
+        finally:
+            self.metrics.waited(chat.partition(":")[0], clocks.monotonic() - started)
 
     # --- one message -------------------------------------------------------------------------
     async def _deliver(
@@ -245,11 +253,13 @@ class OutboxSender:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
             accepted = await transport.send(row.chat_id, message, delivery)
         except RetryAfter as exc:
+            self._count(row, "429")
             self.limiter.pause(exc.after)
             async with self.db.transaction() as session:
                 due = self.clock() + timedelta(seconds=exc.after)
                 await outbox.retry_later(session, row.id, due, row.attempts, str(exc))
         except Unreachable as exc:
+            self._count(row, "unreachable")
             async with self.db.transaction() as session:
                 await outbox.finish(session, row.id, outbox.BLOCKED, self.clock(), str(exc))
                 if not row.payload.get(outbox.OTHER_ADDRESS):  # the guardian's, not the user's
@@ -264,6 +274,7 @@ class OutboxSender:
                 log.error("unexpected error sending outbox row %s: %s", row.id, describe(exc))
             await self._retry_or_fail(row, exc)
         else:
+            self._count(row, "sent")
             async with self.db.transaction() as session:
                 await outbox.finish(
                     session, row.id, outbox.SENT, self.clock(), provider_ids=accepted
@@ -283,13 +294,19 @@ class OutboxSender:
         if too_long or too_often:
             await self._finish(row, outbox.FAILED, reason)
             return
+        self._count(row, "retry")
         delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
         payload = None if since_text else {**row.payload, outbox.RETRYING_SINCE: now.isoformat()}
         async with self.db.transaction() as session:
             due = now + timedelta(seconds=delay)
             await outbox.retry_later(session, row.id, due, attempts, reason, payload)
 
+    def _count(self, row: outbox.Claimed, outcome: str) -> None:
+        self.metrics.send_done(row.channel, outcome)
+
     async def _finish(self, row: outbox.Claimed, status: str, error: str | None = None) -> None:
+        # Failed and skipped (cancelled, expired, opted out) rows end here.
+        self._count(row, "failed" if status == outbox.FAILED else "skipped")
         async with self.db.transaction() as session:
             await outbox.finish(session, row.id, status, self.clock(), error)
             await self._scrub(session, row)

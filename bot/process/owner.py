@@ -19,6 +19,11 @@ Shutdown (`shutdown`), each step waiting for the one before:
   6. dispose of the database: not here but by whoever opened it (`bot.runtime.open_runtime`
      around the owner), so it is last by construction.
 
+Roles (`--role`): `all` runs every part (the default); `worker` only the doors and the
+background tasks (taking updates), `sender` only the sender, `scheduler` only the jobs. Health
+(`bot.process.health`): every HTTP door's application also answers /healthz, /readyz and
+/metrics; with METRICS_PORT set a small door serves only those (for a process without one).
+
 The database and the runtime are the caller's: tests build an owner around the test's
 database and keep it.
 """
@@ -40,6 +45,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.core.flow import JobEnv
 from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.delivery.transport import Transport
+from bot.process.health import Health
 from bot.runtime import Runtime
 from bot.supervise import supervise
 from scheduler.factory import add_housekeeping, create_scheduler
@@ -48,6 +54,9 @@ from scheduler.jobs import JobTracker, add_delivery_jobs, add_feature_jobs
 log = logging.getLogger(__name__)
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# `--role`: which parts a long-running process runs (`all`, today's default: every part).
+ALL, WORKER, SENDER, SCHEDULER = "all", "worker", "sender", "scheduler"
+ROLES = (ALL, WORKER, SENDER, SCHEDULER)
 Step = Callable[[], Awaitable[None]]
 AddJobs = Callable[[AsyncIOScheduler, JobTracker], None]
 
@@ -67,6 +76,8 @@ class Door:
     halt: Step
     finish: Step = _nothing
     close: Step = _nothing
+    # An HTTP door's application: the owner adds /healthz, /readyz and /metrics to it.
+    app: web.Application | None = None
 
 
 def http_door(
@@ -100,7 +111,7 @@ def http_door(
     async def halt() -> None:
         halted.set()
 
-    return Door(name=name, serve=serve, halt=halt, finish=finish, close=close)
+    return Door(name=name, serve=serve, halt=halt, finish=finish, close=close, app=app)
 
 
 class ProcessOwner:
@@ -108,16 +119,32 @@ class ProcessOwner:
     and background tasks, and shuts all of it down in the order of the module's doc.
     `steps` records the shutdown as it happens (in the log too), for tests and operators."""
 
-    def __init__(self, runtime: Runtime, *, scheduled: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        scheduled: bool = True,
+        role: str = ALL,
+        health_port: bool = True,
+    ) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
         self.runtime = runtime
-        self.scheduled = scheduled
+        self.role = role
+        # What this process runs of its parts (`--role`): all of them by default.
+        self.takes_updates = role in (ALL, WORKER)
+        self.scheduled = scheduled and role in (ALL, SCHEDULER)
         self.scheduler = create_scheduler()
-        self.jobs = JobTracker()
+        self.jobs = JobTracker(runtime.metrics)
+        self.health = Health(runtime.db, runtime.metrics, self.problems)
+        self.health_port = health_port
         self.sender: OutboxSender | None = None
         self.run_sender = True
         self.stopping = asyncio.Event()  # set by `stop()`: a signal, a door that ended …
         self.steps: list[str] = []
         self._doors: list[Door] = []
+        self._served: list[Door] = []  # the doors started (by role), with METRICS_PORT's
+        self._jobs_started = False
         self._background: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = []
         self._extra_jobs: list[AddJobs] = []
         self._closers: list[tuple[str, Step]] = []
@@ -143,12 +170,15 @@ class ProcessOwner:
             config_from_settings(runtime.settings),
             # The engine's clock: offers and reminders it dates are judged by the same time.
             clock=runtime.engine.clock,
+            metrics=runtime.metrics,
         )
         runtime.engine.on_notified.append(self.sender.wake)
-        self.run_sender = run
+        self.run_sender = run and self.role in (ALL, SENDER)
         return self.sender
 
     def add_door(self, door: Door) -> None:
+        if door.app is not None:
+            self.health.attach(door.app)
         self._doors.append(door)
 
     def add_background(self, name: str, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -194,20 +224,44 @@ class ProcessOwner:
             self._sender_task = asyncio.create_task(
                 supervise("outbox sender", lambda: sender.run(self._sender_stop), self._sender_stop)
             )
-        for name, work in self._background:
+        # The background tasks (the WhatsApp queue worker …) work on what the doors take.
+        background = self._background if self.takes_updates else []
+        for name, work in background:
             self._background_tasks.append(
                 asyncio.create_task(
                     supervise(name, partial(work, self._background_stop), self._background_stop)
                 )
             )
-        for door in self._doors:
+        self._served = list(self._doors) if self.takes_updates else []
+        settings = self.runtime.settings
+        if self.health_port and settings.metrics_port is not None:
+            app = self.health.app()
+            port = settings.metrics_port
+            self._served.append(http_door("health", app, settings.metrics_host, port))
+        for door in self._served:
             self._door_tasks.append(asyncio.create_task(self._serve(door)))
+
+    def problems(self) -> list[str]:
+        """The parts of this process that should be running and are not (for /readyz)."""
+        found = [] if self._started and not self.stopping.is_set() else ["process"]
+        if self._jobs_started and not self.scheduler.running:
+            found.append("scheduler")
+        if self._sender_task is not None and self._sender_task.done():
+            found.append("outbox sender")
+        for (name, _), task in zip(self._background, self._background_tasks, strict=False):
+            if task.done():
+                found.append(name)
+        for door, task in zip(self._served, self._door_tasks, strict=False):
+            if task.done():
+                found.append(door.name)
+        return found
 
     def _start_jobs(self, sender: OutboxSender) -> None:
         """Housekeeping, the sender's wake-up and broadcast fan-out, the features' periodic
         jobs, then the channel's own; each tracked, so the shutdown lets it finish."""
         runtime, scheduler, jobs = self.runtime, self.scheduler, self.jobs
-        add_housekeeping(scheduler, runtime.db)
+        self._jobs_started = True
+        add_housekeeping(scheduler, runtime.db, jobs.wrap)
         add_delivery_jobs(scheduler, runtime.db, sender, tracker=jobs)
         env = JobEnv(runtime.db, runtime.catalogs, runtime.settings)
         add_feature_jobs(scheduler, runtime.engine.app.periodic, env, sender, tracker=jobs)
@@ -257,13 +311,13 @@ class ProcessOwner:
 
     async def _stop_in_order(self) -> list[object]:
         self._step("stop taking updates")
-        for door in self._doors:
+        for door in self._served:
             await door.halt()
         failures: list[object] = list(
             await asyncio.gather(*self._door_tasks, return_exceptions=True)
         )
         self._step("finish updates in flight")
-        for door in self._doors:
+        for door in self._served:
             await door.finish()
         self._background_stop.set()
         await asyncio.gather(*self._background_tasks, return_exceptions=True)
@@ -274,6 +328,7 @@ class ProcessOwner:
         if self._sender_task is not None:
             await self._sender_task  # the message in flight is finished; the rest waits
         self._step("close the clients")
+        # Every door's client, served or not (a sender-only process sends through it).
         for door in self._doors:
             await door.close()
         for _, close in self._closers:

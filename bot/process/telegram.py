@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
 from bot.channels.telegram_session import UndecodableUpdate, decode_update
 from bot.channels.telegram_transport import TelegramTransport
-from bot.process.owner import Door, ProcessOwner, http_door
+from bot.process.owner import ALL, Door, ProcessOwner, http_door
 from bot.runtime import Runtime
 from bot.settings import ConfigError, webhook_secret_problem
 
@@ -46,7 +46,7 @@ class TelegramService:
     startup_attempts = 3
     startup_timeout = 10  # seconds per try
 
-    def __init__(self, runtime: Runtime, bot: Bot | None = None) -> None:
+    def __init__(self, runtime: Runtime, bot: Bot | None = None, role: str = ALL) -> None:
         settings = runtime.settings
         if bot is None:
             if settings.bot_token is None:
@@ -63,7 +63,7 @@ class TelegramService:
             first_time=engine.first_time,
         )
         self.dispatcher = build_dispatcher(self.channel)
-        self.owner = ProcessOwner(runtime)
+        self.owner = ProcessOwner(runtime, role=role)
         self.sender = self.owner.sender_for(
             TelegramTransport(bot, settings.telegram_paid_broadcast)
         )

@@ -37,7 +37,7 @@ from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
 from bot.core.failures import describe
 from bot.core.messages import Outbound
-from bot.process.owner import ProcessOwner, http_door
+from bot.process.owner import ALL, ProcessOwner, http_door
 from bot.runtime import Runtime
 from bot.settings import ConfigError, is_blank
 from bot.supervise import Backoff, wait_or_stop
@@ -113,7 +113,9 @@ class SenderThrottle:
 
 
 class WhatsAppService:
-    def __init__(self, runtime: Runtime, client: WhatsAppClient | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, client: WhatsAppClient | None = None, role: str = ALL
+    ) -> None:
         settings = runtime.settings
         missing = [
             name
@@ -149,7 +151,7 @@ class WhatsAppService:
             lambda locale: labels_for(runtime.catalogs, locale),
             clock=engine.clock,  # the 24-hour window is measured from the engine's last_seen_at
         )
-        self.owner = ProcessOwner(runtime)
+        self.owner = ProcessOwner(runtime, role=role)
         self.sender = self.owner.sender_for(transport)
         retention = timedelta(hours=settings.inbound_failed_retention_hours)
         self.owner.add_jobs(
