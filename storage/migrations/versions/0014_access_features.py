@@ -1,7 +1,7 @@
 """accessibility features of events, shifts and sites; reserved stalls; access needs
 
-Revision ID: 0013_access_features
-Revises: 0012_partners
+Revision ID: 0014_access_features
+Revises: 0013_partners_member_name
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0013_access_features"
-down_revision = "0012_partners"
+revision = "0014_access_features"
+down_revision = "0013_partners_member_name"
 branch_labels = None
 depends_on = None
 
