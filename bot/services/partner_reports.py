@@ -140,8 +140,9 @@ def _number(value: float, measure: str) -> float | int:
 def cell_text(tr: Translator, value: float | None, measure: str) -> str:
     if value is None:
         return tr.label("agr.r.none")
-    if measure == "hours" and value > 0:
-        return hours_text(tr, value)
+    if measure == "hours":
+        # No hours yet reads "0", as the other measures do, not "0.0".
+        return hours_text(tr, value) if value > 0 else fmt_hours(value)
     return str(_number(value, measure))
 
 

@@ -202,3 +202,9 @@ async def test_only_staff_see_a_report(
     async with acting(db, catalogs, settings, clock(), Actor.person(1, "user")) as unit:
         with pytest.raises(Forbidden):
             await reports.partner_report(unit, partner)
+
+
+def test_no_hours_yet_reads_as_zero_not_zero_point_zero(catalogs: Catalogs) -> None:
+    tr = catalogs.translator("ar")
+    assert reports.cell_text(tr, 0.0, "hours") == "0"
+    assert reports.cell_text(tr, 0.0, "events") == "0"
