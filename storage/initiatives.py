@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import partners
 from storage.models import User
 from storage.models_events import CONFIRMED, Event, Shift, ShiftRegistration
 from storage.models_families import Site
 from storage.models_partners import (
-    APPROVED,
     MEMBER_CONFIRMED,
     Initiative,
     Partner,
@@ -25,18 +25,8 @@ from storage.models_partners import (
 async def represented_partner(session: AsyncSession, user_id: int) -> Partner | None:
     """The approved partner this person is a confirmed representative of (the oldest such
     membership, should there be several), or None: only they may propose initiatives."""
-    stmt = (
-        select(Partner)
-        .join(PartnerMember, PartnerMember.partner_id == Partner.id)
-        .where(
-            PartnerMember.user_id == user_id,
-            PartnerMember.status == MEMBER_CONFIRMED,
-            Partner.status == APPROVED,
-        )
-        .order_by(PartnerMember.id)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalars().first()
+    found = await partners.acting_for(session, user_id)
+    return found[0] if found else None
 
 
 async def representatives(session: AsyncSession, partner_id: int) -> list[User]:

@@ -113,7 +113,8 @@ async def memberships(
 
 
 async def acting_for(session: AsyncSession, user_id: int) -> Sequence[Partner]:
-    """The approved partners a person is a confirmed representative of: those they act for."""
+    """The approved partners a person is a confirmed representative of: those they act for.
+    The one definition of who may act for a partner (initiatives use it too)."""
     stmt = (
         select(Partner)
         .join(PartnerMember, PartnerMember.partner_id == Partner.id)
@@ -122,7 +123,7 @@ async def acting_for(session: AsyncSession, user_id: int) -> Sequence[Partner]:
             PartnerMember.status == MEMBER_CONFIRMED,
             Partner.status == APPROVED,
         )
-        .order_by(Partner.id)
+        .order_by(PartnerMember.id)  # in the order they became representatives
     )
     return (await session.execute(stmt)).scalars().all()
 
