@@ -379,6 +379,18 @@ async def test_an_address_with_a_bad_id_is_404_on_every_page_not_a_server_error(
         "/broadcasts/abc",
         "/requests/abc",
         "/initiatives/abc",
+        "/initiatives/\u0661\u0662",
+        "/initiatives/99999999999999999999",
+        "/partners/abc",
+        "/partners/99999999999999999999",
+        "/partners/\u0661\u0662",
+        "/agreements/99999999999999999999/edit",
+        "/agreements/\u0661\u0662/edit",
+        "/agreements/partners/abc",
+        "/agreements/partners/99999999999999999999",
+        "/agreements/partners/\u0661\u0662",
+        "/agreements/partners/99999999999999999999/report.pdf",
+        "/agreements/99999999999999999999/report.xlsx",
     ):
         page = await client.get(path, allow_redirects=False)
         assert page.status == 404, path

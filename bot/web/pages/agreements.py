@@ -230,7 +230,7 @@ async def update_agreement(view: View) -> web.StreamResponse:
 
 
 def _agreement_id(view: View) -> int:
-    return int(view.request.match_info["agreement_id"])
+    return view.path_id("agreement_id")
 
 
 async def _save(view: View, agreement: Agreement | None) -> web.StreamResponse:

@@ -21,15 +21,11 @@ KINDS = {
 }
 
 
-def _int(view: View, name: str) -> int:
-    return int(view.request.match_info[name])
-
-
 @pages.get(r"/agreements/partners/{partner_id:\d+}")
 async def partner_agreements(view: View) -> web.StreamResponse:
     tr = view.tr
     try:
-        report = await reports.partner_report(view.work, _int(view, "partner_id"))
+        report = await reports.partner_report(view.work, view.path_id("partner_id"))
     except NotFound as err:
         return gone(view, "web.agr.title", err)
     sections = [
@@ -60,13 +56,13 @@ async def partner_agreements(view: View) -> web.StreamResponse:
 
 @pages.get(r"/agreements/partners/{partner_id:\d+}/report.{kind:(xlsx|pdf)}")
 async def partner_file(view: View) -> web.StreamResponse:
-    report = await reports.partner_report(view.work, _int(view, "partner_id"))
+    report = await reports.partner_report(view.work, view.path_id("partner_id"))
     return _download(view, report)
 
 
 @pages.get(r"/agreements/{agreement_id:\d+}/report.{kind:(xlsx|pdf)}")
 async def agreement_file(view: View) -> web.StreamResponse:
-    agreement, partner = await svc.get_agreement(view.work, _int(view, "agreement_id"))
+    agreement, partner = await svc.get_agreement(view.work, view.path_id("agreement_id"))
     report = await reports.partner_report(view.work, partner.id, agreement.id)
     return _download(view, report)
 

@@ -28,10 +28,7 @@ STATUSES = ("submitted", "info", "approved", "rejected", "withdrawn")
 
 
 def _id(view: View) -> int:
-    try:
-        return int(view.request.match_info["partner_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return view.path_id("partner_id")
 
 
 @pages.get("/partners")
@@ -110,10 +107,7 @@ async def ask(view: View) -> web.StreamResponse:
 async def decide_member(view: View) -> web.StreamResponse:
     partner_id = _id(view)
     form = await view.form()
-    try:
-        member_id = int(view.request.match_info["member_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    member_id = view.path_id("member_id")
     confirm = form.get("do") == "confirm"
     await service.decide_member(view.work, member_id, confirm)
     view.flash("ptn.rev.done.member_ok" if confirm else "ptn.rev.done.member_no")
