@@ -120,6 +120,9 @@ async def test_partner_page_and_report_files(
     await signed_in(client, db, catalogs, web_settings, clock)
     page = await (await client.get(f"/agreements/partners/{partner}")).text()
     assert "اتفاقيات جمعية البر بالطائف" in page
+    assert f'href="/partners/{partner}"' in page  # back to the partner's file
+    edit = await (await client.get(f"/agreements/{agreement}/edit")).text()
+    assert f'href="/partners/{partner}"' in edit
     for path in (
         f"/agreements/partners/{partner}/report.pdf",
         f"/agreements/partners/{partner}/report.xlsx",

@@ -75,6 +75,7 @@ async def test_list_filter_detail_and_decisions(
     html = await page.text()
     assert "1010123456" in html and "سجل تجاري قديم" in html
     assert "+966551234567" not in html  # the contact's mobile is masked
+    assert f'href="/agreements/partners/{second}"' in html  # its agreements and report
     token = csrf_of(html)
 
     forged = await client.post(f"/partners/{second}/approve", data={}, allow_redirects=False)
