@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, JSONType, UTCDateTime, utcnow
@@ -49,8 +49,23 @@ INITIATIVE_CATEGORIES = (
 AGREEMENT_STATUSES = ("draft", "signed", "active", "expired")
 
 
+# A registration that still holds its number: rejected and withdrawn ones free it (the
+# organisation may register again). Organisations without a number (ID_NONE) are not limited.
+HOLDS_NUMBER_SQL = "reg_number IS NOT NULL AND status NOT IN ('rejected','withdrawn')"
+
+
 class Partner(Base):
     __tablename__ = "partners"
+    __table_args__ = (
+        # One standing registration per number, even when two people register at once.
+        Index(
+            "uq_partners_reg_number",
+            "reg_number",
+            unique=True,
+            sqlite_where=text(HOLDS_NUMBER_SQL),
+            postgresql_where=text(HOLDS_NUMBER_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name_ar: Mapped[str] = mapped_column(String(150))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import User
@@ -20,7 +21,7 @@ from storage.models_partners import (
 )
 
 # A registration that still stands: a number held by one of these cannot be registered again.
-LIVE = (REJECTED, WITHDRAWN)
+ENDED = (REJECTED, WITHDRAWN)
 
 
 async def get_partner(
@@ -36,11 +37,24 @@ async def by_number(session: AsyncSession, number: str) -> Partner | None:
     """The registration that holds a number (rejected or withdrawn ones do not)."""
     stmt = (
         select(Partner)
-        .where(Partner.reg_number == number, Partner.status.not_in(LIVE))
+        .where(Partner.reg_number == number, Partner.status.not_in(ENDED))
         .order_by(Partner.id)
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_partner(session: AsyncSession, partner: Partner) -> bool:
+    """Insert a registration; False when its number is already held by a standing one (the
+    unique index decides, so two people registering the same number at once cannot both
+    succeed). A savepoint: losing that race leaves the rest of the transaction intact."""
+    try:
+        async with session.begin_nested():
+            session.add(partner)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def list_partners(

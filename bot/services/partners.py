@@ -111,8 +111,8 @@ async def register_partner(unit: Unit, draft: PartnerDraft) -> Partner:
         created_at=unit.now,
         updated_at=unit.now,
     )
-    unit.session.add(partner)
-    await unit.session.flush()
+    if not await store.add_partner(unit.session, partner):
+        raise Conflict("ptn.err.duplicate")
     unit.session.add(
         PartnerMember(
             partner_id=partner.id,
@@ -140,7 +140,7 @@ async def join_partner(unit: Unit, partner_id: int, name: str) -> PartnerMember:
     if user_id is None:
         raise Forbidden()
     partner = await store.get_partner(unit.session, partner_id)
-    if partner is None or partner.status in store.LIVE:
+    if partner is None or partner.status in store.ENDED:
         raise NotFound("ptn.err.gone")
     existing = await store.member(unit.session, partner_id, user_id, lock=True)
     if existing is not None and existing.status != MEMBER_REJECTED:

@@ -6,7 +6,9 @@ the earlier answers, and a number already registered."""
 from __future__ import annotations
 
 from bot.core.engine import Engine
+from storage import partners as store
 from storage.db import Database
+from storage.models_partners import Partner
 from tests.partners.support import partners, register, start_registration
 from tests.support import assert_clean
 
@@ -90,3 +92,67 @@ async def test_english_registration_reads_english(engine: Engine, db: Database) 
     await chat.press("nonprofit")
     await chat.send("123")
     assert "That number is not valid" in chat.text
+
+
+async def test_a_number_typed_in_arabic_indic_digits_with_spaces_is_the_same_number(
+    engine: Engine, db: Database
+) -> None:
+    await register(engine, "first")
+    chat = await start_registration(engine, "second", locale="en")
+    await chat.send("Another society")
+    await chat.send("Another society")
+    await chat.press("nonprofit")
+    await chat.send("٧٠٠ ١٢٣ ٤٥٦٧")
+    assert "This organisation is already registered" in chat.text and "Join" in chat.text
+    assert_clean(chat.last)
+    assert len(await partners(db)) == 1
+
+
+def _partner(number: str | None, status: str = "submitted") -> Partner:
+    return Partner(
+        name_ar="جمعية",
+        type="government" if number is None else "nonprofit",
+        id_kind="none" if number is None else "unified",
+        reg_number=number,
+        contact_name="هند",
+        contact_mobile="+966551234567",
+        areas=["social"],
+        status=status,
+    )
+
+
+async def test_the_database_holds_one_standing_registration_per_number(db: Database) -> None:
+    """The unique index, not only the form's question: the second of two registrations of one
+    number that raced past the check is refused, and the transaction goes on."""
+    async with db.transaction() as s:
+        assert await store.add_partner(s, _partner("7001234567"))
+        assert not await store.add_partner(s, _partner("7001234567"))
+        # Bodies without a number are not limited; a rejected or withdrawn registration frees
+        # its number for a new one.
+        assert await store.add_partner(s, _partner(None))
+        assert await store.add_partner(s, _partner(None))
+        assert await store.add_partner(s, _partner("7009999999", "rejected"))
+        assert await store.add_partner(s, _partner("7009999999", "withdrawn"))
+        assert await store.add_partner(s, _partner("7009999999"))
+    numbers = [p.reg_number for p in await partners(db)]
+    assert numbers.count("7001234567") == 1 and numbers.count(None) == 2
+
+
+async def test_a_registration_that_lost_the_race_is_told_to_join(
+    engine: Engine, db: Database
+) -> None:
+    """The number was free when typed; someone registered it before the summary was
+    confirmed: the person is told it is registered and asked for the number again."""
+    chat = await start_registration(engine, "second")
+    await chat.send("جمعية أخرى")
+    await chat.press("_s")
+    await chat.press("nonprofit")
+    await chat.send("7001234567")
+    await register(engine, "first")
+    await chat.send("سعد القرشي")
+    await chat.send("0551234567")
+    await chat.press("social")
+    await chat.press("_d")
+    await chat.press("_ok")
+    assert "هذه الجهة مسجّلة من قبل" in chat.text
+    assert len(await partners(db)) == 1
