@@ -27,6 +27,7 @@ from storage.models_partners import (
     INITIATIVE_CATEGORIES,
     REJECTED,
     SUBMITTED,
+    WITHDRAWN,
     Initiative,
     Partner,
 )
@@ -41,6 +42,8 @@ VOLUNTEERS_MAX = 500
 CAN_APPROVE = (SUBMITTED,)
 CAN_REJECT = (SUBMITTED, INFO)
 CAN_ASK = (SUBMITTED,)
+# While staff have not decided, the partner may withdraw its proposal.
+CAN_WITHDRAW = (SUBMITTED, INFO)
 
 # The event type an initiative's events get by default, from its category.
 EVENT_TYPE_OF = {
@@ -168,6 +171,17 @@ async def answer_information(unit: Unit, initiative_id: int, answer: str) -> Ini
     initiative.updated_at = unit.now
     await unit.audit("initiative.answered", f"initiative:{initiative.id}")
     await tell_staff(unit, initiative, answered=True)
+    return initiative
+
+
+async def withdraw_initiative(unit: Unit, initiative_id: int) -> Initiative:
+    """A representative withdraws their partner's proposal while it waits for staff: it
+    leaves the review queue and staff can no longer decide it."""
+    initiative = await own_initiative(unit, initiative_id, lock=True)
+    if initiative.status not in CAN_WITHDRAW:
+        raise InitiativeConflict("ini.rev.changed", initiative.status, id=initiative_id)
+    initiative.status, initiative.updated_at = WITHDRAWN, unit.now
+    await unit.audit("initiative.withdrawn", f"initiative:{initiative.id}")
     return initiative
 
 

@@ -32,6 +32,7 @@ from storage.models_partners import (
     PARTNER_TYPES,
     REJECTED,
     SUBMITTED,
+    WITHDRAWN,
     Initiative,
     Partner,
     PartnerMember,
@@ -154,6 +155,31 @@ async def join_partner(unit: Unit, partner_id: int, name: str) -> PartnerMember:
     await unit.audit("partner.member_requested", f"partner:{partner_id}", member=existing.id)
     await _tell_staff(unit, partner, "ptn.stn.join", f"m{existing.id}:{int(unit.now.timestamp())}")
     return existing
+
+
+# --- withdrawing a registration ----------------------------------------------------------------
+async def can_withdraw(unit: Unit, partner: Partner) -> bool:
+    """Whether the actor may withdraw this registration: it still waits for staff, and the
+    actor registered it (its first representative; someone who only asked to join may not)."""
+    if partner.status not in CAN_DECIDE or unit.actor.user_id is None:
+        return False
+    rows = await store.members(unit.session, partner.id)
+    return bool(rows) and rows[0][0].user_id == unit.actor.user_id
+
+
+async def withdraw_partner(unit: Unit, partner_id: int) -> Partner:
+    """The one who registered an organisation withdraws it while staff have not decided: it
+    leaves the review queue and its number is free again."""
+    partner = await store.get_partner(unit.session, partner_id, lock=True)
+    if partner is None:
+        raise NotFound("ptn.err.gone")
+    if partner.status not in CAN_DECIDE:
+        raise Conflict("ptn.err.not_pending")
+    if not await can_withdraw(unit, partner):
+        raise Forbidden()
+    partner.status, partner.updated_at = WITHDRAWN, unit.now
+    await unit.audit("partner.withdrawn", f"partner:{partner_id}")
+    return partner
 
 
 # --- staff review --------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ ASK = "ask"
 ANSWER = "a"  # "a<id>": answer staff's question about initiative <id>
 PROPOSE = "new"
 CANCEL_TYPING = "_c"
+WITHDRAW = "w"  # "w<id>": withdraw initiative <id> (asked to confirm)
+CONFIRM_WITHDRAW = "wc"
+YES, NO = "y", "n"
 
 
 # --- the main menu's entries ---------------------------------------------------------------------
@@ -63,6 +66,9 @@ class MyInitiatives(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
+        if ctx.state.step == CONFIRM_WITHDRAW and ctx.state.data.get("iid"):
+            await self._ask_withdraw(ctx, int(ctx.state.data["iid"]))
+            return
         ctx.set_step(LIST)
         try:
             found = await svc.my_initiatives(ctx.unit)
@@ -81,15 +87,27 @@ class MyInitiatives(Flow):
                         LIST, f"{ANSWER}{initiative.id}", "ini.my.answer_n", id=initiative.id
                     )
                 )
+            if initiative.status in svc.CAN_WITHDRAW:
+                choices.append(
+                    ctx.choice(
+                        LIST, f"{WITHDRAW}{initiative.id}", "ini.my.withdraw_n", id=initiative.id
+                    )
+                )
         choices.append(ctx.choice(LIST, PROPOSE, "ini.menu.propose"))
         choices.append(ctx.choice(LIST, BACK, "form.back"))
         ctx.reply("\n\n".join(blocks), choices)
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
+        if ctx.state.step == CONFIRM_WITHDRAW:
+            await self._on_confirm(ctx, value)
+            return
         initiative_id = number_after(value, ANSWER)
+        withdrawn = number_after(value, WITHDRAW)
         if initiative_id is not None:
             await _open_answer(ctx, initiative_id)
+        elif withdrawn is not None:
+            await self._ask_withdraw(ctx, withdrawn)
         elif value == PROPOSE:
             await ctx.goto(PROPOSE_FORM)
         elif value == BACK:
@@ -97,6 +115,43 @@ class MyInitiatives(Flow):
         else:
             ctx.say("form.err.use_choices")
             await self.show(ctx)
+
+    async def _ask_withdraw(self, ctx: Context, initiative_id: int) -> None:
+        """Withdrawing cannot be undone (the partner proposes it again): asked to confirm."""
+        try:
+            initiative = await svc.own_initiative(ctx.unit, initiative_id)
+        except ServiceError as err:
+            say_error(ctx, err)
+            ctx.state.data = {}
+            ctx.set_step(LIST)
+            await self.show(ctx)
+            return
+        ctx.set_step(CONFIRM_WITHDRAW)
+        ctx.state.data = {"iid": initiative_id}
+        ctx.reply(
+            ctx.tr.t("ini.withdraw.confirm_q", id=initiative.id, title=initiative.title),
+            [
+                ctx.choice(CONFIRM_WITHDRAW, YES, "ini.withdraw.yes"),
+                ctx.choice(CONFIRM_WITHDRAW, NO, "ini.withdraw.no"),
+            ],
+        )
+
+    async def _on_confirm(self, ctx: Context, value: str) -> None:
+        initiative_id = int(ctx.state.data.get("iid", 0))
+        if value not in (YES, NO):
+            ctx.say("form.err.use_choices")
+            await self._ask_withdraw(ctx, initiative_id)
+            return
+        ctx.state.data = {}
+        ctx.set_step(LIST)
+        if value == YES:
+            try:
+                await svc.withdraw_initiative(ctx.unit, initiative_id)
+            except ServiceError as err:
+                say_error(ctx, err)
+            else:
+                ctx.say("ini.withdraw.done", id=initiative_id)
+        await self.show(ctx)
 
 
 # --- answering a question from staff -------------------------------------------------------------

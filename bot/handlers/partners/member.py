@@ -25,6 +25,8 @@ from bot.services.errors import ServiceError
 from storage import partners as store
 
 REGISTER, JOIN_ONE, MINE = "reg", "join", "mine"
+WITHDRAW = "w"  # "w<id>": withdraw the registration of organisation <id> (asked to confirm)
+YES, NO = "y", "n"
 PICK = "g"  # "g<id>": a government body picked by name
 ASK = "a"
 CANCEL = "x"
@@ -37,8 +39,12 @@ class PartnersMenu(Flow):
         await self.show(ctx)
 
     async def show(self, ctx: Context) -> None:
+        if ctx.state.step == "wc" and ctx.state.data.get("pid"):
+            await self._ask_withdraw(ctx, int(ctx.state.data["pid"]))
+            return
         ctx.set_step("m")
         lines = [ctx.tr.t("ptn.menu_title")]
+        withdrawable = []
         for member, partner in await svc.my_memberships(ctx.unit):
             lines.append(
                 ctx.tr.t(
@@ -48,9 +54,15 @@ class PartnersMenu(Flow):
                     member=ctx.tr.label(f"ptn.member.{member.status}"),
                 )
             )
+            if await svc.can_withdraw(ctx.unit, partner):
+                withdrawable.append(partner)
         choices = [
             ctx.choice("m", REGISTER, "ptn.menu.register"),
             ctx.choice("m", JOIN_ONE, "ptn.menu.join"),
+        ]
+        choices += [
+            ctx.choice("m", f"{WITHDRAW}{p.id}", "ptn.menu.withdraw", name=show_name(ctx, p))
+            for p in withdrawable
         ]
         if await svc.acting_for(ctx.unit):
             choices.append(ctx.choice("m", MINE, "ptn.my.menu_entry"))
@@ -59,13 +71,53 @@ class PartnersMenu(Flow):
 
     async def handle(self, ctx: Context, inbound: Inbound) -> None:
         value = pressed_value(inbound)
+        if ctx.state.step == "wc":
+            if value in (YES, NO):
+                await self._withdraw(ctx, value == YES)
+            else:
+                ctx.say("form.err.use_choices")
+                await self._ask_withdraw(ctx, int(ctx.state.data.get("pid", 0)))
+            return
         target = {REGISTER: PARTNER_FORM, JOIN_ONE: JOIN, MINE: MY_ORGANISATION}.get(value)
         if target:
             await ctx.goto(target)
         elif value == BACK:
             await ctx.home()
+        elif (pid := number_after(value, WITHDRAW)) is not None:
+            await self._ask_withdraw(ctx, pid)
         else:
             await self.show(ctx)
+
+    async def _ask_withdraw(self, ctx: Context, partner_id: int) -> None:
+        """Withdrawing cannot be undone (the person registers again): asked to confirm."""
+        partner = await store.get_partner(ctx.session, partner_id)
+        if partner is None or not await svc.can_withdraw(ctx.unit, partner):
+            ctx.say("ptn.err.not_pending")
+            ctx.state.data = {}
+            ctx.set_step("m")
+            await self.show(ctx)
+            return
+        ctx.set_step("wc")
+        ctx.state.data = {"pid": partner_id}
+        ctx.reply(
+            ctx.tr.t("ptn.withdraw.confirm_q", name=show_name(ctx, partner)),
+            [
+                ctx.choice("wc", YES, "ptn.withdraw.yes"),
+                ctx.choice("wc", NO, "ptn.withdraw.no"),
+            ],
+        )
+
+    async def _withdraw(self, ctx: Context, confirmed: bool) -> None:
+        partner_id = int(ctx.state.data.pop("pid", 0))
+        ctx.set_step("m")
+        if confirmed:
+            try:
+                partner = await svc.withdraw_partner(ctx.unit, partner_id)
+            except ServiceError as err:
+                say_error(ctx, err)
+            else:
+                ctx.say("ptn.withdraw.done", name=show_name(ctx, partner))
+        await self.show(ctx)
 
 
 class Join(Flow):
