@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,20 +57,26 @@ async def add_partner(session: AsyncSession, partner: Partner) -> bool:
     return True
 
 
+# One status, several (the review queue: new and waiting for an answer), or any (None).
+Statuses = str | tuple[str, ...] | None
+
+
+def _in_status(status: Statuses) -> Sequence[ColumnElement[bool]]:
+    if not status:
+        return ()
+    return (Partner.status.in_((status,) if isinstance(status, str) else status),)
+
+
 async def list_partners(
-    session: AsyncSession, status: str | None = None, *, offset: int = 0, limit: int = 50
+    session: AsyncSession, status: Statuses = None, *, offset: int = 0, limit: int = 50
 ) -> Sequence[Partner]:
-    stmt = select(Partner)
-    if status:
-        stmt = stmt.where(Partner.status == status)
+    stmt = select(Partner).where(*_in_status(status))
     stmt = stmt.order_by(Partner.created_at.desc(), Partner.id.desc()).offset(offset).limit(limit)
     return (await session.execute(stmt)).scalars().all()
 
 
-async def count_partners(session: AsyncSession, status: str | None = None) -> int:
-    stmt = select(func.count(Partner.id))
-    if status:
-        stmt = stmt.where(Partner.status == status)
+async def count_partners(session: AsyncSession, status: Statuses = None) -> int:
+    stmt = select(func.count(Partner.id)).where(*_in_status(status))
     return int((await session.execute(stmt)).scalar_one())
 
 

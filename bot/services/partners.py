@@ -191,13 +191,13 @@ class PartnerFile:
 
 
 async def list_partners(
-    unit: Unit, status: str | None = None, offset: int = 0, limit: int = 50
+    unit: Unit, status: store.Statuses = None, offset: int = 0, limit: int = 50
 ) -> Sequence[Partner]:
     require_staff(unit.actor)
     return await store.list_partners(unit.session, status, offset=offset, limit=limit)
 
 
-async def count_partners(unit: Unit, status: str | None = None) -> int:
+async def count_partners(unit: Unit, status: store.Statuses = None) -> int:
     require_staff(unit.actor)
     return await store.count_partners(unit.session, status)
 

@@ -4,6 +4,7 @@ representative, and the answers of a complete "propose an initiative" form."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from storage.models import AuditLog, OutboxMessage
 from storage.models_partners import (
     APPROVED,
     MEMBER_CONFIRMED,
+    SUBMITTED,
     Initiative,
     Partner,
     PartnerMember,
@@ -98,3 +100,23 @@ async def audit_actions(db: Database) -> list[str]:
     async with db.sessions() as session:
         stmt = select(AuditLog.action).order_by(AuditLog.id)
         return list((await session.execute(stmt)).scalars())
+
+
+async def add_initiative(db: Database, partner_id: int, title: str, **kw: Any) -> int:
+    """An initiative of the partner written straight as a row (waiting for review unless `kw`
+    says otherwise): its id."""
+    values: dict[str, Any] = {
+        "category": "environment",
+        "district": "shuhada_shamaliya",
+        "start_date": date(2026, 12, 10),
+        "end_date": date(2026, 12, 12),
+        "volunteers_wanted": 5,
+        "partner_provides": "أدوات",
+        "status": SUBMITTED,
+        **kw,
+    }
+    async with db.transaction() as session:
+        initiative = Initiative(partner_id=partner_id, title=title, **values)
+        session.add(initiative)
+        await session.flush()
+        return initiative.id

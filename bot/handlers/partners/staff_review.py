@@ -1,19 +1,17 @@
 """Staff review of partner organisations in chat: the organisations waiting (new or answered)
-and the representatives waiting; approve, reject with a note or ask for information; confirm or
-reject a representative. The rules, audit rows and notices are `bot.services.partners`'."""
+and the representatives waiting, paged; approve, reject with a note or ask for information;
+confirm or reject a representative. The steps are `bot.handlers.review_flow`'s; the rules, audit
+rows and notices are `bot.services.partners`'."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from enum import StrEnum
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from bot.core.flow import Context, Flow, number_after, pressed_value
-from bot.core.messages import Inbound, InboundKind
+from bot.core.flow import Context, number_after
+from bot.core.messages import Choice
 from bot.core.text import isolate
-from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.partners.common import (
-    BACK,
     REVIEW,
     areas_label,
     say_error,
@@ -21,84 +19,51 @@ from bot.handlers.partners.common import (
     status_label,
     type_label,
 )
-from bot.handlers.staff.panel import STAFF_PANEL
+from bot.handlers.review_flow import Action, ReviewFlow, Step
 from bot.services import partners as svc
 from bot.services.errors import ServiceError
-from storage.models_partners import ID_NONE, INFO, SUBMITTED
+from storage.models_partners import ID_NONE
 
-SHOWN = 10
-OPEN = "p"  # "p<id>": open a partner
+SHOWN = 10  # organisations a page, and representatives a page on the same screen
 MEMBER_OK = "mk"  # "mk<id>": confirm a representative
 MEMBER_NO = "mn"  # "mn<id>": reject a representative
 
 
-class Step(StrEnum):
-    QUEUE = "q"
-    PARTNER = "p"
-    NOTE = "rn"  # why it is rejected (typed)
-    QUESTION = "iq"  # what the representatives are asked (typed)
-
-
-class Action(StrEnum):
-    APPROVE = "ap"
-    REJECT = "rj"
-    ASK = "in"
-
-
-TEXT_PROMPTS = {Step.NOTE: "ptn.rev.note_q", Step.QUESTION: "ptn.rev.ask_q"}
-
-
-class PartnerReview(Flow):
+class PartnerReview(ReviewFlow):
     name = REVIEW
-    staff_only = True
-    typed_steps = frozenset({Step.NOTE, Step.QUESTION})
+    key = "pid"
+    open_prefix = "p"
+    messages = "ptn.rev"
+    note_max = svc.NOTE_MAX
+    reopen_after_decision = False
 
-    async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        ctx.state.data = {}
-        if params.get("pid"):
-            await self._open(ctx, int(params["pid"]))
-        else:
-            await self._queue(ctx)
+    async def queue_pages(self, ctx: Context) -> int:
+        # One pager turns both lists: page n shows the n-th slice of each.
+        waiting = await svc.count_partners(ctx.unit, svc.CAN_DECIDE)
+        members = len(await svc.pending_members(ctx.unit))
+        return max(-(-waiting // SHOWN), -(-members // SHOWN), 1)
 
-    async def show(self, ctx: Context) -> None:
-        step, pid = ctx.state.step, int(ctx.state.data.get("pid", 0))
-        if step in (Step.NOTE, Step.QUESTION) and pid:
-            self._ask_text(ctx, Step(step))
-        elif step == Step.PARTNER and pid:
-            await self._open(ctx, pid)
-        else:
-            await self._queue(ctx)
-
-    async def _queue(self, ctx: Context) -> None:
-        ctx.set_step(Step.QUEUE)
-        ctx.state.data = {}
+    async def queue_screen(self, ctx: Context, page: int) -> tuple[list[str], list[Choice]]:
         tr = ctx.tr
-        waiting = [
-            *await svc.list_partners(ctx.unit, SUBMITTED, limit=SHOWN),
-            *await svc.list_partners(ctx.unit, INFO, limit=SHOWN),
-        ]
-        lines = [tr.t("ptn.rev.title"), tr.tn("ptn.rev.waiting", len(waiting))]
+        total = await svc.count_partners(ctx.unit, svc.CAN_DECIDE)
+        waiting = await svc.list_partners(ctx.unit, svc.CAN_DECIDE, page * SHOWN, SHOWN)
+        lines = [tr.t("ptn.rev.title"), tr.tn("ptn.rev.waiting", total)]
         choices = []
         for partner in waiting:
+            name = show_name(ctx, partner)
             lines.append(
                 tr.t(
                     "ptn.rev.item",
                     id=partner.id,
-                    name=show_name(ctx, partner),
+                    name=name,
                     type=type_label(ctx, partner.type),
                     status=status_label(ctx, partner.status),
                 )
             )
             choices.append(
-                ctx.choice(
-                    Step.QUEUE,
-                    f"{OPEN}{partner.id}",
-                    "ptn.rev.open",
-                    id=partner.id,
-                    name=show_name(ctx, partner),
-                )
+                self.open_choice(ctx, partner.id, "ptn.rev.open", id=partner.id, name=name)
             )
-        pending = list(await svc.pending_members(ctx.unit))[:SHOWN]
+        pending = list(await svc.pending_members(ctx.unit))[page * SHOWN : (page + 1) * SHOWN]
         if pending:
             lines.append(tr.t("ptn.rev.members_title"))
         for member, partner, _user in pending:
@@ -110,18 +75,10 @@ class PartnerReview(Flow):
             choices.append(
                 ctx.choice(Step.QUEUE, f"{MEMBER_NO}{member.id}", "ptn.rev.member_no", name=name)
             )
-        choices.append(ctx.choice(Step.QUEUE, BACK, "form.back"))
-        ctx.reply("\n".join(lines), choices)
+        return lines, choices
 
-    async def _open(self, ctx: Context, pid: int) -> None:
-        try:
-            found = await svc.partner_file(ctx.unit, pid)
-        except ServiceError as err:
-            say_error(ctx, err)
-            await self._queue(ctx)
-            return
-        ctx.set_step(Step.PARTNER)
-        ctx.state.data = {"pid": pid}
+    async def item_screen(self, ctx: Context, item_id: int) -> tuple[list[str], Sequence[Action]]:
+        found = await svc.partner_file(ctx.unit, item_id)
         partner, tr = found.partner, ctx.tr
         if partner.id_kind == ID_NONE:
             number = tr.t("ptn.rev.department", department=partner.department or "")
@@ -158,73 +115,25 @@ class PartnerReview(Flow):
                     status=tr.label(f"ptn.member.{member.status}"),
                 )
             )
-        choices = []
-        if partner.status in svc.CAN_DECIDE:
-            choices += [
-                ctx.choice(Step.PARTNER, Action.APPROVE, "ptn.rev.approve"),
-                ctx.choice(Step.PARTNER, Action.ASK, "ptn.rev.ask"),
-                ctx.choice(Step.PARTNER, Action.REJECT, "ptn.rev.reject"),
-            ]
-        choices.append(ctx.choice(Step.PARTNER, BACK, "form.back"))
-        ctx.reply("\n".join(lines), choices)
+        decidable = partner.status in svc.CAN_DECIDE
+        return lines, (Action.APPROVE, Action.ASK, Action.REJECT) if decidable else ()
 
-    def _ask_text(self, ctx: Context, step: Step) -> None:
-        ctx.set_step(step)
-        ctx.reply(ctx.tr.t(TEXT_PROMPTS[step]), [ctx.choice(step, BACK, "form.back")])
+    def decide(self, ctx: Context, action: Action, item_id: int, text: str) -> Awaitable[Any]:
+        if action == Action.APPROVE:
+            return svc.approve_partner(ctx.unit, item_id)
+        if action == Action.REJECT:
+            return svc.reject_partner(ctx.unit, item_id, text)
+        return svc.ask_partner_info(ctx.unit, item_id, text)
 
-    async def handle(self, ctx: Context, inbound: Inbound) -> None:
-        value = pressed_value(inbound)
-        step, pid = ctx.state.step, int(ctx.state.data.get("pid", 0))
-        if step == Step.QUEUE:
-            await self._on_queue(ctx, value)
-        elif value == BACK:
-            await (self._queue(ctx) if step == Step.PARTNER else self._open(ctx, pid))
-        elif step == Step.PARTNER and value == Action.APPROVE:
-            await self._decide(ctx, svc.approve_partner(ctx.unit, pid), "ptn.rev.done.approved")
-        elif step == Step.PARTNER and value in (Action.REJECT, Action.ASK):
-            self._ask_text(ctx, Step.NOTE if value == Action.REJECT else Step.QUESTION)
-        elif step in (Step.NOTE, Step.QUESTION):
-            await self._on_text(ctx, inbound, Step(step), pid)
-        else:
-            await self.show(ctx)
+    async def on_queue_press(self, ctx: Context, value: str) -> bool:
+        for prefix, confirm, done in (
+            (MEMBER_OK, True, "ptn.rev.done.member_ok"),
+            (MEMBER_NO, False, "ptn.rev.done.member_no"),
+        ):
+            if (member_id := number_after(value, prefix)) is not None:
+                await self.run(ctx, svc.decide_member(ctx.unit, member_id, confirm), done, 0)
+                return True
+        return False
 
-    async def _on_queue(self, ctx: Context, value: str) -> None:
-        if value == BACK:
-            await ctx.goto(STAFF_PANEL)
-        elif (pid := number_after(value, OPEN)) is not None:
-            await self._open(ctx, pid)
-        elif (mid := number_after(value, MEMBER_OK)) is not None:
-            await self._decide(
-                ctx, svc.decide_member(ctx.unit, mid, True), "ptn.rev.done.member_ok"
-            )
-        elif (mid := number_after(value, MEMBER_NO)) is not None:
-            await self._decide(
-                ctx, svc.decide_member(ctx.unit, mid, False), "ptn.rev.done.member_no"
-            )
-        else:
-            await self._queue(ctx)
-
-    async def _on_text(self, ctx: Context, inbound: Inbound, step: Step, pid: int) -> None:
-        try:
-            if inbound.kind is not InboundKind.TEXT:
-                raise Invalid("err.expected_text")
-            text = parse_announcement(inbound.text, limit=svc.NOTE_MAX)
-        except Invalid as err:
-            ctx.say(err.msgid, **err.params)
-            self._ask_text(ctx, step)
-            return
-        if step == Step.NOTE:
-            await self._decide(
-                ctx, svc.reject_partner(ctx.unit, pid, text), "ptn.rev.done.rejected"
-            )
-        else:
-            await self._decide(ctx, svc.ask_partner_info(ctx.unit, pid, text), "ptn.rev.done.info")
-
-    async def _decide(self, ctx: Context, decision: Awaitable[Any], done: str) -> None:
-        try:
-            await decision
-        except ServiceError as err:
-            say_error(ctx, err)
-        else:
-            ctx.say(done)
-        await self._queue(ctx)
+    def say_error(self, ctx: Context, err: ServiceError) -> None:
+        say_error(ctx, err)
