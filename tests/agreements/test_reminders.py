@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
+from bot.demo import load_demo_data
 from bot.handlers import build_app
 from bot.handlers.agreements import REMINDER_JOB_ID, remind_and_expire
 from bot.settings import Settings
@@ -103,3 +105,23 @@ async def test_a_missed_day_still_reminds_and_a_moved_end_reminds_again(
         assert found is not None
         found.end_date = TODAY + timedelta(days=50)  # extended: a new end, a new reminder
     assert await _run(db, catalogs, settings, clock) == 1
+
+
+async def test_the_demo_agreements_and_the_reminder_of_the_one_ending(
+    db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    """The demo loads a draft, one in force with targets and one ending within 60 days (once,
+    however often it is loaded); the daily job reminds staff of that one only."""
+    world = World(db, catalogs, settings, clock())
+    boss = await world.person(role="staff", volunteer=False)
+    await load_demo_data(db, now=clock.now)
+    await load_demo_data(db, now=clock.now)  # idempotent
+    async with db.sessions() as s:
+        found = list((await s.execute(select(Agreement).order_by(Agreement.id))).scalars())
+    assert [a.status for a in found] == ["draft", "active", "active"]
+    assert all(a.target_volunteers for a in found) and found[1].target_hours == 800
+    ending = found[2]
+    assert 0 < (ending.end_date - TODAY).days <= 60
+    assert await _run(db, catalogs, settings, clock) == 1
+    [row] = await world.outbox("agr:")
+    assert row.user_id == boss and row.payload["params"]["title"] == ending.title
