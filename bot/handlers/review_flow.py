@@ -76,6 +76,14 @@ class ReviewFlow(Flow):
         """Another button of the queue (True when it was one)."""
         return False
 
+    async def item_buttons(self, ctx: Context, item_id: int) -> list[Choice]:
+        """More buttons for one item (at Step.ITEM), after its decisions."""
+        return []
+
+    async def on_item_press(self, ctx: Context, item_id: int, value: str) -> bool:
+        """Another button of one item (True when it was one)."""
+        return False
+
     def say_error(self, ctx: Context, err: ServiceError) -> None:
         ctx.say(err.msgid, **err.params)
 
@@ -121,6 +129,7 @@ class ReviewFlow(Flow):
         ctx.set_step(Step.ITEM)
         ctx.state.data[self.key] = item_id
         choices = [ctx.choice(Step.ITEM, a, f"{self.messages}.{LABELS[a]}") for a in actions]
+        choices += await self.item_buttons(ctx, item_id)
         choices.append(ctx.choice(Step.ITEM, BACK, "form.back"))
         ctx.reply("\n".join(lines), choices)
 
@@ -159,7 +168,7 @@ class ReviewFlow(Flow):
             self.ask_text(ctx, Step.NOTE if value == Action.REJECT else Step.QUESTION)
         elif value == BACK:
             await self.queue(ctx)
-        else:
+        elif not await self.on_item_press(ctx, item_id, value):
             ctx.say("form.err.use_choices")
             await self.open(ctx, item_id)
 

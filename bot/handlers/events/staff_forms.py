@@ -164,6 +164,11 @@ def _show_skills(ctx: Context, value: list[str]) -> str:
     return ctx.tr.label("form.list_sep").join(value)
 
 
+# The same questions asked the same way by another staff form (an initiative's event).
+line_answer, starts_answer, starts_examples = _line, _starts, _starts_examples
+shift_ends_answer, show_moment, capacity_answer = _shift_ends, _show_moment, _capacity
+
+
 def _event_draft(values: Values) -> service.EventDraft:
     pin = values.get("pin")
     return service.EventDraft(

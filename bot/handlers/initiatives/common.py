@@ -17,6 +17,7 @@ PROPOSE_FORM = "inf"
 MY_INITIATIVES = "inm"
 INFO_ANSWER = "ina"
 STAFF_REVIEW = "inr"
+EVENT_FORM = "ine"  # staff: an event for an approved initiative
 
 BACK = "_bk"
 CATEGORY_OPTIONS = tuple(Option(c, f"ini.cat.{c}") for c in INITIATIVE_CATEGORIES)

@@ -10,13 +10,19 @@ from typing import Any
 
 from bot.core.flow import Context
 from bot.core.messages import Choice
-from bot.handlers.initiatives.common import STAFF_REVIEW, initiative_lines, say_error
-from bot.handlers.review_flow import Action, ReviewFlow
+from bot.handlers.initiatives.common import (
+    EVENT_FORM,
+    STAFF_REVIEW,
+    initiative_lines,
+    say_error,
+)
+from bot.handlers.review_flow import Action, ReviewFlow, Step
 from bot.services import initiatives as svc
 from bot.services.errors import ServiceError
-from storage.models_partners import SUBMITTED
+from storage.models_partners import APPROVED, SUBMITTED
 
 QUEUE_SHOWN = 10
+OPEN_EVENT = "ev"  # an approved initiative: open an event for it
 
 
 class StaffReview(ReviewFlow):
@@ -67,6 +73,20 @@ class StaffReview(ReviewFlow):
         if action == Action.REJECT:
             return svc.reject_initiative(ctx.unit, item_id, text)
         return svc.ask_information(ctx.unit, item_id, text)
+
+    async def item_buttons(self, ctx: Context, item_id: int) -> list[Choice]:
+        # An approved initiative gets its events from here, as on the web page.
+        initiative, _partner = await svc.initiative_for_staff(ctx.unit, item_id)
+        if initiative.status != APPROVED:
+            return []
+        return [ctx.choice(Step.ITEM, OPEN_EVENT, "ini.ev.open")]
+
+    async def on_item_press(self, ctx: Context, item_id: int, value: str) -> bool:
+        # Offered only while approved (the service checks again when the form is sent).
+        if value != OPEN_EVENT or not await self.item_buttons(ctx, item_id):
+            return False
+        await ctx.goto(EVENT_FORM, {"iid": item_id})
+        return True
 
     def say_error(self, ctx: Context, err: ServiceError) -> None:
         say_error(ctx, err)

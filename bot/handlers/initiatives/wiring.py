@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.core.flow import BotApp, ChoiceRef, Command, Context, MenuEntry
 from bot.handlers.initiatives.common import STAFF_REVIEW
+from bot.handlers.initiatives.event_form import InitiativeEventForm
 from bot.handlers.initiatives.form import ProposeForm
 from bot.handlers.initiatives.mine import (
     InfoAnswer,
@@ -31,7 +32,13 @@ async def _open_for_staff(ctx: Context, ref: ChoiceRef) -> None:
 
 
 def register(app: BotApp) -> None:
-    for flow in (ProposeForm(), MyInitiatives(), InfoAnswer(), StaffReview()):
+    for flow in (
+        ProposeForm(),
+        MyInitiatives(),
+        InfoAnswer(),
+        StaffReview(),
+        InitiativeEventForm(),
+    ):
         app.add_flow(flow)
     app.add_global_choice(INFO_PREFIX, on_info)
     app.add_global_choice(STAFF_PREFIX, _open_for_staff)
