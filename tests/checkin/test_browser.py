@@ -34,7 +34,8 @@ async def test_the_check_in_section_at_360_px(server: LiveServer, new_page: NewP
         await assert_accessible(page)
         await assert_fits(page)
         sizes = await page.evaluate(
-            "() => [...document.querySelectorAll('svg.qr')].map(s => s.getBoundingClientRect().width)"
+            "() => [...document.querySelectorAll('svg.qr')]"
+            ".map(s => s.getBoundingClientRect().width)"
         )
         assert len(sizes) == 2 and min(sizes) >= 200, sizes
     assert await tab_reaches(page, 'form[action$="/checkin/rotate"] button', presses=80)
