@@ -211,6 +211,13 @@ async def test_whatsapp_text_typed_with_arabic_indic_digits_in_either_language(
     await other.send("Check-in a2b3-c4d5")
     assert DONE in other.text
     assert await checked_in_at(db, other_reg) == clock.now
+    # /checkin with Arabic-Indic digits (a command's argument is not cleaned by the engine).
+    third, _, third_reg = await _registered(
+        engine, db, catalogs, settings, clock, timedelta(minutes=15), user="w3", code="Z9Y8X7W6"
+    )
+    await third.send("/checkin z٩y٨-x٧w٦")
+    assert DONE in third.text
+    assert await checked_in_at(db, third_reg) == clock.now
 
 
 async def test_a_rotated_code_stops_working_and_the_new_one_works(
