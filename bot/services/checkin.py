@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from bot.core.text import clean_input
 from bot.core.unit import Unit
 from bot.services.attendance import check_in
 from bot.services.certificates import display_code, new_code, normalize_code
@@ -154,7 +155,8 @@ async def self_check_in(unit: Unit, typed_code: str) -> SelfCheckIn:
     """The acting person checks themselves in at the shift whose code they sent (scanned or
     typed, any case, with or without the dash). Raises NotFound for a code that names no shift
     (never was, or rotated away), `Refused` for every other reason, with the shift."""
-    code = normalize_code(typed_code)[:16]
+    # A /command's argument arrives as typed: Arabic-Indic digits read as the code's digits.
+    code = normalize_code(clean_input(typed_code))[:16]
     shift = await store.shift_of_code(unit.session, code) if code else None
     if shift is None:
         raise NotFound("ci.err.unknown_code")
