@@ -13,12 +13,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import segno
 from fpdf.enums import XPos, YPos
 
 from bot.core.dates import fmt_date, fmt_datetime, hours_text
 from bot.core.i18n import Translator
-from bot.pdf import FONT, new_document
+from bot.pdf import FONT, new_document, qr_png
 from bot.services.certificates import Issued, display_code, event_hours
 
 QR_SIZE = 42  # mm: scans from a phone held at arm's length
@@ -29,12 +28,6 @@ HOURS_WIDTH = 45  # mm, the hours column
 class CertificateFile:
     filename: str
     data: bytes
-
-
-def qr_png(url: str) -> bytes:
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=4)
-    return buffer.getvalue()
 
 
 def render_certificate(tr: Translator, issued: Issued, tz: str) -> CertificateFile:

@@ -14,6 +14,9 @@ must not (import-linter).
 
 from __future__ import annotations
 
+import io
+
+import segno
 from fontpkg_ibm_plex_sans_arabic import ROOT as FONT_ROOT
 from fpdf import FPDF
 
@@ -33,3 +36,10 @@ def new_document(title: str, *, rtl: bool) -> FPDF:
     pdf.add_font(FONT, "B", str(BOLD))
     pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr")
     return pdf
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of `text` as a PNG for `FPDF.image` (certificates, check-in posters)."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()

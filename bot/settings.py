@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///shuraka.db"
 _QUIET = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
 _CONTACT_PHONE = re.compile(r"\+?[0-9][0-9 -]{1,18}[0-9]")
+# Telegram bot usernames: 5-32 characters, a letter first, ending in "bot" (any case).
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
+_BUSINESS_NUMBER = re.compile(r"[1-9][0-9]{7,14}")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}")
 # What an ADMIN_IDS entry's id must look like on each channel: Telegram user ids are positive
 # integers, WhatsApp ids are the sender's digits (no "+"), console ids a simple word.
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"  # where the webhook server listens (behind a TLS proxy)
     webhook_port: int = 8080
 
+    # QR self check-in (bot.services.checkin): the bot's Telegram username, for the deep link
+    # https://t.me/<username>?start=<code>, and the WhatsApp Business number (digits, with the
+    # country code), for https://wa.me/<digits>?text=<check-in text>. Unset: that link is not
+    # shown nor printed.
+    telegram_bot_username: str | None = None
+    whatsapp_business_number: str | None = None
     # whatsapp (Cloud API)
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
@@ -167,6 +176,25 @@ class Settings(BaseSettings):
     @classmethod
     def _log_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_username", mode="before")
+    @classmethod
+    def _bot_username(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().removeprefix("@") or None
+        if isinstance(value, str) and not _BOT_USERNAME.fullmatch(value):
+            raise ValueError("expected a bot username: 5-32 of A-Z a-z 0-9 _, ending in 'bot'")
+        return value
+
+    @field_validator("whatsapp_business_number", mode="before")
+    @classmethod
+    def _business_number(cls, value: object) -> object:
+        if isinstance(value, str):
+            # "+966 50 123 4567" as people write it -> the digits wa.me wants.
+            value = re.sub(r"[\s-]", "", value).removeprefix("+") or None
+        if isinstance(value, str) and not _BUSINESS_NUMBER.fullmatch(value):
+            raise ValueError("expected the number with its country code, e.g. 966501234567")
+        return value
 
     @field_validator("quiet_hours")
     @classmethod

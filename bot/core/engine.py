@@ -363,6 +363,9 @@ class Engine:
         its argument (a lone word is left to the current step: it may be an answer there)."""
         word, _, rest = clean_input(text[:200]).partition(" ")
         name = self._command_words.get(match_key(word)) if rest.strip() else None
+        wants = self.app.typed_command_args.get(name) if name else None
+        if wants is not None and not wants(rest.strip()):
+            return None  # the word starts an answer, not the command
         return (name, rest.strip()) if name else None
 
     @cached_property

@@ -393,6 +393,10 @@ MenuLabel = Callable[[Context], Awaitable[str | None]]
 GlobalChoiceHandler = Callable[[Context, ChoiceRef], Awaitable[None]]
 
 
+# A /start payload's handler: True when the payload was its own (and it answered).
+StartPayload = Callable[[Context, str], Awaitable[bool]]
+
+
 # Lines (localized HTML) that a feature contributes to "my data" for the current person.
 DataSection = Callable[[Context], Awaitable[list[str]]]
 
@@ -460,6 +464,13 @@ class BotApp:
     # Commands also understood as a typed word in any language (the Arabic "verify CODE" for
     # /verify): the catalog key of the words ('|'-separated) -> the command's name.
     typed_commands: dict[str, str] = field(default_factory=dict)
+    # What must follow a typed command word for it to be the command (command name -> test of
+    # the rest): "<check-in word> K7M2QX9P" checks in, while a note typed at a free-text step
+    # that merely starts with that word stays the step's answer.
+    typed_command_args: dict[str, Callable[[str], bool]] = field(default_factory=dict)
+    # Deep-link payloads (/start <payload>): each handler says whether the payload was its
+    # own (and answered it); the person then returns to where they were.
+    start_payloads: list[StartPayload] = field(default_factory=list)
 
     def add_global_choice(
         self, prefix: str, handler: GlobalChoiceHandler, *, staff_only: bool = False

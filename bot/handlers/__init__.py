@@ -13,6 +13,7 @@ from bot.handlers import agreements
 from bot.handlers.account import menu, my_data, start
 from bot.handlers.broadcasts import announcements, broadcast
 from bot.handlers.certificates import chat as certificates
+from bot.handlers.checkin import register as register_checkin
 from bot.handlers.events import wiring as events
 from bot.handlers.families import wiring as families
 from bot.handlers.initiatives import wiring as initiatives
@@ -39,6 +40,7 @@ def build_app() -> BotApp:
     families.register(app)
     events.register(app)
     certificates.register(app)
+    register_checkin(app)
     initiatives.register(app)
     partners.register(app)
     staff_notices.register(app)

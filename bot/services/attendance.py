@@ -18,6 +18,7 @@ from storage import attendance as store
 from storage import events as event_store
 from storage import registrations as reg_store
 from storage import repositories as repo
+from storage.models import Volunteer
 from storage.models_events import CONFIRMED, Event, Shift, ShiftRegistration
 
 THANK_YOU_WINDOW = timedelta(days=2)  # shifts that ended this recently get a thank-you
@@ -68,16 +69,7 @@ async def record_attendance(
         # A check-out needs the check-in it ends: without one there are no hours to count.
         raise Conflict("eva.err.out_before_in", name=name)
     if reg.checked_in_at is None:
-        # A minor's place is kept, but nobody checks them in before their guardian is
-        # confirmed (bot.services.guardians): staff confirm it first.
-        if awaiting_guardian(volunteer, local_day(now, unit.timezone)):
-            raise Conflict("eva.err.guardian_unconfirmed", name=name)
-        opens = checkin_opens_at(unit.settings, shift)
-        if now < opens:
-            raise Conflict("eva.err.too_early", when=opens)
-        reg.checked_in_at = now
-        await unit.audit("attendance.check_in", f"registration:{reg.id}")
-        return Attendance(reg, name, CHECK_IN, now)
+        return await check_in(unit, reg, shift, volunteer)
     if reg.checked_out_at is not None:
         raise Conflict("eva.already_out", name=name)
     if wanted == CHECK_IN:
@@ -85,6 +77,25 @@ async def record_attendance(
     reg.checked_out_at = now
     await unit.audit("attendance.check_out", f"registration:{reg.id}")
     return Attendance(reg, name, CHECK_OUT, now, store.hours_of(reg, shift, now))
+
+
+async def check_in(
+    unit: Unit, reg: ShiftRegistration, shift: Shift, volunteer: Volunteer, **audit: str
+) -> Attendance:
+    """The one check-in rule, whoever presses: staff (`record_attendance`) or the volunteer
+    scanning the shift's QR code (`bot.services.checkin`). The caller has checked that `reg`
+    is a confirmed registration not yet checked in; `audit` adds details to the audit row."""
+    name, now = volunteer.full_name, unit.now
+    # A minor's place is kept, but nobody checks them in before their guardian is confirmed
+    # (bot.services.guardians): staff confirm it first.
+    if awaiting_guardian(volunteer, local_day(now, unit.timezone)):
+        raise Conflict("eva.err.guardian_unconfirmed", name=name)
+    opens = checkin_opens_at(unit.settings, shift)
+    if now < opens:
+        raise Conflict("eva.err.too_early", when=opens)
+    reg.checked_in_at = now
+    await unit.audit("attendance.check_in", f"registration:{reg.id}", **audit)
+    return Attendance(reg, name, CHECK_IN, now)
 
 
 async def record_attendance_of(

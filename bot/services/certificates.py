@@ -61,8 +61,9 @@ class Verification:
     issued_at: datetime
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_code(length: int = CODE_LENGTH) -> str:
+    """A random code of CODE_ALPHABET (also the shifts' check-in codes, `bot.services.checkin`)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def normalize_code(typed: str) -> str:

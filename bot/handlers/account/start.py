@@ -104,6 +104,14 @@ def _needs_consent(ctx: Context) -> bool:
 
 
 async def cmd_start(ctx: Context) -> None:
+    payload = ctx.inbound.args.strip()
+    for handler in ctx.app.start_payloads if payload else ():
+        if await handler(ctx, payload):
+            # A deep link (a shift's check-in QR) is answered where the person is: a form in
+            # progress resumes; unanswered language or privacy questions come first.
+            pending = any(g.pending(ctx) for g in ctx.app.gates)
+            await ctx.home() if pending else await ctx.show_current()
+            return
     await ctx.home()
 
 

@@ -24,6 +24,7 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.registrations import EXPORT_COLUMNS, STATUS_KEYS
 from bot.web.access import ACCESS_CHOICES, FILTER_OPTIONS, features_from, form_values
 from bot.web.page import Pages, View
+from bot.web.pages.checkin import section as checkin_section
 from bot.web.table import Column, Table
 from storage import attendance as hours_store
 from storage import initiatives as initiative_store
@@ -400,6 +401,7 @@ async def shift_page(view: View) -> web.StreamResponse:
         else:
             seated.append(line)
     total_hours = sum(hours_store.hours_of(r.registration, shift, now) for r in people)
+    live = event.status == "published" and shift.status == "active"
     return view.render(
         "events/shift.html",
         event=event,
@@ -410,6 +412,8 @@ async def shift_page(view: View) -> web.StreamResponse:
         tz=view.env.settings.timezone,
         Act=Act,
         access_text=describe(view.tr, shift_features(event, shift)),
+        # Only a live shift has a check-in code to show (bot.web.pages.checkin).
+        checkin=await checkin_section(view, shift.id) if live else None,
     )
 
 
