@@ -7,12 +7,14 @@ and a person's bodies purged at once when they delete their data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import Text, cast, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity
@@ -21,8 +23,17 @@ from storage.models_channels import InboundWork
 MAX_ATTEMPTS = 3
 
 
-async def store(session: AsyncSession, channel: str, payload: dict[str, Any]) -> int:
-    work = InboundWork(channel=channel, payload=payload, status="pending", attempts=0)
+def lane_of(sender: str) -> str | None:
+    """The lane a sender's bodies go in: a hash, so the column does not spell their number."""
+    return hashlib.blake2b(sender.encode(), digest_size=16).hexdigest() if sender else None
+
+
+async def store(
+    session: AsyncSession, channel: str, payload: dict[str, Any], sender: str = ""
+) -> int:
+    work = InboundWork(
+        channel=channel, payload=payload, status="pending", attempts=0, lane=lane_of(sender)
+    )
     session.add(work)
     await session.flush()
     return work.id
@@ -49,6 +60,92 @@ async def pending(
     )
 
 
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    payload: dict[str, Any]
+    attempts: int
+    lane: str | None
+
+
+async def claim(
+    session: AsyncSession,
+    channel: str,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    after: int = 0,
+) -> list[Claimed]:
+    """Claim up to `limit` pending bodies for `worker` until `now + lease`, oldest first: the
+    unclaimed ones and those whose lease ran out (their worker died or hangs).
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED` makes workers polling at the same moment claim
+    different rows instead of queueing on each other's; a row another claim has locked is
+    skipped, and re-checked (still free?) if it was only waited for. SQLite has one writer at
+    a time, so the same UPDATE is atomic there (the FOR UPDATE clause is not rendered)."""
+    free = or_(InboundWork.lease_until.is_(None), InboundWork.lease_until < now)
+    chosen = (
+        select(InboundWork.id)
+        .where(
+            InboundWork.channel == channel,
+            InboundWork.status == "pending",
+            InboundWork.id > after,
+            free,
+        )
+        .order_by(InboundWork.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = await session.execute(
+        update(InboundWork)
+        .where(InboundWork.id.in_(chosen.scalar_subquery()))
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(InboundWork.id, InboundWork.payload, InboundWork.attempts, InboundWork.lane)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((Claimed(*row) for row in rows.all()), key=lambda c: c.id)
+
+
+async def renew(session: AsyncSession, worker: str, now: datetime, lease: timedelta) -> int:
+    """Extend the lease of every body `worker` still holds (while it is working on them)."""
+    result = await session.execute(
+        update(InboundWork)
+        .where(InboundWork.claimed_by == worker, InboundWork.status == "pending")
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, worker: str, work_id: int | None = None) -> None:
+    """Give back a body (or every body) `worker` holds, for any worker to claim at once."""
+    where = [InboundWork.claimed_by == worker]
+    if work_id is not None:
+        where.append(InboundWork.id == work_id)
+    await session.execute(
+        update(InboundWork)
+        .where(*where)
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def earlier_untried(session: AsyncSession, channel: str, lane: str, work_id: int) -> bool:
+    """Whether the same sender has an earlier body nobody has tried yet (another worker holds
+    it, or is about to): this one must wait for it, so one person's messages are handled in
+    the order they arrived. An earlier body that failed an attempt does not hold up the rest
+    (as with one worker: it is retried in a later round)."""
+    earlier = exists().where(
+        InboundWork.channel == channel,
+        InboundWork.lane == lane,
+        InboundWork.id < work_id,
+        InboundWork.status == "pending",
+        InboundWork.attempts == 0,
+    )
+    return bool((await session.execute(select(earlier))).scalar())
+
+
 async def done(session: AsyncSession, work_id: int) -> None:
     """Processed (or deliberately dropped): the raw body is not kept."""
     await session.execute(delete(InboundWork).where(InboundWork.id == work_id))
@@ -61,7 +158,13 @@ async def failed_attempt(session: AsyncSession, work_id: int, attempts: int, err
     await session.execute(
         update(InboundWork)
         .where(InboundWork.id == work_id)
-        .values(status=status, attempts=attempts, last_error=error[:300])
+        .values(
+            status=status,
+            attempts=attempts,
+            last_error=error[:300],
+            claimed_by=None,  # free for the next round, whichever worker runs it
+            lease_until=None,
+        )
     )
 
 

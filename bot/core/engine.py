@@ -38,6 +38,7 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
 from storage.people import genders_of
+from storage.person_lock import lock_person
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -122,6 +123,9 @@ class Engine:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     async with self.db.transaction() as session:
+                        # Across worker processes too (storage/person_lock.py): first, so the
+                        # state read below is what this person's previous update left.
+                        await lock_person(session, inbound.channel, inbound.external_user_id)
                         if not await repo.mark_processed(
                             session, inbound.channel, inbound.update_id
                         ):

@@ -11,6 +11,15 @@ anyone else. A sender above WHATSAPP_SENDER_RATE messages a minute has the exces
 deferred (a deferred flood would still crowd the queue), and is told once, politely, per
 throttling period; what they send after a minute's pause is handled again.
 
+Several workers (processes, on one or more machines) share the stored bodies: each claims a
+batch with a lease (storage/inbound.py `claim`: SKIP LOCKED on PostgreSQL), renews it while it
+works, deletes a body once processed and gives back what it did not get to; a dead worker's
+bodies are claimed by another once their lease runs out. A body taken over that way may have
+been half-handled: the engine's deduplication by message id keeps that from counting twice.
+One person's bodies are handled in the order they were stored (their id), whichever workers
+hold them: a body waits while an earlier one of the same sender is untried (held by another
+worker), and the engine takes a per-person lock around each update (storage/person_lock.py).
+
 The worker and the sender run under `supervise`: an error is logged and retried with a capped
 backoff, and a task that dies anyway is restarted.
 """
@@ -22,6 +31,9 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -53,6 +65,9 @@ RATE_WINDOW = 60.0  # seconds: WHATSAPP_SENDER_RATE counts messages per minute
 QUEUED_LIMIT = 500  # bodies held in memory by the worker at a time
 FETCH = 100
 IDLE_WAIT = 5.0
+LEASE = timedelta(seconds=60)  # a claim outlives a slow body; a dead worker's waits this long
+RENEW_EVERY = LEASE.total_seconds() / 3
+RETRY_WAIT = 0.2  # seconds: a body that waited for its sender's earlier one is tried again
 
 
 def signature_ok(raw: bytes, header: str, secret: str) -> bool:
@@ -163,6 +178,9 @@ class WhatsAppService:
         self.throttle = SenderThrottle(settings.whatsapp_sender_rate)
         self.parallel = settings.whatsapp_parallel_senders
         self._work = asyncio.Event()
+        # Names this worker's claims; unique per process start, readable by an operator.
+        self.worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._waited = False  # a body waited for another worker this round
         # Set by the owner when the worker is to stop (after the webhook stopped taking bodies).
         self._stop = asyncio.Event()
 
@@ -198,7 +216,7 @@ class WhatsAppService:
             return web.Response(status=400, text="bad json")
         try:
             async with self.runtime.db.transaction() as session:
-                await inbound.store(session, CHANNEL, payload)
+                await inbound.store(session, CHANNEL, payload, sender_of(payload)[0])
         except Exception as exc:
             # Not stored means not acknowledged: Meta retries a non-2xx delivery.
             log.error("whatsapp webhook body not stored, answering 503: %s", describe(exc))
@@ -218,24 +236,55 @@ class WhatsAppService:
 
         Returns when nothing is left; raises (after the other lanes finished their queues)
         when the database failed under a lane: the bodies stay stored for the next round."""
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            return await self._round()
+        finally:
+            renewing.cancel()
+            try:
+                # Whatever is still held (stopping, or a failure) is free for others at once.
+                async with self.runtime.db.transaction() as session:
+                    await inbound.release(session, self.worker_id)
+            except Exception as exc:
+                log.warning("whatsapp worker: claims left to expire: %s", describe(exc))
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                async with self.runtime.db.transaction() as session:
+                    await inbound.renew(
+                        session, self.worker_id, self.runtime.engine.clock(), LEASE
+                    )
+            except Exception as exc:  # the next renewal may succeed before the lease ends
+                log.warning("whatsapp worker: lease not renewed: %s", describe(exc))
+
+    async def _round(self) -> int:
         handled = 0
-        lanes: dict[str, deque[tuple[int, dict[str, Any], int]]] = {}
+        lanes: dict[str, deque[inbound.Claimed]] = {}
         running: set[asyncio.Task[int]] = set()
         gate = asyncio.Semaphore(self.parallel)
         failure: BaseException | None = None
-        cursor = 0  # rows are fetched once per round; a retried row waits for the next round
+        cursor = 0  # rows are claimed once per round; a retried row waits for the next round
         while True:
-            batch: list[tuple[int, dict[str, Any], int]] = []
+            batch: list[inbound.Claimed] = []
             queued = sum(len(q) for q in lanes.values())
             fetching = failure is None and not self._stop.is_set() and queued < QUEUED_LIMIT
             if fetching:
                 self._work.clear()
-                async with self.runtime.db.sessions() as session:
-                    rows = await inbound.pending(session, CHANNEL, FETCH, after=cursor)
-                    batch = [(w.id, w.payload, w.attempts) for w in rows]
+                async with self.runtime.db.transaction() as session:
+                    batch = await inbound.claim(
+                        session,
+                        CHANNEL,
+                        self.worker_id,
+                        self.runtime.engine.clock(),
+                        LEASE,
+                        FETCH,
+                        after=cursor,
+                    )
             for item in batch:
-                cursor = item[0]
-                key, _ = sender_of(item[1])
+                cursor = item.id
+                key, _ = sender_of(item.payload)
                 lane = lanes.get(key)
                 if lane is None:
                     lanes[key] = lane = deque()
@@ -262,7 +311,7 @@ class WhatsAppService:
     async def _lane(
         self,
         key: str,
-        lanes: dict[str, deque[tuple[int, dict[str, Any], int]]],
+        lanes: dict[str, deque[inbound.Claimed]],
         gate: asyncio.Semaphore,
     ) -> int:
         """One sender's bodies in arrival order. The gate is taken per body, so lanes take
@@ -271,13 +320,27 @@ class WhatsAppService:
         queue = lanes[key]
         try:
             while queue and not self._stop.is_set():
-                work_id, payload, attempts = queue.popleft()
+                item = queue.popleft()
                 async with gate:
-                    handled += await self._one(work_id, payload, attempts)
+                    if await self._must_wait(item):
+                        continue
+                    handled += await self._one(item.id, item.payload, item.attempts)
         finally:
             # No await between the empty check and this: a body fetched later starts a lane.
             lanes.pop(key, None)
         return handled
+
+    async def _must_wait(self, item: inbound.Claimed) -> bool:
+        """Whether an earlier body of the same sender is still untried (another worker holds
+        it): then this one is given back and tried again shortly, after it."""
+        if item.lane is None or item.attempts > 0:
+            return False
+        async with self.runtime.db.transaction() as session:
+            if not await inbound.earlier_untried(session, CHANNEL, item.lane, item.id):
+                return False
+            await inbound.release(session, self.worker_id, item.id)
+        self._waited = True
+        return True
 
     async def _one(self, work_id: int, payload: dict[str, Any], attempts: int) -> int:
         sender, at = sender_of(payload)
@@ -320,6 +383,10 @@ class WhatsAppService:
                 await wait_or_stop(self._stop, delay)
                 continue
             backoff.succeeded()
+            if self._waited:  # a body waits for another worker: look again soon
+                self._waited = False
+                await wait_or_stop(self._stop, RETRY_WAIT)
+                continue
             waiters = [
                 asyncio.ensure_future(self._work.wait()),
                 asyncio.ensure_future(self._stop.wait()),

@@ -9,17 +9,20 @@ import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import main
 from storage.db import open_database
 from storage.models import User
-from storage.schema import alembic_config, downgrade
+from storage.schema import alembic_config, downgrade, upgrade
 from tests.conftest import PG_URL
 
 
@@ -125,9 +128,30 @@ async def test_postgresql_backup_is_a_private_pg_dump(
 ) -> None:
     assert PG_URL is not None
     target = tmp_path / "shuraka.dump"
-    assert await _shuraka(monkeypatch, PG_URL, "db", "backup", str(target)) == 0
+    async with _own_database(PG_URL) as url:
+        await _add_user(url)
+        assert await _shuraka(monkeypatch, url, "db", "backup", str(target)) == 0
     assert target.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
     assert _mode(target) == 0o600
+
+
+@asynccontextmanager
+async def _own_database(url: str) -> AsyncIterator[str]:
+    """A database of this test's own (migrated), dropped afterwards: a
+    pg_dump of the shared test database fails when another run drops its schemas meanwhile."""
+    name = "backup_" + uuid.uuid4().hex[:12]
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        own = make_url(url).set(database=name).render_as_string(hide_password=False)
+        async with open_database(own, ensure=False) as db:
+            await upgrade(db.engine)
+        yield own
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 async def test_postgresql_without_pg_dump_or_restore_says_what_to_do(
