@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_inbound_claims"
-down_revision = "0014_access_features"
+revision = "0017_inbound_claims"
+down_revision = "0016_checkin_codes"
 branch_labels = None
 depends_on = None
 
