@@ -1,7 +1,7 @@
 """per-shift check-in codes for QR self check-in
 
-Revision ID: 0015_checkin_codes
-Revises: 0014_access_features
+Revision ID: 0016_checkin_codes
+Revises: 0015_partners_unique_number
 Create Date: 2026-12-04
 """
 

@@ -1,7 +1,7 @@
 """claims on stored webhook bodies: the worker holding one, its lease, the sender's lane
 
-Revision ID: 0015_inbound_claims
-Revises: 0014_access_features
+Revision ID: 0017_inbound_claims
+Revises: 0016_checkin_codes
 Create Date: 2026-12-04
 """
 
