@@ -5,7 +5,6 @@ engine's clock); expected days are computed from it."""
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
@@ -283,12 +282,13 @@ def test_examples_are_future_and_read_back(catalogs: Catalogs, locale: str) -> N
 @pytest.mark.parametrize(
     "pasted", ["1 " * 50_000, "x" * 100_000, "6:" * 50_000, "a " * 50_000 + "6 pm"]
 )
+# No timing assertion (the machine may be busy): a parser that scanned or backtracked over a
+# pasted page would take minutes on these inputs, so the tight timeout turns it into a failure.
+@pytest.mark.timeout(20)
 def test_a_pasted_page_is_refused_quickly(pasted: str) -> None:
-    started = time.perf_counter()
     assert msgid(parse_day, pasted, TODAY) == "err.date.format"
     assert msgid(parse_days, pasted, TODAY) == "err.date.format"
     assert msgid(split_moment, pasted, TODAY) == "err.datetime.format"
-    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize(

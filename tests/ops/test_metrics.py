@@ -91,7 +91,10 @@ async def test_sends_are_counted_by_outcome_with_the_wait_for_the_rate_limit(
     assert value(metrics, "shuraka_sends_total", channel="telegram", outcome="429") == 1
     waited = value(metrics, "shuraka_rate_limit_wait_seconds_total", channel="telegram")
     assert 0.1 < waited < 5
-    assert str(ok_chat) not in metrics.exposition().decode()
+    # Chat ids must not be labels; a sample's float value may happen to contain the digits.
+    labels = label_values(metrics)
+    assert not any(str(chat) in v for v in labels for chat in (ok_chat, blocked_chat))
+    assert all(LABEL_VALUE.fullmatch(v) for v in label_values(metrics))
 
 
 async def test_job_runs_and_failures_are_counted_by_job_id() -> None:
