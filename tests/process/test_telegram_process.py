@@ -9,10 +9,14 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+
 from fakes.telegram_api import FakeTelegramServer
 from tests.process.support import closed_port, shuraka, stops_cleanly
 
 
+# A cold start (imports, migrations) on a busy 2-CPU machine was seen to take over 30 s.
+@pytest.mark.timeout(240)
 async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> None:
     async with FakeTelegramServer() as fake:
         env = {
@@ -23,7 +27,7 @@ async def test_shuraka_telegram_polls_and_stops_on_sigterm(tmp_path: Path) -> No
         }
         env.pop("WEBHOOK_URL", None)
         async with shuraka(tmp_path, env, "telegram") as proc:
-            await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=30)
+            await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=120)
             fake.user_command(3001, "start")
             await fake.wait_for_message(3001, timeout=15)
             await stops_cleanly(proc)
