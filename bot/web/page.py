@@ -38,6 +38,7 @@ from bot.core.date_input import parse_day
 from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.i18n import Catalogs, Translator, localize_digits
 from bot.core.unit import Actor, Unit
+from bot.core.validators import Invalid
 from bot.services.errors import Forbidden, NotFound, ServiceError
 from bot.services.web_access import WebUser
 from bot.settings import Settings
@@ -130,6 +131,14 @@ class View:
         Hijri or Gregorian, or words relative to today ("tomorrow", a weekday, "20 Rajab").
         Raises `Invalid`."""
         return parse_day(text, self.today)
+
+    def filter_day(self, text: str) -> date | None:
+        """A list filter's date, read as `day` reads one; empty or unreadable is no filter (a
+        filter the reader mistyped shows everything rather than an error page)."""
+        try:
+            return self.day(text) if text else None
+        except Invalid:
+            return None
 
     async def form(self) -> dict[str, str]:
         """The POSTed fields (text only; the CSRF field is left out)."""
