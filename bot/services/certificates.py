@@ -92,9 +92,7 @@ def event_hours(certificate: Certificate) -> list[EventHours]:
     ]
 
 
-async def issue_certificate(
-    unit: Unit, period: tuple[date, date] | None = None, locale: str = "ar"
-) -> Issued:
+async def issue_certificate(unit: Unit, period: tuple[date, date] | None = None) -> Issued:
     """The acting volunteer's certificate of all their hours (`period` None) or of the shifts
     held between two local days. Refuses when there are no counted hours to certify."""
     user_id = unit.actor.user_id
@@ -122,10 +120,8 @@ async def issue_certificate(
         code=await _unused_code(unit),
         period_from=first,
         period_to=last,
-        all_hours=period is None,
         events=list(by_event.values()),
         total_hours=round(sum(float(str(e["hours"])) for e in by_event.values()), 2),
-        locale=locale,
         issued_at=unit.now,
     )
     unit.session.add(certificate)

@@ -83,7 +83,7 @@ class CertificateFlow(Flow):
 
     async def issue(self, ctx: Context, period: tuple[date, date] | None) -> None:
         try:
-            issued = await service.issue_certificate(ctx.unit, period, ctx.tr.locale)
+            issued = await service.issue_certificate(ctx.unit, period)
         except ServiceError as err:
             ctx.say(err.msgid, **err.params)
             await self.show(ctx)
