@@ -54,6 +54,18 @@ def unzipped(data: bytes) -> str:
         return "".join(book.read(name).decode("utf-8", "replace") for name in book.namelist())
 
 
+async def shift_pages(client: Client, event_id: int, shift_id: int) -> str:
+    page = await client.get(f"/events/{event_id}/shifts/{shift_id}")
+    return await page.text() if page.status == 200 else ""
+
+
+async def chat_registrants(boss: Chat, event_id: int, shift_id: int) -> str:
+    await open_event_admin(boss, event_id)
+    await boss.press(f"s{shift_id}")
+    await boss.press("rg")
+    return boss.text
+
+
 async def test_a_declined_consent_never_asks_the_needs(engine: Engine, db: Database) -> None:
     chat = Chat(engine)
     await chat.start_signup()
@@ -99,14 +111,8 @@ async def test_staff_of_the_joined_shift_see_the_needs_and_nobody_else_does(
 
     # The staff's chat: the registrants of the shift joined show the needs.
     boss = await staff(engine)
-    await open_event_admin(boss, seeded.event_id)
-    await boss.press(f"s{joined}")
-    await boss.press("rg")
-    assert NEEDS in boss.text
-    await open_event_admin(boss, seeded.event_id)
-    await boss.press(f"s{other}")
-    await boss.press("rg")
-    assert NEEDS not in boss.text
+    assert NEEDS in await chat_registrants(boss, seeded.event_id, joined)
+    assert NEEDS not in await chat_registrants(boss, seeded.event_id, other)
 
     # The web: the joined shift's page shows them; another shift, the directory, the
     # volunteer's profile and both exports never do.
@@ -163,18 +169,6 @@ async def test_delete_my_data_leaves_no_needs(engine: Engine, db: Database) -> N
             )
         ).scalar_one()
     assert left == 0
-
-
-async def shift_pages(client: Client, event_id: int, shift_id: int) -> str:
-    page = await client.get(f"/events/{event_id}/shifts/{shift_id}")
-    return await page.text() if page.status == 200 else ""
-
-
-async def chat_registrants(boss: Chat, event_id: int, shift_id: int) -> str:
-    await open_event_admin(boss, event_id)
-    await boss.press(f"s{shift_id}")
-    await boss.press("rg")
-    return boss.text
 
 
 async def test_only_staff_looking_at_a_joined_shift_see_the_needs_until_they_are_withdrawn(
