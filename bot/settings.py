@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # staff: "channel:id" entries; a bare number means a Telegram user id
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # privacy: bump when the notice text changes so users are asked again
-    privacy_notice_version: str = "2026-11"
+    privacy_notice_version: str = "2026-12"
     # delivery (the outbox sender)
     outbox_rate: float = Field(30.0, gt=0)  # messages per second overall
     outbox_chat_rate: float = Field(1.0, gt=0)  # messages per second to one chat

@@ -319,8 +319,10 @@ async def confirm_offer(
 
 
 async def oldest_waitlisted(
-    session: AsyncSession, site_id: int, stall_type: str
+    session: AsyncSession, site_id: int, stall_type: str, *, reserved_ok: bool = False
 ) -> StallRequest | None:
+    """The first in the waiting line; with `reserved_ok`, the first of those that may take a
+    reserved stall (`may_take_reserved`, as SQL)."""
     stmt = (
         select(StallRequest)
         .where(
@@ -332,6 +334,13 @@ async def oldest_waitlisted(
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    if reserved_ok:
+        stmt = stmt.where(
+            StallRequest.disability_consent_at.is_not(None),
+            StallRequest.disability_proof.is_not(None),
+            StallRequest.disability_proof != "",
+            StallRequest.disability_verified_at.is_not(None),
+        )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

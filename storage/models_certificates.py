@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, JSONType, UTCDateTime, utcnow
@@ -27,11 +27,9 @@ class Certificate(Base):
     # and last day attended.
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
-    all_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     # [{"event_id", "title_ar", "title_en", "hours", "first", "last"}] as certified
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     total_hours: Mapped[float] = mapped_column(Float)
-    locale: Mapped[str] = mapped_column(String(8))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

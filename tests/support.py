@@ -15,11 +15,14 @@ from sqlalchemy import select
 from bot.core.engine import Engine
 from bot.core.i18n import DEFAULT_LOCALES_DIR, po_path
 from bot.core.messages import Contact, FileRef, Inbound, InboundKind, Location, Outbound
+from bot.settings import Settings
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
 
 _update_ids = itertools.count(1)
 RLM = "\u200f"
+# The privacy notice version users are asked to accept by default (bumped with the notice's text).
+NOTICE_VERSION: str = Settings.model_fields["privacy_notice_version"].default
 
 # A complete, valid adult sign-up, answer by answer (after language and privacy).
 ADULT_ANSWERS: list[tuple[str, Any]] = [

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.core.dates import local_day
 from bot.core.text import mask_name
+from bot.core.throttle import Throttle
 from bot.core.unit import Unit
 from bot.services.attendance import volunteer_hours
-from bot.services.errors import Conflict, NotFound, require_staff
+from bot.services.errors import Conflict, NotFound, TooMany, require_staff
 from storage import repositories as repo
 from storage.models import Volunteer
 from storage.models_certificates import Certificate
@@ -30,6 +31,10 @@ CODE_LENGTH = 10
 REASON_MAX = 300
 VALID = "valid"
 REVOKED = "revoked"
+# Verifying is public: a person (chat) or an address (web) may check this many codes in the
+# window, plenty for a real check, too slow for guessing codes.
+VERIFY_TRIES = 10
+VERIFY_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,7 @@ def event_hours(certificate: Certificate) -> list[EventHours]:
     ]
 
 
-async def issue_certificate(
-    unit: Unit, period: tuple[date, date] | None = None, locale: str = "ar"
-) -> Issued:
+async def issue_certificate(unit: Unit, period: tuple[date, date] | None = None) -> Issued:
     """The acting volunteer's certificate of all their hours (`period` None) or of the shifts
     held between two local days. Refuses when there are no counted hours to certify."""
     user_id = unit.actor.user_id
@@ -118,10 +121,8 @@ async def issue_certificate(
         code=await _unused_code(unit),
         period_from=first,
         period_to=last,
-        all_hours=period is None,
         events=list(by_event.values()),
         total_hours=round(sum(float(str(e["hours"])) for e in by_event.values()), 2),
-        locale=locale,
         issued_at=unit.now,
     )
     unit.session.add(certificate)
@@ -161,6 +162,21 @@ async def verify_certificate(unit: Unit, typed_code: str) -> Verification:
         period_to=certificate.period_to,
         issued_at=certificate.issued_at,
     )
+
+
+def verify_throttle() -> Throttle:
+    """The count of verifications per client, one per door (chat, web) and process."""
+    return Throttle(VERIFY_TRIES, VERIFY_WINDOW)
+
+
+async def verify_limited(
+    unit: Unit, throttle: Throttle, client: str, typed_code: str
+) -> Verification:
+    """`verify_certificate`, refused with TooMany when `client` checked too many codes lately
+    (counted whether the code exists or not: guessing is what the limit slows)."""
+    if not throttle.allow(client, unit.now):
+        raise TooMany()
+    return await verify_certificate(unit, typed_code)
 
 
 async def revoke_certificate(

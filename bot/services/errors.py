@@ -35,6 +35,12 @@ class Forbidden(ServiceError):
     msgid = "staff.only"
 
 
+class TooMany(ServiceError):
+    """The client tried too often in a short time (bot.core.throttle); it may try again later."""
+
+    msgid = "err.too_many"
+
+
 def require_staff(actor: Actor) -> None:
     """Services check the role again for actions that need one (the door checked it first)."""
     if not actor.is_staff:

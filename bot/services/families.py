@@ -428,7 +428,7 @@ async def pass_on(unit: Unit, site: Site, stall_type: str, actor: str = SYSTEM) 
     moves on by the rule, whoever freed it) unless staff added the stalls (`actor`)."""
     offered = 0
     while True:
-        waiting = await fam.oldest_waitlisted(unit.session, site.id, stall_type)
+        waiting = await reserved_stalls.next_in_line(unit, site, stall_type)
         if waiting is None:
             return offered
         change = await fam.allocate(

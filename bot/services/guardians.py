@@ -114,6 +114,16 @@ async def state(unit: Unit, volunteer: Volunteer) -> Confirmation:
     return Confirmation.CODE_SENT if usable else Confirmation.STAFF
 
 
+def state_msgid(volunteer: Volunteer, found: Confirmation) -> str:
+    """How "my data" and the staff profile say the state; a confirmed one says how it was
+    confirmed (`guardian_confirmed_by`: the code to the guardian, or staff; the audit trail
+    names the staff member)."""
+    how = volunteer.guardian_confirmed_by
+    if found is Confirmation.CONFIRMED and how in (BY_CODE, BY_STAFF):
+        return f"vol.guardian.mydata.confirmed_{how}"
+    return f"vol.guardian.mydata.{found.value}"
+
+
 async def forget(unit: Unit, volunteer: Volunteer) -> None:
     """The guardian changed (or the volunteer came of age): the confirmation and any code go."""
     volunteer.guardian_confirmed_at = None

@@ -60,3 +60,18 @@ async def free_for(unit: Unit, site: Site, request: StallRequest) -> list[int]:
     """The stall numbers staff may give this request: the reserved ones only to a family
     that stated the proof (deciding on it verifies it)."""
     return await fam.free_numbers(unit.session, site, request.stall_type, declared(request))
+
+
+async def next_in_line(unit: Unit, site: Site, stall_type: str) -> StallRequest | None:
+    """Who a free stall is offered to. A free reserved stall goes to the first waiting family
+    that may take one (stated and verified), ahead of families waiting longer; the others wait
+    for an unreserved stall, and a reserved one stays free while no such family waits."""
+    free = await fam.free_numbers(unit.session, site, stall_type)
+    kept = set(fam.reserved_numbers(site, stall_type))
+    if any(n in kept for n in free):
+        first = await fam.oldest_waitlisted(unit.session, site.id, stall_type, reserved_ok=True)
+        if first is not None:
+            return first
+    if all(n in kept for n in free):  # nothing left for everyone else (or nothing at all)
+        return None
+    return await fam.oldest_waitlisted(unit.session, site.id, stall_type)

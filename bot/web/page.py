@@ -37,8 +37,10 @@ from markupsafe import Markup
 from bot.core.date_input import parse_day
 from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.i18n import Catalogs, Translator, localize_digits
+from bot.core.throttle import Throttle
 from bot.core.unit import Actor, Unit
-from bot.services.errors import Forbidden, NotFound, ServiceError
+from bot.core.validators import Invalid
+from bot.services.errors import Forbidden, NotFound, ServiceError, TooMany
 from bot.services.web_access import WebUser
 from bot.settings import Settings
 from bot.web import security
@@ -65,6 +67,8 @@ class WebEnv:
     settings: Settings
     clock: Callable[[], datetime]
     templates: jinja2.Environment
+    # Per-client limits of public look-ups, by name (bot.core.throttle), kept for the process.
+    throttles: dict[str, Throttle] = field(default_factory=dict)
 
     @property
     def secret(self) -> str:
@@ -130,6 +134,14 @@ class View:
         Hijri or Gregorian, or words relative to today ("tomorrow", a weekday, "20 Rajab").
         Raises `Invalid`."""
         return parse_day(text, self.today)
+
+    def filter_day(self, text: str) -> date | None:
+        """A list filter's date, read as `day` reads one; empty or unreadable is no filter (a
+        filter the reader mistyped shows everything rather than an error page)."""
+        try:
+            return self.day(text) if text else None
+        except Invalid:
+            return None
 
     async def form(self) -> dict[str, str]:
         """The POSTed fields (text only; the CSRF field is left out)."""
@@ -292,7 +304,7 @@ async def _call(
     return _with_flashes(view, response)
 
 
-_ERROR_STATUS: dict[type[ServiceError], int] = {NotFound: 404, Forbidden: 403}
+_ERROR_STATUS: dict[type[ServiceError], int] = {NotFound: 404, Forbidden: 403, TooMany: 429}
 
 
 def _form_page(request: web.Request) -> str:

@@ -9,10 +9,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.core.engine import Engine
+from bot.core.flow import JobEnv
 from bot.core.i18n import Catalogs
 from bot.core.unit import Actor, Unit
+from bot.handlers.families.wiring import expire_offers
 from bot.services import families
 from bot.services.errors import Conflict
 from bot.services.families import FieldProblem
@@ -20,6 +23,7 @@ from bot.services.family_sites import SiteData, save_site
 from bot.settings import Settings
 from storage import families as fam
 from storage.db import Database
+from storage.models_families import StallRequest
 from tests.conftest import Clock
 from tests.families.support import (
     SITE_END,
@@ -32,6 +36,7 @@ from tests.families.support import (
     request_stall,
     requests,
     staff,
+    waitlist,
 )
 from tests.support import Chat, plain, text_of
 from tests.web.rig import staff_user
@@ -156,3 +161,75 @@ async def test_a_site_cannot_reserve_more_stalls_than_it_has(
         saved = await save_site(unit, None, replace(data, reserved_stalls=3))
         assert saved.site.reserved_stalls == 3
         assert saved.site.access == ["step_free", "toilets"]  # known features only
+
+
+async def test_a_freed_reserved_stall_goes_to_the_next_verified_family_first(
+    engine: Engine, db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    """Two non-food stalls, number 2 kept. When stall 2 frees up (an offer expires, a family
+    cancels) it is offered to the first waiting family that stated and had its proof verified,
+    ahead of families waiting longer; while none waits, it stays free for one."""
+    site_id = await add_site(db, nonfood_stalls=2, reserved_stalls=1)
+    holder = await ask(await register_family(engine, "f1", seed=1), site_id, False)
+    kept_by = await ask(await register_family(engine, "f2", seed=2), site_id, True)
+    first_waiting = await ask(await register_family(engine, "f3", seed=3), site_id, False)
+    unverified = await ask(await register_family(engine, "f4", seed=4), site_id, True)
+    eligible_chat = await register_family(engine, "f5", seed=5)
+    eligible = await ask(eligible_chat, site_id, True)
+    boss = await staff(engine)
+    await open_review(boss)
+    await approve(boss, holder)
+    await open_review(boss)
+    await approve(boss, kept_by)
+    assert [(await request_row(db, r)).stall_number for r in (holder, kept_by)] == [1, 2]
+    holder_chat = Chat(engine, user="f1")
+    await holder_chat.press_id(f"so:ok:{holder}")  # stall 1 is taken; stall 2's offer waits
+    assert (await request_row(db, holder)).status == "confirmed"
+    for rid in (first_waiting, unverified, eligible):
+        await open_review(boss)
+        await waitlist(boss, rid)
+        clock.now += timedelta(minutes=1)  # the waiting line's order
+    # A request whose statement was never verified (decided before verification was
+    # recorded) is passed over for a reserved stall.
+    async with db.transaction() as session:
+        await session.execute(
+            update(StallRequest)
+            .where(StallRequest.id == unverified)
+            .values(disability_verified_at=None)
+        )
+
+    # The reserved stall's offer runs out: the verified family gets it, not those ahead of it.
+    offer = await request_row(db, kept_by)
+    assert offer.offer_expires_at is not None
+    clock.now = offer.offer_expires_at + timedelta(seconds=1)
+    await expire_offers(JobEnv(db, catalogs, settings), clock.now)
+    assert (await request_row(db, kept_by)).status == "expired"
+    passed = await request_row(db, eligible)
+    assert (passed.status, passed.stall_number) == ("approved", 2)
+    assert passed.offer_expires_at == clock.now + timedelta(hours=settings.stall_offer_hours)
+    assert [(await request_row(db, r)).status for r in (first_waiting, unverified)] == [
+        "waitlisted",
+        "waitlisted",
+    ]
+
+    # That family declines the offer: nobody else waiting may take stall 2, so it stays free.
+    await eligible_chat.press_id(f"so:no:{eligible}")
+    await eligible_chat.press_id(f"so:dx:{eligible}")
+    assert (await request_row(db, eligible)).status == "cancelled"
+    assert [(await request_row(db, r)).status for r in (first_waiting, unverified)] == [
+        "waitlisted",
+        "waitlisted",
+    ]
+    async with db.sessions() as session:
+        site = await fam.get_site(session, site_id)
+        assert site is not None
+        assert await fam.free_numbers(session, site, "nonfood") == [2]
+
+    # An unreserved stall frees up: the oldest waiting family gets it, as always.
+    await holder_chat.send("/families")
+    await holder_chat.press("my")
+    await holder_chat.press(f"x{holder}")
+    await holder_chat.press("yes")
+    first = await request_row(db, first_waiting)
+    assert (first.status, first.stall_number) == ("approved", 1)
+    assert (await request_row(db, unverified)).status == "waitlisted"

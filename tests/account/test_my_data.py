@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, Conversation, User, Volunteer
-from tests.support import ADULT_ANSWERS, Chat, assert_clean, plain, text_of, with_skills
+from tests.support import (
+    ADULT_ANSWERS,
+    NOTICE_VERSION,
+    Chat,
+    assert_clean,
+    plain,
+    text_of,
+    with_skills,
+)
 
 NID = "1234567897"
 OTHER_NID = "1000000008"
@@ -79,9 +87,9 @@ async def test_my_data_shows_the_profile_masked_with_consent_and_dates(
     assert "1•••••••97" in text
     assert NID not in chat.text
     # Consent: the notice version and when, Hijri first (هـ) then Gregorian (م).
-    assert "2026-11" in text
+    assert NOTICE_VERSION in text
     hijri = Gregorian(2026, 11, 25).to_hijri()
-    consent_line = next(line for line in text.split("\n") if "2026-11" in line)
+    consent_line = next(line for line in text.split("\n") if NOTICE_VERSION in line)
     assert f"{hijri.year}هـ" in consent_line
     assert "2026م" in consent_line
     assert consent_line.index("هـ") < consent_line.index("2026م")
@@ -98,7 +106,7 @@ async def test_my_data_in_english_masks_and_shows_hijri_first(engine: Engine, db
     await chat.send("/mydata")
     assert_clean(chat.last)
     assert "1•••••••97" in chat.text and NID not in chat.text
-    consent_line = next(line for line in chat.text.split("\n") if "2026-11" in line)
+    consent_line = next(line for line in chat.text.split("\n") if NOTICE_VERSION in line)
     assert consent_line.index("1448 AH") < consent_line.index("25 November 2026")
     no_whole_id(chat, NID)
 
@@ -268,7 +276,7 @@ async def test_not_registered_yet(engine: Engine, db: Database) -> None:
     assert not chat.offers("edit")
     assert chat.offers("del") and chat.offers("back")
     # The language and the consent are still shown: they are data we keep.
-    assert "2026-11" in chat.text
+    assert NOTICE_VERSION in chat.text
     await chat.press("back")
     assert chat.offers("vol")
 

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models import ChannelIdentity, Conversation, User, Volunteer
 from tests.support import (
     ADULT_ANSWERS,
+    NOTICE_VERSION,
     Chat,
     assert_clean,
     catalog,
@@ -173,7 +174,7 @@ async def test_privacy_notice_comes_before_any_data_question(engine: Engine, db:
     assert "أمانة" in notice  # the controller
     assert "تيليجرام" in notice and "واتساب" in notice and "خارج المملكة" in notice
     assert "حقوقك" in notice and "تصحيح" in notice and "حذف" in notice
-    assert "2026-11" in notice  # the version the user agrees to
+    assert NOTICE_VERSION in notice  # the version the user agrees to
     # No question about the person was asked before the notice.
     asked = [o for o in chat.history if any(c.id.startswith("vol:") for c in o.choices)]
     assert asked == []
@@ -231,7 +232,7 @@ async def test_a_new_notice_version_asks_again(
 ) -> None:
     await asked_for_the_id(engine)  # mid-form when the notice changes
     first = await user_row(db, "u1")
-    assert first is not None and first.consent_version == "2026-11"
+    assert first is not None and first.consent_version == NOTICE_VERSION
 
     bumped = Chat(make_engine(privacy_notice_version="2027-01"))
     await bumped.send("1234567897")
@@ -247,6 +248,50 @@ async def test_a_new_notice_version_asks_again(
     await bumped.press("vol")
     assert plain(text_of("ar", "form.resumed")) in plain(bumped.text)
     assert step_of(bumped.last[-1]) == "nid"
+
+
+async def test_the_notice_names_partner_contacts_and_access_needs(
+    engine: Engine, db: Database
+) -> None:
+    """The processing added after 2026-11 is in the notice, in both languages."""
+    chat = Chat(engine)
+    await chat.send("/start")
+    await chat.press("ar")
+    notice = plain(chat.last[-1].text)
+    assert "ممثلي الجهة الشريكة" in notice and "بيانات التواصل" in notice
+    assert "احتياجاته للوصول" in notice and "موافقة صريحة مستقلة" in notice
+    assert "موظفو الفترات التي يسجّل فيها" in notice
+    english = Chat(engine, user="u2", language_hint="en")
+    await english.send("hi")
+    await english.press("en")
+    text = english.last[-1].text
+    assert "representatives" in text and "contact data" in text
+    assert "access needs" in text and "separate, explicit consent" in text
+    assert "only the staff of the shifts they join" in text
+
+
+async def test_who_accepted_the_2026_11_notice_is_asked_again(
+    make_engine: Callable[..., Engine], db: Database
+) -> None:
+    """The default version was bumped with the notice's text: agreeing to the old one is not
+    agreeing to the new, so the next message, whatever it is, shows the notice first."""
+    assert NOTICE_VERSION != "2026-11"
+    old = Chat(make_engine(privacy_notice_version="2026-11"))
+    await old.send("/start")
+    await old.press("ar")
+    await old.press("yes")
+    row = await user_row(db, "u1")
+    assert row is not None and row.consent_version == "2026-11"
+
+    now = Chat(make_engine())  # the default settings
+    await now.send("/menu")
+    assert privacy_notice(now)
+    assert NOTICE_VERSION in now.last[-1].text
+    await now.press("yes")
+    row = await user_row(db, "u1")
+    assert row is not None and row.consent_version == NOTICE_VERSION
+    await now.send("/menu")
+    assert not privacy_notice(now) and now.offers("vol")
 
 
 # --- /language, /cancel, unknown commands mid-form ----------------------------------------------

@@ -8,10 +8,14 @@ import re
 from datetime import timedelta
 
 from bot.core.engine import Engine
+from bot.core.i18n import Catalogs
 from bot.services import certificates as service
+from bot.services.certificates import VERIFY_TRIES, VERIFY_WINDOW
+from bot.settings import Settings
 from storage.db import Database
 from tests.certificates.support import (
     attended,
+    certified,
     glyphs_per_letter,
     pdf_qr_codes,
     pdf_text,
@@ -19,7 +23,7 @@ from tests.certificates.support import (
 )
 from tests.conftest import Clock
 from tests.events.support import volunteers
-from tests.support import ADULT_ANSWERS, Chat
+from tests.support import ADULT_ANSWERS, Chat, plain, text_of
 
 CODE = re.compile(r"[A-Z2-9]{5}-[A-Z2-9]{5}")
 
@@ -150,3 +154,30 @@ async def test_my_data_lists_my_certificates_and_deleting_it_voids_them(
     stranger = Chat(engine, user="s2")
     await stranger.send(f"/verify {code[0]}")
     assert "لا توجد إفادة بهذا الرمز" in stranger.text
+
+
+async def test_verify_limits_each_person_and_says_so_politely(
+    engine: Engine, db: Database, catalogs: Catalogs, settings: Settings, clock: Clock
+) -> None:
+    """VERIFY_TRIES checks per person in VERIFY_WINDOW (command or Arabic word alike); the
+    next is refused in the person's language without looking the code up; others are not
+    held up, and after the window the person may check again."""
+    _, code = await certified(db, catalogs, settings, clock.now)
+    guesser = Chat(engine, user="g1")
+    for n in range(VERIFY_TRIES):
+        await guesser.send(f"/verify {code}" if n % 2 else f"تحقق ZZZZZ-ZZZ{n:02d}")
+    await guesser.send(f"/verify {code}")
+    assert plain(text_of("ar", "err.too_many")) in plain(guesser.text)
+    assert "إفادة صحيحة" not in guesser.text
+    await guesser.send(f"تحقق {code}")
+    assert plain(text_of("ar", "err.too_many")) in plain(guesser.text)
+    english = Chat(engine, user="g2", language_hint="en")
+    for _ in range(VERIFY_TRIES + 1):
+        await english.send(f"/verify {code}")
+    assert text_of("en", "err.too_many") in english.text
+    other = Chat(engine, user="g3")
+    await other.send(f"/verify {code}")
+    assert "إفادة صحيحة" in other.text
+    clock.now += VERIFY_WINDOW
+    await guesser.send(f"/verify {code}")
+    assert "إفادة صحيحة" in guesser.text

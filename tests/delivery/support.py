@@ -19,6 +19,7 @@ from fakes.telegram_api import FakeTelegramServer
 from storage import broadcasts
 from storage.db import Database
 from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcnow
+from tests.support import NOTICE_VERSION
 
 FIRST_CHAT = 100_000
 
@@ -41,7 +42,7 @@ async def seed_recipients(
                             {
                                 "locale": locale,
                                 "role": "user",
-                                "consent_version": "2026-11",
+                                "consent_version": NOTICE_VERSION,
                                 "consent_at": now,
                                 "opted_out_announcements": False,
                                 "unreachable": False,

@@ -38,6 +38,7 @@ from tests.delivery.support import (
     summary_sent,
     user_id_for_chat,
 )
+from tests.support import NOTICE_VERSION
 
 NO_QUIET: dict[str, Any] = {"quiet_start": NOON_RIYADH.time(), "quiet_end": NOON_RIYADH.time()}
 
@@ -326,7 +327,7 @@ async def test_whatsapp_window_edges_23h59_and_24h01(
                 identity, user = await repo.create_user(
                     session, "whatsapp", wa_id, wa_id, locale="ar"
                 )
-                user.consent_version, user.consent_at = "2026-11", clock.now - age
+                user.consent_version, user.consent_at = NOTICE_VERSION, clock.now - age
                 identity.last_seen_at = clock.now - age  # what the engine records
                 await outbox.enqueue(
                     session,

@@ -23,6 +23,7 @@ from storage.db import Database
 from storage.models import AuditLog, ChannelIdentity, OutboxMessage, User
 from storage.models_families import StallRequest, StallRequestChange
 from tests.families.support import SITE_END, SITE_START, national_id
+from tests.support import NOTICE_VERSION
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -48,7 +49,7 @@ async def add_person(db: Database, external: str, role: str = "user") -> int:
     """Someone who accepted the notice and can be reached on Telegram."""
     async with db.transaction() as session:
         _, user = await repo.create_user(session, "telegram", external, external, role=role)
-        user.consent_version, user.consent_at = "2026-11", NOW
+        user.consent_version, user.consent_at = NOTICE_VERSION, NOW
         return user.id
 
 

@@ -142,6 +142,8 @@ async def test_the_right_code_confirms_and_is_never_logged(
     assert volunteer.guardian_confirmed_at == clock.now
     assert "guardian.confirmed_by_code" in await audit_actions(db)
     assert code not in caplog.text
+    await chat.send("/mydata")  # "my data" says how it was confirmed
+    assert text_of("ar", "vol.guardian.mydata.confirmed_code") in chat.text
 
 
 async def test_five_wrong_codes_lock_it(
@@ -242,7 +244,7 @@ async def test_without_a_channel_staff_confirm_before_the_first_check_in(
     await boss.press(f"i{reg.id}")
     assert "سُجّل حضور" in boss.text
     await chat.send("/mydata")
-    assert text_of(locale, "vol.guardian.mydata.confirmed") in chat.text
+    assert text_of(locale, "vol.guardian.mydata.confirmed_staff") in chat.text  # who confirmed
 
 
 async def test_the_check_in_rule_holds_whatever_the_door(

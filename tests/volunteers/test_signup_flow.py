@@ -13,7 +13,7 @@ from bot.core.messages import Inbound
 from storage.db import Database
 from storage.models import Conversation, User, Volunteer
 from tests.conftest import DatabaseFactory
-from tests.support import ADULT_ANSWERS, Chat
+from tests.support import ADULT_ANSWERS, NOTICE_VERSION, Chat
 
 
 async def volunteers(db: Database) -> list[Volunteer]:
@@ -70,7 +70,7 @@ async def test_whole_signup_in_arabic_saves_the_profile(engine: Engine, db: Data
     async with db.sessions() as session:
         user = (await session.execute(select(User))).scalar_one()
         assert user.locale == "ar"
-        assert user.consent_version == "2026-11"
+        assert user.consent_version == NOTICE_VERSION
         assert user.consent_at is not None
     # Every reply in the whole conversation kept the ID masked.
     assert all("1234567897" not in out.text for out in chat.history)

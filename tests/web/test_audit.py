@@ -61,6 +61,8 @@ async def test_audit_filters_and_pages(
     assert "staff.add" in day
     # A bad date is no filter, not an error.
     assert (await client.get("/audit?since=yesterday")).status == 200
+    unreadable = await client.get("/audit?since=zzz&until=31/02/2026&action=staff")
+    assert unreadable.status == 200 and "staff.add" in await unreadable.text()
 
 
 async def test_audit_needs_staff(

@@ -8,11 +8,14 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.core.i18n import Catalogs
+from bot.services.certificates import VERIFY_TRIES, VERIFY_WINDOW
 from bot.settings import Settings
+from bot.web.security import LANG_COOKIE
 from storage.db import Database
 from storage.models_certificates import Certificate
 from tests.certificates.support import certified
 from tests.conftest import Clock
+from tests.support import plain, text_of
 from tests.web.rig import csrf_of, link_for, sign_in, staff_user
 
 Client = TestClient[Any, Any]
@@ -73,3 +76,24 @@ async def test_the_staff_page_and_revoke_need_a_staff_session(
     async with db.sessions() as session:
         [row] = (await session.execute(Certificate.__table__.select())).all()
     assert row.revoked_at is None
+
+
+async def test_verify_page_limits_each_address(
+    client: Client, db: Database, catalogs: Catalogs, web_settings: Settings, clock: Clock
+) -> None:
+    """VERIFY_TRIES checks per address in VERIFY_WINDOW, found or not; beyond that a 429 that
+    says so in the reader's language; after the window, checking works again."""
+    _, code = await certified(db, catalogs, web_settings, clock.now)
+    for n in range(VERIFY_TRIES):
+        page = await client.get(f"/verify/{code}" if n % 2 else "/verify/ZZZZZZZZZZ")
+        assert page.status in (200, 404)
+    refused = await client.get(f"/verify/{code}")
+    assert refused.status == 429 and 0 < int(refused.headers["Retry-After"]) <= 600
+    html = await refused.text()
+    assert plain(text_of("ar", "err.too_many")) in plain(html) and "سارة" not in html
+    client.session.cookie_jar.update_cookies({LANG_COOKIE: "en"})
+    english = await client.get(f"/verify/{code}")
+    assert english.status == 429 and text_of("en", "err.too_many") in await english.text()
+    clock.now += VERIFY_WINDOW
+    again = await client.get(f"/verify/{code}")
+    assert again.status == 200

@@ -136,6 +136,8 @@ async def test_queue_filters_sorts_and_escapes(
     assert f'href="/requests/{a}"' not in later
     upto = await (await client.get("/requests?from=2026-11-25&to=2026-11-25")).text()
     assert f'href="/requests/{a}"' in upto and f'href="/requests/{b}"' in upto
+    unreadable = await (await client.get("/requests?from=zzz&to=٣١/٠٢/٢٠٢٦")).text()
+    assert f'href="/requests/{a}"' in unreadable  # no filter, not an error
     by_id_desc = await (await client.get("/requests?sort=id&order=desc")).text()
     assert by_id_desc.index(f'href="/requests/{b}"') < by_id_desc.index(f'href="/requests/{a}"')
     assert 'aria-sort="descending"' in by_id_desc

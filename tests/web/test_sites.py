@@ -162,6 +162,8 @@ async def test_confirmed_stalls_per_day(
     one = await (await client.get(f"/sites/{site_id}/stalls?day=2026-12-12")).text()
     assert one.count(f'href="/requests/{rid}"') == 1
     assert catalogs.translator("ar").tn("web.stalls.count", 1) in one
+    unreadable = await (await client.get(f"/sites/{site_id}/stalls?day=zzz")).text()
+    assert unreadable.count(f'href="/requests/{rid}"') == 11  # no filter, not an error
 
 
 async def _owner(session: Any, request_id: int) -> int:

@@ -154,7 +154,7 @@ async def test_staff_confirm_a_minors_guardian_on_the_profile(
     assert "بانتظار تأكيد فريق شركاء" in page and "تأكيد موافقة وليّ الأمر" in page
     done = await client.post(f"/volunteers/{minor}/guardian", data={"csrf": token})
     page = await done.text()
-    assert "موافقة وليّ الأمر: مؤكَّدة" in page and 'action="/volunteers/' not in page
+    assert "موافقة وليّ الأمر: أكّدها فريق شركاء" in page and 'action="/volunteers/' not in page
     audits = await _audits(db, "guardian.confirmed_by_staff")
     assert [a.target for a in audits] == [f"volunteer:{minor}"]
     assert (await client.post(f"/volunteers/{minor}/guardian")).status == 403  # no CSRF

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from bot.certificates_pdf import render_certificate
@@ -14,6 +15,7 @@ from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import fmt_date, fmt_datetime, hours_text, local_day
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
 from bot.core.messages import Attachment, Inbound
+from bot.core.throttle import Throttle
 from bot.core.validators import Invalid
 from bot.services import certificates as service
 from bot.services.errors import ServiceError
@@ -81,7 +83,7 @@ class CertificateFlow(Flow):
 
     async def issue(self, ctx: Context, period: tuple[date, date] | None) -> None:
         try:
-            issued = await service.issue_certificate(ctx.unit, period, ctx.tr.locale)
+            issued = await service.issue_certificate(ctx.unit, period)
         except ServiceError as err:
             ctx.say(err.msgid, **err.params)
             await self.show(ctx)
@@ -100,16 +102,16 @@ class CertificateFlow(Flow):
         await ctx.home()
 
 
-async def verify(ctx: Context) -> None:
+async def verify(ctx: Context, throttle: Throttle) -> None:
     """/verify CODE (or the word "verify" in Arabic, then the code): for anyone, registered
-    or not."""
+    or not; a person checking too many codes in a short time is asked to wait."""
     code = ctx.inbound.args.strip()
     tr = ctx.tr
     if not code:
         ctx.say("cert.q.verify_code")
     else:
         try:
-            found = await service.verify_certificate(ctx.unit, code)
+            found = await service.verify_limited(ctx.unit, throttle, f"user:{ctx.user.id}", code)
         except ServiceError as err:
             ctx.say(err.msgid, **err.params)
         else:
@@ -160,6 +162,9 @@ async def _open(ctx: Context) -> None:
 def register(app: BotApp) -> None:
     app.add_flow(CertificateFlow())
     app.add_menu_entry(MenuEntry(CERTIFICATE, _menu_label, _open, order=23))
-    app.add_command(Command(VERIFY, verify, "cmd.verify", before_gates=True))
+    throttle = service.verify_throttle()  # this app's (one per process)
+    app.add_command(
+        Command(VERIFY, partial(verify, throttle=throttle), "cmd.verify", before_gates=True)
+    )
     app.typed_commands["cert.words.verify"] = VERIFY
     app.data_sections.append(my_data_lines)

@@ -108,7 +108,7 @@ async def my_data_lines(ctx: Context) -> list[str]:
     found = await guardians.state(ctx.unit, volunteer)
     if found is Confirmation.NOT_NEEDED:
         return []
-    return [ctx.tr.t(f"vol.guardian.mydata.{found.value}")]
+    return [ctx.tr.t(guardians.state_msgid(volunteer, found))]
 
 
 async def cmd_guardian(ctx: Context) -> None:

@@ -5,12 +5,10 @@ number is looked up for an actor or a target."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from aiohttp import web
 
 from bot.core.dates import fmt_datetime
-from bot.core.validators import Invalid
 from bot.services import reports
 from bot.web.page import Pages, View
 from bot.web.table import Column, Table
@@ -26,15 +24,6 @@ COLUMNS = (
 FILTERS = ("actor", "action", "target", "since", "until")
 
 
-def _day(view: View, text: str) -> date | None:
-    """A date from the browser's date field (YYYY-MM-DD) or typed as the chat reads one;
-    anything else is no filter."""
-    try:
-        return view.day(text) if text else None
-    except Invalid:
-        return None
-
-
 @pages.get("/audit")
 async def audit(view: View) -> web.StreamResponse:
     table = Table.read(view, COLUMNS, sort="id", descending=True, filters=FILTERS)
@@ -43,8 +32,8 @@ async def audit(view: View) -> web.StreamResponse:
         actor=f["actor"],
         action=f["action"],
         target=f["target"],
-        since=_day(view, f["since"]),
-        until=_day(view, f["until"]),
+        since=view.filter_day(f["since"]),
+        until=view.filter_day(f["until"]),
     )
     page = table.page(await reports.count_audit(view.work, wanted))
     found = await reports.list_audit(

@@ -3,8 +3,10 @@ that a certificate's QR code opens, and for staff a volunteer's certificates wit
 
 /verify/{code} needs no sign-in and shows only what the certificate states: a masked name, the
 hours and the period, or that it was revoked. It is a GET that changes nothing, so it needs no
-CSRF token; the workspace has no request limiter yet, and a code is one of 31^10, so trying
-codes at random finds none."""
+CSRF token. A code is one of 31^10, so trying codes at random finds none; each address may
+still check only `VERIFY_TRIES` codes in `VERIFY_WINDOW` (429 beyond that), as a person may in
+chat. The address is the connection's: behind a reverse proxy, every client would share the
+proxy's, so the proxy should limit too."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from aiohttp import web
 from bot.core.dates import fmt_date, hours_text
 from bot.core.unit import Unit
 from bot.services import certificates as service
-from bot.services.errors import NotFound
+from bot.services.errors import NotFound, TooMany
 from bot.web.page import Pages, View
 from bot.web.pages.auth import ANONYMOUS
 from storage.models import Volunteer
 
 pages = Pages()
+VERIFY = "verify"  # the throttle's name in the web process
 
 
 @pages.get("/verify/{code}", public=True)
@@ -26,10 +29,21 @@ async def verify(view: View) -> web.StreamResponse:
     env, tr = view.env, view.tr
     async with env.db.transaction() as session:
         unit = Unit(session, ANONYMOUS, env.clock(), env.catalogs, env.settings)
+        throttle = env.throttles.setdefault(VERIFY, service.verify_throttle())
+        client = f"ip:{view.request.remote}"
         try:
-            found = await service.verify_certificate(unit, view.request.match_info["code"])
+            found = await service.verify_limited(
+                unit, throttle, client, view.request.match_info["code"]
+            )
         except NotFound:
             return view.render("certificates/verify.html", status=404, found=None)
+        except TooMany:
+            wait = throttle.retry_after(client, unit.now)
+            refused = view.render(
+                "message.html", status=429, title="cert.web.title", body="err.too_many"
+            )
+            refused.headers["Retry-After"] = str(max(1, int(wait.total_seconds())))
+            return refused
     return view.render(
         "certificates/verify.html",
         found=found,

@@ -12,7 +12,6 @@ from markupsafe import Markup
 
 from bot.core.dates import fmt_date, fmt_datetime, local_day
 from bot.core.text import mask_national_id
-from bot.core.validators import Invalid
 from bot.services import families as svc
 from bot.services import family_desk as desk
 from bot.services.errors import NotFound, ServiceError
@@ -41,13 +40,6 @@ COLUMNS = (
     Column("status", "web.req.col.status"),
     Column("created", "web.req.col.created", moment=True),
 )
-
-
-def _day(view: View, text: str) -> date | None:
-    try:
-        return view.day(text) if text else None
-    except Invalid:
-        return None
 
 
 def _int(text: str | None) -> int | None:
@@ -90,8 +82,8 @@ async def queue(view: View) -> web.StreamResponse:
         site_id=_int(f[F_SITE]),
         status=f[F_STATUS] if f[F_STATUS] in (*WAITING, *STATUSES) else None,
         stall_type=f[F_TYPE] if f[F_TYPE] in STALL_TYPES else None,
-        since=_day(view, f[F_FROM]),
-        until=_day(view, f[F_TO]),
+        since=view.filter_day(f[F_FROM]),
+        until=view.filter_day(f[F_TO]),
     )
     page = table.page(await desk.count_queue(view.work, where))
     found = await desk.list_queue(

@@ -265,10 +265,7 @@ async def stalls(view: View) -> web.StreamResponse:
     except NotFound as err:
         return gone(view, "web.sites.title", err)
     table = Table.read(view, STALL_COLUMNS, sort="day", filters=("day",))
-    try:
-        day = view.day(table.filters["day"]) if table.filters["day"] else None
-    except Invalid:
-        day = None
+    day = view.filter_day(table.filters["day"])
     found = await desk.confirmed_stalls(view.work, site.id, day)
     page = table.page(len(found))
     tr = view.tr

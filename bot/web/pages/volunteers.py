@@ -146,6 +146,7 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
     except NotFound as err:  # a page, not a redirect to itself
         return view.render("message.html", status=404, title="web.vol.title", body=err.msgid)
     hours = await attendance.volunteer_hours(view.work, volunteer.id)
+    guardian = await guardians.state(view.work, volunteer)
     tz = view.work.timezone
     shifts = [
         (
@@ -168,7 +169,8 @@ async def _profile(view: View, full_id: str | None = None) -> web.Response:
         total=hours_text(view.tr, hours.total),
         count=len(hours.shifts),
         shifts=shifts,
-        guardian=await guardians.state(view.work, volunteer),
+        guardian=guardian,
+        guardian_msgid=guardians.state_msgid(volunteer, guardian),
     )
 
 

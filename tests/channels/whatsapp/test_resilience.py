@@ -32,6 +32,7 @@ from storage.models import ProcessedUpdate
 from storage.models_channels import InboundWork
 from tests.channels.whatsapp.support import make_service, serve
 from tests.conftest import Clock, DatabaseFactory
+from tests.support import NOTICE_VERSION
 
 PEOPLE = [f"9665000001{n:02d}" for n in range(6)]
 NOTIFIED = "966500000199"
@@ -161,7 +162,7 @@ async def test_every_stored_message_is_answered_after_the_database_comes_back(
             session, "whatsapp", NOTIFIED, NOTIFIED, locale="ar"
         )
         # On the engine's clock, which the service's sender runs on too.
-        user.consent_version, user.consent_at = "2026-11", clock.now
+        user.consent_version, user.consent_at = NOTICE_VERSION, clock.now
         identity.last_seen_at = clock.now
         await outbox.enqueue(
             session,

@@ -25,6 +25,7 @@ from storage.models_channels import InboundWork
 from tests.channels.whatsapp.support import WhatsAppUser
 from tests.conftest import Clock
 from tests.delivery.support import add_broadcast
+from tests.support import NOTICE_VERSION
 
 WA_ID = "966512345678"
 
@@ -153,7 +154,7 @@ async def test_outside_the_window_goes_as_a_template_or_is_skipped(
     for wa_id, hours_ago in (("966500000001", 1), ("966500000002", 30), ("966500000003", 30)):
         async with db.transaction() as session:
             identity, user = await repo.create_user(session, "whatsapp", wa_id, wa_id, locale="ar")
-            user.consent_version, user.consent_at = "2026-11", utcnow()
+            user.consent_version, user.consent_at = NOTICE_VERSION, utcnow()
             identity.last_seen_at = utcnow() - timedelta(hours=hours_ago)
             service_user[wa_id] = user.id
         fake.user_text(wa_id, "hi")  # opens the fake's window now …
@@ -256,7 +257,7 @@ async def test_unreachable_and_throttled_like_their_telegram_counterparts(
     for wa_id in ("966500000011", "966500000012"):
         async with db.transaction() as session:
             identity, user = await repo.create_user(session, "whatsapp", wa_id, wa_id, locale="ar")
-            user.consent_version, user.consent_at = "2026-11", utcnow()
+            user.consent_version, user.consent_at = NOTICE_VERSION, utcnow()
             identity.last_seen_at = utcnow()  # inside the 24-hour window
             people[wa_id] = user.id
             await outbox.enqueue(

@@ -20,6 +20,7 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import OutboxMessage, User, utcnow
 from storage.models_channels import InboundWork
+from tests.support import NOTICE_VERSION
 
 GONE, AWAY, FINE = "966500000021", "966500000022", "966500000023"
 
@@ -30,7 +31,7 @@ async def people_with_a_notice(db: Database, *wa_ids: str) -> dict[str, int]:
     for wa_id in wa_ids:
         async with db.transaction() as session:
             identity, user = await repo.create_user(session, "whatsapp", wa_id, wa_id, locale="ar")
-            user.consent_version, user.consent_at = "2026-11", utcnow()
+            user.consent_version, user.consent_at = NOTICE_VERSION, utcnow()
             identity.last_seen_at = utcnow()
             users[wa_id] = user.id
             await outbox.enqueue(
