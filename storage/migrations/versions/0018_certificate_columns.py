@@ -5,7 +5,7 @@ and revoking never need it. Whether "all my hours" was asked is already in the s
 (the first and last day attended). Downgrade brings the columns back with the values they
 always had for new rows ("ar"; false).
 
-Revision ID: 0015_certificate_columns
+Revision ID: 0018_certificate_columns
 Revises: 0014_access_features
 Create Date: 2026-12-04
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_certificate_columns"
-down_revision = "0014_access_features"
+revision = "0018_certificate_columns"
+down_revision = "0017_inbound_claims"
 branch_labels = None
 depends_on = None
 
