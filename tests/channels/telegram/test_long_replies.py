@@ -1,5 +1,6 @@
 """Direct replies measured as Telegram measures them (UTF-16 units after HTML parsing): the
-real aiogram client against the fake Bot API, which refuses what real Telegram refuses."""
+real client (aiogram and python-telegram-bot) against the fake Bot API, which refuses what real
+Telegram refuses."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram import TelegramChannel, create_bot
+from bot.channels.telegram_chat import TelegramChat as TelegramChannel
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
 from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
+from bot.process.telegram_libs import open_client
 from fakes.telegram_api import FakeTelegramServer
 
 CHAT = 4242
@@ -18,7 +20,9 @@ EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 un
 
 
 @pytest.fixture
-async def channel(fake: FakeTelegramServer, catalogs: Catalogs) -> AsyncIterator[TelegramChannel]:
+async def channel(
+    fake: FakeTelegramServer, catalogs: Catalogs, transport: str
+) -> AsyncIterator[TelegramChannel]:
     fake.known_chat(CHAT)
     unreachable: list[str] = []
 
@@ -31,11 +35,11 @@ async def channel(fake: FakeTelegramServer, catalogs: Catalogs) -> AsyncIterator
     async def first_time(channel: str, key: str) -> bool:
         return True
 
-    bot = create_bot(fake.token, fake.base_url)
+    client = open_client(transport, fake.token, fake.base_url)
     try:
-        yield TelegramChannel(bot, handle, catalogs, mark_unreachable, first_time)
+        yield TelegramChannel(client, handle, catalogs, mark_unreachable, first_time)
     finally:
-        await bot.session.close()
+        await client.close()
     assert not unreachable
 
 
