@@ -5,13 +5,18 @@
     python -m bench.telegram_bench --users 500 --messages 4 --strict
     python -m bench.telegram_bench --profile         # + cProfile of our stack's run
 
-Two runs in one process, each against a fresh fake Bot API server (fakes/telegram_api.py,
-HTTP on 127.0.0.1, in the same process and event loop as the bot):
+Four runs in one process, each against a fresh fake Bot API server (fakes/telegram_api.py,
+HTTP on 127.0.0.1, in the same process and event loop as the bot), for each client library
+(TELEGRAM_TRANSPORT: aiogram, ptb):
 
-* ours: the real `TelegramService.run_polling` (aiogram long polling, our channel adapter, the
-  engine, the outbox sender and scheduler it starts, SQLite in a fresh temporary file);
-* echo: a bare aiogram `Dispatcher` with one message handler that answers `message.text` with
-  `bot.send_message`, started with `start_polling`.
+* ours: the real `TelegramService.run_polling` (the library's long polling, our channel adapter,
+  the engine, the outbox sender and scheduler it starts, SQLite in a fresh temporary file);
+* echo: the library's bare echo bot (bench/telegram_runs.py): aiogram's `Dispatcher` with one
+  message handler, or PTB's `Application` with one `MessageHandler`, answering the text with
+  `send_message`.
+
+Printed: all four rates and the ratios ours-on-PTB / PTB echo, ours-on-aiogram / aiogram echo,
+and PTB / aiogram (our stack, and the echo bots).
 
 Workload, the same for both: U users each send M plain text messages, pushed into the fake as
 Telegram updates. The messages are a realistic start for our bot: "/start", the language picked
@@ -40,7 +45,7 @@ elsewhere, shown so it can be discounted. With --repeat N both are run N times, 
 and the best rate of each counts (the machine is shared; the best run is the least disturbed).
 Our stack starts as `shuraka telegram` does: the start-up heap is frozen (gc.freeze).
 
-Two stand-in runs of our stack follow (skip them with --no-floor), to show where the target
+Two stand-in runs of our stack (on aiogram) follow (skip them with --no-floor), to show where the target
 stands: "silent" computes and saves every reply but sends nothing (aiogram's dispatch, the
 engine and a SQLite transaction per update: the floor before any Bot API call), and "as-echo"
 computes and saves them but sends what the echo bot sends (the user's text back).
