@@ -381,7 +381,8 @@ async def main_async(args: argparse.Namespace) -> int:
             quiet_start=clock_time(0),
             quiet_end=clock_time(0),
         )
-        sender = OutboxSender(db, catalogs, {"telegram": TelegramTransport(AiogramClient(bot))}, config)
+        transport = TelegramTransport(AiogramClient(bot))
+        sender = OutboxSender(db, catalogs, {"telegram": transport}, config)
         breakdown = Breakdown()
         instrument(sender, breakdown)
 

@@ -45,8 +45,8 @@ elsewhere, shown so it can be discounted. With --repeat N both are run N times, 
 and the best rate of each counts (the machine is shared; the best run is the least disturbed).
 Our stack starts as `shuraka telegram` does: the start-up heap is frozen (gc.freeze).
 
-Two stand-in runs of our stack (on aiogram) follow (skip them with --no-floor), to show where the target
-stands: "silent" computes and saves every reply but sends nothing (aiogram's dispatch, the
+Two stand-in runs of our stack (on aiogram) follow (skip them with --no-floor), to show where
+the target stands: "silent" computes and saves every reply but sends nothing (aiogram's dispatch, the
 engine and a SQLite transaction per update: the floor before any Bot API call), and "as-echo"
 computes and saves them but sends what the echo bot sends (the user's text back).
 
