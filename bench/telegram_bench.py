@@ -46,9 +46,9 @@ and the best rate of each counts (the machine is shared; the best run is the lea
 Our stack starts as `shuraka telegram` does: the start-up heap is frozen (gc.freeze).
 
 Two stand-in runs of our stack (on aiogram) follow (skip them with --no-floor), to show where
-the target stands: "silent" computes and saves every reply but sends nothing (aiogram's dispatch, the
-engine and a SQLite transaction per update: the floor before any Bot API call), and "as-echo"
-computes and saves them but sends what the echo bot sends (the user's text back).
+the target stands: "silent" computes and saves every reply but sends nothing (aiogram's
+dispatch, the engine and a SQLite transaction per update: the floor before any Bot API call),
+and "as-echo" computes and saves them but sends what the echo bot sends (the user's text back).
 
 Target: our stack reaches at least half of the echo bot's rate (ratio >= 0.5).
 Exit status: 1 when a run is wrong or times out; with --strict also when the target is missed.
