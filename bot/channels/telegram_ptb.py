@@ -13,6 +13,7 @@ imported only when TELEGRAM_TRANSPORT=ptb.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import warnings
@@ -56,6 +57,10 @@ from bot.channels.telegram_client import (
     UndecodableUpdate,
     Upload,
 )
+
+log = logging.getLogger(__name__)
+# httpx logs every request's URL at INFO, and a Bot API URL carries the bot's token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # Replies go side by side (the engine keeps each person's updates in order), as aiogram's
 # polling does; PTB's default connection pool of one would make them queue.
@@ -162,6 +167,13 @@ class PtbFeed:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is not None:
+            if update.message.chat is None:
+                # PTB decodes leniently where aiogram refuses the update: the same outcome,
+                # logged by id and field as aiogram's path logs it, never the contents.
+                log.error(
+                    "update %s: cannot decode message.chat (missing); skipped", update.update_id
+                )
+                return
             await self.chat.on_message(update.update_id, update.message)
         elif update.callback_query is not None:
             query = update.callback_query
