@@ -36,7 +36,7 @@ makes one. How they are pushed (--mode):
   realistic; the bot then polls small batches, often a single update).
 
 An update counts as handled when its replies have been sent: for ours when
-`TelegramChannel.deliver` returns, for the echo bot when `send_message` returns. The clock runs
+`TelegramChat.deliver` returns, for the echo bot when `send_message` returns. The clock runs
 from the first push to the last handled update. Afterwards each run is checked: every update
 handled, no failed Bot API call, for the echo bot one echo per update, for ours every user on the
 main menu with exactly one live menu. "fake handlers" is the time the fake spent in its method

@@ -52,9 +52,6 @@ from bot.channels.telegram_inbound import CHANNEL as CHANNEL
 from bot.channels.telegram_render import split_text as split_text
 from bot.channels.telegram_session import JsonBodySession, decode_update
 
-# The chat's class under its old name (tests and callers build it with an AiogramClient).
-TelegramChannel = TelegramChat
-
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
     api = TelegramAPIServer.from_base(api_base) if api_base else None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram_chat import TelegramChat as TelegramChannel
+from bot.channels.telegram_chat import TelegramChat
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
 from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
@@ -22,7 +22,7 @@ EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 un
 @pytest.fixture
 async def channel(
     fake: FakeTelegramServer, catalogs: Catalogs, transport: str
-) -> AsyncIterator[TelegramChannel]:
+) -> AsyncIterator[TelegramChat]:
     fake.known_chat(CHAT)
     unreachable: list[str] = []
 
@@ -37,7 +37,7 @@ async def channel(
 
     client = open_client(transport, fake.token, fake.base_url)
     try:
-        yield TelegramChannel(client, handle, catalogs, mark_unreachable, first_time)
+        yield TelegramChat(client, handle, catalogs, mark_unreachable, first_time)
     finally:
         await client.close()
     assert not unreachable
@@ -55,7 +55,7 @@ def inbound() -> Inbound:
 
 
 async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     bold = f"<b>{EMOJI_HEAVY}</b> &amp; \u0634"
     await channel.deliver(CHAT, inbound(), [Outbound(text=bold)])
@@ -68,7 +68,7 @@ async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(
 
 
 async def test_a_long_caption_goes_as_text_before_the_file(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     caption = "\u0634" + "\U0001f600" * 600  # 601 characters, 1,201 units
     document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)
@@ -80,7 +80,7 @@ async def test_a_long_caption_goes_as_text_before_the_file(
 
 
 async def test_a_short_caption_stays_a_caption(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     caption = "\U0001f600" * 512  # exactly 1,024 units
     document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)

@@ -1,4 +1,4 @@
-"""One renderer for both ways a message reaches Telegram: a direct reply (TelegramChannel) and
+"""One renderer for both ways a message reaches Telegram: a direct reply (TelegramChat) and
 an outbox notification (TelegramTransport). Each case is sent both ways to the fake Bot API,
 which refuses what real Telegram refuses (HTML, 4,096 text and 1,024 caption UTF-16 units),
 and must arrive the same."""
