@@ -19,7 +19,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot
 COPY storage ./storage
 COPY scheduler ./scheduler
-RUN pip install .
+# With the ptb extra: TELEGRAM_TRANSPORT can pick either Telegram client library.
+RUN pip install ".[ptb]"
 
 # Not root; /data holds a SQLite database and backups when no PostgreSQL is used.
 RUN useradd --system --uid 10001 --home-dir /data --create-home shuraka

@@ -65,7 +65,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, text
 
 from bench.common import ErrorCounter, own_time_by_area
-from bot.channels.telegram import create_bot
+from bot.channels.telegram import AiogramClient, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
@@ -381,7 +381,8 @@ async def main_async(args: argparse.Namespace) -> int:
             quiet_start=clock_time(0),
             quiet_end=clock_time(0),
         )
-        sender = OutboxSender(db, catalogs, {"telegram": TelegramTransport(bot)}, config)
+        transport = TelegramTransport(AiogramClient(bot))
+        sender = OutboxSender(db, catalogs, {"telegram": transport}, config)
         breakdown = Breakdown()
         instrument(sender, breakdown)
 

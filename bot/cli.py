@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument(
         "--webhook", action="store_true", help="serve a webhook (also when WEBHOOK_URL is set)"
     )
+    tg.add_argument(
+        "--transport",
+        choices=("aiogram", "ptb"),
+        help="the client library (default: TELEGRAM_TRANSPORT, else aiogram)",
+    )
     _role(tg)
     _role(sub.add_parser("whatsapp", help="serve the WhatsApp Cloud API webhook and send"))
 
@@ -174,7 +179,9 @@ async def _chat(settings: Settings, user: str, demo: bool, force_demo: bool = Fa
         await owner.run(handle_signals=False)  # Ctrl-C is the terminal's KeyboardInterrupt
 
 
-async def _telegram(settings: Settings, webhook: bool, role: str = "all") -> None:
+async def _telegram(
+    settings: Settings, webhook: bool, role: str = "all", transport: str | None = None
+) -> None:
     from bot.process.telegram import TelegramService
     from bot.runtime import open_runtime
 
@@ -184,7 +191,7 @@ async def _telegram(settings: Settings, webhook: bool, role: str = "all") -> Non
         # Everything loaded so far lives as long as the process: keep the collector off it.
         gc.collect()
         gc.freeze()
-        service = TelegramService(runtime, role=role)
+        service = TelegramService(runtime, role=role, transport=transport)
         if webhook or settings.webhook_url:
             await service.run_webhook()
         else:
@@ -437,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         return _run(_chat(settings, args.user, not args.no_demo, args.force_demo))
     if args.command == "telegram":
-        return _run(_telegram(settings, args.webhook, args.role))
+        return _run(_telegram(settings, args.webhook, args.role, args.transport))
     if args.command == "whatsapp":
         return _run(_whatsapp(settings, args.role))
     if args.command == "web":

@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     # 30 lets early arrivals be checked in at the gate without letting a check-in pressed by
     # mistake on an earlier day (or hours early) count as attendance; at most 12 hours.
     checkin_opens_minutes: int = Field(30, ge=0, le=720)
-    # telegram
+    # telegram: the client library (`shuraka telegram --transport` overrides it for one run);
+    # both behave the same, python-telegram-bot needs the `ptb` extra installed
+    telegram_transport: Literal["aiogram", "ptb"] = "aiogram"
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
     webhook_url: str | None = None

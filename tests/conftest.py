@@ -140,6 +140,12 @@ async def fake() -> AsyncIterator[FakeTelegramServer]:
         yield server
 
 
+@pytest.fixture(params=["aiogram", "ptb"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """The Telegram client library a test runs on: every test that takes it runs on both."""
+    return str(request.param)
+
+
 @pytest.fixture(autouse=True)
 def _cli_log_filter_stays_in_its_test() -> Any:
     """`shuraka` commands run by a test put the personal-data filter on the root logger's

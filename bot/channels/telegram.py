@@ -1,85 +1,56 @@
-"""The Telegram channel on aiogram 3: updates become `Inbound`, `Outbound` becomes messages.
+"""The Telegram channel on aiogram 3: the aiogram half of the adapter.
 
-Thin by design: no business rule lives here, only Telegram's shapes and limits (HTML parse
-mode, inline keyboards, 4096 UTF-16 units per message, answering every callback query,
-429/403).
+Everything Telegram-specific but library-independent is shared with the python-telegram-bot
+adapter (bot.channels.telegram_ptb): update conversion (telegram_inbound), replies, menus and
+retries (telegram_chat), rendering (telegram_render). Here: aiogram's client (`Call` → an
+aiogram method, aiogram's exceptions → the shared outcomes) and its dispatcher.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
+import aiogram.methods
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
+from aiogram.enums import ParseMode
 from aiogram.exceptions import (
-    TelegramBadRequest,
+    TelegramAPIError,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
-)
-from aiogram.methods import (
-    EditMessageReplyMarkup,
-    EditMessageText,
-    SendMessage,
-    SetMyCommands,
-    TelegramMethod,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import (
-    BotCommand,
+    BufferedInputFile,
     CallbackQuery,
+    InlineKeyboardMarkup,
     Message,
+    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 
-from bot.channels import lru
-from bot.channels.lru import RECENT_CHATS
-from bot.channels.telegram_render import (
-    TEXT_LIMIT,
-    Markup,
-    contact_keyboard,
-    inline_keyboard,
-    render,
+from bot.channels.telegram_chat import Pressed, TelegramChat
+from bot.channels.telegram_client import (
+    ApiError,
+    Blocked,
+    Call,
+    Refused,
+    RetryLater,
+    Unauthorized,
+    Unavailable,
+    Upload,
 )
+from bot.channels.telegram_inbound import CHANNEL as CHANNEL
 
 # Re-exported: the splitting rule is the renderer's, callers and tests knew it from here.
 from bot.channels.telegram_render import split_text as split_text
-from bot.channels.telegram_session import JsonBodySession
-from bot.core.flow import choice_prefix
-from bot.core.html_split import visible_len
-from bot.core.i18n import Catalogs
-from bot.core.messages import (
-    VOICE,
-    Contact,
-    FileRef,
-    Inbound,
-    InboundKind,
-    Location,
-    Outbound,
-)
-
-log = logging.getLogger(__name__)
-
-CHANNEL = "telegram"
-CAPS = frozenset({"contact", "location"})
-MAX_ATTEMPTS = 5
-UI_CHATS = RECENT_CHATS  # chats whose last menu this process remembers
-BACKOFF_START = 0.5
-
-T = TypeVar("T")
-Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
-
-
-class UnreachableError(Exception):
-    """Telegram refused the chat for good (403): stop sending to it."""
+from bot.channels.telegram_session import JsonBodySession, decode_update
 
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
@@ -88,301 +59,116 @@ def create_bot(token: str, api_base: str | None = None) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-# --- inbound ----------------------------------------------------------------------------------
-def message_to_inbound(update_id: int, message: Message) -> Inbound | None:
-    user = message.from_user
-    if user is None:
-        return None
-    base: dict[str, Any] = {
-        "channel": CHANNEL,
-        "external_user_id": str(user.id),
-        "chat_id": str(message.chat.id),
-        "update_id": str(update_id),
-        "language_hint": user.language_code,
-        "display_name": user.first_name,
-        "caps": CAPS,
-    }
-    if message.text is not None:
-        text = message.text
-        entity = message.entities[0] if message.entities else None
-        if entity is not None and entity.type == "bot_command" and entity.offset == 0:
-            name = text[1 : entity.length].split("@", 1)[0].lower()
-            args = text[entity.length :].strip()
-            return Inbound(kind=InboundKind.COMMAND, text=name, args=args, **base)
-        return Inbound(kind=InboundKind.TEXT, text=text, **base)
-    if message.contact is not None:
-        own = message.contact.user_id is not None and message.contact.user_id == user.id
-        contact = Contact(phone=message.contact.phone_number, is_own=own)
-        return Inbound(kind=InboundKind.CONTACT, contact=contact, **base)
-    if message.location is not None:
-        where = Location(message.location.latitude, message.location.longitude)
-        return Inbound(kind=InboundKind.LOCATION, location=where, **base)
-    if message.photo:
-        ref = FileRef(file_id=message.photo[-1].file_id, kind="photo")
-        return Inbound(kind=InboundKind.FILE, file=ref, **base)
-    if message.document is not None:
-        doc = message.document
-        ref = FileRef(file_id=doc.file_id, kind="document", name=doc.file_name)
-        return Inbound(kind=InboundKind.FILE, file=ref, **base)
-    if message.voice is not None or message.audio is not None:
-        return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind=VOICE), **base)
-    # Stickers, videos …: not something any step asks for.
-    return Inbound(kind=InboundKind.FILE, file=FileRef(file_id="", kind="other"), **base)
+def _markup(value: dict[str, Any]) -> Any:
+    # Said explicitly: left to pydantic's union matching, a dict could become the wrong kind.
+    if "inline_keyboard" in value:
+        return InlineKeyboardMarkup.model_validate(value)
+    if "keyboard" in value:
+        return ReplyKeyboardMarkup.model_validate(value)
+    return ReplyKeyboardRemove.model_validate(value)
 
 
-def callback_to_inbound(update_id: int, query: CallbackQuery) -> Inbound:
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    return Inbound(
-        channel=CHANNEL,
-        external_user_id=str(query.from_user.id),
-        chat_id=str(chat_id),
-        update_id=str(update_id),
-        kind=InboundKind.CHOICE,
-        text=query.data or "",
-        language_hint=query.from_user.language_code,
-        display_name=query.from_user.first_name,
-        caps=CAPS,
-    )
+def to_method(call: Call) -> aiogram.methods.TelegramMethod[Any]:
+    """The aiogram method object of a `Call` (sendMessage → SendMessage)."""
+    cls = getattr(aiogram.methods, call.method[0].upper() + call.method[1:])
+    params: dict[str, Any] = {}
+    for key, value in call.params.items():
+        if isinstance(value, Upload):
+            value = BufferedInputFile(value.data, filename=value.filename)
+        elif key == "reply_markup":
+            value = _markup(value)
+        params[key] = value
+    method: aiogram.methods.TelegramMethod[Any] = cls(**params)
+    return method
 
 
-# --- outbound ---------------------------------------------------------------------------------
-def merge_replies(replies: list[Outbound], limit: int = TEXT_LIMIT) -> list[Outbound]:
-    """Join a plain text with the message after it ("that ID is not valid" + the question
-    again) into one Telegram message: fewer API calls, and the chat reads the same."""
-    merged: list[Outbound] = []
-    for out in replies:
-        previous = merged[-1] if merged else None
-        plain = (
-            previous is not None
-            and not previous.choices
-            and previous.attachment is None
-            and previous.location is None
-            and not previous.ask_contact
-        )
-        if (
-            previous is not None
-            and plain
-            and visible_len(previous.text) + 2 + visible_len(out.text) <= limit
-        ):
-            merged[-1] = replace(out, text=f"{previous.text}\n\n{out.text}")
-        else:
-            merged.append(out)
-    return merged
+def to_api_error(exc: TelegramAPIError) -> ApiError:
+    message = exc.message
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryLater(float(exc.retry_after), message)
+    if isinstance(exc, TelegramForbiddenError):
+        return Blocked(message)
+    if isinstance(exc, TelegramUnauthorizedError | TelegramNotFound):
+        return Unauthorized(message)
+    if isinstance(exc, TelegramNetworkError | TelegramServerError):
+        return Unavailable(message)
+    return Refused(message)
 
 
-@dataclass
-class ChatUi:
-    """What this process last showed in a chat, so a chat never has two live menus."""
+class AiogramClient:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.token = bot.token
 
-    menu_message_id: int | None = None
-    reply_keyboard_open: bool = False
-
-
-@dataclass
-class TelegramChannel:
-    bot: Bot
-    handle: Handler
-    catalogs: Catalogs
-    mark_unreachable: Callable[[str, str], Awaitable[None]]
-    first_time: Callable[[str, str], Awaitable[bool]]
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    ui_chats: int = UI_CHATS
-    _ui: OrderedDict[int, ChatUi] = field(default_factory=OrderedDict)
-    _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    # --- calls with Telegram's error rules ---------------------------------------------------
-    async def call(self, method: TelegramMethod[T]) -> T:
-        delay = BACKOFF_START
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await self.bot(method)
-            except TelegramRetryAfter as exc:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                await self.sleep(exc.retry_after)
-            except (TelegramNetworkError, TelegramServerError):
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                await self.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
-
-    async def _quietly(self, method: TelegramMethod[Any]) -> None:
-        """For cosmetic calls (removing an old keyboard): a failure changes nothing important."""
+    async def call(self, call: Call, timeout: float | None = None) -> int | None:
+        method = to_method(call)
         try:
-            await self.call(method)
-        except (TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError) as exc:
-            log.debug("ignored %s: %s", type(method).__name__, exc)
+            seconds = None if timeout is None else int(timeout)
+            result = await self.bot(method, request_timeout=seconds)
+        except TelegramAPIError as exc:
+            raise to_api_error(exc) from exc
+        return result.message_id if isinstance(result, Message) else None
 
-    # --- updates -----------------------------------------------------------------------------
-    async def on_message(self, message: Message, event_update: Update) -> None:
-        await self._track(self._on_message(message, event_update))
+    async def close(self) -> None:
+        await self.bot.session.close()
 
-    async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        await self._track(self._on_callback(query, event_update))
+    def api_base(self) -> str:
+        return self.bot.session.api.base
 
-    async def _track(self, work: Awaitable[None]) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._inflight.add(task)
-        try:
-            await work
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
 
-    async def drain(self) -> None:
-        """Wait for the updates in hand (graceful shutdown: their state gets saved)."""
-        current = asyncio.current_task()
-        pending = [t for t in self._inflight if t is not current]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+class AiogramFeed:
+    """aiogram's dispatcher feeding the chat: long polling or one webhook update at a time."""
 
-    async def _on_message(self, message: Message, update: Update) -> None:
-        if message.chat.type != ChatType.PRIVATE:
-            await self._private_only(message)
-            return
-        inbound = message_to_inbound(update.update_id, message)
-        if inbound is None:
-            return
-        replies = await self.handle(inbound)
-        await self.deliver(message.chat.id, inbound, replies)
-
-    async def _on_callback(self, query: CallbackQuery, update: Update) -> None:
-        # Answer first: Telegram shows a spinner until it is answered.
-        await self._quietly(query.answer())
-        message = query.message
-        if message is None or message.chat.type != ChatType.PRIVATE:
-            return
-        inbound = callback_to_inbound(update.update_id, query)
-        replies = await self.handle(inbound)
-        await self.deliver(message.chat.id, inbound, replies, pressed=message.message_id)
-
-    async def _private_only(self, message: Message) -> None:
-        if not await self.first_time("telegram-group", str(message.chat.id)):
-            return
-        text = "\n\n".join(tr.t("telegram.private_only") for tr in self.catalogs.all_translators())
-        try:
-            await self.call(SendMessage(chat_id=message.chat.id, text=text))
-        except (TelegramBadRequest, TelegramForbiddenError) as exc:
-            log.info("could not tell group %s: %s", message.chat.id, exc)
-
-    # --- rendering ---------------------------------------------------------------------------
-    async def deliver(
-        self,
-        chat_id: int,
-        inbound: Inbound,
-        replies: list[Outbound],
-        pressed: int | None = None,
-    ) -> None:
-        try:
-            await self._deliver(chat_id, inbound, replies, pressed)
-        except TelegramForbiddenError:
-            await self.mark_unreachable(CHANNEL, inbound.external_user_id)
-        except (
-            TelegramBadRequest,
-            TelegramRetryAfter,
-            TelegramNetworkError,
-            TelegramServerError,
-        ) as exc:
-            # The state is already saved: the user's next message shows the same step again.
-            log.warning("could not deliver to %s: %s", chat_id, exc)
-
-    async def _deliver(
-        self, chat_id: int, inbound: Inbound, replies: list[Outbound], pressed: int | None
-    ) -> None:
-        ui = self._chat_ui(chat_id)
-        if pressed is not None and self._same_step_update(inbound, replies):
-            # Toggling a multi-select answers in place instead of stacking messages.
-            out = replies[0]
-            await self._quietly(
-                EditMessageText(
-                    text=out.text,
-                    chat_id=chat_id,
-                    message_id=pressed,
-                    reply_markup=inline_keyboard(out.choices),
-                )
-            )
-            ui.menu_message_id = pressed
-            return
-        old_menu = pressed if pressed is not None else ui.menu_message_id
-        if old_menu is not None:
-            await self._quietly(
-                EditMessageReplyMarkup(chat_id=chat_id, message_id=old_menu, reply_markup=None)
-            )
-            ui.menu_message_id = None
-        for out in merge_replies(replies):
-            await self._send(chat_id, out, ui)
-
-    def _chat_ui(self, chat_id: int) -> ChatUi:
-        """What was last shown in the chat; only the most recently active chats are kept, so
-        a long-running process does not grow with every chat it ever answered (a forgotten
-        chat just keeps its old keyboard, as after a restart)."""
-        return lru.touch(self._ui, chat_id, ChatUi, self.ui_chats)
-
-    @staticmethod
-    def _same_step_update(inbound: Inbound, replies: list[Outbound]) -> bool:
-        if len(replies) != 1 or not replies[0].choices or replies[0].attachment is not None:
-            return False
-        return choice_prefix(replies[0].choices[0].id) == choice_prefix(inbound.text)
-
-    async def _send(self, chat_id: int, out: Outbound, ui: ChatUi) -> None:
-        """`out` as the renderer lays it out (bot.channels.telegram_render), with this chat's
-        keyboards: a contact request opens a reply keyboard; the next message closes it."""
-        closing = not out.ask_contact and ui.reply_keyboard_open
-        markup: Markup | None = None
-        if out.ask_contact:
-            markup = contact_keyboard(out)
-        elif closing:
-            markup = ReplyKeyboardRemove()
-        rendered = render(chat_id, out, markup)
-        for index, method in enumerate(rendered.calls):
-            sent = await self.call(method)
-            if index != rendered.main:
-                continue
-            if out.ask_contact:
-                ui.reply_keyboard_open = True
-            elif closing:
-                # One message cannot carry both kinds of markup: the inline keyboard is added
-                # by an edit once the reply keyboard is closed.
-                ui.reply_keyboard_open = False
-                if out.choices:
-                    await self.call(
-                        EditMessageReplyMarkup(
-                            chat_id=chat_id,
-                            message_id=sent.message_id,
-                            reply_markup=inline_keyboard(out.choices),
-                        )
-                    )
-                    ui.menu_message_id = sent.message_id
-            elif out.choices:
-                ui.menu_message_id = sent.message_id
-
-    # --- set-up ------------------------------------------------------------------------------
-    def router(self) -> Router:
+    def __init__(self, bot: Bot, chat: TelegramChat) -> None:
+        self.bot = bot
+        self.chat = chat
+        # Conversation state is the engine's (in the database): aiogram's FSM would only cost.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         router = Router(name="shuraka")
-        router.message.register(self.on_message)
-        router.callback_query.register(self.on_callback)
-        return router
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        self.dispatcher.include_router(router)
+        self._polling = False
 
-    async def set_commands(self, commands: list[tuple[str, str]]) -> None:
-        """`commands`: (name, description message id). The default list is in the default
-        language; each language also gets its own list."""
-        for locale in (None, *self.catalogs.locales):
-            tr = self.catalogs.translator(locale)
-            await self.call(
-                SetMyCommands(
-                    commands=[
-                        BotCommand(command=name, description=tr.label(key))
-                        for name, key in commands
-                    ],
-                    language_code=locale,
-                )
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        await self.chat.on_message(event_update.update_id, message)
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        shown = query.message  # a Message, or an InaccessibleMessage (chat and id only)
+        pressed = Pressed(
+            query_id=query.id,
+            user=query.from_user,
+            chat=shown.chat if shown is not None else None,
+            message_id=shown.message_id if shown is not None else None,
+            data=query.data,
+        )
+        await self.chat.on_callback(event_update.update_id, pressed)
+
+    async def start(self) -> None:
+        return None  # aiogram's dispatcher needs no start-up
+
+    async def stop(self) -> None:
+        return None
+
+    async def poll(self, allowed_updates: list[str]) -> None:
+        self._polling = True
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,  # the owner handles them
+                close_bot_session=False,  # the owner closes it, after the sender
+                allowed_updates=allowed_updates,
             )
+        finally:
+            self._polling = False
 
+    async def halt(self) -> None:
+        while self._polling:
+            try:
+                await self.dispatcher.stop_polling()
+                break
+            except RuntimeError:  # the task has not begun polling yet
+                await asyncio.sleep(0.01)
 
-def build_dispatcher(channel: TelegramChannel) -> Dispatcher:
-    # Conversation state is the engine's (in the database): aiogram's FSM would only cost time.
-    dispatcher = Dispatcher(disable_fsm=True)
-    dispatcher.include_router(channel.router())
-    return dispatcher
+    async def feed(self, data: object) -> None:
+        await self.dispatcher.feed_update(self.bot, decode_update(self.bot, data))

@@ -10,8 +10,10 @@ its own before the file. Any text is split into messages of at most 4,096 units,
 (bot.core.html_split). The keyboard goes on the message that carries the text's last part (the
 file itself when the text is its caption); a map pin comes last.
 
-The calls are built here and sent by the caller, which keeps its own error rules (a reply
-retries and remembers its menus; the outbox maps errors to delivery outcomes).
+The calls are built here as library-neutral `Call`s (a Bot API method and its JSON parameters)
+and sent by the caller through whichever client library runs (aiogram or python-telegram-bot),
+which keeps its own error rules (a reply retries and remembers its menus; the outbox maps errors
+to delivery outcomes).
 """
 
 from __future__ import annotations
@@ -20,17 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto, TelegramMethod
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
-
+from bot.channels.telegram_client import Call, Upload
 from bot.core.flow import is_navigation
 from bot.core.html_split import split_html, visible_len, visible_text
 from bot.core.messages import Attachment, Choice, Outbound
@@ -39,7 +31,9 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 SHORT_LABEL = 16  # labels up to this many characters go two to a row
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+HTML = "HTML"  # every text we send is HTML (bot.core.render escapes what people typed)
+Markup = dict[str, Any]  # a Bot API reply_markup object
+REMOVE_KEYBOARD: Markup = {"remove_keyboard": True}
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -59,28 +53,29 @@ def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
-def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+def inline_keyboard(choices: tuple[Choice, ...]) -> Markup:
     """Options first (two to a row when short, for Arabic labels read right to left), then the
     navigation row (back, cancel …)."""
     options = [c for c in choices if not is_navigation(c.id)]
     nav = [c for c in choices if is_navigation(c.id)]
     short = all(len(c.label) <= SHORT_LABEL for c in options)
     rows = _rows(options, 2 if short else 1) + _rows(nav, 2)
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=c.label, callback_data=c.id) for c in row] for row in rows
-        ]
-    )
+    return {
+        "inline_keyboard": [[{"text": c.label, "callback_data": c.id} for c in row] for row in rows]
+    }
 
 
-def contact_keyboard(out: Outbound) -> ReplyKeyboardMarkup:
+def contact_keyboard(out: Outbound) -> Markup:
     """A contact request is a reply keyboard; the step's choices ride along as text buttons,
     which the engine matches by label."""
-    share = KeyboardButton(
-        text=out.hints.get("contact_label", "📱 Share my number"), request_contact=True
-    )
-    rows = [[share], *[[KeyboardButton(text=c.label)] for c in out.choices]]
-    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+    share = {"text": out.hints.get("contact_label", "📱 Share my number"), "request_contact": True}
+    rows = [[share], *[[{"text": c.label}] for c in out.choices]]
+    return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+
+
+def call(method: str, **params: Any) -> Call:
+    """A `Call` without the None values (left out, as both libraries leave them out)."""
+    return Call(method, {key: value for key, value in params.items() if value is not None})
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ class Rendered:
     """The calls in sending order; `main` is the index of the one carrying the keyboard (whose
     sent message a reply remembers as the chat's live menu)."""
 
-    calls: tuple[TelegramMethod[Message], ...]
+    calls: tuple[Call, ...]
     main: int
 
 
@@ -102,18 +97,19 @@ def _file_call(
     caption: str | None,
     markup: Markup | None,
     extra: Mapping[str, Any],
-) -> TelegramMethod[Message]:
+) -> Call:
     # A file Telegram already holds (a family's product photo) goes by its id; bytes we made
     # (an export) are uploaded.
-    upload: str | BufferedInputFile = (
-        item.file_id if item.file_id else BufferedInputFile(item.data, filename=item.filename)
-    )
-    if item.kind == "photo":
-        return SendPhoto(
-            chat_id=chat_id, photo=upload, caption=caption, reply_markup=markup, **extra
-        )
-    return SendDocument(
-        chat_id=chat_id, document=upload, caption=caption, reply_markup=markup, **extra
+    upload: str | Upload = item.file_id if item.file_id else Upload(item.data, item.filename)
+    field = "photo" if item.kind == "photo" else "document"
+    return call(
+        "sendPhoto" if item.kind == "photo" else "sendDocument",
+        chat_id=chat_id,
+        **{field: upload},
+        caption=caption,
+        parse_mode=HTML if caption else None,
+        reply_markup=markup,
+        **extra,
     )
 
 
@@ -130,7 +126,7 @@ def render(
     if markup is None and out.choices:
         markup = inline_keyboard(out.choices)
     extra = dict(extra or {})
-    calls: list[TelegramMethod[Message]] = []
+    calls: list[Call] = []
     main = -1
 
     def texts(text: str, keyboard: Markup | None) -> int:
@@ -138,8 +134,13 @@ def render(
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             calls.append(
-                SendMessage(
-                    chat_id=chat_id, text=chunk, reply_markup=keyboard if last else None, **extra
+                call(
+                    "sendMessage",
+                    chat_id=chat_id,
+                    text=chunk,
+                    parse_mode=HTML,
+                    reply_markup=keyboard if last else None,
+                    **extra,
                 )
             )
         return len(calls) - 1
@@ -164,7 +165,8 @@ def render(
         main = main if main >= 0 else len(calls) - 1
     if out.location is not None:
         calls.append(
-            SendLocation(
+            call(
+                "sendLocation",
                 chat_id=chat_id,
                 latitude=out.location.latitude,
                 longitude=out.location.longitude,

@@ -34,6 +34,9 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import ClientError, ClientTimeout
 from pydantic import ValidationError
 
+# Re-exported: the webhook and the tests knew it from here.
+from bot.channels.telegram_client import UndecodableUpdate as UndecodableUpdate
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -43,15 +46,6 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 # Decoding the same JSON fails the same way every time, so a few tries are enough; until the
 # last one the updates behind a bad one wait, which keeps every chat's updates in order.
 BAD_UPDATE_TRIES = 3
-
-
-class UndecodableUpdate(Exception):
-    """An update aiogram cannot decode. The message names the update id and the fields that
-    failed, never a value: updates carry names, phone numbers and message texts."""
-
-    def __init__(self, update_id: int | None, problem: str) -> None:
-        self.update_id = update_id
-        super().__init__(f"update {update_id if update_id is not None else '(no id)'}: {problem}")
 
 
 def decode_update(bot: Bot, data: object) -> Update:

@@ -9,12 +9,13 @@ from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
-from bot.channels.telegram import CHANNEL, create_bot
+from bot.channels.telegram_inbound import CHANNEL
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import load_catalogs
 from bot.core.unit import Actor, Unit
 from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
 from bot.process.owner import ProcessOwner
+from bot.process.telegram_libs import open_client
 from bot.runtime import Runtime, open_runtime
 from bot.services.broadcasts import BroadcastDraft, create_broadcast
 from bot.settings import ConfigError, Settings
@@ -27,8 +28,12 @@ from storage.models import OutboxMessage, utcnow
 def telegram_transport(settings: Settings) -> TelegramTransport:
     if settings.bot_token is None:
         raise ConfigError("configuration error: BOT_TOKEN: required to send")
-    bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
-    return TelegramTransport(bot, settings.telegram_paid_broadcast)
+    client = open_client(
+        settings.telegram_transport,
+        settings.bot_token.get_secret_value(),
+        settings.telegram_api_base,
+    )
+    return TelegramTransport(client, settings.telegram_paid_broadcast)
 
 
 def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
@@ -43,7 +48,7 @@ def telegram_sender(settings: Settings, db: Database) -> OutboxSender:
 
 async def _close(sender: OutboxSender) -> None:
     for transport in sender.transports.values():
-        await transport.bot.session.close()  # type: ignore[attr-defined]
+        await transport.close()  # type: ignore[attr-defined]
 
 
 async def _open_rows(db: Database) -> int:
@@ -62,7 +67,7 @@ def sender_process(runtime: Runtime, until_empty: bool) -> ProcessOwner:
     owner = ProcessOwner(runtime, scheduled=False)
     transport = telegram_transport(runtime.settings)
     sender = owner.sender_for(transport, run=not until_empty)
-    owner.add_closer("telegram client", transport.bot.session.close)
+    owner.add_closer("telegram client", transport.close)
     if until_empty:
         db = runtime.db
 

@@ -1,5 +1,7 @@
 """Running the Telegram channel: long polling or an aiohttp webhook, as a door of the process
 owner (`bot.process.owner`), which runs the sender and the jobs and shuts down in order.
+The same for both client libraries (TELEGRAM_TRANSPORT, bot.process.telegram_libs): the
+webhook server and its secret check are ours either way, and feed the library's dispatcher.
 
 On SIGINT/SIGTERM the update in hand is finished (and its state saved) before the process
 exits; updates not yet handled are delivered again by Telegram and deduplicated by the engine.
@@ -13,19 +15,19 @@ import logging
 from functools import partial
 from urllib.parse import urlparse, urlsplit
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramNetworkError,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import DeleteWebhook, GetMe, SetWebhook
 from aiohttp import web
 
-from bot.channels.telegram import TelegramChannel, build_dispatcher, create_bot
-from bot.channels.telegram_session import UndecodableUpdate, decode_update
+from bot.channels.telegram_chat import TelegramChat
+from bot.channels.telegram_client import (
+    BotClient,
+    Call,
+    Unauthorized,
+    Unavailable,
+    UndecodableUpdate,
+)
 from bot.channels.telegram_transport import TelegramTransport
 from bot.process.owner import ALL, Door, ProcessOwner, http_door
+from bot.process.telegram_libs import feed_for, open_client
 from bot.runtime import Runtime
 from bot.settings import ConfigError, webhook_secret_problem
 
@@ -46,28 +48,39 @@ class TelegramService:
     startup_attempts = 3
     startup_timeout = 10  # seconds per try
 
-    def __init__(self, runtime: Runtime, bot: Bot | None = None, role: str = ALL) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        client: BotClient | None = None,
+        role: str = ALL,
+        transport: str | None = None,
+    ) -> None:
+        """`client`: a ready client (tests, bench); else one of `transport` (by default
+        TELEGRAM_TRANSPORT) on BOT_TOKEN and TELEGRAM_API_BASE."""
         settings = runtime.settings
-        if bot is None:
+        if client is None:
             if settings.bot_token is None:
                 raise ConfigError("configuration error: BOT_TOKEN: required for telegram")
-            bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+            client = open_client(
+                transport or settings.telegram_transport,
+                settings.bot_token.get_secret_value(),
+                settings.telegram_api_base,
+            )
         self.runtime = runtime
-        self.bot = bot
+        self.client = client
         engine = runtime.engine
-        self.channel = TelegramChannel(
-            bot=bot,
+        self.channel = TelegramChat(
+            client=client,
             handle=engine.handle,
             catalogs=runtime.catalogs,
             mark_unreachable=engine.mark_unreachable,
             first_time=engine.first_time,
         )
-        self.dispatcher = build_dispatcher(self.channel)
+        self.feed = feed_for(client, self.channel)
         self.owner = ProcessOwner(runtime, role=role)
         self.sender = self.owner.sender_for(
-            TelegramTransport(bot, settings.telegram_paid_broadcast)
+            TelegramTransport(client, settings.telegram_paid_broadcast)
         )
-        self._polling: asyncio.Task[None] | None = None
 
     def command_menu(self) -> list[tuple[str, str]]:
         commands = self.runtime.engine.app.commands.values()
@@ -78,65 +91,53 @@ class TelegramService:
         delay = 0.5
         for attempt in range(1, self.startup_attempts + 1):
             try:
-                await self.bot(GetMe(), request_timeout=self.startup_timeout)
+                await self.client.call(Call("getMe"), timeout=self.startup_timeout)
                 return
-            except TelegramUnauthorizedError:
-                await self.bot.session.close()
+            except Unauthorized:
+                await self.client.close()
                 raise ConfigError(
                     "configuration error: BOT_TOKEN: rejected by the Telegram Bot API"
                 ) from None
-            except (TelegramNetworkError, TelegramServerError) as exc:
+            except Unavailable as exc:
                 if attempt < self.startup_attempts:
                     await asyncio.sleep(delay)
                     delay *= 2
                     continue
-                await self.bot.session.close()
-                reason = exc.message.replace(self.bot.token, "<BOT_TOKEN>")
-                api = urlsplit(self.bot.session.api.base)
+                await self.client.close()
+                reason = str(exc).replace(self.client.token, "<BOT_TOKEN>")
+                api = urlsplit(self.client.api_base())
                 raise BotApiUnreachable(
                     f"cannot reach the Telegram Bot API at {api.scheme}://{api.netloc} "
                     f"({attempt} tries): {' '.join(reason.split())}"
                 ) from None
 
+    async def _finish(self) -> None:
+        await self.channel.drain()
+        await self.feed.stop()
+
     async def _close(self) -> None:
-        await self.bot.session.close()
+        await self.client.close()
 
     # --- polling -----------------------------------------------------------------------------
     async def _poll(self) -> None:
         # A webhook left behind would make getUpdates fail with 409.
-        await self.channel.call(DeleteWebhook(drop_pending_updates=False))
+        await self.channel.call(Call("deleteWebhook", {"drop_pending_updates": False}))
         if self.owner.stopping.is_set():
-            return  # stopped meanwhile: `_halt_polling` found nothing to halt
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                handle_signals=False,  # the owner handles them
-                close_bot_session=False,  # the owner closes it, after the sender
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        )
-        await self._polling
-
-    async def _halt_polling(self) -> None:
-        polling = self._polling
-        while polling is not None and not polling.done():
-            try:
-                await self.dispatcher.stop_polling()
-                break
-            except RuntimeError:  # the task has not begun polling yet
-                await asyncio.sleep(0.01)
+            return  # stopped meanwhile: there is nothing to halt
+        await self.feed.poll(ALLOWED_UPDATES)
 
     def polling_door(self) -> Door:
         return Door(
             "telegram polling",
             serve=self._poll,
-            halt=self._halt_polling,
-            finish=self.channel.drain,
+            halt=self.feed.halt,
+            finish=self._finish,
             close=self._close,
         )
 
     async def run_polling(self, handle_signals: bool = True) -> None:
         await self._check_api()
+        await self.feed.start()
         await self.channel.set_commands(self.command_menu())
         self.owner.add_door(self.polling_door())
         await self.owner.run(handle_signals=handle_signals)
@@ -167,23 +168,24 @@ class TelegramService:
         if not secret or given is None or not hmac.compare_digest(given.encode(), secret):
             return web.Response(status=403, text="forbidden")
         try:
-            update = decode_update(self.bot, await request.json())
+            await self.feed.feed(await request.json())
         except (ValueError, UndecodableUpdate) as exc:
             # 200 all the same: any other answer makes Telegram send it again, forever.
             problem = exc if isinstance(exc, UndecodableUpdate) else "the body is not JSON"
             log.error("webhook update skipped: %s", problem)
-            return web.json_response({})
-        await self.dispatcher.feed_update(self.bot, update)
         return web.json_response({})
 
     async def _set_webhook(self) -> None:
         settings = self.runtime.settings
         assert settings.webhook_url and settings.webhook_secret is not None
         await self.channel.call(
-            SetWebhook(
-                url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
+            Call(
+                "setWebhook",
+                {
+                    "url": settings.webhook_url,
+                    "secret_token": settings.webhook_secret.get_secret_value(),
+                    "allowed_updates": ALLOWED_UPDATES,
+                },
             )
         )
 
@@ -196,6 +198,7 @@ class TelegramService:
             )
         app = self.webhook_app()  # checks WEBHOOK_SECRET before anything starts
         await self._check_api()
+        await self.feed.start()
         await self.channel.set_commands(self.command_menu())
         self.owner.add_door(
             http_door(
@@ -204,7 +207,7 @@ class TelegramService:
                 settings.webhook_host,
                 settings.webhook_port,
                 ready=self._set_webhook,
-                finish=self.channel.drain,
+                finish=self._finish,
                 close=self._close,
             )
         )

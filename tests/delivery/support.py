@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bot.channels.telegram import create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.i18n import Catalogs
 from bot.delivery.sender import DeliveryConfig, OutboxSender, fan_out_due
+from bot.process.telegram_libs import open_client
 from fakes.telegram_api import FakeTelegramServer
 from storage import broadcasts
 from storage.db import Database
@@ -22,6 +22,13 @@ from storage.models import Broadcast, ChannelIdentity, OutboxMessage, User, utcn
 from tests.support import NOTICE_VERSION
 
 FIRST_CHAT = 100_000
+# The Telegram client library the senders of the running test use; tests/delivery/conftest.py
+# sets it from the `transport` fixture, so every sender test runs on aiogram and on PTB.
+LIBRARY = ["aiogram"]
+
+
+def telegram_transport(token: str, base_url: str) -> TelegramTransport:
+    return TelegramTransport(open_client(LIBRARY[0], token, base_url))
 
 
 async def seed_recipients(
@@ -129,7 +136,6 @@ def make_sender(
     clock: Callable[[], datetime] | None = None,
     **config: Any,
 ) -> OutboxSender:
-    bot = create_bot(fake.token, fake.base_url)
     # Quiet hours off unless a test asks for them: tests must not depend on the wall clock.
     defaults: dict[str, Any] = {
         "per_second": 400.0,
@@ -141,7 +147,7 @@ def make_sender(
     return OutboxSender(
         db,
         catalogs,
-        {"telegram": TelegramTransport(bot)},
+        {"telegram": telegram_transport(fake.token, fake.base_url)},
         conf,
         clock=clock or (lambda: NOON_RIYADH),
     )
@@ -157,7 +163,7 @@ def running_from(start: datetime) -> Callable[[], datetime]:
 
 async def close(sender: OutboxSender) -> None:
     for transport in sender.transports.values():
-        await transport.bot.session.close()  # type: ignore[attr-defined]
+        await transport.close()  # type: ignore[attr-defined]
 
 
 async def drain_once(db: Database, catalogs: Catalogs, fake: FakeTelegramServer, **kw: Any) -> None:

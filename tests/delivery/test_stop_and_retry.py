@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.channels.telegram import create_bot
-from bot.channels.telegram_transport import TelegramTransport
 from bot.channels.whatsapp import labels_for
 from bot.channels.whatsapp_client import WhatsAppClient
 from bot.channels.whatsapp_transport import WhatsAppTransport
@@ -36,6 +34,7 @@ from tests.delivery.support import (
     make_sender,
     statuses,
     summary_sent,
+    telegram_transport,
     user_id_for_chat,
 )
 from tests.support import NOTICE_VERSION
@@ -63,9 +62,13 @@ def clocked_sender(
         clock=lambda: clock.now.timestamp(),
         sleep=sleep,
     )
-    bot = create_bot(token, base_url)
     return OutboxSender(
-        db, catalogs, {"telegram": TelegramTransport(bot)}, conf, clock=clock, limiter=limiter
+        db,
+        catalogs,
+        {"telegram": telegram_transport(token, base_url)},
+        conf,
+        clock=clock,
+        limiter=limiter,
     )
 
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.channels.telegram import create_bot
+from bot.channels.telegram import AiogramClient, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.cli import _parser
 from bot.core.engine import Engine
@@ -26,7 +26,7 @@ OK = {"database": "ok", "schema": "ok", "tasks": "ok"}
 
 def _owner(engine: Engine, fake: FakeTelegramServer, role: str = "all") -> ProcessOwner:
     owner = ProcessOwner(runtime_for(engine), role=role)
-    owner.sender_for(TelegramTransport(create_bot(fake.token, fake.base_url)))
+    owner.sender_for(TelegramTransport(AiogramClient(create_bot(fake.token, fake.base_url))))
     return owner
 
 

@@ -76,7 +76,7 @@ async def test_telegram_starts_its_jobs_and_sender_first_and_stops_in_order(
         return replies
 
     service.channel.handle = slow_handle
-    spy(events, service.dispatcher, "stop_polling", "polling stopped")
+    spy(events, service.feed, "halt", "polling stopped")
     spy(events, owner.jobs, "stop", "scheduler stopped")
     spy(events, service.sender, "run", "sender stopped")
     # (aiogram closes a stale aiohttp session by itself when it opens one: spy the door's close)
@@ -133,8 +133,8 @@ async def test_outbox_run_sends_what_is_queued_then_closes_and_disposes_last(
             )
         owner = sender_process(runtime, until_empty=True)
         assert owner.sender is not None
-        bot = owner.sender.transports["telegram"].bot  # type: ignore[attr-defined]
-        spy(events, bot.session, "close", "client closed")
+        client = owner.sender.transports["telegram"].client  # type: ignore[attr-defined]
+        spy(events, client, "close", "client closed")
         spy(events, runtime.db, "dispose", "database disposed")
         await asyncio.wait_for(owner.run(handle_signals=False), 20)
         assert owner.steps == DOCUMENTED

@@ -10,7 +10,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlalchemy import select
 
-from bot.channels.telegram import create_bot
+from bot.channels.telegram import AiogramClient, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.engine import Engine
 from bot.core.flow import JobEnv, PeriodicJob
@@ -138,7 +138,7 @@ async def test_the_channels_sender_and_its_jobs_run_on_the_engines_clock(
 ) -> None:
     """One "now" per process: the engine's. The wall clock is days after the clock fixture's
     instant, so anything that read it here would see a different time."""
-    transport = TelegramTransport(create_bot(fake.token, fake.base_url))
+    transport = TelegramTransport(AiogramClient(create_bot(fake.token, fake.base_url)))
     sender = ProcessOwner(runtime_for(engine)).sender_for(transport)
     try:
         seen: list[datetime] = []
@@ -163,4 +163,4 @@ async def test_the_channels_sender_and_its_jobs_run_on_the_engines_clock(
             broadcast = await session.get(Broadcast, broadcast_id)
             assert broadcast is not None and broadcast.status == "sending"
     finally:
-        await transport.bot.session.close()
+        await transport.close()

@@ -1,4 +1,5 @@
-"""Runs the real TelegramService (aiogram polling or webhook) against the fake Bot API server."""
+"""Runs the real TelegramService (polling or webhook, on aiogram or python-telegram-bot) against
+the fake Bot API server."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 from aiogram.exceptions import TelegramBadRequest
 from aiohttp import web
 
-from bot.channels.telegram import create_bot
 from bot.core.engine import Engine
 from bot.core.messages import Inbound, Outbound
 from bot.process.telegram import TelegramService
+from bot.process.telegram_libs import open_client
 from bot.runtime import Runtime
 from fakes.telegram_api import FakeTelegramServer
 
@@ -118,15 +119,19 @@ class DeliveryTracker:
         await asyncio.wait_for(seen(), timeout)
 
 
-def make_service(runtime: Runtime, fake: FakeTelegramServer) -> TelegramService:
-    return TelegramService(runtime, bot=create_bot(fake.token, fake.base_url))
+def make_service(
+    runtime: Runtime, fake: FakeTelegramServer, transport: str = "aiogram"
+) -> TelegramService:
+    """The service on `transport`'s client library, pointed at the fake as TELEGRAM_API_BASE
+    points it."""
+    return TelegramService(runtime, client=open_client(transport, fake.token, fake.base_url))
 
 
 @asynccontextmanager
 async def polling(
-    runtime: Runtime, fake: FakeTelegramServer, tracker: DeliveryTracker
+    runtime: Runtime, fake: FakeTelegramServer, tracker: DeliveryTracker, transport: str = "aiogram"
 ) -> AsyncIterator[TelegramService]:
-    service = make_service(runtime, fake)
+    service = make_service(runtime, fake, transport)
     tracker.wrap(service)
     task = asyncio.create_task(service.run_polling(handle_signals=False))
     try:
@@ -148,7 +153,7 @@ async def webhook_server(service: TelegramService) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}{service.webhook_path()}"
     finally:
         await runner.cleanup()
-        await service.bot.session.close()
+        await service.client.close()
 
 
 def runtime_for(engine: Engine) -> Runtime:

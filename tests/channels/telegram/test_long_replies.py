@@ -1,5 +1,6 @@
 """Direct replies measured as Telegram measures them (UTF-16 units after HTML parsing): the
-real aiogram client against the fake Bot API, which refuses what real Telegram refuses."""
+real client (aiogram and python-telegram-bot) against the fake Bot API, which refuses what real
+Telegram refuses."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram import TelegramChannel, create_bot
+from bot.channels.telegram_chat import TelegramChat
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
 from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
+from bot.process.telegram_libs import open_client
 from fakes.telegram_api import FakeTelegramServer
 
 CHAT = 4242
@@ -18,7 +20,9 @@ EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 un
 
 
 @pytest.fixture
-async def channel(fake: FakeTelegramServer, catalogs: Catalogs) -> AsyncIterator[TelegramChannel]:
+async def channel(
+    fake: FakeTelegramServer, catalogs: Catalogs, transport: str
+) -> AsyncIterator[TelegramChat]:
     fake.known_chat(CHAT)
     unreachable: list[str] = []
 
@@ -31,11 +35,11 @@ async def channel(fake: FakeTelegramServer, catalogs: Catalogs) -> AsyncIterator
     async def first_time(channel: str, key: str) -> bool:
         return True
 
-    bot = create_bot(fake.token, fake.base_url)
+    client = open_client(transport, fake.token, fake.base_url)
     try:
-        yield TelegramChannel(bot, handle, catalogs, mark_unreachable, first_time)
+        yield TelegramChat(client, handle, catalogs, mark_unreachable, first_time)
     finally:
-        await bot.session.close()
+        await client.close()
     assert not unreachable
 
 
@@ -51,7 +55,7 @@ def inbound() -> Inbound:
 
 
 async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     bold = f"<b>{EMOJI_HEAVY}</b> &amp; \u0634"
     await channel.deliver(CHAT, inbound(), [Outbound(text=bold)])
@@ -64,7 +68,7 @@ async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(
 
 
 async def test_a_long_caption_goes_as_text_before_the_file(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     caption = "\u0634" + "\U0001f600" * 600  # 601 characters, 1,201 units
     document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)
@@ -76,7 +80,7 @@ async def test_a_long_caption_goes_as_text_before_the_file(
 
 
 async def test_a_short_caption_stays_a_caption(
-    channel: TelegramChannel, fake: FakeTelegramServer
+    channel: TelegramChat, fake: FakeTelegramServer
 ) -> None:
     caption = "\U0001f600" * 512  # exactly 1,024 units
     document = Attachment(kind="document", filename="list.csv", data=b"a,b\n", caption=caption)

@@ -1,4 +1,5 @@
-"""End to end over HTTP: the real aiogram client, our service and engine, the fake Bot API."""
+"""End to end over HTTP: the real client library (aiogram and python-telegram-bot, each test on
+both: the `transport` fixture), our service and engine, the fake Bot API."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ SECRET = "s3cret-token_0123456789-abcdefghij"  # 35 of Telegram's secret charact
 
 
 async def test_whole_arabic_signup_over_telegram(
-    fake: FakeTelegramServer, engine: Engine, db: Database
+    transport: str, fake: FakeTelegramServer, engine: Engine, db: Database
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1001, first_name="Sara")
         await user.text("/start")
         assert "اختر لغتك" in user.last_text()
@@ -64,10 +65,10 @@ async def test_whole_arabic_signup_over_telegram(
 
 
 async def test_someone_elses_contact_is_refused(
-    fake: FakeTelegramServer, engine: Engine, db: Database
+    transport: str, fake: FakeTelegramServer, engine: Engine, db: Database
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1002)
         await user.text("/start")
         await user.press("ar")
@@ -80,10 +81,10 @@ async def test_someone_elses_contact_is_refused(
 
 
 async def test_display_name_with_html_arrives_intact(
-    fake: FakeTelegramServer, engine: Engine
+    transport: str, fake: FakeTelegramServer, engine: Engine
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1003, first_name="<b>Sara</b> & Co")
         await user.text("hello")
     # The fake parses HTML strictly (as Telegram does): the message was accepted and shows
@@ -95,10 +96,10 @@ async def test_display_name_with_html_arrives_intact(
 
 
 async def test_429_is_retried_and_the_reply_arrives(
-    fake: FakeTelegramServer, engine: Engine
+    transport: str, fake: FakeTelegramServer, engine: Engine
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         fake.fail_next("sendMessage", error_code=429, retry_after=1)
         user = TelegramUser(fake, tracker, 1004)
         await user.text("/start")
@@ -107,9 +108,11 @@ async def test_429_is_retried_and_the_reply_arrives(
     assert statuses[:2] == [429, 200]
 
 
-async def test_network_failure_is_retried(fake: FakeTelegramServer, engine: Engine) -> None:
+async def test_network_failure_is_retried(
+    transport: str, fake: FakeTelegramServer, engine: Engine
+) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         fake.drop_connection_next("sendMessage")
         user = TelegramUser(fake, tracker, 1005)
         await user.text("/start")
@@ -117,10 +120,10 @@ async def test_network_failure_is_retried(fake: FakeTelegramServer, engine: Engi
 
 
 async def test_blocked_user_is_marked_unreachable(
-    fake: FakeTelegramServer, engine: Engine, db: Database
+    transport: str, fake: FakeTelegramServer, engine: Engine, db: Database
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker):
+    async with polling(runtime_for(engine), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1006)
         fake.known_chat(1006)
         fake.block(1006)
@@ -131,10 +134,10 @@ async def test_blocked_user_is_marked_unreachable(
 
 
 async def test_group_chats_are_told_once_to_use_private_chat(
-    fake: FakeTelegramServer, engine: Engine
+    transport: str, fake: FakeTelegramServer, engine: Engine
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker) as service:
+    async with polling(runtime_for(engine), fake, tracker, transport) as service:
         fake.group_text(-500, 1007, "مرحبا")
         last = fake.group_text(-500, 1007, "مرحبا مرة أخرى")
         # Both updates fetched (the offset confirms them) and their handling finished.
@@ -148,13 +151,14 @@ async def test_group_chats_are_told_once_to_use_private_chat(
 
 
 async def test_restart_mid_form_continues_the_form(
+    transport: str,
     fake: FakeTelegramServer,
     db_factory: DatabaseFactory,
     make_engine: Callable[..., Engine],
     db: Database,
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(make_engine()), fake, tracker):
+    async with polling(runtime_for(make_engine()), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1008)
         await user.text("/start")
         await user.press("ar")
@@ -166,7 +170,7 @@ async def test_restart_mid_form_continues_the_form(
     # A new process: new engine, new database connections, same data and same chat.
     restarted = make_engine(db_factory.open())
     tracker = DeliveryTracker()
-    async with polling(runtime_for(restarted), fake, tracker):
+    async with polling(runtime_for(restarted), fake, tracker, transport):
         user = TelegramUser(fake, tracker, 1008)
         await drive(user, ARABIC_SIGNUP[5:])
         await user.press("_ok")
@@ -176,10 +180,10 @@ async def test_restart_mid_form_continues_the_form(
 
 
 async def test_webhook_needs_the_secret_and_processes_once(
-    fake: FakeTelegramServer, make_engine: Callable[..., Engine], db: Database
+    transport: str, fake: FakeTelegramServer, make_engine: Callable[..., Engine], db: Database
 ) -> None:
     engine = make_engine(webhook_url="https://bot.example.invalid/tg/hook", webhook_secret=SECRET)
-    service = make_service(runtime_for(engine), fake)
+    service = make_service(runtime_for(engine), fake, transport)
     runner = web.AppRunner(service.webhook_app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -201,7 +205,7 @@ async def test_webhook_needs_the_secret_and_processes_once(
         assert len(fake.calls("sendMessage")) == 1
     finally:
         await runner.cleanup()
-        await service.bot.session.close()
+        await service.client.close()
 
 
 async def test_long_replies_are_split_under_4096(fake: FakeTelegramServer, engine: Engine) -> None:
@@ -219,14 +223,14 @@ async def test_long_replies_are_split_under_4096(fake: FakeTelegramServer, engin
 
 
 async def test_stop_finishes_the_update_in_hand(
-    fake: FakeTelegramServer, engine: Engine, db: Database
+    transport: str, fake: FakeTelegramServer, engine: Engine, db: Database
 ) -> None:
     import asyncio
 
     from storage.models import Conversation
 
     entered, release = asyncio.Event(), asyncio.Event()
-    service = make_service(runtime_for(engine), fake)
+    service = make_service(runtime_for(engine), fake, transport)
 
     async def slow_handle(inbound):  # type: ignore[no-untyped-def]
         entered.set()
@@ -248,10 +252,10 @@ async def test_stop_finishes_the_update_in_hand(
 
 
 async def test_only_the_most_recent_chats_menus_are_remembered(
-    fake: FakeTelegramServer, engine: Engine
+    transport: str, fake: FakeTelegramServer, engine: Engine
 ) -> None:
     tracker = DeliveryTracker()
-    async with polling(runtime_for(engine), fake, tracker) as service:
+    async with polling(runtime_for(engine), fake, tracker, transport) as service:
         service.channel.ui_chats = 2
         first, second, third = (TelegramUser(fake, tracker, uid) for uid in (1201, 1202, 1203))
         for user in (first, second, third):

@@ -10,7 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import EditMessageReplyMarkup, GetMe, SendDocument, SendMessage
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_render import inline_keyboard
@@ -43,7 +43,11 @@ async def test_a_message_with_a_keyboard_goes_as_one_json_document(
 ) -> None:
     choices = (Choice("s:a", "نعم & <b>"), Choice("s:_c", "إلغاء"))
     sent = await bot(
-        SendMessage(chat_id=CHAT, text="هل توافق؟ &amp;", reply_markup=inline_keyboard(choices))
+        SendMessage(
+            chat_id=CHAT,
+            text="هل توافق؟ &amp;",
+            reply_markup=InlineKeyboardMarkup.model_validate(inline_keyboard(choices)),
+        )
     )
 
     call = fake.calls("sendMessage")[-1]

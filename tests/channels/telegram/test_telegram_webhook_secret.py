@@ -31,9 +31,9 @@ def with_secret(engine: Engine, secret: str | None) -> Runtime:
     "secret", [None, "", " " * 40, "short", "x" * 257, "a" * 31 + "!", "ب" * 40]
 )
 async def test_the_webhook_app_is_not_built_without_a_valid_secret(
-    fake: FakeTelegramServer, engine: Engine, secret: str | None
+    transport: str, fake: FakeTelegramServer, engine: Engine, secret: str | None
 ) -> None:
-    service = make_service(with_secret(engine, secret), fake)
+    service = make_service(with_secret(engine, secret), fake, transport)
     try:
         with pytest.raises(ConfigError) as info:
             service.webhook_app()
@@ -46,7 +46,7 @@ async def test_the_webhook_app_is_not_built_without_a_valid_secret(
             await service.run_webhook(handle_signals=False)
         assert not fake.sent
     finally:
-        await service.bot.session.close()
+        await service.client.close()
 
 
 @pytest.mark.parametrize(
@@ -54,10 +54,10 @@ async def test_the_webhook_app_is_not_built_without_a_valid_secret(
     [None, "", "wrong", SECRET[:-1], SECRET[:1], SECRET[1:], SECRET + "x", SECRET.lower()],
 )
 async def test_only_the_exact_secret_is_accepted(
-    fake: FakeTelegramServer, make_engine: Callable[..., Engine], header: str | None
+    transport: str, fake: FakeTelegramServer, make_engine: Callable[..., Engine], header: str | None
 ) -> None:
     engine = make_engine(webhook_url=URL, webhook_secret=SECRET)
-    async with webhook_server(make_service(runtime_for(engine), fake)) as url:
+    async with webhook_server(make_service(runtime_for(engine), fake, transport)) as url:
         update = fake.user_command(2401, "start")
         assert await fake.post_webhook(url, update, secret=header) == 403
         assert not fake.calls("sendMessage")
@@ -66,14 +66,14 @@ async def test_only_the_exact_secret_is_accepted(
 
 
 async def test_the_handler_refuses_everything_when_its_secret_is_empty(
-    fake: FakeTelegramServer, engine: Engine
+    transport: str, fake: FakeTelegramServer, engine: Engine
 ) -> None:
     """Defence in depth: even handed an empty secret, an empty header does not match it."""
-    service = make_service(runtime_for(engine), fake)
+    service = make_service(runtime_for(engine), fake, transport)
     try:
         for headers in ({}, {SECRET_HEADER: ""}):
             request = make_mocked_request("POST", "/tg/hook", headers=headers)
             response = await service._on_webhook(b"", request)
             assert response.status == 403
     finally:
-        await service.bot.session.close()
+        await service.client.close()
