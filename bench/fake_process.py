@@ -6,7 +6,7 @@ client must not share a CPU budget with the server (two cores: one each).
 Prints one line, ``BASE_URL TOKEN``, once it listens; runs until its standard input closes,
 then writes every sendMessage it answered to ``--record`` as JSON: a list of
 ``[chat_id, status, time]`` (``time`` is time.monotonic(), the same clock in every process on
-Linux) and exits.
+Linux) and exits (``--methods all``: every call that names a chat, e.g. for reply latency).
 """
 
 from __future__ import annotations
@@ -36,16 +36,19 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"{fake.base_url} {fake.token}", flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes it
+        wanted = None if args.methods == "all" else set(args.methods.split(","))
         calls = [
             [int(c.params["chat_id"]), c.status, c.time]
-            for c in fake.calls("sendMessage")
-            if "chat_id" in c.params
+            for c in fake.sent
+            if (wanted is None or c.method in wanted) and "chat_id" in c.params
         ]
         Path(args.record).write_text(json.dumps(calls))
 
 
 @contextlib.asynccontextmanager
-async def fake_in_process(cap: int, chats: list[int]) -> AsyncIterator[tuple[str, str, Recorder]]:
+async def fake_in_process(
+    cap: int, chats: list[int], methods: str = "sendMessage"
+) -> AsyncIterator[tuple[str, str, Recorder]]:
     """The fake Bot API in a child process (bench/fake_process.py): (base url, token, a
     function that returns its record of sendMessage calls once it has stopped)."""
     with tempfile.TemporaryDirectory(prefix="shuraka-fake-") as tmp:
@@ -60,6 +63,8 @@ async def fake_in_process(cap: int, chats: list[int]) -> AsyncIterator[tuple[str
             f"{chats[0]}:{len(chats)}",
             "--record",
             str(record),
+            "--methods",
+            methods,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=Path(__file__).resolve().parents[1],
@@ -90,6 +95,9 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=0, help="emulated global limit per second")
     parser.add_argument("--chats", required=True, metavar="FIRST:COUNT", help="known chats")
     parser.add_argument("--record", required=True, metavar="PATH")
+    parser.add_argument(
+        "--methods", default="sendMessage", help="comma-separated methods to record, or 'all'"
+    )
     asyncio.run(serve(parser.parse_args()))
 
 
