@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
 from bot.core.messages import Outbound
-from bot.delivery.sender import OutboxSender
+from bot.delivery.sender import DeliveryConfig, OutboxSender
 from bot.delivery.transport import Delivery, Transport
 from fakes.telegram_api import FakeTelegramServer
 from storage import outbox
@@ -145,7 +146,10 @@ async def test_a_sender_that_dies_resends_at_most_the_bound(
     await asyncio.sleep(0.3)  # sends that were in flight at the death end (and die too)
     await close(first)
 
-    second = make_sender(db, catalogs, fake, **config)
+    # The restart comes after the dead sender's lease (PostgreSQL recovers by lease; SQLite
+    # takes back every 'sending' row at start).
+    later = NOON_RIYADH + DeliveryConfig.lease + timedelta(seconds=1)
+    second = make_sender(db, catalogs, fake, clock=lambda: later, **config)
     try:
         await second.recover()
         await second.drain()
