@@ -209,7 +209,7 @@ async def conversation(engine: Engine, index: int, phase: Phase) -> None:
 class EngineResult:
     phase: Phase
     volunteers: int
-    statements: int  # SQL statements sent to SQLite (BEGIN and SAVEPOINT included, COMMIT not)
+    statements: int  # SQL statements through SQLAlchemy (SAVEPOINT included; BEGIN, COMMIT not)
     driver: str  # the class of the driver connection under SQLAlchemy
 
 

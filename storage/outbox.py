@@ -11,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, and_, exists, func, literal, select, true, update
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -299,6 +310,48 @@ async def finish(
         ).scalar_one()
         values["payload"] = {**payload, PROVIDER_IDS: list(provider_ids)}
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+def sent_payload(payload: dict[str, Any], provider_ids: Sequence[str] | None) -> dict[str, Any]:
+    """A sent row's payload as stored: the platform's message ids added, secret params removed
+    (what `finish` and `scrub_secrets` write in two statements, computed from the payload read
+    when the row was claimed: nothing else writes a row while it is 'sending')."""
+    result = dict(payload)
+    if provider_ids:
+        result[PROVIDER_IDS] = list(provider_ids)
+    if result.get(SECRET_PARAMS):
+        names = set(result[SECRET_PARAMS])
+        params = result.get("params") or {}
+        result["params"] = {k: v for k, v in params.items() if k not in names}
+        result[SECRET_PARAMS] = []
+    return result
+
+
+_outbox = cast(Table, OutboxMessage.__table__)
+_MARK_SENT = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("b_id"))
+    .values(
+        status=SENT,
+        last_error=None,
+        sent_at=bindparam("b_at", type_=_outbox.c.sent_at.type),
+        payload=bindparam("b_payload", type_=_outbox.c.payload.type),
+    )
+)
+
+
+async def mark_sent(
+    session: AsyncSession, sent: Sequence[tuple[int, dict[str, Any]]], now: datetime
+) -> None:
+    """Rows the platform accepted, each with its `sent_payload`: one UPDATE statement run for
+    all of them (the sender batches them; see bot.delivery.sender)."""
+    if not sent:
+        return
+    conn = await session.connection()
+    await conn.execute(
+        _MARK_SENT,
+        [{"b_id": row_id, "b_at": now, "b_payload": payload} for row_id, payload in sent],
+    )
 
 
 async def scrub_secrets(session: AsyncSession, row_id: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import ColumnElement, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Volunteer
@@ -35,3 +36,18 @@ async def genders_of(session: AsyncSession, user_ids: Collection[int]) -> dict[i
         if gender in GENDERS:
             found[user_id] = gender  # the lower rank, written last, wins
     return found
+
+
+def stored_gender_columns(user_id: ColumnElement[int] | Any) -> tuple[ColumnElement[str], ...]:
+    """The genders `genders_of` reads, as columns of a query about `user_id` (the volunteer's
+    answer first): the engine's one load per update asks them with the rest, rather than
+    sending a second statement on every update until a form has been told."""
+    return (
+        select(Volunteer.gender).where(Volunteer.user_id == user_id).scalar_subquery(),
+        select(Family.applicant_gender).where(Family.user_id == user_id).scalar_subquery(),
+    )
+
+
+def first_gender(*candidates: str | None) -> str | None:
+    """The first known gender among `candidates`, in `genders_of`'s order of precedence."""
+    return next((g for g in candidates if g in GENDERS), None)

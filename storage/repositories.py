@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,6 +26,7 @@ from storage.models import (
     Volunteer,
     utcnow,
 )
+from storage.people import first_gender, stored_gender_columns
 
 # The statements of the per-update hot path are built once, with bound parameters: building
 # them anew each time made SQLAlchemy recompute cache keys over fresh values on every update.
@@ -79,7 +80,7 @@ async def find_identity(
 
 
 _LOAD_FOR_UPDATE = (
-    select(ChannelIdentity, User, Conversation)
+    select(ChannelIdentity, User, Conversation, *stored_gender_columns(User.id))
     .join(User, User.id == ChannelIdentity.user_id)
     .outerjoin(Conversation, Conversation.user_id == User.id)
     .where(
@@ -89,13 +90,20 @@ _LOAD_FOR_UPDATE = (
 )
 
 
-async def load_for_update(
-    session: AsyncSession, channel: str, external_id: str
-) -> tuple[ChannelIdentity, User, Conversation | None] | None:
+class Loaded(NamedTuple):
+    identity: ChannelIdentity
+    user: User
+    conversation: Conversation | None
+    gender: str | None  # as storage.people.genders_of would answer
+
+
+async def load_for_update(session: AsyncSession, channel: str, external_id: str) -> Loaded | None:
+    """The person, their identity, their conversation and their stored gender: one query,
+    because the engine asks on every update."""
     row = (
         await session.execute(_LOAD_FOR_UPDATE, {"b_channel": channel, "b_external": external_id})
     ).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else Loaded(row[0], row[1], row[2], first_gender(row[3], row[4]))
 
 
 async def create_user(
@@ -106,12 +114,19 @@ async def create_user(
     *,
     locale: str | None = None,
     role: str = "user",
+    seen_at: datetime | None = None,
 ) -> tuple[ChannelIdentity, User]:
+    """A new person with their first identity; `seen_at` when they are writing to us now (set
+    in the INSERT rather than by an UPDATE right after it)."""
     user = User(locale=locale, role=role, opted_out_announcements=False, unreachable=False)
     session.add(user)
     await session.flush()
     identity = ChannelIdentity(
-        channel=channel, external_id=external_id, chat_id=chat_id, user_id=user.id
+        channel=channel,
+        external_id=external_id,
+        chat_id=chat_id,
+        user_id=user.id,
+        last_seen_at=seen_at,
     )
     session.add(identity)
     await session.flush()

@@ -37,7 +37,6 @@ from bot.metrics import Metrics, create_metrics
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Conversation, utcnow
-from storage.people import genders_of
 from storage.person_lock import lock_person
 
 if TYPE_CHECKING:
@@ -186,13 +185,14 @@ class Engine:
         # One query for the person, their identity and their conversation: this is the hot path.
         found = await repo.load_for_update(session, inbound.channel, inbound.external_user_id)
         conversation: Conversation | None
+        stored_gender: str | None = None
         if found is None:
             identity, user = await repo.create_user(
-                session, inbound.channel, inbound.external_user_id, inbound.chat_id
+                session, inbound.channel, inbound.external_user_id, inbound.chat_id, seen_at=now
             )
             conversation = None
         else:
-            identity, user, conversation = found
+            identity, user, conversation, stored_gender = found
             if inbound.chat_id and identity.chat_id != inbound.chat_id:
                 identity.chat_id = inbound.chat_id
         last_seen = identity.last_seen_at
@@ -203,7 +203,7 @@ class Engine:
             user.unreachable = False  # they just wrote to us
         state = self._state_from(conversation)
         locale = user.locale or self._hint_locale(inbound)
-        gender = await self._gender(session, state, user.id if found is not None else None)
+        gender = self._gender(state, stored_gender)
         return Context(
             session=session,
             inbound=inbound,
@@ -218,17 +218,14 @@ class Engine:
             loaded_version=conversation.version if conversation else None,
         )
 
-    async def _gender(
-        self, session: AsyncSession, state: FlowState, user_id: int | None
-    ) -> str | None:
+    def _gender(self, state: FlowState, stored: str | None) -> str | None:
         """How to address this person (issue 14 item 6): the gender their current form has
         just been told (it may correct the stored one), else their volunteer profile's or
-        family's; None (neutral wording) while nobody has said."""
+        family's (read with the conversation, as `genders_of` would answer); None (neutral
+        wording) while nobody has said."""
         flow = self.app.flows.get(state.flow)
         told = flow.known_gender(state) if flow is not None else None
-        if told is not None or user_id is None:
-            return told
-        return (await genders_of(session, [user_id])).get(user_id)
+        return told if told is not None else stored
 
     def _localized(self, replies: list[Outbound]) -> list[Outbound]:
         """Replies as the channels get them: Arabic ones in the one digit style (item 7)."""

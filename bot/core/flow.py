@@ -117,6 +117,7 @@ class Context:
     user_deleted: bool = False
     # The conversation version read at load time (None: no row yet), for the optimistic save.
     loaded_version: int | None = None
+    label_answers: dict[str, Any] | None = None  # while a menu is drawn (bot.core.labels)
 
     # --- replies -------------------------------------------------------------------------
     def reply(

@@ -170,10 +170,21 @@ _VERBATIM = re.compile(
 )
 
 
+# The digits each style rewrites: a text without any (most labels and prompts) is returned
+# as it is, without splitting it around markup (this runs on every reply and button).
+_WESTERN_DIGIT = re.compile("[0-9]")
+_INDIC_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
+
+
 def localize_digits(text: str, style: str) -> str:
     """Every digit of `text` in one style ("western" 0-9 or "arabic-indic" U+0660-U+0669), except
     inside markup, links, e-mail addresses and commands."""
-    table = _WESTERN_TO_INDIC if style == ARABIC_INDIC else _INDIC_TO_WESTERN
+    if style == ARABIC_INDIC:
+        table, digit = _WESTERN_TO_INDIC, _WESTERN_DIGIT
+    else:
+        table, digit = _INDIC_TO_WESTERN, _INDIC_DIGIT
+    if digit.search(text) is None:
+        return text
     pieces: list[str] = []
     last = 0
     for match in _VERBATIM.finditer(text):

@@ -5,7 +5,7 @@ parameters; a broadcast row points at the broadcast, whose text is read once and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.i18n import Catalogs, Translator, localize_outbound
@@ -23,6 +23,9 @@ class _BroadcastText:
     text_en: str | None
     attachment: dict[str, Any] | None
     status: str
+    # The finished message per (locale, gender, channel): a broadcast says the same to every
+    # reader of a language, so it is rendered once, not once per recipient.
+    rendered: dict[tuple[str | None, str | None, str], Outbound] = field(default_factory=dict)
 
 
 class RowComposer:
@@ -39,30 +42,45 @@ class RowComposer:
     async def render(self, row: outbox.Claimed, gender: str | None = None) -> Outbound | None:
         """The row's message in the recipient's language, addressed to them (`gender`), with
         Arabic in the one digit style; None when there is nothing to send (cancelled)."""
-        message = await self._compose(row, self.catalogs.translator(row.locale, gender))
-        if message is None:
-            return None
-        return localize_outbound(message, message.hints.get("locale", ""), self.arabic_digits)
-
-    async def _compose(self, row: outbox.Claimed, tr: Translator) -> Outbound | None:
         if row.broadcast_id is not None:
             broadcast = await self._broadcast(row.broadcast_id)
             if broadcast is None or broadcast.status == "cancelled":
                 return None
-            text = broadcast_text(broadcast.text_ar, broadcast.text_en, tr.locale)
-            attachment = None
-            # {"kind", "file_id", "channel"} for a file, and/or {"choices": [...]} for buttons
-            # (an event's announcement opens the event).
-            extra = broadcast.attachment or {}
-            # A platform's file id only means something on that platform.
-            if extra.get("file_id") and extra.get("channel") == row.channel:
-                attachment = Attachment(kind=extra["kind"], file_id=extra["file_id"])
-            return Outbound(
-                text=text,
-                attachment=attachment,
-                choices=_choices(tr, extra),
-                hints={"locale": tr.locale},
-            )
+            key = (row.locale, gender, row.channel)
+            rendered = broadcast.rendered.get(key)
+            if rendered is None:
+                rendered = broadcast.rendered[key] = self._finish(
+                    self._broadcast_message(broadcast, row.channel, self._translator(row, gender))
+                )
+            return rendered
+        message = self._notice(row, self._translator(row, gender))
+        return None if message is None else self._finish(message)
+
+    def _translator(self, row: outbox.Claimed, gender: str | None) -> Translator:
+        return self.catalogs.translator(row.locale, gender)
+
+    def _finish(self, message: Outbound) -> Outbound:
+        return localize_outbound(message, message.hints.get("locale", ""), self.arabic_digits)
+
+    @staticmethod
+    def _broadcast_message(broadcast: _BroadcastText, channel: str, tr: Translator) -> Outbound:
+        text = broadcast_text(broadcast.text_ar, broadcast.text_en, tr.locale)
+        attachment = None
+        # {"kind", "file_id", "channel"} for a file, and/or {"choices": [...]} for buttons
+        # (an event's announcement opens the event).
+        extra = broadcast.attachment or {}
+        # A platform's file id only means something on that platform.
+        if extra.get("file_id") and extra.get("channel") == channel:
+            attachment = Attachment(kind=extra["kind"], file_id=extra["file_id"])
+        return Outbound(
+            text=text,
+            attachment=attachment,
+            choices=_choices(tr, extra),
+            hints={"locale": tr.locale},
+        )
+
+    @staticmethod
+    def _notice(row: outbox.Claimed, tr: Translator) -> Outbound | None:
         key = row.payload.get("key")
         if not key:
             return None

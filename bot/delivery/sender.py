@@ -1,12 +1,17 @@
 """The outbox sender: drains due rows at Telegram's pace, loses nothing, sends nothing twice.
 
-A row is marked sent only after the platform accepted it, one row per transaction, so a
-process killed at any point re-sends at most the message that was in flight (with the default
-concurrency of 1). 429 pauses everyone for `retry_after`; 403 marks the person unreachable and
-is never retried. Temporary failures (network errors, 5xx) are retried with capped exponential
-backoff for `retry_window` after the row's first failure, however many attempts that takes (an
-outage of some hours must not fail a broadcast), then failed with the reason; an error that is
-no platform answer (a bug) is retried `max_attempts` times at most, within the same window.
+A row is marked sent only after the platform accepted it. Accepted rows are marked in small
+batches (one transaction for up to `mark_batch` rows, at the latest `mark_interval` seconds after
+the first of them, and before anything else is reported): a commit per row cost more than the
+HTTP send itself at paid-broadcast rates. Until its batch is written a row stays 'sending', so a
+process killed at any point re-sends at most `mark_batch` + `concurrency` messages: the accepted
+rows not yet marked and those in flight (`DeliveryConfig.crash_resend_bound`).
+
+429 pauses everyone for `retry_after`; 403 marks the person unreachable and is never retried.
+Temporary failures (network errors, 5xx) are retried with capped exponential backoff for
+`retry_window` after the row's first failure, however many attempts that takes (an outage of
+some hours must not fail a broadcast), then failed with the reason; an error that is no platform
+answer (a bug) is retried `max_attempts` times at most, within the same window.
 
 `drain(stop=...)` checks the stop between messages, also while waiting for a rate-limit slot:
 the rows it had claimed but not sent go back to 'pending', so a stop loses nothing and a
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as clocks
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -60,6 +65,9 @@ class DeliveryConfig:
     max_attempts: int = 5
     concurrency: int = 1  # >1 is faster but a crash may then re-send that many messages
     batch: int = 50
+    # Accepted rows marked 'sent' together (see the module's docstring for the crash bound).
+    mark_batch: int = 20
+    mark_interval: float = 0.25
     lease: timedelta = timedelta(minutes=2)
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
@@ -69,6 +77,11 @@ class DeliveryConfig:
     timezone: str = "Asia/Riyadh"
     web_base_url: str = "http://127.0.0.1:8090"  # for the link in a broadcast's summary
     arabic_digits: str = WESTERN  # the digit style of Arabic notifications (ARABIC_DIGITS)
+
+    @property
+    def crash_resend_bound(self) -> int:
+        """The most messages a sender killed at any moment sends again after a restart."""
+        return self.mark_batch + self.concurrency
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone)).time()
@@ -101,6 +114,9 @@ class OutboxSender:
         )
         self._wake = asyncio.Event()
         self.composer = RowComposer(db, catalogs, self.config.arabic_digits)
+        # Rows the platform accepted and not yet marked: (id, payload to store).
+        self._accepted: list[tuple[int, dict[str, Any]]] = []
+        self._accepted_since = 0.0
 
     # --- running -----------------------------------------------------------------------------
     def wake(self) -> None:
@@ -184,17 +200,21 @@ class OutboxSender:
             if _is_set(stop) or not await self._deliver(row, stop, gender):
                 unsent.append(row.id)
 
-        if self.config.concurrency <= 1:
-            for row in batch:
-                await one(row)
-        else:
-            gate = asyncio.Semaphore(self.config.concurrency)
-
-            async def gated(row: outbox.Claimed) -> None:
-                async with gate:
+        try:
+            if self.config.concurrency <= 1:
+                for row in batch:
                     await one(row)
+            else:
+                gate = asyncio.Semaphore(self.config.concurrency)
 
-            await asyncio.gather(*(gated(row) for row in batch))
+                async def gated(row: outbox.Claimed) -> None:
+                    async with gate:
+                        await one(row)
+
+                await asyncio.gather(*(gated(row) for row in batch))
+        finally:
+            # Before the batch counts as done (progress, summaries, a stop settling).
+            await self._mark_accepted()
         if unsent:
             async with self.db.transaction() as session:
                 await outbox.release(session, unsent)
@@ -255,6 +275,7 @@ class OutboxSender:
         except RetryAfter as exc:
             self._count(row, "429")
             self.limiter.pause(exc.after)
+            await self._mark_accepted()  # not left 'sending' for the whole pause
             async with self.db.transaction() as session:
                 due = self.clock() + timedelta(seconds=exc.after)
                 await outbox.retry_later(session, row.id, due, row.attempts, str(exc))
@@ -275,12 +296,32 @@ class OutboxSender:
             await self._retry_or_fail(row, exc)
         else:
             self._count(row, "sent")
-            async with self.db.transaction() as session:
-                await outbox.finish(
-                    session, row.id, outbox.SENT, self.clock(), provider_ids=accepted
-                )
-                await self._scrub(session, row)
+            await self._accept(row, accepted)
         return True
+
+    async def _accept(self, row: outbox.Claimed, provider_ids: Sequence[str] | None) -> None:
+        """The platform accepted the row's message: queue it to be marked sent (with its
+        provider ids, its secrets scrubbed) and write the queue when it is full or old."""
+        if not self._accepted:
+            self._accepted_since = clocks.monotonic()
+        self._accepted.append((row.id, outbox.sent_payload(row.payload, provider_ids)))
+        full = len(self._accepted) >= self.config.mark_batch
+        if full or clocks.monotonic() - self._accepted_since >= self.config.mark_interval:
+            await self._mark_accepted()
+
+    async def _mark_accepted(self) -> None:
+        """Mark every accepted row sent, in one transaction."""
+        if not self._accepted:
+            return
+        # Taken first: concurrent sends append to a fresh list while this one commits.
+        rows, self._accepted = self._accepted, []
+        try:
+            async with self.db.transaction() as session:
+                await outbox.mark_sent(session, rows, self.clock())
+        except BaseException:
+            # Still accepted: kept for the next attempt (the database may be back by then).
+            self._accepted = rows + self._accepted
+            raise
 
     async def _retry_or_fail(self, row: outbox.Claimed, exc: Exception) -> None:
         now = self.clock()

@@ -16,10 +16,14 @@ HELP = "help"
 
 async def show_entries(ctx: Context, step: str, entries: list[MenuEntry]) -> list[Any]:
     choices = []
-    for entry in entries:
-        label = await entry.label_for(ctx)
-        if label is not None:
-            choices.append(ctx.choice(step, entry.value, label))
+    ctx.label_answers = {}  # the labels only read: one answer per question for all of them
+    try:
+        for entry in entries:
+            label = await entry.label_for(ctx)
+            if label is not None:
+                choices.append(ctx.choice(step, entry.value, label))
+    finally:
+        ctx.label_answers = None
     return choices
 
 

@@ -14,6 +14,7 @@ from bot.certificates_pdf import render_certificate
 from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import fmt_date, fmt_datetime, hours_text, local_day
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
+from bot.core.labels import remembered
 from bot.core.messages import Attachment, Inbound
 from bot.core.throttle import Throttle
 from bot.core.validators import Invalid
@@ -152,7 +153,10 @@ async def my_data_lines(ctx: Context) -> list[str]:
 
 async def _menu_label(ctx: Context) -> str | None:
     """Only volunteers have hours to certify."""
-    return "menu.certificate" if await repo.is_volunteer(ctx.session, ctx.user.id) else None
+    volunteer = await remembered(
+        ctx, "is_volunteer", lambda: repo.is_volunteer(ctx.session, ctx.user.id)
+    )
+    return "menu.certificate" if volunteer else None
 
 
 async def _open(ctx: Context) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.flow import ALL_STEPS, ChoiceRef, Context, Flow, number_after, pressed_value
+from bot.core.labels import remembered
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.initiatives.common import (
@@ -20,6 +21,7 @@ from bot.handlers.initiatives.common import (
 from bot.services import initiatives as svc
 from bot.services.errors import ServiceError
 from storage import initiatives as store
+from storage import partners
 from storage.models_partners import INFO
 
 LIST = "list"
@@ -34,7 +36,11 @@ YES, NO = "y", "n"
 
 # --- the main menu's entries ---------------------------------------------------------------------
 async def _is_representative(ctx: Context) -> bool:
-    return await store.represented_partner(ctx.session, ctx.user.id) is not None
+    # The same question as the partners' own entry ("acting_for"), asked once per menu.
+    found = await remembered(
+        ctx, "acting_for", lambda: partners.acting_for(ctx.session, ctx.user.id)
+    )
+    return bool(found)
 
 
 async def propose_label(ctx: Context) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Context, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
+from bot.core.labels import remembered
 from bot.core.validators import (
     Invalid,
     parse_birth_date,
@@ -328,7 +329,7 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
 
 
 async def _volunteer_label(ctx: Context) -> str:
-    if await repo.is_volunteer(ctx.session, ctx.user.id):
+    if await remembered(ctx, "is_volunteer", lambda: repo.is_volunteer(ctx.session, ctx.user.id)):
         return "menu.my_profile"
     return "menu.volunteer_continue" if VOLUNTEER_FORM in ctx.state.drafts else "menu.volunteer"
 
