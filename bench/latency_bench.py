@@ -111,7 +111,7 @@ async def run(rate: float, seconds: float, users: int) -> int:
                     elapsed = time.monotonic() - start
             finally:
                 await runner.cleanup()
-                await service.bot.session.close()
+                await service.client.close()
                 await runtime.close()
             calls = await recorded()
     arrivals: dict[int, list[float]] = defaultdict(list)
