@@ -30,7 +30,7 @@ from bot.core.failures import describe
 from bot.core.i18n import N_, WESTERN, Catalogs
 from bot.core.notify import Notifier
 from bot.delivery.compose import RowComposer
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import Limiter, RateLimiter
 from bot.delivery.transport import (
     Delivery,
     PermanentFailure,
@@ -87,7 +87,7 @@ class OutboxSender:
         transports: Mapping[str, Transport],
         config: DeliveryConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.db = db
@@ -96,7 +96,7 @@ class OutboxSender:
         self.transports = dict(transports)
         self.config = config or DeliveryConfig()
         self.clock = clock
-        self.limiter = limiter or RateLimiter(
+        self.limiter: Limiter = limiter or RateLimiter(
             self.config.per_second, self.config.per_chat_per_second
         )
         self._wake = asyncio.Event()
@@ -254,7 +254,7 @@ class OutboxSender:
             accepted = await transport.send(row.chat_id, message, delivery)
         except RetryAfter as exc:
             self._count(row, "429")
-            self.limiter.pause(exc.after)
+            await self.limiter.pause(exc.after, f"{row.channel}:{row.chat_id}")
             async with self.db.transaction() as session:
                 due = self.clock() + timedelta(seconds=exc.after)
                 await outbox.retry_later(session, row.id, due, row.attempts, str(exc))
