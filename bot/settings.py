@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(5, ge=1)  # errors that are no platform answer (bugs)
     outbox_retry_hours: float = Field(6.0, gt=0)  # how long temporary failures are retried
     outbox_concurrency: int = Field(1, ge=1)  # >1: faster, but a crash may repeat that many
+    # A claimed row not sent this long is taken back by another sender (its sender died).
+    outbox_lease_seconds: float = Field(120.0, ge=2)
     quiet_hours: str = "22:00-08:00"  # local time; broadcasts wait; "" turns it off
     telegram_paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(1000.0, gt=0)

@@ -100,17 +100,20 @@ class OutboxSender:
             self.config.per_second, self.config.per_chat_per_second
         )
         self._wake = asyncio.Event()
+        self._claimed_at = self.clock()  # when the batch in hand was claimed
         self.composer = RowComposer(db, catalogs, self.config.arabic_digits)
 
     # --- running -----------------------------------------------------------------------------
     def wake(self) -> None:
         self._wake.set()
 
-    async def recover(self) -> int:
+    async def recover(self, at_start: bool = True) -> int:
         """Return rows claimed by a dead sender to the queue. On SQLite there is only one
-        sender, so whatever is 'sending' at start is orphaned; elsewhere a lease decides."""
+        sender, so whatever is 'sending' at start is orphaned; elsewhere a lease decides,
+        at start and every half lease (a sender killed beside live ones is never restarted
+        to recover its rows; `renew` keeps a live sender from sending one taken back)."""
         now = self.clock()
-        before = now if self.db.is_sqlite else now - self.config.lease
+        before = now if self.db.is_sqlite and at_start else now - self.config.lease
         async with self.db.transaction() as session:
             # Only this sender's channels: another process may be sending the others.
             return await outbox.recover(
@@ -120,8 +123,12 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event, idle_wait: float = 1.0) -> None:
         await self.recover()
         backoff = Backoff()
+        recovered = clocks.monotonic()
         while not stop.is_set():
             try:
+                if clocks.monotonic() - recovered > self.config.lease.total_seconds() / 2:
+                    recovered = clocks.monotonic()
+                    await self.recover(at_start=False)
                 handled = await self.drain(stop=stop)
             except Exception as exc:  # e.g. the database is away: wait longer each time
                 delay = backoff.failed()
@@ -160,6 +167,7 @@ class OutboxSender:
                 )
             if not batch:
                 break
+            self._claimed_at = now
             handled += await self._deliver_all(batch, stop, genders)
             await self.report_progress()
         if not handled:
@@ -249,6 +257,9 @@ class OutboxSender:
         transport = self.transports[row.channel]
         if not await self._turn(f"{row.channel}:{row.chat_id}", stop):
             return False
+        async with self.db.transaction() as session:
+            if not await outbox.renew(session, row.id, self._claimed_at, self.clock()):
+                return True  # taken back after the lease: another sender has it now
         try:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
             accepted = await transport.send(row.chat_id, message, delivery)
@@ -455,6 +466,7 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
         per_chat_per_second=settings.outbox_chat_rate,
         max_attempts=settings.outbox_max_attempts,
         retry_window=timedelta(hours=settings.outbox_retry_hours),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
         concurrency=settings.outbox_concurrency,
         quiet_start=start,
         quiet_end=end,
