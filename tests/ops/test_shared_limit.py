@@ -7,7 +7,6 @@ the Lua script reserved on Redis's clock, so they are the schedule the senders w
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,22 +15,6 @@ import pytest
 from bot.delivery.ratelimit import SAFETY
 from bot.delivery.redis_limiter import Lane, RedisRateLimiter, shared_limiter
 from bot.settings import ConfigError, load_settings
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:  # no Redis on this machine
-        await client.aclose()
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    await client.aclose()
-    yield REDIS_URL
 
 
 @pytest.fixture
