@@ -257,9 +257,10 @@ class OutboxSender:
         transport = self.transports[row.channel]
         if not await self._turn(f"{row.channel}:{row.chat_id}", stop):
             return False
-        async with self.db.transaction() as session:
-            if not await outbox.renew(session, row.id, self._claimed_at, self.clock()):
-                return True  # taken back after the lease: another sender has it now
+        if self.clock() - self._claimed_at >= self.config.lease / 2:  # else nobody took it
+            async with self.db.transaction() as session:
+                if not await outbox.renew(session, row.id, self._claimed_at, self.clock()):
+                    return True  # taken back after the lease: another sender has it now
         try:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
             accepted = await transport.send(row.chat_id, message, delivery)
