@@ -65,18 +65,26 @@ class Leadership:
         self.on_gain: Hook = _nothing
         self.on_loss: Hook = _nothing
         self._conn: AsyncConnection | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        """The first try, at once: a process alone leads as soon as this returns."""
+        self._started = True
+        if self.db.is_sqlite:
+            await self._set(True)
+        else:
+            await self._step()
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            if self.db.is_sqlite:
-                await self._set(True)
-                await stop.wait()
-                return
+            if not self._started:
+                await self.start()
             while not stop.is_set():
-                await self._step()
                 wait = self.heartbeat if self.is_leader else self.retry
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), wait)
+                if not stop.is_set() and not self.db.is_sqlite:
+                    await self._step()
         finally:
             await self._resign()
 

@@ -241,10 +241,10 @@ class ProcessOwner:
         if self.scheduled and sender is not None:
             self._start_jobs(sender, paused=led)
             if led:
-                self._lead("scheduler", self._resume_jobs, self._pause_jobs)
+                await self._lead("scheduler", self._resume_jobs, self._pause_jobs)
         if sender is not None and self.run_sender:
             if led and not self.shared_limit:
-                self._lead("sender", self._start_sender, self._stop_sender)
+                await self._lead("sender", self._start_sender, self._stop_sender)
             else:
                 await self._start_sender()
         # The background tasks (the WhatsApp queue worker …) work on what the doors take.
@@ -283,7 +283,9 @@ class ProcessOwner:
         return found
 
     # --- leading --------------------------------------------------------------------------------
-    def _lead(self, part: str, gain: Step, loss: Step) -> None:
+    async def _lead(self, part: str, gain: Step, loss: Step) -> None:
+        """Lead `part` when no other process does: tried at once (alone, this process leads
+        when `start` returns), then by a task until the shutdown."""
         settings = self.runtime.settings
         leadership = Leadership(
             self.runtime.db,
@@ -293,6 +295,7 @@ class ProcessOwner:
         )
         leadership.on_gain, leadership.on_loss = gain, loss
         self.leaders[part] = leadership
+        await leadership.start()
         stop = self._leader_stops[part] = asyncio.Event()
         self._leader_tasks[part] = asyncio.create_task(
             supervise(f"{part} leadership", partial(leadership.run, stop), stop)
