@@ -86,6 +86,13 @@ class Metrics:
             registry=registry,
         )
 
+        self.leader = Gauge(
+            "shuraka_leader",
+            "1 while this process holds the lead of a part (scheduler, sender), else 0",
+            ["part"],
+            registry=registry,
+        )
+
     def update_handled(self, channel: str, outcome: str, seconds: float) -> None:
         self.updates.labels(channel=channel, outcome=outcome).inc()
         self.update_seconds.labels(channel=channel).observe(seconds)

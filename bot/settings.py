@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(5, ge=1)  # errors that are no platform answer (bugs)
     outbox_retry_hours: float = Field(6.0, gt=0)  # how long temporary failures are retried
     outbox_concurrency: int = Field(1, ge=1)  # >1: faster, but a crash may repeat that many
+    # A claimed row not sent this long is taken back by another sender (its sender died).
+    outbox_lease_seconds: float = Field(120.0, ge=2)
     quiet_hours: str = "22:00-08:00"  # local time; broadcasts wait; "" turns it off
     telegram_paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(1000.0, gt=0)
@@ -147,6 +149,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)
+    # scale-out (README "Operations"): with REDIS_URL every sender shares one rate limit in
+    # Redis; without it, on PostgreSQL only the sender that holds the lead sends. A follower
+    # asks for the lead (the scheduler's, the sender's) this often, in seconds.
+    redis_url: str | None = None
+    leader_retry_seconds: float = Field(15.0, gt=0, le=60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -263,6 +270,15 @@ class Settings(BaseSettings):
     def _db_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("timezone")

@@ -36,7 +36,7 @@ import mimetypes
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
@@ -230,6 +230,7 @@ class _Limits:
     global_per_sec: int
     per_chat_per_sec: int
     per_group_per_min: int
+    chats: frozenset[int] | None = None  # None: every chat counts
     sent: deque[float] = field(default_factory=deque)
     per_chat: dict[int, deque[float]] = field(default_factory=dict)
 
@@ -412,9 +413,13 @@ class FakeTelegramServer:
         per_group_per_min: int = 20,
         *,
         enabled: bool = True,
+        chats: Iterable[int] | None = None,
     ) -> None:
-        """Answer 429 when send* calls exceed sliding-window limits (off by default)."""
-        limits = _Limits(global_per_sec, per_chat_per_sec, per_group_per_min)
+        """Answer 429 when send* calls exceed sliding-window limits (off by default).
+        `chats`: only sends to these count and are limited (a broadcast's recipients, while
+        replies to other chats go unlimited beside it)."""
+        only = frozenset(chats) if chats is not None else None
+        limits = _Limits(global_per_sec, per_chat_per_sec, per_group_per_min, only)
         self._limits = limits if enabled else None
 
     # ------------------------------------------------------------------ user activity
@@ -665,6 +670,8 @@ class FakeTelegramServer:
             return
         now = self.clock()
         chat_id = _maybe_int(params.get("chat_id"))
+        if limits.chats is not None and chat_id not in limits.chats:
+            return
         chat_window = limits.per_chat.setdefault(chat_id or 0, deque())
         is_group = chat_id is not None and chat_id < 0
         windows = [

@@ -290,6 +290,24 @@ async def release(session: AsyncSession, row_ids: Sequence[int]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def renew(
+    session: AsyncSession, row_id: int, claimed_at: datetime, now: datetime
+) -> bool:
+    """Right before sending: True if the row is still this sender's claim (made at
+    `claimed_at`), now renewed. False: it stayed claimed past the lease (a long 429 pause)
+    and another sender took it back, so sending it here would send it twice."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_at == claimed_at,
+        )
+        .values(claimed_at=now)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
 async def finish(
     session: AsyncSession,
     row_id: int,

@@ -5,10 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 # Sends are timed on our clock but counted on the platform's: a little under the cap keeps
 # jitter from making the 31st message land inside Telegram's second (each 429 costs a pause).
 SAFETY = 0.98
+
+
+class Limiter(Protocol):
+    """What the sender asks of a limiter: this process's (`RateLimiter`) or one shared by every
+    sender through Redis (`bot.delivery.redis_limiter.RedisRateLimiter`)."""
+
+    async def acquire(self, chat: str) -> None:
+        """Wait for the slot of `chat` ("channel:id"): the overall rate and the chat's own."""
+
+    async def pause(self, seconds: float, chat: str | None = None) -> None:
+        """Nobody sends for `seconds` (the platform answered 429 to a message to `chat`)."""
 
 
 class RateLimiter:
@@ -33,7 +45,7 @@ class RateLimiter:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float, chat: str | None = None) -> None:
         """Everyone waits (a 429 is about the bot as a whole, not one chat)."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 

@@ -35,7 +35,7 @@ from bot.core.failures import describe
 from bot.core.i18n import N_, WESTERN, Catalogs
 from bot.core.notify import Notifier
 from bot.delivery.compose import RowComposer
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import Limiter, RateLimiter
 from bot.delivery.transport import (
     Delivery,
     PermanentFailure,
@@ -100,7 +100,7 @@ class OutboxSender:
         transports: Mapping[str, Transport],
         config: DeliveryConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.db = db
@@ -109,10 +109,11 @@ class OutboxSender:
         self.transports = dict(transports)
         self.config = config or DeliveryConfig()
         self.clock = clock
-        self.limiter = limiter or RateLimiter(
+        self.limiter: Limiter = limiter or RateLimiter(
             self.config.per_second, self.config.per_chat_per_second
         )
         self._wake = asyncio.Event()
+        self._claimed_at = self.clock()  # when the batch in hand was claimed
         self.composer = RowComposer(db, catalogs, self.config.arabic_digits)
         # Rows the platform accepted and not yet marked: (id, payload to store).
         self._accepted: list[tuple[int, dict[str, Any]]] = []
@@ -122,11 +123,13 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def recover(self) -> int:
+    async def recover(self, at_start: bool = True) -> int:
         """Return rows claimed by a dead sender to the queue. On SQLite there is only one
-        sender, so whatever is 'sending' at start is orphaned; elsewhere a lease decides."""
+        sender, so whatever is 'sending' at start is orphaned; elsewhere a lease decides,
+        at start and every half lease (a sender killed beside live ones is never restarted
+        to recover its rows; `renew` keeps a live sender from sending one taken back)."""
         now = self.clock()
-        before = now if self.db.is_sqlite else now - self.config.lease
+        before = now if self.db.is_sqlite and at_start else now - self.config.lease
         async with self.db.transaction() as session:
             # Only this sender's channels: another process may be sending the others.
             return await outbox.recover(
@@ -136,8 +139,12 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event, idle_wait: float = 1.0) -> None:
         await self.recover()
         backoff = Backoff()
+        recovered = clocks.monotonic()
         while not stop.is_set():
             try:
+                if clocks.monotonic() - recovered > self.config.lease.total_seconds() / 2:
+                    recovered = clocks.monotonic()
+                    await self.recover(at_start=False)
                 handled = await self.drain(stop=stop)
             except Exception as exc:  # e.g. the database is away: wait longer each time
                 delay = backoff.failed()
@@ -176,6 +183,7 @@ class OutboxSender:
                 )
             if not batch:
                 break
+            self._claimed_at = now
             handled += await self._deliver_all(batch, stop, genders)
             await self.report_progress()
         if not handled:
@@ -269,12 +277,16 @@ class OutboxSender:
         transport = self.transports[row.channel]
         if not await self._turn(f"{row.channel}:{row.chat_id}", stop):
             return False
+        if self.clock() - self._claimed_at >= self.config.lease / 2:  # else nobody took it
+            async with self.db.transaction() as session:
+                if not await outbox.renew(session, row.id, self._claimed_at, self.clock()):
+                    return True  # taken back after the lease: another sender has it now
         try:
             delivery = Delivery(row.kind, row.announcement, row.last_inbound_at)
             accepted = await transport.send(row.chat_id, message, delivery)
         except RetryAfter as exc:
             self._count(row, "429")
-            self.limiter.pause(exc.after)
+            await self.limiter.pause(exc.after, f"{row.channel}:{row.chat_id}")
             await self._mark_accepted()  # not left 'sending' for the whole pause
             async with self.db.transaction() as session:
                 due = self.clock() + timedelta(seconds=exc.after)
@@ -496,6 +508,7 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
         per_chat_per_second=settings.outbox_chat_rate,
         max_attempts=settings.outbox_max_attempts,
         retry_window=timedelta(hours=settings.outbox_retry_hours),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
         concurrency=settings.outbox_concurrency,
         quiet_start=start,
         quiet_end=end,

@@ -24,6 +24,12 @@ background tasks (taking updates), `sender` only the sender, `scheduler` only th
 (`bot.process.health`): every HTTP door's application also answers /healthz, /readyz and
 /metrics; with METRICS_PORT set a small door serves only those (for a process without one).
 
+Several machines (README "Operations"): on PostgreSQL the scheduler's jobs run in the one
+process that leads the "scheduler" (`bot.process.leader`; the others keep theirs paused and
+take over within a minute of the leader's death). With REDIS_URL every sender sends, sharing
+one rate limit in Redis; without it only the process that leads the "sender" does, since two
+in-process limits would together send twice Telegram's rate. On SQLite there is one process.
+
 The database and the runtime are the caller's: tests build an owner around the test's
 database and keep it.
 """
@@ -43,9 +49,11 @@ from aiohttp.abc import AbstractAccessLogger
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.flow import JobEnv
+from bot.delivery.redis_limiter import shared_limiter
 from bot.delivery.sender import OutboxSender, config_from_settings
 from bot.delivery.transport import Transport
 from bot.process.health import Health
+from bot.process.leader import Leadership
 from bot.runtime import Runtime
 from bot.supervise import supervise
 from scheduler.factory import add_housekeeping, create_scheduler
@@ -140,6 +148,7 @@ class ProcessOwner:
         self.health_port = health_port
         self.sender: OutboxSender | None = None
         self.run_sender = True
+        self.shared_limit = False  # REDIS_URL: every sender shares one rate limit
         self.stopping = asyncio.Event()  # set by `stop()`: a signal, a door that ended …
         self.steps: list[str] = []
         self._doors: list[Door] = []
@@ -153,6 +162,10 @@ class ProcessOwner:
         self._background_stop = asyncio.Event()
         self._sender_stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
+        # The lead of a part when several processes may run it (see the module's doc).
+        self.leaders: dict[str, Leadership] = {}
+        self._leader_stops: dict[str, asyncio.Event] = {}
+        self._leader_tasks: dict[str, asyncio.Task[None]] = {}
         self._signals: list[signal.Signals] = []
         self._started = False
         self._shut = False
@@ -163,15 +176,21 @@ class ProcessOwner:
         commit that queued notices. `run=False`: the caller drains it itself (the console)."""
         assert self.sender is None, "one sender per process"
         runtime = self.runtime
+        config = config_from_settings(runtime.settings)
+        limiter = shared_limiter(runtime.settings, config.per_second, config.per_chat_per_second)
+        if limiter is not None:
+            self.add_closer("rate limit", limiter.close)
         self.sender = OutboxSender(
             runtime.db,
             runtime.catalogs,
             {transport.channel: transport for transport in transports},
-            config_from_settings(runtime.settings),
+            config,
             # The engine's clock: offers and reminders it dates are judged by the same time.
             clock=runtime.engine.clock,
+            limiter=limiter,
             metrics=runtime.metrics,
         )
+        self.shared_limit = limiter is not None
         runtime.engine.on_notified.append(self.sender.wake)
         self.run_sender = run and self.role in (ALL, SENDER)
         return self.sender
@@ -218,12 +237,16 @@ class ProcessOwner:
         assert not self._started, "an owner starts once"
         self._started = True
         sender = self.sender
+        led = not self.runtime.db.is_sqlite  # one SQLite process leads everything
         if self.scheduled and sender is not None:
-            self._start_jobs(sender)
+            self._start_jobs(sender, paused=led)
+            if led:
+                await self._lead("scheduler", self._resume_jobs, self._pause_jobs)
         if sender is not None and self.run_sender:
-            self._sender_task = asyncio.create_task(
-                supervise("outbox sender", lambda: sender.run(self._sender_stop), self._sender_stop)
-            )
+            if led and not self.shared_limit:
+                await self._lead("sender", self._start_sender, self._stop_sender)
+            else:
+                await self._start_sender()
         # The background tasks (the WhatsApp queue worker …) work on what the doors take.
         background = self._background if self.takes_updates else []
         for name, work in background:
@@ -254,9 +277,61 @@ class ProcessOwner:
         for door, task in zip(self._served, self._door_tasks, strict=False):
             if task.done():
                 found.append(door.name)
+        for part, task in self._leader_tasks.items():
+            if task.done():
+                found.append(f"{part} leadership")
         return found
 
-    def _start_jobs(self, sender: OutboxSender) -> None:
+    # --- leading --------------------------------------------------------------------------------
+    async def _lead(self, part: str, gain: Step, loss: Step) -> None:
+        """Lead `part` when no other process does: tried at once (alone, this process leads
+        when `start` returns), then by a task until the shutdown."""
+        settings = self.runtime.settings
+        leadership = Leadership(
+            self.runtime.db,
+            part,
+            retry=settings.leader_retry_seconds,
+            metrics=self.runtime.metrics,
+        )
+        leadership.on_gain, leadership.on_loss = gain, loss
+        self.leaders[part] = leadership
+        await leadership.start()
+        stop = self._leader_stops[part] = asyncio.Event()
+        self._leader_tasks[part] = asyncio.create_task(
+            supervise(f"{part} leadership", partial(leadership.run, stop), stop)
+        )
+
+    async def _resign(self, part: str) -> None:
+        """Stop leading `part` (its `loss` runs) and hand the lock back."""
+        task = self._leader_tasks.pop(part, None)
+        if task is not None:
+            self._leader_stops[part].set()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _resume_jobs(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.resume()
+
+    async def _pause_jobs(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+
+    async def _start_sender(self) -> None:
+        sender = self.sender
+        assert sender is not None
+        stop = self._sender_stop = asyncio.Event()  # one per term of leading
+        self._sender_task = asyncio.create_task(
+            supervise("outbox sender", lambda: sender.run(stop), stop)
+        )
+
+    async def _stop_sender(self) -> None:
+        """The message in flight is finished; the rest waits for the next sender."""
+        self._sender_stop.set()
+        task, self._sender_task = self._sender_task, None
+        if task is not None:
+            await task
+
+    def _start_jobs(self, sender: OutboxSender, paused: bool = False) -> None:
         """Housekeeping, the sender's wake-up and broadcast fan-out, the features' periodic
         jobs, then the channel's own; each tracked, so the shutdown lets it finish."""
         runtime, scheduler, jobs = self.runtime, self.scheduler, self.jobs
@@ -267,7 +342,8 @@ class ProcessOwner:
         add_feature_jobs(scheduler, runtime.engine.app.periodic, env, sender, tracker=jobs)
         for add in self._extra_jobs:
             add(scheduler, jobs)
-        scheduler.start()
+        # Paused until this process leads the scheduler (several processes, PostgreSQL).
+        scheduler.start(paused=paused)
 
     async def _serve(self, door: Door) -> None:
         try:
@@ -323,10 +399,10 @@ class ProcessOwner:
         await asyncio.gather(*self._background_tasks, return_exceptions=True)
         self._step("stop the scheduler")
         await self.jobs.stop(self.scheduler)
+        await self._resign("scheduler")  # another process's scheduler may take over now
         self._step("stop the sender")
-        self._sender_stop.set()
-        if self._sender_task is not None:
-            await self._sender_task  # the message in flight is finished; the rest waits
+        await self._stop_sender()
+        await self._resign("sender")
         self._step("close the clients")
         # Every door's client, served or not (a sender-only process sends through it).
         for door in self._doors:

@@ -174,4 +174,4 @@ def test_the_kit_checks_fail_on_a_made_up_command_or_setting() -> None:
     with pytest.raises(pytest.fail.Exception):
         _check_command(["deploy"], "made up")
     with pytest.raises(AssertionError):
-        _check_variables({"REDIS_URL"}, "made up")
+        _check_variables({"KAFKA_URL"}, "made up")
