@@ -24,17 +24,17 @@ import asyncio
 import logging
 import time as clocks
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.failures import describe
-from bot.core.i18n import N_, WESTERN, Catalogs
+from bot.core.i18n import N_, Catalogs
 from bot.core.notify import Notifier
 from bot.delivery.compose import RowComposer
+from bot.delivery.config import DeliveryConfig as DeliveryConfig
+from bot.delivery.config import config_from_settings as config_from_settings
 from bot.delivery.ratelimit import Limiter, RateLimiter
 from bot.delivery.transport import (
     Delivery,
@@ -56,40 +56,6 @@ from storage.people import genders_of
 log = logging.getLogger(__name__)
 
 PROGRESS_MILESTONES = (25, 50, 75)
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    max_attempts: int = 5
-    concurrency: int = 1  # >1 is faster but a crash may then re-send that many messages
-    batch: int = 50
-    # Accepted rows marked 'sent' together (see the module's docstring for the crash bound).
-    mark_batch: int = 20
-    mark_interval: float = 0.25
-    lease: timedelta = timedelta(minutes=2)
-    backoff_base: float = 2.0
-    backoff_cap: float = 300.0
-    retry_window: timedelta = timedelta(hours=6)
-    quiet_start: time = time(22, 0)
-    quiet_end: time = time(8, 0)
-    timezone: str = "Asia/Riyadh"
-    web_base_url: str = "http://127.0.0.1:8090"  # for the link in a broadcast's summary
-    arabic_digits: str = WESTERN  # the digit style of Arabic notifications (ARABIC_DIGITS)
-
-    @property
-    def crash_resend_bound(self) -> int:
-        """The most messages a sender killed at any moment sends again after a restart."""
-        return self.mark_batch + self.concurrency
-
-    def in_quiet_hours(self, now: datetime) -> bool:
-        local = now.astimezone(ZoneInfo(self.timezone)).time()
-        if self.quiet_start == self.quiet_end:
-            return False
-        if self.quiet_start < self.quiet_end:
-            return self.quiet_start <= local < self.quiet_end
-        return local >= self.quiet_start or local < self.quiet_end
 
 
 class OutboxSender:
@@ -496,23 +462,3 @@ def _default_settings() -> Any:
     from bot.settings import Settings
 
     return Settings.model_construct()
-
-
-def config_from_settings(settings: Any) -> DeliveryConfig:
-    start, end = settings.quiet_window()
-    rate = (
-        settings.paid_broadcast_rate if settings.telegram_paid_broadcast else settings.outbox_rate
-    )
-    return DeliveryConfig(
-        per_second=rate,
-        per_chat_per_second=settings.outbox_chat_rate,
-        max_attempts=settings.outbox_max_attempts,
-        retry_window=timedelta(hours=settings.outbox_retry_hours),
-        lease=timedelta(seconds=settings.outbox_lease_seconds),
-        concurrency=settings.outbox_concurrency,
-        quiet_start=start,
-        quiet_end=end,
-        timezone=settings.timezone,
-        web_base_url=str(settings.web_base_url),
-        arabic_digits=settings.arabic_digits,
-    )

@@ -43,7 +43,7 @@ class Watching:
     def __init__(self, inner: Transport, db: Database) -> None:
         self.inner = inner
         self.channel = inner.channel
-        self.bot = inner.bot  # type: ignore[attr-defined]
+        self.close = inner.close  # type: ignore[attr-defined]
         self.db = db
         self.sent_before: list[int] = []  # rows already 'sent' when each send began
         self.die_after: int | None = None

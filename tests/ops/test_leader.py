@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from bot.channels.telegram import create_bot
+from bot.channels.telegram import AiogramClient, create_bot
 from bot.channels.telegram_transport import TelegramTransport
 from bot.core.engine import Engine
 from bot.metrics import create_metrics
@@ -129,7 +129,7 @@ async def test_two_processes_one_runs_the_jobs_and_one_sends(
     for database in (engine.db, db_factory.open()):
         runtime = replace(runtime_for(engine), settings=settings, db=database)
         owner = ProcessOwner(runtime, role="all")
-        owner.sender_for(TelegramTransport(create_bot(fake.token, fake.base_url)))
+        owner.sender_for(TelegramTransport(AiogramClient(create_bot(fake.token, fake.base_url))))
         owners.append(owner)
     first, second = owners
     await first.start()
