@@ -134,15 +134,7 @@ class AiogramFeed:
         await self.chat.on_message(event_update.update_id, message)
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        shown = query.message  # a Message, or an InaccessibleMessage (chat and id only)
-        pressed = Pressed(
-            query_id=query.id,
-            user=query.from_user,
-            chat=shown.chat if shown is not None else None,
-            message_id=shown.message_id if shown is not None else None,
-            data=query.data,
-        )
-        await self.chat.on_callback(event_update.update_id, pressed)
+        await self.chat.on_callback(event_update.update_id, Pressed.of(query))
 
     async def start(self) -> None:
         return None  # aiogram's dispatcher needs no start-up

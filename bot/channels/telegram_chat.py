@@ -95,6 +95,18 @@ class Pressed:
     message_id: int | None
     data: str | None
 
+    @classmethod
+    def of(cls, query: Any) -> Pressed:
+        """From either library's CallbackQuery: both name these fields alike."""
+        shown = query.message  # a Message, or an InaccessibleMessage (chat and id only)
+        return cls(
+            query_id=query.id,
+            user=query.from_user,
+            chat=shown.chat if shown is not None else None,
+            message_id=shown.message_id if shown is not None else None,
+            data=query.data,
+        )
+
 
 @dataclass
 class ChatUi:

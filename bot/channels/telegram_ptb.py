@@ -177,15 +177,7 @@ class PtbFeed:
             await self.chat.on_message(update.update_id, update.message)
         elif update.callback_query is not None:
             query = update.callback_query
-            shown = query.message  # a Message, or an InaccessibleMessage (chat and id only)
-            pressed = Pressed(
-                query_id=query.id,
-                user=query.from_user,
-                chat=shown.chat if shown is not None else None,
-                message_id=shown.message_id if shown is not None else None,
-                data=query.data,
-            )
-            await self.chat.on_callback(update.update_id, pressed)
+            await self.chat.on_callback(update.update_id, Pressed.of(query))
 
     async def start(self) -> None:
         if not self._started:

@@ -16,6 +16,7 @@ from bot.core.unit import Unit
 from bot.services.attendance import check_in
 from bot.services.certificates import display_code, new_code, normalize_code
 from bot.services.errors import Conflict, NotFound, require_staff
+from bot.services.registrations import shift_and_event
 from bot.settings import Settings
 from storage import checkin as store
 from storage import events as event_store
@@ -105,14 +106,6 @@ async def _fresh_code(unit: Unit) -> str:
             return code
 
 
-async def _shift_and_event(unit: Unit, shift_id: int) -> tuple[Shift, Event]:
-    shift = await event_store.get_shift(unit.session, shift_id)
-    event = await event_store.get_event(unit.session, shift.event_id) if shift else None
-    if shift is None or event is None:
-        raise NotFound("ev.err.gone")
-    return shift, event
-
-
 def _code_of(unit: Unit, shift: Shift, event: Event, row: ShiftCheckinCode) -> ShiftCode:
     return ShiftCode(
         shift,
@@ -126,7 +119,7 @@ def _code_of(unit: Unit, shift: Shift, event: Event, row: ShiftCheckinCode) -> S
 async def shift_code(unit: Unit, shift_id: int) -> ShiftCode:
     """Staff: the shift's check-in code and links; the first look makes the code."""
     require_staff(unit.actor)
-    shift, event = await _shift_and_event(unit, shift_id)
+    shift, event = await shift_and_event(unit, shift_id)
     row = await store.code_row(unit.session, shift.id)
     if row is None:
         row = ShiftCheckinCode(shift_id=shift.id, code=await _fresh_code(unit), created_at=unit.now)
@@ -139,7 +132,7 @@ async def rotate_code(unit: Unit, shift_id: int) -> ShiftCode:
     """Staff: a new code for the shift (a photo of the old poster was shared, say); the old
     code is replaced, so it checks nobody in any more."""
     require_staff(unit.actor)
-    shift, event = await _shift_and_event(unit, shift_id)
+    shift, event = await shift_and_event(unit, shift_id)
     row = await store.code_row(unit.session, shift.id)
     code = await _fresh_code(unit)
     if row is None:

@@ -125,7 +125,7 @@ async def _user_of(unit: Unit, volunteer: Volunteer) -> User:
     return user
 
 
-async def _shift_and_event(unit: Unit, shift_id: int) -> tuple[Shift, Event]:
+async def shift_and_event(unit: Unit, shift_id: int) -> tuple[Shift, Event]:
     shift = await event_store.get_shift(unit.session, shift_id)
     event = await event_store.get_event(unit.session, shift.event_id) if shift else None
     if shift is None or event is None:
@@ -148,7 +148,7 @@ async def register_for_shift(
     )
     if volunteer is None:
         raise NoProfile()
-    shift, event = await _shift_and_event(unit, shift_id)
+    shift, event = await shift_and_event(unit, shift_id)
     if event_id is not None and event.id != event_id:
         raise NotFound("ev.err.gone")
     try:
@@ -218,7 +218,7 @@ async def _pending(
     reg = await store.get_registration(unit.session, registration_id)
     if reg is None:
         raise NotFound("ev.err.gone")
-    shift, event = await _shift_and_event(unit, reg.shift_id)
+    shift, event = await shift_and_event(unit, reg.shift_id)
     volunteer, user = await Notices(unit).person(reg)
     if reg.status != PENDING:
         raise Conflict("eva.err.not_pending", name=volunteer.full_name)
@@ -260,7 +260,7 @@ async def promote_from_waitlist(unit: Unit, shift_id: int) -> list[ShiftRegistra
     """Fill a shift's free places from its waitlist and tell who moved up (the system, or
     staff after adding places)."""
     require_staff(unit.actor)
-    shift, event = await _shift_and_event(unit, shift_id)
+    shift, event = await shift_and_event(unit, shift_id)
     promoted = await store.fill_from_waitlist(unit.session, shift, unit.now)
     await Notices(unit).promoted(promoted, event, shift)
     await staff_notices.promoted_pending(unit, promoted, shift)
@@ -327,5 +327,5 @@ async def shift_registrants(
     """A shift, its event and everyone holding a place or waiting on it, in shift then
     waitlist order (staff)."""
     require_staff(unit.actor)
-    shift, event = await _shift_and_event(unit, shift_id)
+    shift, event = await shift_and_event(unit, shift_id)
     return shift, event, await store.registrants(unit.session, shift_id=shift.id)
