@@ -34,8 +34,10 @@ async def test_a_flood_from_one_sender_does_not_delay_another(
     to_flooder = [i for i, to in enumerate(replies) if to == FLOODER]
     first_to_other = replies.index(OTHER)
     assert len(to_flooder) >= 20
-    # Stored last, answered among the first: not after the twenty before it.
-    assert first_to_other < to_flooder[3]
+    # Stored last, answered among the first: not after the twenty before it. (Lanes run side
+    # by side, so on a busy machine the flooder's lane may get a few bodies done before the
+    # other lane's first reply; one lane after another would put it after all twenty.)
+    assert first_to_other < to_flooder[10]
 
 
 async def test_a_sender_above_the_rate_is_told_once_and_the_excess_dropped(
