@@ -22,9 +22,10 @@ from storage.models import Broadcast, OutboxMessage
 from storage.models_channels import InboundWork
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-# Update outcomes (the engine): replied, a repeat the dedupe dropped, a failure answered with
-# the apology, a race lost three times.
-UPDATE_OUTCOMES = ("handled", "duplicate", "failed", "conflict")
+# Update outcomes (the engine): replied, a repeat the dedupe dropped, a repeat given the
+# replies its first handling saved (bot/core/replay.py), a failure answered with the apology,
+# a race lost three times.
+UPDATE_OUTCOMES = ("handled", "duplicate", "replayed", "failed", "conflict")
 # Send outcomes (the sender): what the platform answered.
 SEND_OUTCOMES = ("sent", "429", "unreachable", "failed", "retry", "skipped")
 # Broadcasts whose progress is shown: the ones still sending.

@@ -271,6 +271,8 @@ class FakeTelegramServer:
         self._file_numbers = itertools.count(1)
         self._callback_numbers = itertools.count(1)
         self._faults: list[_Fault] = []
+        self._holds: list[_Fault] = []
+        self._released = asyncio.Event()
         self._penalties: list[_Penalty] = []
         self._limits: _Limits | None = None
         self._poll_generation = 0
@@ -307,6 +309,7 @@ class FakeTelegramServer:
         """Wake pending long polls and shut the server down."""
         self._closing = True
         self._notify()
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -405,6 +408,12 @@ class FakeTelegramServer:
     def drop_connection_next(self, method: str, times: int = 1) -> None:
         """Close the connection without answering the next call(s) of ``method``."""
         self._faults.append(_Fault(method.lower(), None, times))
+
+    def hold_next(self, method: str, chat_id: int | None = None, times: int = 1) -> None:
+        """Take the next call(s) of ``method`` and never answer them: the caller waits until it
+        gives up or dies (a worker killed while its send is on the wire). A held call is not
+        carried out (status 0, like a dropped one): Telegram never got it."""
+        self._holds.append(_Fault(method.lower(), None, times, chat_id))
 
     def emulate_limits(
         self,
@@ -580,6 +589,14 @@ class FakeTelegramServer:
             assert request.transport is not None
             request.transport.close()
             raise web.HTTPException()  # nothing is written: the connection is gone
+        if hold := next((h for h in self._holds if h.matches(name, params)), None):
+            hold.remaining -= 1
+            if hold.remaining <= 0:
+                self._holds.remove(hold)
+            call.status = 0
+            self._notify()
+            await self._released.wait()  # the server stopping: the caller is long gone
+            raise web.HTTPException()
         try:
             result = await self._execute(request.match_info["token"], handler, name, params)
         except TelegramError as error:

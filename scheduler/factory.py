@@ -40,9 +40,13 @@ def create_scheduler() -> AsyncIOScheduler:
 
 
 async def prune_processed_updates(db: Database, keep: timedelta = PROCESSED_UPDATES_KEPT) -> int:
-    """Forget update ids old enough that no platform will deliver them again."""
+    """Forget update ids old enough that no platform will deliver them again, and replies
+    saved for a re-delivery (bot/core/replay.py) that are too old to be sent any more: they
+    may name other people, and nothing reads them after PENDING_REPLIES_KEPT."""
+    now = utcnow()
     async with db.transaction() as session:
-        return await repo.prune_processed(session, utcnow() - keep)
+        await repo.clear_pending_replies(session, before=now - repo.PENDING_REPLIES_KEPT)
+        return await repo.prune_processed(session, now - keep)
 
 
 async def purge_inbound_work(db: Database, failed_kept: timedelta) -> int:

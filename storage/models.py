@@ -49,6 +49,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Python None stored as SQL NULL (not JSON null), so "IS NULL" finds the empty ones.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -97,6 +99,15 @@ class Conversation(Base):
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The replies of the person's latest update, saved in its transaction until they have
+    # surely gone out: a worker killed between the commit and the send leaves them here, and
+    # the platform's re-delivery of that update (deduplicated, so not handled again) sends
+    # them instead of nothing. {"u": the update's dedupe key, "o": [replies]}; cleared after
+    # PENDING_REPLIES_KEPT. Deferred: the engine writes it on every update but reads it only
+    # for a re-delivery.
+    pending_replies: Mapped[dict[str, Any] | None] = mapped_column(
+        NullableJSON, nullable=True, deferred=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

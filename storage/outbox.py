@@ -290,9 +290,7 @@ async def release(session: AsyncSession, row_ids: Sequence[int]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def renew(
-    session: AsyncSession, row_id: int, claimed_at: datetime, now: datetime
-) -> bool:
+async def renew(session: AsyncSession, row_id: int, claimed_at: datetime, now: datetime) -> bool:
     """Right before sending: True if the row is still this sender's claim (made at
     `claimed_at`), now renewed. False: it stayed claimed past the lease (a long 429 pause)
     and another sender took it back, so sending it here would send it twice."""

@@ -24,9 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 NAMESPACE = 0x53485250  # "SHRP": the first key of every person lock
 
-_LOCK = select(
-    func.pg_advisory_xact_lock(bindparam("space", NAMESPACE), bindparam("key"))
-)
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("space", NAMESPACE), bindparam("key")))
 
 
 def person_key(channel: str, external_id: str) -> int:

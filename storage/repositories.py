@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
@@ -148,6 +148,7 @@ _SAVE_CONVERSATION = (
         flow=bindparam("b_flow"),
         step=bindparam("b_step"),
         data=bindparam("b_data", type_=_conversations.c.data.type),
+        pending_replies=bindparam("b_pending", type_=_conversations.c.pending_replies.type),
         version=bindparam("b_next"),
         updated_at=bindparam("b_now", type_=_conversations.c.updated_at.type),
     )
@@ -162,12 +163,20 @@ async def save_conversation(
     step: str,
     data: dict[str, Any],
     expected_version: int | None,
+    pending: dict[str, Any] | None = None,
 ) -> bool:
-    """Write the state; False when another worker changed it since it was read."""
+    """Write the state (and the replies still to send, `pending`); False when another
+    worker changed it since it was read."""
     now = utcnow()
     if expected_version is None:
         conversation = Conversation(
-            user_id=user_id, flow=flow, step=step, data=data, version=1, updated_at=now
+            user_id=user_id,
+            flow=flow,
+            step=step,
+            data=data,
+            pending_replies=pending,
+            version=1,
+            updated_at=now,
         )
         session.add(conversation)
         await session.flush()
@@ -181,11 +190,60 @@ async def save_conversation(
             "b_flow": flow,
             "b_step": step,
             "b_data": data,
+            "b_pending": pending,
             "b_next": expected_version + 1,
             "b_now": now,
         },
     )
     return bool(result.rowcount)
+
+
+# How long a re-delivered update may still get the replies its first handling saved: long
+# enough for a platform to retry after a worker restarts, short because the replies may name
+# other people (a staff list) and are kept only for this.
+PENDING_REPLIES_KEPT = timedelta(minutes=15)
+
+_PENDING_REPLIES = (
+    select(_conversations.c.pending_replies)
+    .join(ChannelIdentity, ChannelIdentity.user_id == _conversations.c.user_id)
+    .where(
+        ChannelIdentity.channel == bindparam("b_channel"),
+        ChannelIdentity.external_id == bindparam("b_external"),
+        _conversations.c.updated_at >= bindparam("b_since", type_=_conversations.c.updated_at.type),
+    )
+)
+
+
+async def pending_replies(
+    session: AsyncSession, channel: str, external_id: str, update_id: str
+) -> list[Any]:
+    """The replies saved by the first handling of this (re-delivered) update, if they are
+    still the person's latest and recent; [] otherwise."""
+    conn = await session.connection()
+    found = (
+        await conn.execute(
+            _PENDING_REPLIES,
+            {
+                "b_channel": channel,
+                "b_external": external_id,
+                "b_since": utcnow() - PENDING_REPLIES_KEPT,
+            },
+        )
+    ).scalar_one_or_none()
+    if not isinstance(found, dict) or found.get("u") != dedupe_key(update_id):
+        return []
+    replies = found.get("o")
+    return replies if isinstance(replies, list) else []
+
+
+async def clear_pending_replies(session: AsyncSession, before: datetime | None = None) -> int:
+    """Forget saved replies: those older than `before`, or all of them (someone's data was
+    deleted, and a staff member's saved reply may have named them)."""
+    stmt = update(_conversations).where(_conversations.c.pending_replies.is_not(None))
+    if before is not None:
+        stmt = stmt.where(_conversations.c.updated_at < before)
+    result = await session.execute(stmt.values(pending_replies=None))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import replay
 from bot.core.choice_match import BACK_VALUES, Match, Offered, back_choice, match_choice
 from bot.core.failures import describe, update_ref
 from bot.core.flow import (
@@ -128,14 +129,17 @@ class Engine:
                         if not await repo.mark_processed(
                             session, inbound.channel, inbound.update_id
                         ):
-                            return "duplicate", []
+                            return await self._redelivered(session, inbound)
                         ctx = await self._load(session, inbound)
                         await self._route(ctx)
-                        await self._save(ctx)
+                        replies = self._localized(ctx.replies)
+                        await self._save(
+                            ctx, replay.pack(repo.dedupe_key(inbound.update_id), replies)
+                        )
                     if ctx.notified:
                         for wake in self.on_notified:
                             wake()
-                    return "handled", self._localized(ctx.replies)
+                    return "handled", replies
                 except (_StaleStateError, IntegrityError) as exc:
                     # A concurrent worker won a race (state version or a new identity);
                     # everything rolled back, so handling again is safe.
@@ -156,6 +160,15 @@ class Engine:
                     )
                     return "failed", await self._failure_reply(inbound)
         return "failed", []  # pragma: no cover - the loop always returns
+
+    @staticmethod
+    async def _redelivered(session: AsyncSession, inbound: Inbound) -> tuple[str, list[Outbound]]:
+        """A re-delivered update is never handled twice; if its replies were saved and may
+        not have gone out (bot/core/replay.py), they are sent again."""
+        saved = await repo.pending_replies(
+            session, inbound.channel, inbound.external_user_id, inbound.update_id
+        )
+        return ("replayed", replay.unpack(saved)) if saved else ("duplicate", [])
 
     # --- delivery facts adapters report ---------------------------------------------------
     async def mark_unreachable(self, channel: str, external_user_id: str) -> None:
@@ -248,7 +261,7 @@ class Engine:
             shown=list(data.get("shown") or []),
         )
 
-    async def _save(self, ctx: Context) -> None:
+    async def _save(self, ctx: Context, pending: dict[str, Any] | None) -> None:
         if ctx.user_deleted:
             return
         shown: list[list[str]] = []
@@ -265,6 +278,7 @@ class Engine:
             step=state.step,
             data=data,
             expected_version=ctx.loaded_version,
+            pending=pending,
         )
         if not ok:
             raise _StaleStateError

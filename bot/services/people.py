@@ -86,6 +86,9 @@ async def delete_person(unit: Unit, user_id: int, releases: Sequence[PersonRelea
     # Webhook bodies not yet processed (or kept after failing) hold the person's number, name
     # and words: they go at once, with everything else.
     await inbound.purge_person(unit.session, user_id)
+    # Replies saved for a re-delivery may name them (a staff member's list of registrants):
+    # all are dropped, which costs at most a resend after a worker's crash in these seconds.
+    await repo.clear_pending_replies(unit.session)
     await repo.delete_user(unit.session, user_id)
     # The loaded rows are gone; forget them so the commit does not try to update them.
     unit.session.expunge_all()

@@ -56,11 +56,16 @@ def test_each_process_has_its_own_registry() -> None:
 async def test_updates_are_counted_by_channel_and_outcome_with_latency(engine: Engine) -> None:
     chat = Chat(engine, user=PHONE_USER, channel="whatsapp")
     await chat.send("مرحبا")
-    await chat.redeliver()  # the same update again: the dedupe drops it
+    first = chat.last_inbound
+    await chat.redeliver()  # the same update again, still the latest: its saved replies
+    await chat.send("مرحبا")
+    assert first is not None
+    await chat.deliver(first)  # an older one again: the dedupe drops it
     metrics = engine.metrics
-    assert value(metrics, "shuraka_updates_total", channel="whatsapp", outcome="handled") == 1
+    assert value(metrics, "shuraka_updates_total", channel="whatsapp", outcome="handled") == 2
+    assert value(metrics, "shuraka_updates_total", channel="whatsapp", outcome="replayed") == 1
     assert value(metrics, "shuraka_updates_total", channel="whatsapp", outcome="duplicate") == 1
-    assert value(metrics, "shuraka_update_handling_seconds_count", channel="whatsapp") == 2
+    assert value(metrics, "shuraka_update_handling_seconds_count", channel="whatsapp") == 4
     assert value(metrics, "shuraka_update_handling_seconds_sum", channel="whatsapp") > 0
     assert all(LABEL_VALUE.fullmatch(v) for v in label_values(metrics))
     assert PHONE_USER not in metrics.exposition().decode()

@@ -118,9 +118,9 @@ async def test_the_same_update_twice_has_one_effect(engine: Engine, db: Database
     await at_the_summary(chat)
     confirm = confirm_update(chat)
     first, second = await asyncio.gather(engine.handle(confirm), engine.handle(confirm))
-    assert sorted([len(first), len(second)])[0] == 0  # one of them was recognised as a repeat
-    again = await engine.handle(confirm)
-    assert again == []
+    # One of them was recognised as a repeat and given the replies the other saved.
+    assert first == second and first
+    assert await engine.handle(confirm) == first
     assert len(await volunteers(db)) == 1
 
 
@@ -129,7 +129,8 @@ async def test_a_repeated_text_answer_is_not_applied_twice(engine: Engine, db: D
     await chat.start_signup()
     await chat.send("محمد عبدالله الغامدي")
     assert "رقم الهوية" in chat.text
-    assert await chat.redeliver() == []
+    first = chat.last
+    assert await chat.redeliver() == first  # its saved replies again (bot/core/replay.py)
     await chat.send("1234567897")
     assert "جوال" in chat.text
 
