@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import create_database
 from tests.delivery.support import add_broadcast, seed_recipients
+from tests.process.support import healthy
 
 CAP = 30
 SECRET = "scale-trial-secret-0123456789abcdefghij"
@@ -204,21 +205,6 @@ async def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
         raise RuntimeError(f"shuraka {' '.join(args)}: {err.decode()[-2000:]}")
 
 
-async def _ready(port: int, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing answers on port {port}")
-            await asyncio.sleep(0.2)
-
-
 async def run_trial(
     pg_url: str, redis_url: str, workdir: Path, *, updates: int, users: int, recipients: int
 ) -> Trial:
@@ -293,7 +279,7 @@ async def run_trial(
                 )
             workers, senders = procs[:3], procs[3:5]
             await asyncio.gather(*(p.start(workdir) for p in procs))
-            await asyncio.gather(*(_ready(p.port) for p in procs))
+            await asyncio.gather(*(healthy(p.port) for p in procs))
             started = time.monotonic()
             db = create_database(url)
             try:

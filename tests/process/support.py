@@ -7,9 +7,12 @@ import asyncio
 import signal
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import aiohttp
 
 
 def closed_port() -> int:
@@ -49,3 +52,20 @@ async def stops_cleanly(proc: asyncio.subprocess.Process) -> None:
     _, stderr = await proc.communicate()
     assert code == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def healthy(port: int, timeout: float = 240) -> None:
+    """Wait until a `shuraka` process answers /healthz on `port` (a cold start on a busy
+    machine takes tens of seconds)."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing answers on port {port}")
+            await asyncio.sleep(0.2)

@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from fakes.telegram_api import FakeTelegramServer
-from tests.process.support import closed_port, shuraka
+from tests.process.support import closed_port, healthy, shuraka
 
 SECRET = "killed-worker-secret-0123456789abcdef"
 USER = 4242
-
-
-async def ready(port: int, timeout: float = 200) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert time.monotonic() < deadline, f"nothing answers on port {port}"
-            await asyncio.sleep(0.2)
 
 
 def worker_env(fake: FakeTelegramServer, tmp_path: Path, port: int) -> dict[str, str]:
@@ -76,7 +61,7 @@ async def test_an_update_whose_worker_died_before_replying_is_answered_once_on_r
         async with shuraka(
             tmp_path, worker_env(fake, tmp_path, first_port), "telegram", "--webhook"
         ) as first:
-            await ready(first_port)
+            await healthy(first_port)
             posting = asyncio.create_task(post(first_port, body))
             await fake.wait_for(lambda: fake.calls("sendMessage"), timeout=60)
             first.kill()  # handled and committed; the reply never reached Telegram
@@ -87,7 +72,7 @@ async def test_an_update_whose_worker_died_before_replying_is_answered_once_on_r
         async with shuraka(
             tmp_path, worker_env(fake, tmp_path, second_port), "telegram", "--webhook"
         ):
-            await ready(second_port)
+            await healthy(second_port)
             assert await post(second_port, body) == 200  # Telegram's re-delivery
             await fake.wait_for_message(USER, timeout=30)
         [reply] = fake.messages_to(USER)
