@@ -31,7 +31,10 @@ class Runtime:
         return self.engine.metrics
 
     async def close(self) -> None:
-        await self._owned.aclose()
+        try:
+            await self.engine.close()
+        finally:
+            await self._owned.aclose()
 
 
 async def create_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:

@@ -204,7 +204,11 @@ async def save_conversation(
 PENDING_REPLIES_KEPT = timedelta(minutes=15)
 
 _PENDING_REPLIES = (
-    select(_conversations.c.pending_replies)
+    select(
+        _conversations.c.pending_replies,
+        _conversations.c.user_id,
+        _conversations.c.version,
+    )
     .join(ChannelIdentity, ChannelIdentity.user_id == _conversations.c.user_id)
     .where(
         ChannelIdentity.channel == bindparam("b_channel"),
@@ -214,13 +218,19 @@ _PENDING_REPLIES = (
 )
 
 
+class PendingReplies(NamedTuple):
+    replies: list[Any]  # as bot.core.replay.pack wrote them
+    user_id: int
+    version: int  # the conversation's, saved with them
+
+
 async def pending_replies(
     session: AsyncSession, channel: str, external_id: str, update_id: str
-) -> list[Any]:
+) -> PendingReplies | None:
     """The replies saved by the first handling of this (re-delivered) update, if they are
-    still the person's latest and recent; [] otherwise."""
+    still the person's latest, recent, and not known to have gone out."""
     conn = await session.connection()
-    found = (
+    row = (
         await conn.execute(
             _PENDING_REPLIES,
             {
@@ -229,11 +239,11 @@ async def pending_replies(
                 "b_since": utcnow() - PENDING_REPLIES_KEPT,
             },
         )
-    ).scalar_one_or_none()
-    if not isinstance(found, dict) or found.get("u") != dedupe_key(update_id):
-        return []
-    replies = found.get("o")
-    return replies if isinstance(replies, list) else []
+    ).first()
+    if row is None or not isinstance(row[0], dict) or row[0].get("u") != dedupe_key(update_id):
+        return None
+    replies = row[0].get("o")
+    return PendingReplies(replies, row[1], row[2]) if isinstance(replies, list) else None
 
 
 async def clear_pending_replies(session: AsyncSession, before: datetime | None = None) -> int:
@@ -244,6 +254,23 @@ async def clear_pending_replies(session: AsyncSession, before: datetime | None =
         stmt = stmt.where(_conversations.c.updated_at < before)
     result = await session.execute(stmt.values(pending_replies=None))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_CLEAR_DELIVERED = (
+    update(_conversations)
+    .where(
+        _conversations.c.user_id == bindparam("b_user"),
+        _conversations.c.version == bindparam("b_version"),
+    )
+    .values(pending_replies=None)
+)
+
+
+async def clear_delivered_replies(session: AsyncSession, sent: list[dict[str, int]]) -> None:
+    """Replies that went out: [{"b_user": id, "b_version": the version saved with them}]. A
+    conversation saved again since (a newer update's replies) is left alone."""
+    conn = await session.connection()
+    await conn.execute(_CLEAR_DELIVERED, sent)
 
 
 async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer | None:

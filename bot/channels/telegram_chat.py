@@ -123,6 +123,9 @@ class TelegramChat:
     catalogs: Catalogs
     mark_unreachable: Callable[[str, str], Awaitable[None]]
     first_time: Callable[[str, str], Awaitable[bool]]
+    # Told once an update's replies went out (the engine then forgets the saved copy kept
+    # for a re-delivery after a crash: bot/core/replay.py).
+    delivered: Callable[[Inbound], None] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     ui_chats: int = UI_CHATS
     _ui: OrderedDict[int, ChatUi] = field(default_factory=OrderedDict)
@@ -185,6 +188,8 @@ class TelegramChat:
             return
         replies = await self.handle(inbound)
         await self.deliver(message.chat.id, inbound, replies)
+        if self.delivered is not None:
+            self.delivered(inbound)
 
     async def _on_callback(self, update_id: int, query: Pressed) -> None:
         # Answer first: Telegram shows a spinner until it is answered.
@@ -194,6 +199,8 @@ class TelegramChat:
         inbound = callback_to_inbound(update_id, query.user, query.chat.id, query.data)
         replies = await self.handle(inbound)
         await self.deliver(query.chat.id, inbound, replies, pressed=query.message_id)
+        if self.delivered is not None:
+            self.delivered(inbound)
 
     async def _private_only(self, chat_id: int) -> None:
         if not await self.first_time("telegram-group", str(chat_id)):

@@ -317,6 +317,8 @@ class WhatsAppChannel:
     # a role taken away must not leave names and phones one "more" away. Without it, staff
     # menus are never paged here (the engine re-shows the step).
     is_staff: Callable[[str, str], Awaitable[bool]] | None = None
+    # Told once an update's replies went out (bot/core/replay.py).
+    delivered: Callable[[Inbound], None] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     ui_chats: int = lru.RECENT_CHATS
     _shown: OrderedDict[str, ShownMenu] = field(default_factory=OrderedDict)
@@ -330,6 +332,8 @@ class WhatsAppChannel:
                 continue
             replies = await self.handle(inbound)
             await self.deliver(inbound.chat_id, inbound.external_user_id, replies)
+            if self.delivered is not None:
+                self.delivered(inbound)
         for status in statuses_in(payload):
             await self._status(status)
 

@@ -95,6 +95,8 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.locks = UserLocks()
+        # Saved replies cleared once the adapter says they went out (bot/core/replay.py).
+        self.sent_marks = replay.DeliveredMarks(db)
         # Called after a commit that queued notifications (the outbox sender's wake-up).
         self.on_notified: list[Callable[[], None]] = []
 
@@ -133,8 +135,12 @@ class Engine:
                         ctx = await self._load(session, inbound)
                         await self._route(ctx)
                         replies = self._localized(ctx.replies)
-                        await self._save(
-                            ctx, replay.pack(repo.dedupe_key(inbound.update_id), replies)
+                        pending = replay.pack(repo.dedupe_key(inbound.update_id), replies)
+                        await self._save(ctx, pending)
+                    if pending is not None and not ctx.user_deleted:
+                        version = (ctx.loaded_version or 0) + 1
+                        self.sent_marks.saved(
+                            inbound.channel, inbound.update_id, ctx.user.id, version
                         )
                     if ctx.notified:
                         for wake in self.on_notified:
@@ -161,16 +167,28 @@ class Engine:
                     return "failed", await self._failure_reply(inbound)
         return "failed", []  # pragma: no cover - the loop always returns
 
-    @staticmethod
-    async def _redelivered(session: AsyncSession, inbound: Inbound) -> tuple[str, list[Outbound]]:
+    async def _redelivered(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[str, list[Outbound]]:
         """A re-delivered update is never handled twice; if its replies were saved and may
-        not have gone out (bot/core/replay.py), they are sent again."""
+        not have gone out (bot/core/replay.py), they are sent again, and forgotten once sent."""
         saved = await repo.pending_replies(
             session, inbound.channel, inbound.external_user_id, inbound.update_id
         )
-        return ("replayed", replay.unpack(saved)) if saved else ("duplicate", [])
+        replies = replay.unpack(saved.replies) if saved else []
+        if saved is None or not replies:
+            return "duplicate", []
+        self.sent_marks.saved(inbound.channel, inbound.update_id, saved.user_id, saved.version)
+        return "replayed", replies
 
     # --- delivery facts adapters report ---------------------------------------------------
+    def delivered(self, inbound: Inbound) -> None:
+        """The adapter has sent this update's replies: a later re-delivery gets nothing."""
+        self.sent_marks.delivered(inbound)
+
+    async def close(self) -> None:
+        await self.sent_marks.close()
+
     async def mark_unreachable(self, channel: str, external_user_id: str) -> None:
         """The platform refused delivery for good (blocked bot, deleted account)."""
         async with self.db.transaction() as session:

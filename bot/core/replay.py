@@ -10,16 +10,28 @@ update whose replies are still the person's latest gets them sent again instead 
 At most one duplicate per killed worker remains possible (replies sent, worker killed before
 the platform heard "done"): no sender can record a send and make it atomically.
 
+Once the adapter has sent them, `DeliveredMarks` clears them (in batches), so a re-delivery
+that comes after a slow but successful answer gets nothing, as before.
+
 This module turns replies into JSON and back. A reply with a generated file larger than
 MAX_SAVED_FILE is not saved (a big export is asked for again rather than kept in a row).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import logging
+from collections import OrderedDict
 from typing import Any
 
-from bot.core.messages import Attachment, Choice, Location, Outbound
+from bot.core.failures import describe
+from bot.core.messages import Attachment, Choice, Inbound, Location, Outbound
+from storage import repositories as repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 MAX_SAVED_FILE = 512 * 1024  # bytes of generated files across one update's replies
 
@@ -94,3 +106,59 @@ def _from_json(item: dict[str, Any]) -> Outbound:
         location=location,
         hints={str(k): str(v) for k, v in (item.get("h") or {}).items()},
     )
+
+
+class DeliveredMarks:
+    """Clears an update's saved replies once its adapter has sent them, so that a re-delivery
+    that comes later (Telegram retrying a webhook call that took too long) is not answered a
+    second time. Marks are written a batch at a time, off the reply's path: one UPDATE per
+    PERIOD for everything sent meanwhile, not a transaction per update. A mark lost with its
+    process is harmless: that update was answered and acknowledged, so it is not re-delivered.
+    """
+
+    PERIOD = 0.2  # seconds between batches
+    AWAITED = 10_000  # updates between commit and send that one process keeps track of
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._awaited: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        self._batch: list[dict[str, int]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def saved(self, channel: str, update_id: str, user_id: int, version: int) -> None:
+        """The engine committed replies for this update with the conversation at `version`."""
+        self._awaited[(channel, update_id)] = (user_id, version)
+        while len(self._awaited) > self.AWAITED:
+            self._awaited.popitem(last=False)  # never delivered (a bug): forget, don't grow
+
+    def delivered(self, inbound: Inbound) -> None:
+        """The adapter has sent this update's replies (or the platform refused them for good)."""
+        found = self._awaited.pop((inbound.channel, inbound.update_id), None)
+        if found is None:
+            return
+        self._batch.append({"b_user": found[0], "b_version": found[1]})
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._batch:
+            await asyncio.sleep(self.PERIOD)
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        try:
+            async with self.db.transaction() as session:
+                await repo.clear_delivered_replies(session, batch)
+        except Exception as exc:  # the replies went out; only a later retry could repeat them
+            log.warning("could not mark %d replies as sent: %s", len(batch), describe(exc))
+
+    async def close(self) -> None:
+        """Write what is pending (a clean shutdown)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()

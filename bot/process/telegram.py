@@ -75,6 +75,7 @@ class TelegramService:
             catalogs=runtime.catalogs,
             mark_unreachable=engine.mark_unreachable,
             first_time=engine.first_time,
+            delivered=engine.delivered,
         )
         self.feed = feed_for(client, self.channel)
         self.owner = ProcessOwner(runtime, role=role)

@@ -159,6 +159,7 @@ class WhatsAppService:
             mark_unreachable=engine.mark_unreachable,
             message_failed=self._message_failed,
             is_staff=engine.is_staff,
+            delivered=engine.delivered,
         )
         transport = WhatsAppTransport(
             self.client,
@@ -253,9 +254,7 @@ class WhatsAppService:
             await asyncio.sleep(RENEW_EVERY)
             try:
                 async with self.runtime.db.transaction() as session:
-                    await inbound.renew(
-                        session, self.worker_id, self.runtime.engine.clock(), LEASE
-                    )
+                    await inbound.renew(session, self.worker_id, self.runtime.engine.clock(), LEASE)
             except Exception as exc:  # the next renewal may succeed before the lease ends
                 log.warning("whatsapp worker: lease not renewed: %s", describe(exc))
 

@@ -101,9 +101,7 @@ async def test_housekeeping_clears_old_saved_replies_and_keeps_recent_ones(
     assert await recent.redeliver() == recent.last
 
 
-async def test_deleting_someones_data_drops_every_saved_reply(
-    engine: Engine, db: Database
-) -> None:
+async def test_deleting_someones_data_drops_every_saved_reply(engine: Engine, db: Database) -> None:
     """A staff member's saved reply may name the person; nothing of them stays behind."""
     leaving, other = Chat(engine, user="leaving"), Chat(engine, user="other")
     await leaving.onboard()
@@ -147,3 +145,42 @@ def test_nothing_is_saved_for_no_replies_or_a_big_file() -> None:
 
 def test_a_saved_row_not_in_the_shape_is_skipped() -> None:
     assert replay.unpack([{"t": "ok"}, "junk", {"no": "text"}, 3]) == [Outbound(text="ok")]
+
+
+async def test_replies_the_adapter_sent_are_not_sent_again(engine: Engine, db: Database) -> None:
+    """Telegram retrying a webhook call that took too long: the first answer went out."""
+    chat = Chat(engine)
+    await chat.onboard()
+    await chat.send("/help")
+    assert chat.last_inbound is not None
+    engine.delivered(chat.last_inbound)
+    await engine.sent_marks.flush()
+    assert await saved_for(db, chat) is None
+    assert await chat.redeliver() == []
+
+
+async def test_a_late_mark_leaves_a_newer_updates_replies(engine: Engine, db: Database) -> None:
+    chat = Chat(engine)
+    await chat.onboard()
+    await chat.send("/help")
+    older = chat.last_inbound
+    newer = await chat.send("/start")
+    assert older is not None
+    engine.delivered(older)  # its mark lands after the newer update was saved
+    await engine.close()
+    assert await chat.redeliver() == newer
+
+
+async def test_replayed_replies_once_sent_are_not_sent_a_third_time(
+    db_factory: DatabaseFactory, make_engine: Callable[..., Engine]
+) -> None:
+    """Worker A died before sending; worker B replays and sends: B's mark clears them."""
+    chat = Chat(make_engine())
+    await chat.onboard()
+    first = await chat.send("/help")  # A never sent it
+    chat.engine = make_engine(db_factory.open())
+    assert await chat.redeliver() == first
+    assert chat.last_inbound is not None
+    chat.engine.delivered(chat.last_inbound)
+    await chat.engine.close()
+    assert await chat.redeliver() == []

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+import time
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +23,20 @@ from tests.process.support import closed_port, healthy, shuraka
 
 SECRET = "killed-worker-secret-0123456789abcdef"
 USER = 4242
+
+
+async def saved_replies_cleared(path: Path, timeout: float = 30) -> None:
+    """Wait for the worker's mark that the replies went out (written in batches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with closing(sqlite3.connect(path)) as conn:
+            left = conn.execute(
+                "SELECT count(*) FROM conversations WHERE pending_replies IS NOT NULL"
+            ).fetchone()[0]
+        if left == 0:
+            return
+        assert time.monotonic() < deadline, "the sent replies were never marked"
+        await asyncio.sleep(0.1)
 
 
 def worker_env(fake: FakeTelegramServer, tmp_path: Path, port: int) -> dict[str, str]:
@@ -75,5 +92,7 @@ async def test_an_update_whose_worker_died_before_replying_is_answered_once_on_r
             await healthy(second_port)
             assert await post(second_port, body) == 200  # Telegram's re-delivery
             await fake.wait_for_message(USER, timeout=30)
+            await saved_replies_cleared(tmp_path / "bot.db")
+            assert await post(second_port, body) == 200  # a later retry: already answered
         [reply] = fake.messages_to(USER)
         assert "اختر لغتك" in reply["text"]

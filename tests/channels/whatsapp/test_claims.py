@@ -117,9 +117,7 @@ async def test_two_workers_process_every_body_exactly_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = make_service(fake, make_engine, whatsapp_sender_rate=1000)
-    second = make_service(
-        fake, make_engine, other_db(db_factory, db), whatsapp_sender_rate=1000
-    )
+    second = make_service(fake, make_engine, other_db(db_factory, db), whatsapp_sender_rate=1000)
     seen: Counter[str] = Counter()
     counting(first, seen, monkeypatch)
     counting(second, seen, monkeypatch)
@@ -177,8 +175,6 @@ async def test_a_stopping_worker_gives_back_what_it_did_not_get_to(
         await inbound.release(session, "w1")
     async with db.transaction() as session:
         assert len(await inbound.claim(session, "whatsapp", "w2", clock(), LEASE)) == 3
-
-
 
 
 async def test_a_claim_in_progress_does_not_hold_up_another_worker(
