@@ -172,6 +172,8 @@ class Engine:
     ) -> tuple[str, list[Outbound]]:
         """A re-delivered update is never handled twice; if its replies were saved and may
         not have gone out (bot/core/replay.py), they are sent again, and forgotten once sent."""
+        if self.sent_marks.sent_here(inbound.channel, inbound.update_id):
+            return "duplicate", []
         saved = await repo.pending_replies(
             session, inbound.channel, inbound.external_user_id, inbound.update_id
         )

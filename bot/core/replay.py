@@ -122,6 +122,9 @@ class DeliveredMarks:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._awaited: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        # Sent by this process lately: a retry that comes before the batch is written is
+        # known here already (Telegram re-posting at once after a lost "200").
+        self._sent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._batch: list[dict[str, int]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -133,12 +136,20 @@ class DeliveredMarks:
 
     def delivered(self, inbound: Inbound) -> None:
         """The adapter has sent this update's replies (or the platform refused them for good)."""
-        found = self._awaited.pop((inbound.channel, inbound.update_id), None)
+        key = (inbound.channel, inbound.update_id)
+        self._sent[key] = None
+        while len(self._sent) > self.AWAITED:
+            self._sent.popitem(last=False)
+        found = self._awaited.pop(key, None)
         if found is None:
             return
         self._batch.append({"b_user": found[0], "b_version": found[1]})
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def sent_here(self, channel: str, update_id: str) -> bool:
+        """Whether this process has sent this update's replies (marked or about to be)."""
+        return (channel, update_id) in self._sent
 
     async def _run(self) -> None:
         while self._batch:

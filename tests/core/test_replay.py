@@ -184,3 +184,14 @@ async def test_replayed_replies_once_sent_are_not_sent_a_third_time(
     chat.engine.delivered(chat.last_inbound)
     await chat.engine.close()
     assert await chat.redeliver() == []
+
+
+async def test_a_retry_right_after_the_answer_gets_nothing_before_the_mark_is_written(
+    engine: Engine,
+) -> None:
+    chat = Chat(engine)
+    await chat.onboard()
+    await chat.send("/help")
+    assert chat.last_inbound is not None
+    engine.delivered(chat.last_inbound)  # its batch not written yet
+    assert await chat.redeliver() == []
