@@ -311,7 +311,10 @@ def print_result(result: Result) -> None:
         f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s"
     )
     per_update_calls = result.api_calls_per_update()
-    print(f"{'':17}{per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls}")
+    print(
+        f"{'':17}{per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls};"
+        f" pydantic models built: {result.model_builds}"
+    )
     for problem in result.problems:
         print(f"{'':17}PROBLEM: {problem}")
 

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic._internal._model_construction as pydantic_models
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -99,6 +100,28 @@ async def drive(
     return started
 
 
+# --- pydantic model builds -------------------------------------------------------------------
+class ModelBuilds:
+    """Counts pydantic model classes completed (schema built): a class created during a run,
+    such as aiogram's `Response[Message]` built again after the collector freed it. A counter
+    around pydantic's own function (module attribute, looked up at each class creation)."""
+
+    count = 0
+    _original: Any = None
+
+    @classmethod
+    def install(cls) -> None:
+        if cls._original is not None:
+            return
+        original = cls._original = pydantic_models.complete_model_class
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            cls.count += 1
+            return original(*args, **kwargs)
+
+        pydantic_models.complete_model_class = counting
+
+
 # --- results --------------------------------------------------------------------------------
 @dataclass
 class Result:
@@ -108,6 +131,7 @@ class Result:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     fake_seconds: float = 0.0
+    model_builds: int = 0  # pydantic classes built during the timed part
     calls: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -140,6 +164,8 @@ async def timed(
 ) -> None:
     gc.collect()
     fake.handler_seconds = 0.0
+    ModelBuilds.install()
+    builds0 = ModelBuilds.count
     cpu0 = time.process_time()
     try:
         work = drive(fake, completions, texts, users, mode)
@@ -153,6 +179,7 @@ async def timed(
     result.cpu_seconds = time.process_time() - cpu0
     result.handled = completions.count
     result.fake_seconds = fake.handler_seconds
+    result.model_builds = ModelBuilds.count - builds0
 
 
 def check_echo(result: Result, fake: FakeTelegramServer) -> None:
