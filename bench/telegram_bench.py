@@ -308,7 +308,8 @@ def print_result(result: Result) -> None:
     print(
         f"{result.name:>15}: {result.handled:>6} updates in {result.seconds:7.3f}s = "
         f"{result.rate:7.1f} updates/s   CPU {result.cpu_seconds:.2f}s "
-        f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s"
+        f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s, latency"
+        f" p50 {result.latency_ms(0.5):.1f} ms p90 {result.latency_ms(0.9):.1f} ms"
     )
     per_update_calls = result.api_calls_per_update()
     print(

@@ -30,11 +30,14 @@ class Completions:
     def __init__(self) -> None:
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self._early: set[int] = set()
+        self._since: dict[int, float] = {}  # update_id -> when it was pushed
+        self.latencies: list[float] = []  # push to handled, seconds
         self.count = 0
         self.last_at = 0.0
 
     def expect(self, update_id: int) -> asyncio.Future[None]:
         future = asyncio.get_running_loop().create_future()
+        self._since[update_id] = time.perf_counter()
         if update_id in self._early:
             self._early.discard(update_id)
             future.set_result(None)
@@ -45,6 +48,9 @@ class Completions:
     def done(self, update_id: int) -> None:
         self.count += 1
         self.last_at = time.perf_counter()
+        pushed = self._since.pop(update_id, None)
+        if pushed is not None:
+            self.latencies.append(self.last_at - pushed)
         future = self._waiting.pop(update_id, None)
         if future is None:
             self._early.add(update_id)
@@ -132,6 +138,15 @@ class Result:
     cpu_seconds: float = 0.0
     fake_seconds: float = 0.0
     model_builds: int = 0  # pydantic classes built during the timed part
+    latencies: list[float] = field(default_factory=list)  # per update, push to handled
+
+    def latency_ms(self, share: float) -> float:
+        """The latency below which `share` of the updates were handled, in ms."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
     calls: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -180,6 +195,7 @@ async def timed(
     result.handled = completions.count
     result.fake_seconds = fake.handler_seconds
     result.model_builds = ModelBuilds.count - builds0
+    result.latencies = completions.latencies
 
 
 def check_echo(result: Result, fake: FakeTelegramServer) -> None:
