@@ -69,12 +69,11 @@ import pstats
 import sys
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.common import ErrorCounter, own_time_by_area
 from bench.telegram_runs import (
-    FIRST_USER_ID,
     LIBRARIES,
     Completions,
     Result,
@@ -82,13 +81,14 @@ from bench.telegram_runs import (
     run_echo,
     timed,
 )
+from bench.telegram_workload import check_ours, check_stand_in, discover, script
 from bot.channels.telegram_render import call
-from bot.core.messages import Inbound, InboundKind, Outbound
+from bot.core.messages import Inbound, Outbound
 from bot.process.telegram import TelegramService
 from bot.process.telegram_libs import open_client
 from bot.runtime import create_runtime
 from bot.settings import load_settings
-from fakes.telegram_api import FakeTelegramServer, parse_html
+from fakes.telegram_api import parse_html
 
 TARGET_RATIO = 0.5  # ours / echo, at least
 DEFAULT_USERS = 200
@@ -97,71 +97,6 @@ QUICK_USERS = 50
 QUICK_MESSAGES = 4
 MODES = ("waves", "burst", "closed")
 DATABASE_NUMBERS = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Numbers:
-    """Where the choices the script types sit in the menus (1-based), found by `discover`, so
-    the script keeps working when features add or reorder menu entries."""
-
-    arabic: int  # in the language question
-    accept: int  # in the privacy notice
-    help: int  # on the main menu
-
-
-def to_arabic_indic(number: int) -> str:
-    return "".join(chr(0x0660 + int(d)) for d in str(number))
-
-
-def script(messages: int, numbers: Numbers) -> list[str]:
-    """The `messages` texts one user sends, in order: /start, the language and the privacy
-    notice answered by number, then main-menu inputs in turn: help by number, a greeting the
-    menu does not understand, help by number in Arabic-Indic digits, the /help command."""
-    opening = ["/start", str(numbers.arabic), str(numbers.accept)]
-    menu = [str(numbers.help), "مرحبا", to_arabic_indic(numbers.help), "/help"]
-    texts = itertools.chain(opening, itertools.cycle(menu))
-    return list(itertools.islice(texts, messages))
-
-
-OPENING_LENGTH = 3
-
-
-def _position(replies: list[Outbound], value: str) -> int:
-    """1-based number of the choice whose id ends with ':value' in the last menu shown."""
-    menus = [out for out in replies if out.choices]
-    if menus:
-        for number, choice in enumerate(menus[-1].choices, 1):
-            if choice.id.rsplit(":", 1)[-1] == value:
-                return number
-    raise RuntimeError(f"the bot's menu has no {value!r} choice: {replies}")
-
-
-async def discover(workdir: Path) -> Numbers:
-    """One probe user through the engine alone (own database): the numbers to type."""
-    settings = load_settings(database_url=f"sqlite+aiosqlite:///{workdir / 'probe.db'}")
-    runtime = await create_runtime(settings)
-    try:
-        update_ids = itertools.count(1)
-
-        async def say(kind: InboundKind, text: str) -> list[Outbound]:
-            inbound = Inbound(
-                channel="telegram",
-                external_user_id="1",
-                chat_id="1",
-                update_id=f"probe-{next(update_ids)}",
-                kind=kind,
-                text=text,
-                language_hint="ar",
-                display_name="Probe",
-            )
-            return await runtime.engine.handle(inbound)
-
-        arabic = _position(await say(InboundKind.COMMAND, "start"), "ar")
-        accept = _position(await say(InboundKind.TEXT, str(arabic)), "yes")
-        help_number = _position(await say(InboundKind.TEXT, str(accept)), "help")
-        return Numbers(arabic=arabic, accept=accept, help=help_number)
-    finally:
-        await runtime.close()
 
 
 # --- our stack ------------------------------------------------------------------------------
@@ -238,33 +173,6 @@ async def run_ours(
     return result
 
 
-def check_ours(
-    result: Result, fake: FakeTelegramServer, menu_title: str, users: int, messages: int
-) -> None:
-    if result.handled != result.updates:
-        result.problems.append(f"{result.handled} of {result.updates} updates handled")
-    if result.failed:
-        result.problems.append(f"failed Bot API calls: {dict(result.failed)}")
-    off_script = 0
-    for n in range(users):
-        mine = [m for m in fake.messages_to(FIRST_USER_ID + n) if m["from"].get("is_bot")]
-        live = [m for m in mine if m.get("reply_markup")]
-        if not mine or menu_title not in mine[-1].get("text", "") or len(live) != 1:
-            off_script += 1
-    if off_script and messages >= OPENING_LENGTH:
-        result.problems.append(f"{off_script} users not on the main menu with one live menu")
-
-
-def check_stand_in(result: Result) -> None:
-    if result.handled != result.updates:
-        result.problems.append(f"{result.handled} of {result.updates} updates handled")
-    if result.failed:
-        result.problems.append(f"failed Bot API calls: {dict(result.failed)}")
-    expected = 0.0 if result.name.startswith("silent") else 1.0
-    if result.api_calls_per_update() != expected:
-        result.problems.append(f"{result.api_calls_per_update():.2f} calls/update, not {expected}")
-
-
 # --- profile --------------------------------------------------------------------------------
 AREAS: list[tuple[str, str]] = [
     ("/fakes/", "fake Bot API server (fakes/)"),
@@ -285,7 +193,39 @@ AREAS: list[tuple[str, str]] = [
 ]
 
 
-def profile_report(profiler: cProfile.Profile, top: int = 25) -> str:
+# Stages of an update, by the cumulative time of the function that is the stage (file path
+# fragment, function name); nested: dispatch holds the engine and the delivery, the engine holds
+# SQLAlchemy, the delivery holds rendering and the HTTP client.
+STAGES: list[tuple[str, str, str]] = [
+    (
+        "aiogram dispatch (all under feed_update)",
+        "/aiogram/dispatcher/dispatcher.py",
+        "feed_update",
+    ),
+    ("  engine (Engine.handle)", "/bot/core/engine.py", "handle"),
+    ("    SQLAlchemy (greenlet_spawn)", "/sqlalchemy/util/concurrency.py", "greenlet_spawn"),
+    ("  delivery (TelegramChat.deliver)", "/bot/channels/telegram_chat.py", "deliver"),
+    ("    our rendering (render)", "/bot/channels/telegram_render.py", "render"),
+    ("    our rendering (merge_replies)", "/bot/channels/telegram_chat.py", "merge_replies"),
+    ("    HTTP client (post_json)", "/bot/channels/telegram_session.py", "post_json"),
+    ("fake server (_handle_api)", "/fakes/telegram_api.py", "_handle_api"),
+]
+
+
+def stage_times(stats: pstats.Stats) -> list[tuple[str, float]]:
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    times = []
+    for label, fragment, function in STAGES:
+        seconds = sum(
+            entry[3]
+            for (filename, _, name), entry in raw.items()
+            if name == function and fragment in filename.replace(os.sep, "/")
+        )
+        times.append((label, seconds))
+    return times
+
+
+def profile_report(profiler: cProfile.Profile, updates: int, top: int = 25) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     areas = own_time_by_area(stats, AREAS, other="other")
@@ -294,6 +234,10 @@ def profile_report(profiler: cProfile.Profile, top: int = 25) -> str:
     out.write(f"  own time by area (total {total:.2f}s):\n")
     for area, seconds in areas:
         out.write(f"    {area:<36} {seconds:6.2f}s  {100 * seconds / total:5.1f}%\n")
+    out.write(f"\n  cumulative time by stage, per update ({updates} updates):\n")
+    for label, seconds in stage_times(stats):
+        per_update = 1000 * seconds / updates if updates else 0.0
+        out.write(f"    {label:<44} {seconds:6.2f}s  {per_update:6.2f} ms/update\n")
     out.write(f"\n  top {top} functions by own time:\n")
     stats.sort_stats("tottime").print_stats(top)
     out.write(f"\n  top {top} functions by cumulative time:\n")
@@ -308,10 +252,14 @@ def print_result(result: Result) -> None:
     print(
         f"{result.name:>15}: {result.handled:>6} updates in {result.seconds:7.3f}s = "
         f"{result.rate:7.1f} updates/s   CPU {result.cpu_seconds:.2f}s "
-        f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s"
+        f"({per_update:.2f} ms/update), fake handlers {result.fake_seconds:.2f}s, latency"
+        f" p50 {result.latency_ms(0.5):.1f} ms p90 {result.latency_ms(0.9):.1f} ms"
     )
     per_update_calls = result.api_calls_per_update()
-    print(f"{'':17}{per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls}")
+    print(
+        f"{'':17}{per_update_calls:.2f} Bot API calls/update besides getUpdates: {calls};"
+        f" pydantic models built: {result.model_builds}"
+    )
     for problem in result.problems:
         print(f"{'':17}PROBLEM: {problem}")
 
@@ -415,7 +363,8 @@ async def main_async(args: argparse.Namespace, errors: ErrorCounter) -> int:
             best(stand_ins["none"]), best(stand_ins["echo"]), ours["aiogram"], echo["aiogram"]
         )
     if profiler is not None:
-        print(profile_report(profiler))
+        profiled = sum(r.handled for r in ourses[args.profile_library])  # every repeat
+        print(profile_report(profiler, profiled))
     if errors.count:
         print(f"NOTE: {errors.count} error(s) were logged during the runs; first: {errors.first}")
     leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic._internal._model_construction as pydantic_models
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -29,11 +30,14 @@ class Completions:
     def __init__(self) -> None:
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self._early: set[int] = set()
+        self._since: dict[int, float] = {}  # update_id -> when it was pushed
+        self.latencies: list[float] = []  # push to handled, seconds
         self.count = 0
         self.last_at = 0.0
 
     def expect(self, update_id: int) -> asyncio.Future[None]:
         future = asyncio.get_running_loop().create_future()
+        self._since[update_id] = time.perf_counter()
         if update_id in self._early:
             self._early.discard(update_id)
             future.set_result(None)
@@ -44,6 +48,9 @@ class Completions:
     def done(self, update_id: int) -> None:
         self.count += 1
         self.last_at = time.perf_counter()
+        pushed = self._since.pop(update_id, None)
+        if pushed is not None:
+            self.latencies.append(self.last_at - pushed)
         future = self._waiting.pop(update_id, None)
         if future is None:
             self._early.add(update_id)
@@ -99,6 +106,28 @@ async def drive(
     return started
 
 
+# --- pydantic model builds -------------------------------------------------------------------
+class ModelBuilds:
+    """Counts pydantic model classes completed (schema built): a class created during a run,
+    such as aiogram's `Response[Message]` built again after the collector freed it. A counter
+    around pydantic's own function (module attribute, looked up at each class creation)."""
+
+    count = 0
+    _original: Any = None
+
+    @classmethod
+    def install(cls) -> None:
+        if cls._original is not None:
+            return
+        original = cls._original = pydantic_models.complete_model_class
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            cls.count += 1
+            return original(*args, **kwargs)
+
+        pydantic_models.complete_model_class = counting
+
+
 # --- results --------------------------------------------------------------------------------
 @dataclass
 class Result:
@@ -108,6 +137,16 @@ class Result:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     fake_seconds: float = 0.0
+    model_builds: int = 0  # pydantic classes built during the timed part
+    latencies: list[float] = field(default_factory=list)  # per update, push to handled
+
+    def latency_ms(self, share: float) -> float:
+        """The latency below which `share` of the updates were handled, in ms."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
     calls: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -140,6 +179,8 @@ async def timed(
 ) -> None:
     gc.collect()
     fake.handler_seconds = 0.0
+    ModelBuilds.install()
+    builds0 = ModelBuilds.count
     cpu0 = time.process_time()
     try:
         work = drive(fake, completions, texts, users, mode)
@@ -153,6 +194,8 @@ async def timed(
     result.cpu_seconds = time.process_time() - cpu0
     result.handled = completions.count
     result.fake_seconds = fake.handler_seconds
+    result.model_builds = ModelBuilds.count - builds0
+    result.latencies = completions.latencies
 
 
 def check_echo(result: Result, fake: FakeTelegramServer) -> None:

@@ -48,8 +48,8 @@ from sqlalchemy import func, make_url, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import own_time_by_area
-from bench.telegram_bench import discover, script
 from bench.telegram_runs import FIRST_USER_ID, push
+from bench.telegram_workload import discover, script
 from bot.process.telegram import SECRET_HEADER
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import open_database

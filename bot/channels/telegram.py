@@ -9,6 +9,8 @@ aiogram method, aiogram's exceptions → the shared outcomes) and its dispatcher
 from __future__ import annotations
 
 import asyncio
+import json
+from http import HTTPStatus
 from typing import Any
 
 import aiogram.methods
@@ -34,6 +36,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     Update,
 )
+from aiohttp import ClientError
 
 from bot.channels.telegram_chat import Pressed, TelegramChat
 from bot.channels.telegram_client import (
@@ -50,7 +53,7 @@ from bot.channels.telegram_inbound import CHANNEL as CHANNEL
 
 # Re-exported: the splitting rule is the renderer's, callers and tests knew it from here.
 from bot.channels.telegram_render import split_text as split_text
-from bot.channels.telegram_session import JsonBodySession, decode_update
+from bot.channels.telegram_session import JsonBodySession, decode_update, network_error
 
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
@@ -82,6 +85,10 @@ def to_method(call: Call) -> aiogram.methods.TelegramMethod[Any]:
     return method
 
 
+def _uploads(call: Call) -> bool:
+    return any(isinstance(value, Upload) for value in call.params.values())
+
+
 def to_api_error(exc: TelegramAPIError) -> ApiError:
     message = exc.message
     if isinstance(exc, TelegramRetryAfter):
@@ -95,19 +102,56 @@ def to_api_error(exc: TelegramAPIError) -> ApiError:
     return Refused(message)
 
 
+# Calls of every reply whose answer we need at most the message_id of: sent without aiogram's
+# method model and without validating the answer into its `Message` (most of a reply's CPU on
+# the aiogram side). Errors still go through aiogram's own check (`check_response`).
+RAW_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
+)
+SUCCESS = range(HTTPStatus.OK, HTTPStatus.IM_USED + 1)  # as aiogram's check_response
+
+
 class AiogramClient:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, raw: bool = True) -> None:
         self.bot = bot
         self.token = bot.token
+        # The raw path needs our JSON session; `raw=False` keeps aiogram's model path for all.
+        self._raw = bot.session if raw and isinstance(bot.session, JsonBodySession) else None
 
     async def call(self, call: Call, timeout: float | None = None) -> int | None:
+        seconds = None if timeout is None else int(timeout)
+        if self._raw is not None and call.method in RAW_METHODS and not _uploads(call):
+            return await self._raw_call(self._raw, call, seconds)
         method = to_method(call)
         try:
-            seconds = None if timeout is None else int(timeout)
             result = await self.bot(method, request_timeout=seconds)
         except TelegramAPIError as exc:
             raise to_api_error(exc) from exc
         return result.message_id if isinstance(result, Message) else None
+
+    async def _raw_call(
+        self, session: JsonBodySession, call: Call, timeout: int | None
+    ) -> int | None:
+        body = session.raw_body(self.bot, call.method, call.params)
+        try:
+            status, text = await session.post_json(self.bot, call.method, body, timeout)
+        except (TimeoutError, ClientError) as exc:
+            raise to_api_error(network_error(to_method(call), exc)) from exc
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if status in SUCCESS and isinstance(answer, dict) and answer.get("ok") is True:
+            result = answer.get("result")
+            message_id = result.get("message_id") if isinstance(result, dict) else None
+            return message_id if isinstance(message_id, int) else None
+        # Anything else is read by aiogram, model and all, so errors are exactly its errors.
+        method = to_method(call)
+        try:
+            response = session.check_response(self.bot, method, status, text)
+        except TelegramAPIError as exc:
+            raise to_api_error(exc) from exc
+        return response.result.message_id if isinstance(response.result, Message) else None
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -247,14 +247,24 @@ class TelegramChat:
             ui.menu_message_id = pressed
             return
         old_menu = pressed if pressed is not None else ui.menu_message_id
+        strip: asyncio.Task[None] | None = None
         if old_menu is not None:
-            # No reply_markup at all: the message loses its keyboard.
-            await self._quietly(
-                call("editMessageReplyMarkup", chat_id=chat_id, message_id=old_menu)
+            # No reply_markup at all: the message loses its keyboard. Off the reply's critical
+            # path: the old message and the new one are different messages, so the screen ends
+            # the same (one live menu) whichever call Telegram finishes first.
+            strip = asyncio.create_task(
+                self._quietly(call("editMessageReplyMarkup", chat_id=chat_id, message_id=old_menu))
             )
             ui.menu_message_id = None
-        for out in merge_replies(replies):
-            await self._send(chat_id, out, ui)
+        try:
+            for out in merge_replies(replies):
+                await self._send(chat_id, out, ui)
+        except BaseException:
+            if strip is not None:  # not left running: its failure is the reply's, reported
+                await asyncio.gather(strip, return_exceptions=True)
+            raise
+        if strip is not None:
+            await strip
 
     def _chat_ui(self, chat_id: int) -> ChatUi:
         """What was last shown in the chat; only the most recently active chats are kept, so

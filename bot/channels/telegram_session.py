@@ -25,10 +25,12 @@ import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
+import aiogram.methods
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import GetUpdates, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import ClientError, ClientTimeout
@@ -47,6 +49,21 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 # last one the updates behind a bad one wait, which keeps every chat's updates in order.
 BAD_UPDATE_TRIES = 3
 
+# aiogram validates each answer with `Response[method.__returning__]`, a pydantic generic that
+# pydantic caches only weakly. The class is part of reference cycles, so the next garbage
+# collection frees it and the next call builds its schema again (~10 ms of CPU each, about one
+# per call under our allocation rate). Held here, one per result type: a few dozen at most,
+# aiogram has that many methods.
+_RESPONSE_TYPES: dict[Any, type[Response[Any]]] = {}
+
+
+def keep_response_type(returning: Any) -> type[Response[Any]]:
+    """aiogram's answer class for a method returning `returning`, built once per process."""
+    response_type = _RESPONSE_TYPES.get(returning)
+    if response_type is None:
+        response_type = _RESPONSE_TYPES[returning] = Response[returning]
+    return response_type
+
 
 def decode_update(bot: Bot, data: object) -> Update:
     """One Bot API Update, or UndecodableUpdate (also for an update of no type aiogram knows:
@@ -64,6 +81,13 @@ def decode_update(bot: Bot, data: object) -> Update:
     return update
 
 
+def network_error(method: TelegramMethod[Any], error: Exception) -> TelegramNetworkError:
+    """aiogram's exception for a call that got no answer (as its AiohttpSession words it)."""
+    if isinstance(error, TimeoutError):
+        return TelegramNetworkError(method=method, message="Request timeout error")
+    return TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}")
+
+
 def _failed_fields(exc: ValidationError) -> str:
     errors = exc.errors(include_input=False, include_url=False, include_context=False)
     shown = [
@@ -79,6 +103,7 @@ class JsonBodySession(AiohttpSession):
         super().__init__(*args, **kwargs)
         self._bad_tries: dict[int, int] = {}  # update id -> failed decodes so far
         self._offset_floor = 0  # the next getUpdates confirms every update below this
+        self._default_params: dict[str, dict[str, Any]] = {}  # method -> defaults it takes
 
     def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call as a JSON document, or None when it carries files (multipart needed)."""
@@ -103,28 +128,65 @@ class JsonBodySession(AiohttpSession):
         body = self.json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
-            async with session.post(
-                url,
-                data=body,
-                headers=JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
-            ) as resp:
-                raw_result = await resp.text()
-        except TimeoutError as e:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from e
-        except ClientError as e:
-            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
-        if isinstance(method, GetUpdates) and resp.status == HTTPStatus.OK:
+            status, raw_result = await self.post_json(bot, method.__api_method__, body, timeout)
+        except (TimeoutError, ClientError) as e:
+            raise network_error(method, e) from e
+        if isinstance(method, GetUpdates) and status == HTTPStatus.OK:
             updates = self._decode_updates(bot, raw_result)
             if updates is not None:
                 return cast(TelegramType, updates)
         response = self.check_response(
-            bot=bot, method=method, status_code=resp.status, content=raw_result
+            bot=bot, method=method, status_code=status, content=raw_result
         )
         return cast(TelegramType, response.result)
+
+    async def post_json(
+        self, bot: Bot, api_method: str, body: bytes, timeout: int | None = None
+    ) -> tuple[int, str]:
+        """One call as a JSON document: the HTTP status and the answer's text. Raises what
+        aiohttp raises (TimeoutError, ClientError); `network_error` is aiogram's reading."""
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=api_method)
+        async with session.post(
+            url,
+            data=body,
+            headers=JSON_HEADERS,
+            timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+        ) as resp:
+            return resp.status, await resp.text()
+
+    def raw_body(self, bot: Bot, api_method: str, params: dict[str, Any]) -> bytes:
+        """The body aiogram would send for `api_method` with these JSON parameters, without
+        building its method model: the bot's defaults (the HTML parse mode) where a parameter
+        is not given, and falsy values left out as `json_body` leaves them out."""
+        payload = {k: v for k, v in self._defaults(bot, api_method).items() if k not in params}
+        payload.update((key, value) for key, value in params.items() if value)
+        return json.dumps(payload, ensure_ascii=False).encode()
+
+    def _defaults(self, bot: Bot, api_method: str) -> dict[str, Any]:
+        """The parameters aiogram fills from the bot's defaults for this method (a field whose
+        default is `Default(name)`), as prepared values; worked out once per method."""
+        found = self._default_params.get(api_method)
+        if found is None:
+            cls = getattr(aiogram.methods, api_method[0].upper() + api_method[1:])
+            found = {}
+            for name, info in cls.model_fields.items():
+                if isinstance(info.default, Default):
+                    value = self.prepare_value(info.default, bot=bot, files={}, _dumps_json=False)
+                    if value:
+                        found[name] = value
+            self._default_params[api_method] = found
+        return found
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        # Kept alive, `Response[...]` in aiogram's check is the pydantic cache's hit.
+        keep_response_type(method.__returning__)
+        return super().check_response(
+            bot=bot, method=method, status_code=status_code, content=content
+        )
 
     # --- getUpdates ------------------------------------------------------------------------------
     def _raise_offset(self, method: GetUpdates) -> None:

@@ -27,6 +27,9 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*>")
 _ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|(lt|gt|amp|quot));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _PLAIN = re.compile(r"[^<&]*")
+# Both at once, for `visible_text`: a match is a tag or an entity exactly where `_atoms` would
+# take one (neither can contain the other's start, so scanning finds the same ones).
+_MARKUP = re.compile(f"{_TAG.pattern}|{_ENTITY.pattern}")
 
 ZWJ = "\u200d"
 
@@ -49,10 +52,13 @@ def _char(char: str) -> _Atom:
 
 
 def _decode(match: re.Match[str]) -> str | None:
-    hexadecimal, decimal, name = match.groups()
+    return _decode_groups(*match.groups())
+
+
+def _decode_groups(hexadecimal: str | None, decimal: str | None, name: str | None) -> str | None:
     if name is not None:
         return _NAMED[name]
-    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal)
+    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal or "0")
     if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         return None
     return chr(code)
@@ -82,11 +88,20 @@ def _atoms(text: str) -> list[_Atom]:
     return atoms
 
 
+def _shown(match: re.Match[str]) -> str:
+    if match.group(2) is not None:  # a tag
+        return ""
+    decoded = _decode_groups(match.group(3), match.group(4), match.group(5))
+    return match.group() if decoded is None else decoded
+
+
 def visible_text(text: str) -> str:
-    """The text as Telegram shows it (tags removed, entities decoded)."""
+    """The text as Telegram shows it (tags removed, entities decoded). Every reply is measured
+    (merging, splitting): one regular-expression pass instead of an atom per character, which
+    was a tenth of the CPU of a reply."""
     if "<" not in text and "&" not in text:
         return text
-    return "".join(atom.visible for atom in _atoms(text))
+    return _MARKUP.sub(_shown, text)
 
 
 def visible_len(text: str) -> int:

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from bot.channels.telegram import split_text
-from bot.core.html_split import split_html, utf16_len, visible_len, visible_text
+from bot.core.html_split import _atoms, split_html, utf16_len, visible_len, visible_text
 from fakes.telegram_api import parse_html
 
 PIECES = (
@@ -129,3 +129,23 @@ def test_telegram_drops_parts_that_are_only_white_space() -> None:
     parts = split_text(text, 12)
     assert all(visible_text(p).strip() for p in parts)
     assert "".join(visible_text(p) for p in parts).replace("\n", "") == "\u0634" * 20
+
+
+MALFORMED = (
+    "a < b && c > d",
+    "<<b>x</b>>",
+    "<1>&amp",
+    "&#0;&#xD800;&#x110000;&#65;&#x41;",
+    "<a href='x?a=1&amp;b=2'>&lt;</a>",
+    "&&amp;;<</b>",
+    "<b>\U0001f600</b",
+)
+
+
+@pytest.mark.parametrize(
+    "text", [*MALFORMED, *(random_html(random.Random(s), 300) for s in range(20))]
+)
+def test_visible_text_reads_markup_as_the_splitter_does(text: str) -> None:
+    # visible_text scans with one regular expression, the splitter atom by atom: they must
+    # agree on what is a tag or an entity, or a measured length would not be the split's.
+    assert visible_text(text) == "".join(atom.visible for atom in _atoms(text))

@@ -3,14 +3,19 @@ aiogram's own exceptions."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from collections.abc import AsyncIterator
+from typing import Any
 
+import pydantic._internal._model_construction as pydantic_models
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import EditMessageReplyMarkup, GetMe, SendDocument, SendMessage
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.methods.base import Response
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot.channels.telegram import create_bot
 from bot.channels.telegram_render import inline_keyboard
@@ -105,3 +110,32 @@ async def test_errors_are_aiograms_exceptions(fake: FakeTelegramServer, bot: Bot
     fake.block(CHAT)
     with pytest.raises(TelegramForbiddenError):
         await bot(SendMessage(chat_id=CHAT, text="x"))
+
+
+async def test_answer_classes_survive_the_collector(
+    fake: FakeTelegramServer, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pydantic caches `Response[Message]` weakly and the class sits in reference cycles: freed
+    # by a collection, it would be built again (schema and all) by the next call.
+    keyboard = InlineKeyboardMarkup.model_validate(inline_keyboard((Choice("s:a", "أ"),)))
+
+    async def menu_then_no_menu(text: str) -> None:
+        sent = await bot(SendMessage(chat_id=CHAT, text=text, reply_markup=keyboard))
+        await bot(EditMessageReplyMarkup(chat_id=CHAT, message_id=sent.message_id))
+
+    await menu_then_no_menu("a")
+    kept = weakref.ref(Response[Message])
+    builds = 0
+    original = pydantic_models.complete_model_class
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal builds
+        builds += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pydantic_models, "complete_model_class", counting)
+    for n in range(5):
+        gc.collect()
+        await menu_then_no_menu(f"b{n}")
+    assert kept() is Response[Message]
+    assert builds == 0
