@@ -56,7 +56,11 @@ SECRET = "scale-trial-secret-0123456789abcdefghij"
 FIRST_USER = 7_000_000
 FIRST_RECIPIENT = 5_000_000
 FAN_OUT_PERIOD = 10.0  # seconds (scheduler.jobs.add_delivery_jobs)
-MAX_429 = 5  # a few 429s at a window's edge (jitter between processes); never a storm
+# A few 429s at a window's edge (jitter between processes: slots are spaced on Redis's clock,
+# counted on arrival at the fake), at most one in 500 sends; a storm (limits not shared, each
+# sender at the full rate) is thousands.
+MAX_429 = 5
+MAX_429_SHARE = 1 / 500
 
 
 def free_port() -> int:
@@ -147,7 +151,7 @@ class Trial:
         twice = sum(1 for n in self.reached.values() if n > 1)
         if twice > self.killed_senders:
             found.append(f"{twice} recipients reached twice (killed senders: 1)")
-        if self.refused_429 > MAX_429:
+        if self.refused_429 > max(MAX_429, self.recipients * MAX_429_SHARE):
             found.append(f"{self.refused_429} answers 429 (a storm)")
         if self.busiest_second > CAP:
             found.append(f"a second with {self.busiest_second} accepted sends (cap {CAP})")
