@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -111,9 +112,8 @@ class Database:
         self.engine = engine
         # Read-only work (no lock, deferred BEGIN on SQLite).
         self.sessions = create_session_factory(engine)
-        self._writer = create_session_factory(
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        )
+        self._writing_engine = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writer = create_session_factory(self._writing_engine)
         self.is_sqlite = is_sqlite(str(engine.url))
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
@@ -130,8 +130,29 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """`transaction()` as a plain connection, with the same write discipline: the engine's
+        per-update transaction (storage/update_rows.py says why not a session)."""
+        lock = self._write_lock
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with self._writing_engine.begin() as conn:
+                yield conn
+        finally:
+            if lock is not None:
+                lock.release()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def connection_of(db: AsyncSession | AsyncConnection) -> AsyncConnection:
+    """The connection under a session, or the connection itself: queries of the engine's hot
+    path run on either (an update's transaction is a plain connection, see
+    storage/update_rows.py; jobs and tests pass sessions)."""
+    return db if isinstance(db, AsyncConnection) else await db.connection()
 
 
 def create_database(url: str, **kwargs: Any) -> Database:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 NAMESPACE = 0x53485250  # "SHRP": the first key of every person lock
 
@@ -33,9 +33,15 @@ def person_key(channel: str, external_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def lock_person(session: AsyncSession, channel: str, external_id: str) -> None:
+async def lock_person(
+    session: AsyncSession | AsyncConnection, channel: str, external_id: str
+) -> None:
     """Wait until no other transaction holds this person's lock, then hold it until this
     transaction ends. Call it before anything else in the transaction."""
-    if session.get_bind().dialect.name != "postgresql":
+    if isinstance(session, AsyncConnection):
+        dialect = session.dialect
+    else:
+        dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
         return
     await session.execute(_LOCK, {"key": person_key(channel, external_id)})

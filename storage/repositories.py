@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.db import connection_of
 from storage.models import (
     AuditLog,
     ChannelIdentity,
@@ -26,7 +27,6 @@ from storage.models import (
     Volunteer,
     utcnow,
 )
-from storage.people import first_gender, stored_gender_columns
 
 # The statements of the per-update hot path are built once, with bound parameters: building
 # them anew each time made SQLAlchemy recompute cache keys over fresh values on every update.
@@ -49,10 +49,12 @@ def dedupe_key(update_id: str) -> str:
     return hashlib.sha256(update_id.encode()).hexdigest()
 
 
-async def mark_processed(session: AsyncSession, channel: str, update_id: str) -> bool:
+async def mark_processed(
+    session: AsyncSession | AsyncConnection, channel: str, update_id: str
+) -> bool:
     """Record an update id; False when it was seen before (a re-delivery)."""
-    stmt = _MARK_PROCESSED[session.get_bind().dialect.name]
-    conn = await session.connection()
+    conn = await connection_of(session)
+    stmt = _MARK_PROCESSED[conn.dialect.name]
     result = await conn.execute(
         stmt, {"b_channel": channel, "b_update_id": dedupe_key(update_id), "b_at": utcnow()}
     )
@@ -77,33 +79,6 @@ async def find_identity(
         )
     ).first()
     return None if row is None else (row[0], row[1])
-
-
-_LOAD_FOR_UPDATE = (
-    select(ChannelIdentity, User, Conversation, *stored_gender_columns(User.id))
-    .join(User, User.id == ChannelIdentity.user_id)
-    .outerjoin(Conversation, Conversation.user_id == User.id)
-    .where(
-        ChannelIdentity.channel == bindparam("b_channel"),
-        ChannelIdentity.external_id == bindparam("b_external"),
-    )
-)
-
-
-class Loaded(NamedTuple):
-    identity: ChannelIdentity
-    user: User
-    conversation: Conversation | None
-    gender: str | None  # as storage.people.genders_of would answer
-
-
-async def load_for_update(session: AsyncSession, channel: str, external_id: str) -> Loaded | None:
-    """The person, their identity, their conversation and their stored gender: one query,
-    because the engine asks on every update."""
-    row = (
-        await session.execute(_LOAD_FOR_UPDATE, {"b_channel": channel, "b_external": external_id})
-    ).first()
-    return None if row is None else Loaded(row[0], row[1], row[2], first_gender(row[3], row[4]))
 
 
 async def create_user(
@@ -138,6 +113,7 @@ async def get_conversation(session: AsyncSession, user_id: int) -> Conversation 
 
 
 _conversations = cast(Table, Conversation.__table__)
+_NEW_CONVERSATION = insert(_conversations)
 _SAVE_CONVERSATION = (
     update(_conversations)
     .where(
@@ -156,7 +132,7 @@ _SAVE_CONVERSATION = (
 
 
 async def save_conversation(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     user_id: int,
     *,
     flow: str,
@@ -167,21 +143,21 @@ async def save_conversation(
 ) -> bool:
     """Write the state (and the replies still to send, `pending`); False when another
     worker changed it since it was read."""
-    now = utcnow()
+    conn = await connection_of(session)
     if expected_version is None:
-        conversation = Conversation(
-            user_id=user_id,
-            flow=flow,
-            step=step,
-            data=data,
-            pending_replies=pending,
-            version=1,
-            updated_at=now,
+        await conn.execute(
+            _NEW_CONVERSATION,
+            {
+                "user_id": user_id,
+                "flow": flow,
+                "step": step,
+                "data": data,
+                "pending_replies": pending,
+                "version": 1,
+                "updated_at": utcnow(),
+            },
         )
-        session.add(conversation)
-        await session.flush()
         return True
-    conn = await session.connection()
     result = await conn.execute(
         _SAVE_CONVERSATION,
         {
@@ -192,7 +168,7 @@ async def save_conversation(
             "b_data": data,
             "b_pending": pending,
             "b_next": expected_version + 1,
-            "b_now": now,
+            "b_now": utcnow(),
         },
     )
     return bool(result.rowcount)
@@ -225,11 +201,11 @@ class PendingReplies(NamedTuple):
 
 
 async def pending_replies(
-    session: AsyncSession, channel: str, external_id: str, update_id: str
+    session: AsyncSession | AsyncConnection, channel: str, external_id: str, update_id: str
 ) -> PendingReplies | None:
     """The replies saved by the first handling of this (re-delivered) update, if they are
     still the person's latest, recent, and not known to have gone out."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     row = (
         await conn.execute(
             _PENDING_REPLIES,

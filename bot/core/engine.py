@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import replay
 from bot.core.choice_match import BACK_VALUES, Match, Offered, back_choice, match_choice
@@ -33,11 +33,13 @@ from bot.core.flow import (
 )
 from bot.core.i18n import Catalogs, localize_outbound
 from bot.core.messages import VOICE, Inbound, InboundKind, Outbound
+from bot.core.person import Person
 from bot.core.text import clean_input, match_key, strip_controls
 from bot.metrics import Metrics, create_metrics
 from storage import repositories as repo
+from storage import update_rows as rows
 from storage.db import Database
-from storage.models import Conversation, utcnow
+from storage.models import utcnow
 from storage.person_lock import lock_person
 
 if TYPE_CHECKING:
@@ -124,19 +126,21 @@ class Engine:
         async with self.locks.hold(inbound.user_key):
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    async with self.db.transaction() as session:
+                    async with self.db.writing() as conn:
                         # Across worker processes too (storage/person_lock.py): first, so the
                         # state read below is what this person's previous update left.
-                        await lock_person(session, inbound.channel, inbound.external_user_id)
-                        if not await repo.mark_processed(
-                            session, inbound.channel, inbound.update_id
-                        ):
-                            return await self._redelivered(session, inbound)
-                        ctx = await self._load(session, inbound)
-                        await self._route(ctx)
-                        replies = self._localized(ctx.replies)
-                        pending = replay.pack(repo.dedupe_key(inbound.update_id), replies)
-                        await self._save(ctx, pending)
+                        await lock_person(conn, inbound.channel, inbound.external_user_id)
+                        if not await repo.mark_processed(conn, inbound.channel, inbound.update_id):
+                            return await self._redelivered(conn, inbound)
+                        ctx = await self._load(conn, inbound)
+                        try:
+                            await self._route(ctx)
+                            replies = self._localized(ctx.replies)
+                            pending = replay.pack(repo.dedupe_key(inbound.update_id), replies)
+                            await ctx.flush()
+                            await self._save(ctx, pending)
+                        finally:
+                            await ctx.close()
                     if pending is not None and not ctx.user_deleted:
                         version = (ctx.loaded_version or 0) + 1
                         self.sent_marks.saved(
@@ -168,14 +172,14 @@ class Engine:
         return "failed", []  # pragma: no cover - the loop always returns
 
     async def _redelivered(
-        self, session: AsyncSession, inbound: Inbound
+        self, conn: AsyncConnection, inbound: Inbound
     ) -> tuple[str, list[Outbound]]:
         """A re-delivered update is never handled twice; if its replies were saved and may
         not have gone out (bot/core/replay.py), they are sent again, and forgotten once sent."""
         if self.sent_marks.sent_here(inbound.channel, inbound.update_id):
             return "duplicate", []
         saved = await repo.pending_replies(
-            session, inbound.channel, inbound.external_user_id, inbound.update_id
+            conn, inbound.channel, inbound.external_user_id, inbound.update_id
         )
         replies = replay.unpack(saved.replies) if saved else []
         if saved is None or not replies:
@@ -213,35 +217,29 @@ class Engine:
             return await repo.mark_processed(session, channel, key)
 
     # --- loading and saving ---------------------------------------------------------------
-    async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
+    async def _load(self, conn: AsyncConnection, inbound: Inbound) -> Context:
         now = self.clock()
         # One query for the person, their identity and their conversation: this is the hot path.
-        found = await repo.load_for_update(session, inbound.channel, inbound.external_user_id)
-        conversation: Conversation | None
-        stored_gender: str | None = None
-        if found is None:
-            identity, user = await repo.create_user(
-                session, inbound.channel, inbound.external_user_id, inbound.chat_id, seen_at=now
+        person = await rows.load_person(conn, inbound.channel, inbound.external_user_id)
+        if person is None:
+            person = await rows.create_person(
+                conn, inbound.channel, inbound.external_user_id, inbound.chat_id, seen_at=now
             )
-            conversation = None
         else:
-            identity, user, conversation, stored_gender = found
-            if inbound.chat_id and identity.chat_id != inbound.chat_id:
-                identity.chat_id = inbound.chat_id
-        last_seen = identity.last_seen_at
-        if last_seen is None or now - last_seen > LAST_SEEN_RESOLUTION:
+            last_seen = person.last_seen_at
             # Kept for WhatsApp's 24-hour window; a minute's precision saves a write per update.
-            identity.last_seen_at = now
-        if user.unreachable:
-            user.unreachable = False  # they just wrote to us
+            stale = last_seen is None or now - last_seen > LAST_SEEN_RESOLUTION
+            await rows.touch_identity(conn, person, inbound.chat_id, now if stale else None)
+            if person.user["unreachable"]:
+                await rows.mark_reachable(conn, person)  # they just wrote to us
+        conversation = person.conversation
         state = self._state_from(conversation)
-        locale = user.locale or self._hint_locale(inbound)
-        gender = self._gender(state, stored_gender)
+        locale = person.user["locale"] or self._hint_locale(inbound)
+        gender = self._gender(state, person.gender)
         return Context(
-            session=session,
+            connection=conn,
             inbound=inbound,
-            user=user,
-            identity=identity,
+            user=Person(person.user),
             state=state,
             tr=self.catalogs.translator(locale, gender),
             catalogs=self.catalogs,
@@ -269,7 +267,7 @@ class Engine:
         hint = (inbound.language_hint or "").split("-")[0].lower()
         return hint if hint in self.catalogs.locales else self.catalogs.default
 
-    def _state_from(self, conversation: Conversation | None) -> FlowState:
+    def _state_from(self, conversation: rows.ConversationRow | None) -> FlowState:
         if conversation is None:
             return FlowState(flow=self.app.home, step=NOT_STARTED)
         data: dict[str, Any] = conversation.data or {}
@@ -292,7 +290,7 @@ class Engine:
         state = ctx.state
         data = {"f": state.data, "drafts": state.drafts, "shown": shown}
         ok = await repo.save_conversation(
-            ctx.session,
+            ctx.connection,
             ctx.user.id,
             flow=state.flow,
             step=state.step,
@@ -471,12 +469,15 @@ class Engine:
     async def _failure_reply(self, inbound: Inbound) -> list[Outbound]:
         """Say sorry and show the step the user is on; the failed update changed nothing."""
         try:
-            async with self.db.sessions() as session:
-                ctx = await self._load(session, inbound)
-                ctx.say("err.internal")
-                if self._gate_pending(ctx) is None:
-                    await ctx.show_current()
-                await session.rollback()
+            async with self.db.engine.connect() as conn:
+                ctx = await self._load(conn, inbound)
+                try:
+                    ctx.say("err.internal")
+                    if self._gate_pending(ctx) is None:
+                        await ctx.show_current()
+                finally:
+                    await ctx.close()
+                    await conn.rollback()
                 return self._localized(ctx.replies)
         except Exception as exc:
             log.error("could not even build the failure reply: %s", describe(exc))

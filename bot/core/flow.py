@@ -10,12 +10,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.contact import contact_text
 from bot.core.dates import format_date, format_datetime
 from bot.core.i18n import Catalogs, Html, Translator
 from bot.core.messages import Choice, Inbound, InboundKind, Outbound
+from bot.core.person import Person
 from bot.core.text import rtl_lines
 from bot.core.unit import Actor, PersonRelease, Unit
 from storage import repositories as repo
@@ -23,7 +24,7 @@ from storage import repositories as repo
 if TYPE_CHECKING:
     from bot.settings import Settings
     from storage.db import Database
-    from storage.models import ChannelIdentity, User
+    from storage.models import User
 
 # A choice id is "<flow>:<step>:<value>": short ASCII that says where it was offered, so a
 # press on an old message can be recognised as stale.
@@ -103,10 +104,10 @@ class FlowState:
 class Context:
     """Everything one update's handling may use; lives for one transaction."""
 
-    session: AsyncSession
+    # The update's transaction. Steps that need the ORM use `session`, opened on first use.
+    connection: AsyncConnection
     inbound: Inbound
-    user: User
-    identity: ChannelIdentity
+    user: Person
     state: FlowState
     tr: Translator
     catalogs: Catalogs
@@ -118,6 +119,33 @@ class Context:
     # The conversation version read at load time (None: no row yet), for the optimistic save.
     loaded_version: int | None = None
     label_answers: dict[str, Any] | None = None  # while a menu is drawn (bot.core.labels)
+    _session: AsyncSession | None = field(default=None, repr=False)
+
+    # --- the transaction -----------------------------------------------------------------
+    @property
+    def session(self) -> AsyncSession:
+        """An ORM session in the update's transaction, made when a step first asks (most
+        updates never do: storage/update_rows.py). The person becomes its instance at once,
+        so a service that asks the session for them gets the same object."""
+        if self._session is None:
+            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+            self.user.attach(self._session)
+        return self._session
+
+    @property
+    def orm_user(self) -> User:
+        """The person as an ORM instance, for a step that changes or hands them on."""
+        return self.user.attach(self.session)
+
+    async def flush(self) -> None:
+        """Write what steps changed through the session (before the engine saves the state)."""
+        if self._session is not None:
+            await self._session.flush()
+
+    async def close(self) -> None:
+        """Let the session go; the transaction itself is the engine's to end."""
+        if self._session is not None:
+            await self._session.close()
 
     # --- replies -------------------------------------------------------------------------
     def reply(
@@ -167,7 +195,7 @@ class Context:
         self.reply(self.tr.t("err.choice.wrong", choices=self.list_choices(numbered)))
 
     def use_locale(self, locale: str) -> None:
-        self.user.locale = locale
+        self.orm_user.locale = locale
         self.tr = self.catalogs.translator(locale, self.tr.gender)
 
     def use_gender(self, gender: str | None) -> None:
@@ -212,7 +240,8 @@ class Context:
     @property
     def notified(self) -> bool:
         """Whether the sender must be woken after this update's commit."""
-        return self.unit.notifier.should_wake
+        unit: Unit | None = self.__dict__.get("unit")  # no unit made: nothing was queued
+        return unit is not None and unit.notifier.should_wake
 
     def wake_sender(self) -> None:
         """Wake the sender after the commit although no notice was queued here (a broadcast
@@ -232,7 +261,7 @@ class Context:
     # --- roles ---------------------------------------------------------------------------
     @property
     def role(self) -> str:
-        key = f"{self.identity.channel}:{self.identity.external_id}"
+        key = f"{self.inbound.channel}:{self.inbound.external_user_id}"
         if key in self.settings.admin_ids:
             return "admin"
         return self.user.role

@@ -57,8 +57,8 @@ async def test_answers_are_kept_only_while_a_menu_is_drawn(engine: Engine) -> No
         asked += 1
         return asked
 
-    async with engine.db.transaction() as session:
-        ctx = await engine._load(session, chat.inbound(InboundKind.TEXT, "x"))
+    async with engine.db.writing() as conn:
+        ctx = await engine._load(conn, chat.inbound(InboundKind.TEXT, "x"))
         assert await remembered(ctx, "q", ask) == 1
         assert await remembered(ctx, "q", ask) == 2, "outside a menu: asked every time"
         await show_entries(ctx, "main", ctx.app.menu)

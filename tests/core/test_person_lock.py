@@ -15,6 +15,7 @@ from bot.core.messages import Inbound, InboundKind
 from bot.handlers import build_app
 from bot.settings import Settings
 from storage import repositories as repo
+from storage import update_rows
 from storage.db import Database
 from storage.person_lock import person_key
 from tests.conftest import Clock, DatabaseFactory
@@ -72,10 +73,10 @@ async def test_two_quick_presses_on_two_workers_apply_in_arrival_order(
     go_on.set()
     await asyncio.wait_for(asyncio.gather(first, second), 10)
 
-    async with db.sessions() as session:
-        found = await repo.load_for_update(session, "whatsapp", USER)
-    assert found is not None and found[2] is not None
-    assert found[2].data["f"]["notes"] == ["first", "second"]
+    async with db.engine.connect() as conn:
+        found = await update_rows.load_person(conn, "whatsapp", USER)
+    assert found is not None and found.conversation is not None
+    assert (found.conversation.data or {})["f"]["notes"] == ["first", "second"]
 
 
 def test_the_lock_key_is_stable_and_fits_postgresql_s_int4() -> None:

@@ -86,7 +86,7 @@ class NoticePreferences(Flow):
 
     async def show(self, ctx: Context) -> None:
         ctx.set_step(Step.PICK)
-        current = svc.notice_preference(ctx.user)
+        current = svc.notice_preference(ctx.orm_user)
         text = ctx.tr.t("stn.pref.title", current=ctx.tr.label(PREFERENCE_LABELS[current]))
         choices = [
             ctx.choice(Step.PICK, value, label) for value, label in PREFERENCE_LABELS.items()
