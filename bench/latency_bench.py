@@ -21,53 +21,60 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import gc
+import json
 import logging
 import os
 import platform
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bench.fake_process import fake_in_process
-from bot.process.telegram import SECRET_HEADER, TelegramService
+from bench.latency_poster import FIRST_CHAT, post_all
+from bot.process.telegram import TelegramService
 from bot.runtime import create_runtime
 from bot.settings import load_settings
 
-FIRST_CHAT = 700_000
 SECRET = "bench-" + "s" * 34
 TARGET_P99_MS = 50.0
-
-
-def update(update_id: int, chat: int, text: str) -> dict[str, Any]:
-    user = {"id": chat, "is_bot": False, "first_name": "User", "language_code": "ar"}
-    message: dict[str, Any] = {
-        "message_id": update_id,
-        "from": user,
-        "chat": {"id": chat, "type": "private", "first_name": "User"},
-        "date": int(time.time()),
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
-    return {"update_id": update_id, "message": message}
 
 
 def percentile(data: list[float], q: float) -> float:
     return data[min(len(data) - 1, round(q * (len(data) - 1)))] if data else float("nan")
 
 
-async def run(rate: float, seconds: float, users: int) -> int:
+async def post_from_process(
+    url: str, rate: float, total: int, users: int, out: Path
+) -> tuple[list[tuple[int, float]], int, float]:
+    """bench/latency_poster.py in a child process: the platform's CPU is not the bot's."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.latency_poster",
+        url,
+        SECRET,
+        f"--rate={rate}",
+        f"--total={total}",
+        f"--users={users}",
+        f"--out={out}",
+    )
+    if await child.wait() != 0:
+        raise RuntimeError("the poster process failed")
+    found = json.loads(out.read_text())
+    posted = [(int(chat), float(at)) for chat, at in found["posted"]]
+    return posted, int(found["failures"]), float(found["elapsed"])
+
+
+async def run(
+    rate: float, seconds: float, users: int, poster_here: bool = False, warmup: float = 0.0
+) -> int:
     logging.disable(logging.INFO)
     total = int(rate * seconds)
     chats = list(range(FIRST_CHAT, FIRST_CHAT + users))
-    posted: list[tuple[int, float]] = []  # (chat, monotonic time posted)
-    failures = 0
     with tempfile.TemporaryDirectory(prefix="shuraka-bench-") as tmp:
         async with fake_in_process(0, chats, methods="all") as (base_url, token, recorded):
             settings = load_settings(
@@ -84,31 +91,17 @@ async def run(rate: float, seconds: float, users: int) -> int:
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
+            gc.collect()  # as `shuraka telegram` does once started (bot/cli.py)
+            gc.freeze()
             port = runner.addresses[0][1]
             url = f"http://127.0.0.1:{port}{service.webhook_path()}"
             try:
-                async with aiohttp.ClientSession(headers={SECRET_HEADER: SECRET}) as http:
-
-                    async def post(body: dict[str, Any]) -> None:
-                        nonlocal failures
-                        async with http.post(url, json=body) as answer:
-                            if answer.status != 200:
-                                failures += 1
-
-                    tasks = []
-                    seen: set[int] = set()
-                    start = time.monotonic()
-                    for i in range(total):
-                        delay = start + i / rate - time.monotonic()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                        chat = chats[i % users]
-                        text = "hello" if chat in seen else "/start"
-                        seen.add(chat)
-                        posted.append((chat, time.monotonic()))
-                        tasks.append(asyncio.create_task(post(update(i + 1, chat, text))))
-                    await asyncio.gather(*tasks)
-                    elapsed = time.monotonic() - start
+                if poster_here:
+                    posted, failures, elapsed = await post_all(url, SECRET, rate, total, users)
+                else:
+                    posted, failures, elapsed = await post_from_process(
+                        url, rate, total, users, Path(tmp) / "posted.json"
+                    )
             finally:
                 await runner.cleanup()
                 await service.client.close()
@@ -121,12 +114,13 @@ async def run(rate: float, seconds: float, users: int) -> int:
         times.sort()
     latencies: list[float] = []
     unanswered = 0
-    for chat, at in posted:
+    counted_from = int(warmup * rate)
+    for index, (chat, at) in enumerate(posted):
         times = arrivals.get(chat, [])
         k = bisect.bisect_left(times, at)
         if k == len(times):
             unanswered += 1
-        else:
+        elif index >= counted_from:
             latencies.append((times[k] - at) * 1000)
     latencies.sort()
     p99 = percentile(latencies, 0.99)
@@ -135,7 +129,8 @@ async def run(rate: float, seconds: float, users: int) -> int:
         f"(planned {rate:g}/s); {failures} not answered 200; {unanswered} without a reply call"
     )
     print(
-        f"latency   post -> first Bot API call for the chat: p50 {percentile(latencies, 0.5):.1f} "
+        f"latency   of the {len(latencies):,} after the first {warmup:g} s (warm-up), post -> "
+        f"first Bot API call for the chat: p50 {percentile(latencies, 0.5):.1f} "
         f"ms  p99 {p99:.1f} ms  max {latencies[-1] if latencies else float('nan'):.1f} ms"
     )
     ok = p99 < TARGET_P99_MS and not failures and not unanswered
@@ -148,13 +143,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, metavar="PER_SEC")
     parser.add_argument("--seconds", type=float, default=20.0, metavar="S")
     parser.add_argument("--users", type=int, default=500, metavar="N")
+    parser.add_argument(
+        "--poster-here",
+        action="store_true",
+        help="post from this process (as before session 10): the poster's CPU counts as the bot's",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="updates posted in the first S seconds are answered and checked but not in the "
+        "percentiles (a process just started compiles its statements; default 2)",
+    )
     args = parser.parse_args(argv)
     print(
         f"latency bench: {args.rate:g} updates/s for {args.seconds:g} s from {args.users:,} "
         f"users through the webhook; SQLite; Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs"
     )
-    return asyncio.run(run(args.rate, args.seconds, args.users))
+    where = "this process" if args.poster_here else "a process of its own"
+    print(f"poster    {where}; the fake Bot API in a process of its own")
+    return asyncio.run(run(args.rate, args.seconds, args.users, args.poster_here, args.warmup))
 
 
 if __name__ == "__main__":

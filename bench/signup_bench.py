@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import itertools
 import logging
@@ -216,6 +217,10 @@ class EngineResult:
 async def engine_run(path: Path, conversations: int, concurrency: int) -> EngineResult:
     settings = load_settings(database_url=f"sqlite+aiosqlite:///{path}", admin_ids=[])
     runtime = await create_runtime(settings)
+    # As `shuraka telegram`/`shuraka chat` do after start-up (bot/cli.py): the start-up heap is
+    # frozen, so the collector does not walk it again and again while updates are handled.
+    gc.collect()
+    gc.freeze()
     phase = Phase("engine")
     statements = 0
 
