@@ -68,6 +68,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
         limiter: Limiter | None = None,
         metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = clocks.monotonic,
     ) -> None:
         self.db = db
         self.metrics = metrics or create_metrics()
@@ -84,6 +85,9 @@ class OutboxSender:
         # Rows the platform accepted and not yet marked: (id, payload to store).
         self._accepted: list[tuple[int, dict[str, Any]]] = []
         self._accepted_since = 0.0
+        # Seconds that only ever grow, for spacing progress checks (tests drive it).
+        self.monotonic = monotonic
+        self._progress_at: float | None = None  # when a drain last checked progress
 
     # --- running -----------------------------------------------------------------------------
     def wake(self) -> None:
@@ -131,6 +135,7 @@ class OutboxSender:
     async def drain(self, limit: int | None = None, stop: asyncio.Event | None = None) -> int:
         """Send everything due now (until `stop` is set); returns the number of rows handled."""
         handled = 0
+        owed = False  # batches delivered since progress was last checked
         while (limit is None or handled < limit) and not _is_set(stop):
             size = self.config.batch if limit is None else min(self.config.batch, limit - handled)
             now = self.clock()
@@ -151,12 +156,24 @@ class OutboxSender:
                 break
             self._claimed_at = now
             handled += await self._deliver_all(batch, stop, genders)
-            await self.report_progress()
-        if not handled:
-            # A broadcast can end with nothing to claim: when every recipient was skipped at
-            # fan-out (opted out, unreachable), it still owes its sender the summary.
-            await self.report_progress()
+            owed = True
+            if self._progress_due():
+                await self._check_progress()
+                owed = False
+        # Always at the end: the last batches' progress and summary are not left for the next
+        # drain. A broadcast can also end with nothing to claim (every recipient skipped at
+        # fan-out: opted out, unreachable) and still owe its sender the summary.
+        if owed or not handled:
+            await self._check_progress()
         return handled
+
+    def _progress_due(self) -> bool:
+        last = self._progress_at
+        return last is None or self.monotonic() - last >= self.config.progress_interval
+
+    async def _check_progress(self) -> None:
+        self._progress_at = self.monotonic()
+        await self.report_progress()
 
     async def _deliver_all(
         self,
