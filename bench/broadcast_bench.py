@@ -8,6 +8,7 @@
     python -m bench.broadcast_bench --quick --profile        # + cProfile of the send phase
     python -m bench.broadcast_bench --paid           # issue 18: 20,000 at 1,000/s, fake apart
     python -m bench.broadcast_bench --fake-process   # the fake Bot API in its own process
+    python -m bench.broadcast_bench --paid --senders 2   # 2 sender processes, PostgreSQL + Redis
 
 One process, one event loop: a fresh temporary SQLite database (storage.db + the Alembic
 schema), N recipients seeded in bulk (tests/delivery/seed.py: consented users, each with a
@@ -229,6 +230,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="LINES",
         help="profile the send phase with cProfile and print the top lines",
     )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N sender processes on PostgreSQL with the Redis limiter (bench/broadcast_senders.py)",
+    )
+    parser.add_argument("--database-url", default=None, help="PostgreSQL admin URL for --senders")
+    parser.add_argument("--redis-url", default=None, help="Redis for --senders' shared limiter")
     args = parser.parse_args(argv)
     if args.paid:
         given = set(argv if argv is not None else sys.argv[1:])
@@ -406,6 +416,10 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.senders:
+        from bench.broadcast_senders import run_senders
+
+        return asyncio.run(run_senders(args))
     return asyncio.run(main_async(args))
 
 
