@@ -1,15 +1,20 @@
-"""Progress is checked at most once a `progress_interval` while a drain runs, and always at its
-end: the 25/50/75 % notes and the summary still go out once each. The sender's monotonic clock
-is driven by the test (no timing is measured)."""
+"""How a drain keeps paid-broadcast pace without changing what anyone sees.
+
+Progress is checked at most once a `progress_interval` while a drain runs, and always at its
+end: the 25/50/75 % notes and the summary still go out once each (the sender's monotonic clock
+is driven by the test; no timing is measured). The next batch is claimed while the last rows of
+the one in hand are in flight: a stop returns it to the queue, nothing lost or doubled."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.core.i18n import Catalogs
-from bot.delivery.sender import OutboxSender, fan_out_due
+from bot.delivery.sender import OutboxSender, config_from_settings, fan_out_due
+from bot.settings import load_settings
 from fakes.telegram_api import FakeTelegramServer
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -22,6 +27,7 @@ from tests.delivery.support import (
     statuses,
     user_id_for_chat,
 )
+from tests.delivery.support import delivered as delivered_counts
 
 STAFF_CHAT = 99
 
@@ -99,3 +105,37 @@ async def test_notes_still_go_out_once_each_as_the_seconds_pass(
         assert sorted(notes.scalars().all()) == ["sent"] * 4
     staff_messages = [m for m in fake.messages_to(STAFF_CHAT) if m.get("from", {}).get("is_bot")]
     assert len(staff_messages) == 5  # the broadcast itself, three notes, the summary
+
+
+async def test_a_stop_returns_the_batch_claimed_ahead(
+    db: Database, catalogs: Catalogs, fake: FakeTelegramServer
+) -> None:
+    broadcast_id = await broadcast_by_staff(db, fake, 59)
+    sender = make_sender(db, catalogs, fake, per_second=1000.0, batch=10, concurrency=2)
+    stop = asyncio.Event()
+    transport: Any = sender.transports["telegram"]
+    send, sends = transport.send, [0]
+
+    async def stop_at_the_tenth(*args: Any, **kwargs: Any) -> Any:
+        sends[0] += 1
+        if sends[0] == 10:  # the first batch's last row: the next batch is claimed meanwhile
+            stop.set()
+        return await send(*args, **kwargs)
+
+    transport.send = stop_at_the_tenth
+    try:
+        assert await sender.drain(stop=stop) == 10
+        # Nothing is left 'sending': the batch claimed ahead went back to the queue.
+        assert await statuses(db, broadcast_id) == {"sent": 10, "pending": 50}
+        transport.send = send
+        await sender.drain()
+    finally:
+        await close(sender)
+    assert await statuses(db, broadcast_id) == {"sent": 60}
+    assert sorted(delivered_counts(fake).values()) == [1] * 60, "each recipient once"
+
+
+def test_a_batch_is_longer_at_paid_rates_only() -> None:
+    assert config_from_settings(load_settings()).batch == 50
+    paid = config_from_settings(load_settings(telegram_paid_broadcast=True))
+    assert (paid.per_second, paid.batch) == (1000.0, 200)
