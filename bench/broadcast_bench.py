@@ -279,7 +279,8 @@ async def main_async(args: argparse.Namespace) -> int:
     print(
         f"broadcast bench: {n:,} recipients, cap {cap}/s (1/s per chat), sender rate "
         f"{args.sender_rate:g}/s, concurrency {c}, batch {args.batch}; ideal send time "
-        f"{ideal:,.1f} s; SQLite; Python {platform.python_version()}, {os.cpu_count()} CPUs"
+        f"{ideal:,.1f} s; SQLite; Python {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     catalogs = load_catalogs()
     async with contextlib.AsyncExitStack() as stack:
