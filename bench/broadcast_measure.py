@@ -58,7 +58,7 @@ def instrument(sender: OutboxSender, breakdown: Breakdown) -> None:
         t.send = breakdown.wrap("  HTTP send", transport.send)
     s._mark_accepted = breakdown.wrap("  mark sent (a batch, one commit)", sender._mark_accepted)
     s._finish = breakdown.wrap("  finish not sent (commit)", sender._finish)
-    s.report_progress = breakdown.wrap("report_progress (per batch)", sender.report_progress)
+    s.report_progress = breakdown.wrap("report_progress (at most 1/s)", sender.report_progress)
 
 
 # --- checks ---------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ class DeliveryConfig:
     # Accepted rows marked 'sent' together (see the module's docstring for the crash bound).
     mark_batch: int = 20
     mark_interval: float = 0.25
+    # Progress (25/50/75 %, the summary) is checked at most this often while a drain runs, and
+    # always at its end: counting a broadcast's rows after every claimed batch cost a fifth of
+    # a paid broadcast's time.
+    progress_interval: float = 1.0
     lease: timedelta = timedelta(minutes=2)
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
@@ -52,6 +56,10 @@ def config_from_settings(settings: Any) -> DeliveryConfig:
     )
     return DeliveryConfig(
         per_second=rate,
+        # A batch is about 0.2 s of sending at paid rates (200 rows at 1,000/s), never fewer
+        # rows than at Telegram's 30/s: each batch ends in a pause of a few milliseconds (the
+        # slowest send, the marking commit), a share of the rate that grows with it.
+        batch=max(DeliveryConfig.batch, round(rate / 5)),
         per_chat_per_second=settings.outbox_chat_rate,
         max_attempts=settings.outbox_max_attempts,
         retry_window=timedelta(hours=settings.outbox_retry_hours),

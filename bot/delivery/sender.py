@@ -24,14 +24,15 @@ import asyncio
 import logging
 import time as clocks
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.failures import describe
-from bot.core.i18n import N_, Catalogs
-from bot.core.notify import Notifier
+from bot.core.i18n import Catalogs
+from bot.delivery import progress
 from bot.delivery.compose import RowComposer
 from bot.delivery.config import DeliveryConfig as DeliveryConfig
 from bot.delivery.config import config_from_settings as config_from_settings
@@ -46,16 +47,13 @@ from bot.delivery.transport import (
     Unreachable,
 )
 from bot.metrics import Metrics, create_metrics
-from bot.services import staff_notices
 from bot.supervise import Backoff, wait_or_stop
 from storage import broadcasts, outbox
 from storage.db import Database
-from storage.models import Broadcast, utcnow
+from storage.models import utcnow
 from storage.people import genders_of
 
 log = logging.getLogger(__name__)
-
-PROGRESS_MILESTONES = (25, 50, 75)
 
 
 class OutboxSender:
@@ -68,6 +66,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
         limiter: Limiter | None = None,
         metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = clocks.monotonic,
     ) -> None:
         self.db = db
         self.metrics = metrics or create_metrics()
@@ -84,6 +83,9 @@ class OutboxSender:
         # Rows the platform accepted and not yet marked: (id, payload to store).
         self._accepted: list[tuple[int, dict[str, Any]]] = []
         self._accepted_since = 0.0
+        # Seconds that only ever grow, for spacing progress checks (tests drive it).
+        self.monotonic = monotonic
+        self._progress_at: float | None = None  # when a drain last checked progress
 
     # --- running -----------------------------------------------------------------------------
     def wake(self) -> None:
@@ -129,47 +131,103 @@ class OutboxSender:
                 task.cancel()
 
     async def drain(self, limit: int | None = None, stop: asyncio.Event | None = None) -> int:
-        """Send everything due now (until `stop` is set); returns the number of rows handled."""
+        """Send everything due now (until `stop` is set); returns the number of rows handled.
+
+        Without a `limit`, the next batch is claimed while the last rows of the one in hand
+        are in flight: the claim's round trip no longer leaves the rate's slots unused between
+        batches. A row claimed ahead and not begun (a stop, an error) goes back to 'pending'."""
         handled = 0
-        while (limit is None or handled < limit) and not _is_set(stop):
-            size = self.config.batch if limit is None else min(self.config.batch, limit - handled)
-            now = self.clock()
-            async with self.db.transaction() as session:
-                batch = await outbox.claim(
-                    session,
-                    self.transports,
-                    now,
-                    size,
-                    quiet_hours=self.config.in_quiet_hours(now),
-                )
-                # Notices address each recipient by their gender where it is known (issue
-                # 14 item 6); one query per batch, read at send time like the language.
-                genders = await genders_of(
-                    session, [row.user_id for row in batch if row.broadcast_id is None]
-                )
-            if not batch:
-                break
-            self._claimed_at = now
-            handled += await self._deliver_all(batch, stop, genders)
-            await self.report_progress()
-        if not handled:
-            # A broadcast can end with nothing to claim: when every recipient was skipped at
-            # fan-out (opted out, unreachable), it still owes its sender the summary.
-            await self.report_progress()
+        owed = False  # batches delivered since progress was last checked
+        ahead: asyncio.Future[_Batch] | None = None
+
+        def claim_ahead() -> None:
+            nonlocal ahead
+            if limit is None and ahead is None and not _is_set(stop):
+                ahead = asyncio.ensure_future(self._claim(self.config.batch))
+
+        try:
+            while (limit is None or handled < limit) and not _is_set(stop):
+                if ahead is not None:
+                    claimed, ahead = await ahead, None
+                else:
+                    size = (
+                        self.config.batch
+                        if limit is None
+                        else min(self.config.batch, limit - handled)
+                    )
+                    claimed = await self._claim(size)
+                if not claimed.rows:
+                    break
+                self._claimed_at = claimed.at
+                handled += await self._deliver_all(claimed.rows, stop, claimed.genders, claim_ahead)
+                owed = True
+                if self._progress_due():
+                    await self._check_progress()
+                    owed = False
+        finally:
+            if ahead is not None:
+                await self._give_back(ahead)
+        # Always at the end: the last batches' progress and summary are not left for the next
+        # drain. A broadcast can also end with nothing to claim (every recipient skipped at
+        # fan-out: opted out, unreachable) and still owe its sender the summary.
+        if owed or not handled:
+            await self._check_progress()
         return handled
+
+    async def _claim(self, size: int) -> _Batch:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            rows = await outbox.claim(
+                session,
+                self.transports,
+                now,
+                size,
+                quiet_hours=self.config.in_quiet_hours(now),
+            )
+            # Notices address each recipient by their gender where it is known (issue
+            # 14 item 6); one query per batch, read at send time like the language.
+            genders = await genders_of(
+                session, [row.user_id for row in rows if row.broadcast_id is None]
+            )
+        return _Batch(now, rows, genders)
+
+    async def _give_back(self, ahead: asyncio.Future[_Batch]) -> None:
+        """A batch claimed ahead and not sent (the drain stopped or failed) goes back."""
+        try:
+            claimed = await ahead
+            if claimed.rows:
+                async with self.db.transaction() as session:
+                    await outbox.release(session, [row.id for row in claimed.rows])
+        except Exception as exc:  # the drain's own error matters more; the lease recovers
+            log.error("could not return rows claimed ahead: %s", describe(exc))
+
+    def _progress_due(self) -> bool:
+        last = self._progress_at
+        return last is None or self.monotonic() - last >= self.config.progress_interval
+
+    async def _check_progress(self) -> None:
+        self._progress_at = self.monotonic()
+        await self.report_progress()
 
     async def _deliver_all(
         self,
         batch: list[outbox.Claimed],
         stop: asyncio.Event | None,
         genders: Mapping[int, str] | None = None,
+        last_begun: Callable[[], None] | None = None,
     ) -> int:
         """Deliver a claimed batch; after a stop, the rows not begun go back to the queue.
-        Returns how many rows were handled."""
+        `last_begun` is called when the batch's last row begins. Returns how many rows were
+        handled."""
         unsent: list[int] = []
         genders = genders or {}
+        begun = 0
 
         async def one(row: outbox.Claimed) -> None:
+            nonlocal begun
+            begun += 1
+            if begun == len(batch) and last_begun is not None:
+                last_begun()
             gender = genders.get(row.user_id)
             if _is_set(stop) or not await self._deliver(row, stop, gender):
                 unsent.append(row.id)
@@ -338,84 +396,15 @@ class OutboxSender:
     # --- progress and summaries --------------------------------------------------------------
     async def report_progress(self) -> None:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
-        summary. Idempotency keys make every note go out once, however often this runs."""
-        async with self.db.sessions() as session:
-            if not await broadcasts.sending_broadcasts(session, stopping=True):  # usually: no write
-                return
-        now = self.clock()
-        async with self.db.transaction() as session:
-            # Progress and summaries go to the broadcast's creator on the sender's clock,
-            # which claims them.
-            notifier = Notifier(session, now)
-            for broadcast in await broadcasts.sending_broadcasts(session, stopping=True):
-                counts = await broadcasts.broadcast_counts(session, broadcast.id)
-                total = sum(counts.values())
-                open_rows = broadcasts.open_count(counts)
-                done = total - open_rows
-                if broadcast.status == broadcasts.STOPPING:
-                    if open_rows == 0:
-                        await self._settle_stopped(notifier, broadcast, counts, now)
-                    continue
-                if open_rows == 0:
-                    broadcast.status = "done"
-                    broadcast.finished_at = now
-                    self.composer.forget(broadcast.id)
-                    if broadcast.created_by is not None:
-                        await notifier.send(
-                            broadcast.created_by,
-                            "broadcast.summary",
-                            idempotency_key=f"b{broadcast.id}:summary",
-                            params={
-                                "id": broadcast.id,
-                                "total": total,
-                                "sent": counts.get(outbox.SENT, 0),
-                                "blocked": counts.get(outbox.BLOCKED, 0),
-                                "failed": counts.get(outbox.FAILED, 0),
-                                "skipped": counts.get(outbox.SKIPPED, 0),
-                                # The staff notice of a finished broadcast (issue 13): this
-                                # summary, with its page and a button, not a second message.
-                                "link": staff_notices.broadcast_link(
-                                    self.config.web_base_url, broadcast.id
-                                ),
-                            },
-                            choices=[staff_notices.open_broadcast_choice(broadcast.id)],
-                        )
-                    continue
-                percent = done * 100 // total if total else 0
-                reached = [m for m in PROGRESS_MILESTONES if percent >= m]
-                if reached and broadcast.created_by is not None:
-                    await notifier.send(
-                        broadcast.created_by,
-                        "broadcast.progress",
-                        idempotency_key=f"b{broadcast.id}:p{reached[-1]}",
-                        params={"id": broadcast.id, "done": done, "total": total},
-                    )
+        summary (bot.delivery.progress)."""
+        await progress.report(self.db, self.composer, self.config, self.clock())
 
-    async def _settle_stopped(
-        self, notifier: Notifier, broadcast: Broadcast, counts: dict[str, int], now: datetime
-    ) -> None:
-        """A stopped broadcast whose rows in flight have settled: its creator hears how many
-        people it reached."""
-        broadcast.status = broadcasts.STOPPED
-        broadcast.finished_at = now
-        self.composer.forget(broadcast.id)
-        if broadcast.created_by is None:
-            return
-        await notifier.send(
-            broadcast.created_by,
-            N_("broadcast.stopped"),
-            idempotency_key=f"b{broadcast.id}:summary",
-            params={
-                "id": broadcast.id,
-                "total": sum(counts.values()),
-                "cancelled": counts.get(outbox.CANCELLED, 0),
-                # As the finished summary: the staff notice, with the broadcast's page and
-                # its button (issue 13 §4).
-                "link": staff_notices.broadcast_link(self.config.web_base_url, broadcast.id),
-            },
-            count=counts.get(outbox.SENT, 0),
-            choices=[staff_notices.open_broadcast_choice(broadcast.id)],
-        )
+
+@dataclass(frozen=True)
+class _Batch:
+    at: datetime  # the claim's time, kept on the rows (`renew` checks it)
+    rows: list[outbox.Claimed]
+    genders: Mapping[int, str]
 
 
 def _is_set(stop: asyncio.Event | None) -> bool:
