@@ -46,7 +46,7 @@ from bot.channels.telegram_render import (
     inline_keyboard,
     render,
 )
-from bot.core.flow import choice_prefix
+from bot.core.choice_ids import choice_prefix
 from bot.core.html_split import visible_len
 from bot.core.i18n import Catalogs
 from bot.core.messages import Inbound, Outbound

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.telegram_client import Call, Upload
-from bot.core.flow import is_navigation
+from bot.core.choice_ids import is_navigation
 from bot.core.html_split import split_html, visible_len, visible_text
 from bot.core.messages import Attachment, Choice, Outbound
 

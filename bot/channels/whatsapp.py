@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.channels import lru
 from bot.channels.whatsapp_client import NETWORK_ERROR, GraphError, WhatsAppClient
-from bot.core.flow import choice_prefix, is_navigation
+from bot.core.choice_ids import choice_prefix, is_navigation
 from bot.core.i18n import Catalogs
 from bot.core.messages import (
     VOICE,

@@ -17,20 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import replay
-from bot.core.choice_match import BACK_VALUES, Match, Offered, back_choice, match_choice
-from bot.core.failures import describe, update_ref
-from bot.core.flow import (
+from bot.core.choice_ids import (
     CHOICE_SEP,
-    NOT_STARTED,
-    BotApp,
-    Context,
-    Flow,
-    FlowState,
     choice_prefix,
     choice_value,
     is_navigation,
     parse_choice_id,
 )
+from bot.core.choice_match import BACK_VALUES, Match, Offered, back_choice, match_choice
+from bot.core.failures import describe, update_ref
+from bot.core.flow import NOT_STARTED, BotApp, Context, Flow, FlowState
 from bot.core.i18n import Catalogs, localize_outbound
 from bot.core.messages import VOICE, Inbound, InboundKind, Outbound
 from bot.core.person import Person

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.core.choice_ids import parse_choice_id
 from bot.core.choice_match import Offered, pick_several
-from bot.core.flow import ALL_STEPS, Context, Flow, FlowState, parse_choice_id
+from bot.core.flow import ALL_STEPS, Context, Flow, FlowState
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.text import clean_input, isolate
 from bot.core.validators import Invalid, check_length, parse_mobile

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import map_url
+from bot.core.choice_ids import choice_id
 from bot.core.dates import fmt_date, fmt_datetime
-from bot.core.flow import choice_id
 from bot.core.i18n import Catalogs, Html, Translator
 from bot.core.unit import Unit
 from bot.services import staff_notices

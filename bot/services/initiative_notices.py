@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import choice_id
+from bot.core.choice_ids import choice_id
 from bot.core.unit import Unit
 from bot.services import staff_notices
 from bot.services.event_notices import title_for

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.flow import choice_id
+from bot.core.choice_ids import choice_id
 from bot.core.text import to_ascii_digits
 from bot.core.unit import Unit
 from bot.core.validators import Invalid

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.core.choice_ids import choice_value, is_navigation
 from bot.core.engine import Engine
-from bot.core.flow import Flow, FlowState, choice_value, is_navigation
+from bot.core.flow import Flow, FlowState
 from bot.core.forms import EDIT, SUMMARY, FieldKind, Form
 from bot.core.messages import InboundKind
 from bot.handlers.common import MY_DATA

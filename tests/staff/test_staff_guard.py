@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.core.choice_ids import ChoiceRef
 from bot.core.engine import Engine
-from bot.core.flow import BotApp, ChoiceRef, Command, Context
+from bot.core.flow import BotApp, Command, Context
 from bot.core.i18n import Catalogs
 from bot.handlers import build_app
 from bot.settings import Settings, load_settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Context, Flow, MenuEntry, pressed_value
+from bot.core.choice_ids import pressed_value
+from bot.core.flow import BotApp, Context, Flow, MenuEntry
 from bot.core.messages import Inbound
 from bot.handlers.common import LANGUAGE, MY_DATA, STAFF_PANEL
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
+from bot.core.choice_ids import pressed_value
+from bot.core.flow import BotApp, Command, Context, Flow
 from bot.core.messages import Inbound
 from bot.handlers.common import MY_DATA
 from bot.handlers.volunteers.signup import VOLUNTEER_FORM, VolunteerForm, volunteer_values

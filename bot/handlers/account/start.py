@@ -6,7 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, Gate, pressed_value
+from bot.core.choice_ids import pressed_value
+from bot.core.flow import BotApp, Command, Context, Flow, Gate
 from bot.core.i18n import Translator
 from bot.core.messages import Choice, Inbound
 from bot.core.text import clean_input, isolate, rtl_lines

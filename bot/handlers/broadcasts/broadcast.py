@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.core.choice_ids import pressed_value
 from bot.core.date_input import moment_examples, parse_moment
-from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
+from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.core.pager import current_page, page_choices, page_line, turn

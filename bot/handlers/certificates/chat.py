@@ -11,9 +11,10 @@ from functools import partial
 from typing import Any
 
 from bot.certificates_pdf import render_certificate
+from bot.core.choice_ids import pressed_value
 from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import fmt_date, fmt_datetime, hours_text, local_day
-from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry, pressed_value
+from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry
 from bot.core.labels import remembered
 from bot.core.messages import Attachment, Inbound
 from bot.core.throttle import Throttle

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.core.choice_ids import number_after, pressed_value
 from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import day_start, fmt_datetime, fmt_range, fmt_short_range
-from bot.core.flow import Context, Flow, number_after, pressed_value
+from bot.core.flow import Context, Flow
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.core.validators import Invalid

@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Any
 
 from bot.calendar import CalendarEntry, build_ics, map_url
+from bot.core.choice_ids import ChoiceRef, number_after, pressed_value
 from bot.core.contact import contact_text
 from bot.core.dates import fmt_datetime, fmt_range, fmt_short_range, hours_text
-from bot.core.flow import ChoiceRef, Context, Flow, number_after, pressed_value
+from bot.core.flow import Context, Flow
 from bot.core.messages import Attachment, Choice, Inbound
 from bot.handlers.access.common import access_line
 from bot.handlers.events.browse import status_text

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.core.choice_ids import number_after, pressed_value
 from bot.core.dates import fmt_range, fmt_short_range
-from bot.core.flow import Context, number_after, pressed_value
+from bot.core.flow import Context
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.pager import current_page, page_choices, page_line, turn
 from bot.handlers.broadcasts.broadcast import BROADCAST_FORM

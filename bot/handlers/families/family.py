@@ -7,15 +7,8 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import (
-    ALL_STEPS,
-    ChoiceRef,
-    Context,
-    Flow,
-    choice_id,
-    number_after,
-    pressed_value,
-)
+from bot.core.choice_ids import ChoiceRef, choice_id, number_after, pressed_value
+from bot.core.flow import ALL_STEPS, Context, Flow
 from bot.core.messages import Choice, Inbound, InboundKind, Location
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.access.common import access_line

@@ -8,7 +8,8 @@ from collections.abc import Coroutine
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import Context, Flow, number_after, pressed_value
+from bot.core.choice_ids import number_after, pressed_value
+from bot.core.flow import Context, Flow
 from bot.core.messages import Attachment, Inbound, InboundKind
 from bot.core.pager import Page, page_choices, page_line, turn
 from bot.core.text import isolate, mask_national_id

@@ -9,8 +9,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.choice_ids import number_after, pressed_value
 from bot.core.date_input import parse_day
-from bot.core.flow import Context, Flow, number_after, pressed_value
+from bot.core.flow import Context, Flow
 from bot.core.forms import Field, FieldError, FieldKind, Form, Values
 from bot.core.messages import Attachment, Inbound
 from bot.core.pager import current_page, page_choices, page_line, turn

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import ALL_STEPS, ChoiceRef, Context, Flow, number_after, pressed_value
+from bot.core.choice_ids import ChoiceRef, number_after, pressed_value
+from bot.core.flow import ALL_STEPS, Context, Flow
 from bot.core.labels import remembered
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.validators import Invalid, parse_announcement

@@ -4,7 +4,8 @@ notice's "answer" button and the staff panel's review entry."""
 
 from __future__ import annotations
 
-from bot.core.flow import BotApp, ChoiceRef, Command, Context, MenuEntry
+from bot.core.choice_ids import ChoiceRef
+from bot.core.flow import BotApp, Command, Context, MenuEntry
 from bot.handlers.initiatives.common import STAFF_REVIEW
 from bot.handlers.initiatives.event_form import InitiativeEventForm
 from bot.handlers.initiatives.form import ProposeForm

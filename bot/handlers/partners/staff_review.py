@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from bot.core.flow import Context, number_after
+from bot.core.choice_ids import number_after
+from bot.core.flow import Context
 from bot.core.messages import Choice
 from bot.core.text import isolate
 from bot.handlers.partners.common import (

@@ -8,16 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.core.flow import (
-    BotApp,
-    ChoiceRef,
-    Context,
-    Flow,
-    JobEnv,
-    MenuEntry,
-    PeriodicJob,
-    pressed_value,
-)
+from bot.core.choice_ids import ChoiceRef, pressed_value
+from bot.core.flow import BotApp, Context, Flow, JobEnv, MenuEntry, PeriodicJob
 from bot.core.messages import Inbound
 from bot.core.unit import Actor, Unit
 from bot.handlers.broadcasts.broadcast import SCHEDULED

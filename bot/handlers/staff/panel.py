@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import BotApp, Command, Context, Flow, pressed_value
+from bot.core.choice_ids import pressed_value
+from bot.core.flow import BotApp, Command, Context, Flow
 from bot.core.messages import Inbound
 from bot.handlers.account.menu import run_entry, show_entries
 from bot.handlers.common import STAFF_PANEL

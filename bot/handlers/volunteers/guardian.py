@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.flow import ALL_STEPS, BotApp, Command, Context, Flow, pressed_value
+from bot.core.choice_ids import pressed_value
+from bot.core.flow import ALL_STEPS, BotApp, Command, Context, Flow
 from bot.core.messages import Inbound, InboundKind
 from bot.handlers.common import show_mobile
 from bot.handlers.volunteers.signup import GUARDIAN_FLOW
