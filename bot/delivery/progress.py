@@ -20,12 +20,13 @@ PROGRESS_MILESTONES = (25, 50, 75)
 
 async def report(
     db: Database, composer: RowComposer, config: DeliveryConfig, now: datetime
-) -> None:
+) -> bool:
     """Each broadcast being sent or stopping: its creator's note for the last milestone
-    reached, or, when no row is open, its summary (and its status done or stopped)."""
+    reached, or, when no row is open, its summary (and its status done or stopped). Returns
+    whether a note was queued (the sender then has it to send)."""
     async with db.sessions() as session:
         if not await broadcasts.sending_broadcasts(session, stopping=True):  # usually: no write
-            return
+            return False
     async with db.transaction() as session:
         # Progress and summaries go to the broadcast's creator on the sender's clock,
         # which claims them.
@@ -71,6 +72,7 @@ async def report(
                     idempotency_key=f"b{broadcast.id}:p{reached[-1]}",
                     params={"id": broadcast.id, "done": done, "total": total},
                 )
+        return notifier.queued > 0
 
 
 async def _settle_stopped(

@@ -145,33 +145,41 @@ class OutboxSender:
             if limit is None and ahead is None and not _is_set(stop):
                 ahead = asyncio.ensure_future(self._claim(self.config.batch))
 
-        try:
-            while (limit is None or handled < limit) and not _is_set(stop):
-                if ahead is not None:
-                    claimed, ahead = await ahead, None
-                else:
-                    size = (
-                        self.config.batch
-                        if limit is None
-                        else min(self.config.batch, limit - handled)
+        while True:
+            try:
+                while (limit is None or handled < limit) and not _is_set(stop):
+                    if ahead is not None:
+                        claimed, ahead = await ahead, None
+                    else:
+                        size = (
+                            self.config.batch
+                            if limit is None
+                            else min(self.config.batch, limit - handled)
+                        )
+                        claimed = await self._claim(size)
+                    if not claimed.rows:
+                        break
+                    self._claimed_at = claimed.at
+                    handled += await self._deliver_all(
+                        claimed.rows, stop, claimed.genders, claim_ahead
                     )
-                    claimed = await self._claim(size)
-                if not claimed.rows:
-                    break
-                self._claimed_at = claimed.at
-                handled += await self._deliver_all(claimed.rows, stop, claimed.genders, claim_ahead)
-                owed = True
-                if self._progress_due():
-                    await self._check_progress()
-                    owed = False
-        finally:
-            if ahead is not None:
-                await self._give_back(ahead)
-        # Always at the end: the last batches' progress and summary are not left for the next
-        # drain. A broadcast can also end with nothing to claim (every recipient skipped at
-        # fan-out: opted out, unreachable) and still owe its sender the summary.
-        if owed or not handled:
-            await self._check_progress()
+                    owed = True
+                    if self._progress_due():
+                        await self._check_progress()
+                        owed = False
+            finally:
+                if ahead is not None:
+                    await self._give_back(ahead)
+                    ahead = None
+            # Always at the end: the last batches' progress and summary are not left for the
+            # next drain. A broadcast can also end with nothing to claim (every recipient
+            # skipped at fan-out: opted out, unreachable) and still owe its sender the summary.
+            queued = (owed or not handled) and await self._check_progress()
+            owed = False
+            if not queued or _is_set(stop) or (limit is not None and handled >= limit):
+                break
+            # The check queued a note (the summary): it goes out in this drain, as it did
+            # when progress was checked after every batch.
         return handled
 
     async def _claim(self, size: int) -> _Batch:
@@ -205,9 +213,10 @@ class OutboxSender:
         last = self._progress_at
         return last is None or self.monotonic() - last >= self.config.progress_interval
 
-    async def _check_progress(self) -> None:
+    async def _check_progress(self) -> bool:
+        """Report progress now; whether a note was queued."""
         self._progress_at = self.monotonic()
-        await self.report_progress()
+        return await self.report_progress()
 
     async def _deliver_all(
         self,
@@ -394,10 +403,10 @@ class OutboxSender:
             await outbox.scrub_secrets(session, row.id)
 
     # --- progress and summaries --------------------------------------------------------------
-    async def report_progress(self) -> None:
+    async def report_progress(self) -> bool:
         """Tell the staff member how a broadcast goes (25/50/75 %) and, when it is over, the
-        summary (bot.delivery.progress)."""
-        await progress.report(self.db, self.composer, self.config, self.clock())
+        summary (bot.delivery.progress); whether a note was queued."""
+        return await progress.report(self.db, self.composer, self.config, self.clock())
 
 
 @dataclass(frozen=True)
