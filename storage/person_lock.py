@@ -22,6 +22,8 @@ import hashlib
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from storage.db import connection_of
+
 NAMESPACE = 0x53485250  # "SHRP": the first key of every person lock
 
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("space", NAMESPACE), bindparam("key")))
@@ -38,10 +40,7 @@ async def lock_person(
 ) -> None:
     """Wait until no other transaction holds this person's lock, then hold it until this
     transaction ends. Call it before anything else in the transaction."""
-    if isinstance(session, AsyncConnection):
-        dialect = session.dialect
-    else:
-        dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
+    conn = await connection_of(session)
+    if conn.dialect.name != "postgresql":
         return
-    await session.execute(_LOCK, {"key": person_key(channel, external_id)})
+    await conn.execute(_LOCK, {"key": person_key(channel, external_id)})

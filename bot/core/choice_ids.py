@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from bot.core.messages import Inbound, InboundKind
 
-# A choice id is "<flow>:<step>:<value>": short ASCII that says where it was offered, so a
-# press on an old message can be recognised as stale.
 CHOICE_SEP = ":"
 MAX_CHOICE_ID_BYTES = 64
 

@@ -9,7 +9,7 @@ sees. Writes always go through the instance (`Context.orm_user`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from storage.update_rows import attach_user
 
@@ -18,9 +18,29 @@ if TYPE_CHECKING:
 
     from storage.models import User
 
+T = TypeVar("T")
+
+
+class _Read(Generic[T]):
+    """A column of `users` as `Person` reads it: from the ORM instance once there is one,
+    else from the loaded row."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, person: Person, owner: type | None = None) -> T:
+        orm = person._orm
+        return cast(T, getattr(orm, self.name) if orm is not None else person._row[self.name])
+
 
 class Person:
     __slots__ = ("_orm", "_row")
+
+    locale: _Read[str | None] = _Read()
+    role: _Read[str] = _Read()
+    consent_version: _Read[str | None] = _Read()
+    consent_at: _Read[datetime | None] = _Read()
+    opted_out_announcements: _Read[bool] = _Read()
 
     def __init__(self, row: dict[str, Any]) -> None:
         self._row = row
@@ -32,37 +52,6 @@ class Person:
             self._orm = attach_user(session, self._row)
         return self._orm
 
-    def _read(self, name: str) -> Any:
-        return getattr(self._orm, name) if self._orm is not None else self._row[name]
-
     @property
     def id(self) -> int:
         return int(self._row["id"])
-
-    @property
-    def locale(self) -> str | None:
-        value: str | None = self._read("locale")
-        return value
-
-    @property
-    def role(self) -> str:
-        return str(self._read("role"))
-
-    @property
-    def consent_version(self) -> str | None:
-        value: str | None = self._read("consent_version")
-        return value
-
-    @property
-    def consent_at(self) -> datetime | None:
-        value: datetime | None = self._read("consent_at")
-        return value
-
-    @property
-    def opted_out_announcements(self) -> bool:
-        return bool(self._read("opted_out_announcements"))
-
-    @property
-    def staff_notices(self) -> str | None:
-        value: str | None = self._read("staff_notices")
-        return value
