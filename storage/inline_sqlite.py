@@ -100,6 +100,11 @@ class InlineConnection:
         self._tx = _ImmediateQueue(conn)
 
     @property
+    def raw(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (storage/hot_statements.py runs on it)."""
+        return self._conn
+
+    @property
     def _connection(self) -> sqlite3.Connection | None:
         return self._conn
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.db import connection_of
+from storage.hot_statements import HotStatement
 from storage.models import (
     AuditLog,
     ChannelIdentity,
@@ -32,13 +33,15 @@ from storage.models import (
 # them anew each time made SQLAlchemy recompute cache keys over fresh values on every update.
 _processed = cast(Table, ProcessedUpdate.__table__)
 _MARK_PROCESSED = {
-    name: dialect_insert(_processed)
-    .values(
-        channel=bindparam("b_channel"),
-        update_id=bindparam("b_update_id"),
-        processed_at=bindparam("b_at", type_=_processed.c.processed_at.type),
+    name: HotStatement(
+        dialect_insert(_processed)
+        .values(
+            channel=bindparam("b_channel"),
+            update_id=bindparam("b_update_id"),
+            processed_at=bindparam("b_at", type_=_processed.c.processed_at.type),
+        )
+        .on_conflict_do_nothing()
     )
-    .on_conflict_do_nothing()
     for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
@@ -55,8 +58,8 @@ async def mark_processed(
     """Record an update id; False when it was seen before (a re-delivery)."""
     conn = await connection_of(session)
     stmt = _MARK_PROCESSED[conn.dialect.name]
-    result = await conn.execute(
-        stmt, {"b_channel": channel, "b_update_id": dedupe_key(update_id), "b_at": utcnow()}
+    result = await stmt.execute(
+        conn, {"b_channel": channel, "b_update_id": dedupe_key(update_id), "b_at": utcnow()}
     )
     return bool(result.rowcount)
 
@@ -113,8 +116,11 @@ async def get_conversation(session: AsyncSession, user_id: int) -> Conversation 
 
 
 _conversations = cast(Table, Conversation.__table__)
-_NEW_CONVERSATION = insert(_conversations)
-_SAVE_CONVERSATION = (
+_NEW_CONVERSATION = HotStatement(
+    insert(_conversations),
+    keys=("user_id", "flow", "step", "data", "pending_replies", "version", "updated_at"),
+)
+_SAVE_CONVERSATION = HotStatement(
     update(_conversations)
     .where(
         _conversations.c.user_id == bindparam("b_user"),
@@ -145,8 +151,8 @@ async def save_conversation(
     worker changed it since it was read."""
     conn = await connection_of(session)
     if expected_version is None:
-        await conn.execute(
-            _NEW_CONVERSATION,
+        await _NEW_CONVERSATION.execute(
+            conn,
             {
                 "user_id": user_id,
                 "flow": flow,
@@ -158,8 +164,8 @@ async def save_conversation(
             },
         )
         return True
-    result = await conn.execute(
-        _SAVE_CONVERSATION,
+    result = await _SAVE_CONVERSATION.execute(
+        conn,
         {
             "b_user": user_id,
             "b_version": expected_version,

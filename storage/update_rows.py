@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from storage.hot_statements import HotStatement
 from storage.models import ChannelIdentity, Conversation, User
 from storage.people import first_gender, stored_gender_columns
 
@@ -49,7 +50,7 @@ class PersonRow:
     gender: str | None  # as storage.people.genders_of would answer
 
 
-_LOAD = (
+_LOAD = HotStatement(
     select(
         *_users.c,
         _identities.c.id.label("identity_id"),
@@ -74,7 +75,7 @@ _N = len(USER_COLUMNS)
 
 async def load_person(conn: AsyncConnection, channel: str, external_id: str) -> PersonRow | None:
     """The person writing from (channel, external_id), or None for someone new."""
-    row = (await conn.execute(_LOAD, {"b_channel": channel, "b_external": external_id})).first()
+    row = (await _LOAD.execute(conn, {"b_channel": channel, "b_external": external_id})).first()
     if row is None:
         return None
     user = dict(zip(USER_COLUMNS, row[:_N], strict=True))
@@ -113,7 +114,7 @@ async def create_person(
     return PersonRow(user, identity_id, chat_id, seen_at, None, None)
 
 
-_TOUCH_IDENTITY = (
+_TOUCH_IDENTITY = HotStatement(
     update(_identities)
     .where(_identities.c.id == bindparam("b_id"))
     .values(
@@ -121,7 +122,9 @@ _TOUCH_IDENTITY = (
         last_seen_at=bindparam("b_seen", type_=_identities.c.last_seen_at.type),
     )
 )
-_REACHABLE = update(_users).where(_users.c.id == bindparam("b_id")).values(unreachable=False)
+_REACHABLE = HotStatement(
+    update(_users).where(_users.c.id == bindparam("b_id")).values(unreachable=False)
+)
 
 
 async def touch_identity(
@@ -133,13 +136,13 @@ async def touch_identity(
     if chat == person.chat_id and seen == person.last_seen_at:
         return
     params = {"b_id": person.identity_id, "b_chat": chat, "b_seen": seen}
-    await conn.execute(_TOUCH_IDENTITY, params)
+    await _TOUCH_IDENTITY.execute(conn, params)
     person.chat_id, person.last_seen_at = chat, seen
 
 
 async def mark_reachable(conn: AsyncConnection, person: PersonRow) -> None:
     """They just wrote to us: a platform's earlier refusal no longer holds."""
-    await conn.execute(_REACHABLE, {"b_id": person.user["id"]})
+    await _REACHABLE.execute(conn, {"b_id": person.user["id"]})
     person.user["unreachable"] = False
 
 
