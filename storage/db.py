@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import inline_sqlite
+from storage.hot_statements import inline_sqlite_of
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN = "sqlite_begin"
@@ -52,9 +53,12 @@ def _sqlite_begin(conn: Any) -> None:
     # first cannot fail later on a snapshot another process changed); readers stay DEFERRED
     # and, in WAL mode, never wait for anyone.
     mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    dbapi = conn.connection.dbapi_connection
+    if dbapi.driver_connection.in_transaction:
+        return  # begun on sqlite3 itself (`Database.writing`): SQLAlchemy joins it
     # Straight to the driver: every update begins a transaction, and exec_driver_sql's
     # statement machinery (events, result set-up) cost more than SQLite's BEGIN itself.
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = dbapi.cursor()
     try:
         cursor.execute(f"BEGIN {mode}")
     finally:
@@ -152,8 +156,28 @@ class Database:
                 if kept is not None:
                     await kept.close()  # invalidated: SQLAlchemy has already dropped the DBAPI one
                 kept = self._writer_connection = await self._writing_engine.connect()
-            async with kept.begin():
+            raw = inline_sqlite_of(kept)
+            if raw is None:  # aiosqlite's own thread (`inline=False`)
+                async with kept.begin():
+                    yield kept
+                return
+            # BEGIN and COMMIT on sqlite3 itself, as the hot statements run: most updates
+            # never ask SQLAlchemy for anything else. When one does (a session, an execute),
+            # SQLAlchemy begins its transaction on top of this one (`_sqlite_begin` sends no
+            # second BEGIN) and then ends both.
+            raw.execute("BEGIN IMMEDIATE")
+            try:
                 yield kept
+            except BaseException:
+                if kept.in_transaction():
+                    await kept.rollback()
+                elif raw.in_transaction:
+                    raw.rollback()
+                raise
+            if kept.in_transaction():
+                await kept.commit()
+            else:
+                raw.commit()
 
     async def dispose(self) -> None:
         async with self._write_lock or contextlib.nullcontext():
@@ -161,6 +185,20 @@ class Database:
                 await self._writer_connection.close()
                 self._writer_connection = None
         await self.engine.dispose()
+
+
+def joined_session(conn: AsyncConnection) -> AsyncSession:
+    """An ORM session inside the transaction `conn` is in: it flushes there, and closing it
+    leaves the transaction to whoever began it (`Database.writing` commits or rolls back)."""
+    if not conn.in_transaction():
+        raw = inline_sqlite_of(conn)
+        if raw is None or not raw.in_transaction:
+            raise RuntimeError("a joined session needs a connection in a transaction")
+        # Begun on sqlite3 itself: SQLAlchemy's transaction goes on top without I/O
+        # (`_sqlite_begin` sends no second BEGIN), so the session joins it. A session that
+        # began it would own it, and closing the session would roll the update back.
+        conn.sync_connection.begin()  # type: ignore[union-attr]
+    return AsyncSession(bind=conn, expire_on_commit=False)
 
 
 async def connection_of(db: AsyncSession | AsyncConnection) -> AsyncConnection:

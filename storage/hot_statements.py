@@ -101,7 +101,7 @@ class HotStatement:
             result: Any = await conn.execute(self.statement, dict(params))
             rows = result.all() if result.returns_rows else []
             return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
-        if not conn.in_transaction():
+        if not raw.in_transaction:
             # What SQLAlchemy's autobegin would do: sqlite3 itself would commit each statement.
             await conn.begin()
         dialect = conn.dialect

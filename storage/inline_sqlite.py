@@ -109,6 +109,10 @@ class InlineConnection:
         return self._conn
 
     @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

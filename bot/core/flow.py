@@ -25,6 +25,7 @@ from bot.core.person import Person
 from bot.core.text import rtl_lines
 from bot.core.unit import Actor, PersonRelease, Unit
 from storage import repositories as repo
+from storage.db import joined_session
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -82,7 +83,7 @@ class Context:
         updates never do: storage/update_rows.py). The person becomes its instance at once,
         so a service that asks the session for them gets the same object."""
         if self._session is None:
-            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+            self._session = joined_session(self.connection)
             self.user.attach(self._session)
         return self._session
 
