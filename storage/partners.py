@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,17 +132,23 @@ async def memberships(
     return [(m, p) for m, p in (await session.execute(stmt)).all()]
 
 
+def acts_for(user_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+    """The one definition of who may act for a partner (initiatives use it too): a confirmed
+    representative of an approved partner; a condition on `partners` joined to their
+    membership."""
+    return and_(
+        PartnerMember.partner_id == Partner.id,
+        PartnerMember.user_id == user_id,
+        PartnerMember.status == MEMBER_CONFIRMED,
+        Partner.status == APPROVED,
+    )
+
+
 async def acting_for(session: AsyncSession, user_id: int) -> Sequence[Partner]:
-    """The approved partners a person is a confirmed representative of: those they act for.
-    The one definition of who may act for a partner (initiatives use it too)."""
+    """The approved partners a person is a confirmed representative of: those they act for."""
     stmt = (
         select(Partner)
-        .join(PartnerMember, PartnerMember.partner_id == Partner.id)
-        .where(
-            PartnerMember.user_id == user_id,
-            PartnerMember.status == MEMBER_CONFIRMED,
-            Partner.status == APPROVED,
-        )
+        .join(PartnerMember, acts_for(user_id))
         .order_by(PartnerMember.id)  # in the order they became representatives
     )
     return (await session.execute(stmt)).scalars().all()

@@ -261,20 +261,6 @@ async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer |
     ).scalar_one_or_none()
 
 
-_volunteers = cast(Table, Volunteer.__table__)
-_IS_VOLUNTEER = (
-    select(_volunteers.c.id).where(_volunteers.c.user_id == bindparam("b_user")).limit(1)
-)
-
-
-async def is_volunteer(session: AsyncSession, user_id: int) -> bool:
-    """Whether the person has a volunteer profile: asked on every main menu, so a plain row
-    check rather than loading the whole profile."""
-    await session.flush()  # a profile added in this transaction counts (Core skips autoflush)
-    conn = await session.connection()
-    return (await conn.execute(_IS_VOLUNTEER, {"b_user": user_id})).first() is not None
-
-
 async def national_id_taken(
     session: AsyncSession, national_id: str, except_user_id: int | None = None
 ) -> bool:

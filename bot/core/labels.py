@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
 from bot.core.flow import Context
+from storage.person_facts import PersonFacts
+from storage.person_facts import person_facts as facts_of
 
 T = TypeVar("T")
 
@@ -21,3 +23,15 @@ async def remembered(ctx: Context, question: str, ask: Callable[[], Awaitable[T]
     if question not in answers:
         answers[question] = await ask()
     return cast(T, answers[question])
+
+
+async def person_facts(ctx: Context) -> PersonFacts:
+    """Is this person a volunteer, a partner's representative? One statement on the update's
+    connection (storage/person_facts.py), once per menu drawn; what a step changed through
+    the session in this update counts, so it is flushed first."""
+
+    async def ask() -> PersonFacts:
+        await ctx.flush()
+        return await facts_of(ctx.connection, ctx.user.id)
+
+    return await remembered(ctx, "person_facts", ask)

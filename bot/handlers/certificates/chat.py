@@ -15,7 +15,7 @@ from bot.core.choice_ids import pressed_value
 from bot.core.date_input import parse_days, range_examples
 from bot.core.dates import fmt_date, fmt_datetime, hours_text, local_day
 from bot.core.flow import BotApp, Command, Context, Flow, MenuEntry
-from bot.core.labels import remembered
+from bot.core.labels import person_facts
 from bot.core.messages import Attachment, Inbound
 from bot.core.throttle import Throttle
 from bot.core.validators import Invalid
@@ -154,10 +154,7 @@ async def my_data_lines(ctx: Context) -> list[str]:
 
 async def _menu_label(ctx: Context) -> str | None:
     """Only volunteers have hours to certify."""
-    volunteer = await remembered(
-        ctx, "is_volunteer", lambda: repo.is_volunteer(ctx.session, ctx.user.id)
-    )
-    return "menu.certificate" if volunteer else None
+    return "menu.certificate" if (await person_facts(ctx)).is_volunteer else None
 
 
 async def _open(ctx: Context) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.choice_ids import ChoiceRef, number_after, pressed_value
 from bot.core.flow import ALL_STEPS, Context, Flow
-from bot.core.labels import remembered
+from bot.core.labels import person_facts
 from bot.core.messages import Choice, Inbound, InboundKind
 from bot.core.validators import Invalid, parse_announcement
 from bot.handlers.initiatives.common import (
@@ -22,7 +22,6 @@ from bot.handlers.initiatives.common import (
 from bot.services import initiatives as svc
 from bot.services.errors import ServiceError
 from storage import initiatives as store
-from storage import partners
 from storage.models_partners import INFO
 
 LIST = "list"
@@ -37,11 +36,8 @@ YES, NO = "y", "n"
 
 # --- the main menu's entries ---------------------------------------------------------------------
 async def _is_representative(ctx: Context) -> bool:
-    # The same question as the partners' own entry ("acting_for"), asked once per menu.
-    found = await remembered(
-        ctx, "acting_for", lambda: partners.acting_for(ctx.session, ctx.user.id)
-    )
-    return bool(found)
+    # The same question as the partners' own entry, asked once per menu.
+    return (await person_facts(ctx)).represents_partner
 
 
 async def propose_label(ctx: Context) -> str | None:

@@ -4,7 +4,7 @@ button of a question notice and the "my data" section."""
 from __future__ import annotations
 
 from bot.core.flow import BotApp, Context, MenuEntry
-from bot.core.labels import remembered
+from bot.core.labels import person_facts
 from bot.handlers.partners.common import MY_ORGANISATION, PARTNERS_MENU, REVIEW
 from bot.handlers.partners.member import (
     InfoAnswer,
@@ -29,8 +29,7 @@ async def _mine(ctx: Context) -> None:
 
 async def _mine_label(ctx: Context) -> str | None:
     # Only a confirmed representative of an approved partner acts for it.
-    found = await remembered(ctx, "acting_for", lambda: svc.acting_for(ctx.unit))
-    return "ptn.my.menu_entry" if found else None
+    return "ptn.my.menu_entry" if (await person_facts(ctx)).represents_partner else None
 
 
 async def _review(ctx: Context) -> None:

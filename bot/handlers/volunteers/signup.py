@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.core.flow import BotApp, Context, MenuEntry
 from bot.core.forms import Field, FieldError, FieldKind, Form, Option, Values
-from bot.core.labels import remembered
+from bot.core.labels import person_facts
 from bot.core.validators import (
     Invalid,
     parse_birth_date,
@@ -34,7 +34,6 @@ from bot.handlers.common import (
 from bot.services import access_needs, guardians
 from bot.services import volunteers as service
 from bot.services.errors import ServiceError
-from storage import repositories as repo
 from storage.models import Volunteer
 
 VOLUNTEER_FORM = "vol"
@@ -329,7 +328,7 @@ def volunteer_values(volunteer: Volunteer, today: date) -> Values:
 
 
 async def _volunteer_label(ctx: Context) -> str:
-    if await remembered(ctx, "is_volunteer", lambda: repo.is_volunteer(ctx.session, ctx.user.id)):
+    if (await person_facts(ctx)).is_volunteer:
         return "menu.my_profile"
     return "menu.volunteer_continue" if VOLUNTEER_FORM in ctx.state.drafts else "menu.volunteer"
 
