@@ -255,19 +255,34 @@ async def clear_delivered_replies(session: AsyncSession, sent: list[dict[str, in
     await conn.execute(_CLEAR_DELIVERED, sent)
 
 
+_VOLUNTEER_FOR_USER = select(Volunteer).where(Volunteer.user_id == bindparam("b_user"))
+
+
 async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer | None:
-    return (
-        await session.execute(select(Volunteer).where(Volunteer.user_id == user_id))
-    ).scalar_one_or_none()
+    found = await session.execute(_VOLUNTEER_FOR_USER, {"b_user": user_id})
+    return found.scalar_one_or_none()
+
+
+_volunteers = cast(Table, Volunteer.__table__)
+_NID_HOLDER = select(_volunteers.c.id).where(_volunteers.c.national_id == bindparam("b_nid"))
+# Asked as a national ID is typed and again when a sign-up is saved: hot statements.
+_NID_TAKEN = HotStatement(_NID_HOLDER.limit(1))
+_NID_TAKEN_BY_OTHER = HotStatement(
+    _NID_HOLDER.where(_volunteers.c.user_id != bindparam("b_user")).limit(1)
+)
 
 
 async def national_id_taken(
     session: AsyncSession, national_id: str, except_user_id: int | None = None
 ) -> bool:
-    stmt = select(Volunteer.id).where(Volunteer.national_id == national_id)
-    if except_user_id is not None:
-        stmt = stmt.where(Volunteer.user_id != except_user_id)
-    return (await session.execute(stmt.limit(1))).first() is not None
+    await session.flush()  # what the session holds counts, as an ORM query's autoflush does
+    conn = await session.connection()
+    if except_user_id is None:
+        found = await _NID_TAKEN.execute(conn, {"b_nid": national_id})
+    else:
+        params = {"b_nid": national_id, "b_user": except_user_id}
+        found = await _NID_TAKEN_BY_OTHER.execute(conn, params)
+    return found.first() is not None
 
 
 async def count_volunteers(session: AsyncSession) -> int:
