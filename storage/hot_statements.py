@@ -5,7 +5,8 @@ transaction cost SQLite about 25 µs, and SQLAlchemy's execution machinery aroun
 key, parameter set-up, cursor and result objects, events) about 240 µs more. The engine runs a
 handful of such statements on every update, so on the inline SQLite driver
 (storage/inline_sqlite.py) a `HotStatement` runs its Core statement's SQL, compiled once for
-the dialect, on the sqlite3 connection itself, inside the transaction SQLAlchemy began. The
+the dialect, on the sqlite3 connection itself, inside the update's transaction (which
+`storage.db.Database.writing` begins and ends on sqlite3 too). The
 statement is still written once, in Core: parameters and results go through the same type
 processors SQLAlchemy would apply (dates as SQLite stores them, JSON, booleans), and on
 PostgreSQL, or any other driver, it is an ordinary `conn.execute`.

@@ -142,3 +142,28 @@ async def test_the_sqlite_writer_keeps_its_connection_and_replaces_a_broken_one(
     finally:
         await db.dispose()
     assert third.closed
+
+
+async def test_a_failed_commit_leaves_the_writer_ready_for_the_next_update(
+    tmp_path: Path,
+) -> None:
+    """A deferred foreign key fails the COMMIT and SQLite keeps that transaction open; the
+    kept connection must not carry it into the next update (which would fail to BEGIN)."""
+    db = create_database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    try:
+        await upgrade(db.engine)
+        with pytest.raises(Exception, match="FOREIGN KEY"):
+            async with db.writing() as conn:
+                raw = inline_sqlite_of(conn)
+                assert raw is not None
+                raw.execute("PRAGMA defer_foreign_keys=ON")
+                await repo.mark_processed(conn, "telegram", "lost")
+                raw.execute(
+                    "INSERT INTO conversations (user_id, flow, step, data, version, updated_at)"
+                    " VALUES (999999, 'f', 's', '{}', 1, '2026-01-01 00:00:00')"
+                )
+        async with db.writing() as conn:
+            assert await repo.mark_processed(conn, "telegram", "next")
+            assert await repo.mark_processed(conn, "telegram", "lost"), "rolled back"
+    finally:
+        await db.dispose()
