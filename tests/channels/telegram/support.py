@@ -11,14 +11,44 @@ from typing import Any
 from aiogram.exceptions import TelegramBadRequest
 from aiohttp import web
 
+from bot.channels.telegram_chat import TelegramChat
 from bot.core.engine import Engine
-from bot.core.messages import Inbound, Outbound
+from bot.core.i18n import Catalogs
+from bot.core.messages import Inbound, InboundKind, Outbound
 from bot.process.telegram import TelegramService
 from bot.process.telegram_libs import open_client
 from bot.runtime import Runtime
 from fakes.telegram_api import FakeTelegramServer
 
 JSON = dict[str, Any]
+
+
+def stub_chat(client: Any, catalogs: Catalogs, unreachable: list[str]) -> TelegramChat:
+    """The Telegram chat adapter over `client` with no engine behind it: tests hand it replies
+    to deliver; chats the platform refuses for good are appended to `unreachable`."""
+
+    async def handle(inbound: Inbound) -> list[Outbound]:
+        return []
+
+    async def mark_unreachable(channel: str, user: str) -> None:
+        unreachable.append(user)
+
+    async def first_time(channel: str, key: str) -> bool:
+        return True
+
+    return TelegramChat(client, handle, catalogs, mark_unreachable, first_time)
+
+
+def typed_in(chat: int, update_id: int | str, text: str) -> Inbound:
+    """A text someone typed in private chat `chat`."""
+    return Inbound(
+        channel="telegram",
+        external_user_id=str(chat),
+        chat_id=str(chat),
+        update_id=str(update_id),
+        kind=InboundKind.TEXT,
+        text=text,
+    )
 
 
 def shown_text(message: JSON) -> str:

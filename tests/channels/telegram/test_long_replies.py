@@ -11,9 +11,10 @@ import pytest
 from bot.channels.telegram_chat import TelegramChat
 from bot.core.html_split import visible_text
 from bot.core.i18n import Catalogs
-from bot.core.messages import Attachment, Inbound, InboundKind, Outbound
+from bot.core.messages import Attachment, Inbound, Outbound
 from bot.process.telegram_libs import open_client
 from fakes.telegram_api import FakeTelegramServer
+from tests.channels.telegram.support import stub_chat, typed_in
 
 CHAT = 4242
 EMOJI_HEAVY = "\U0001f600" * 700 + "\u0634" * 2800  # 3,500 characters, 4,200 units
@@ -25,33 +26,16 @@ async def channel(
 ) -> AsyncIterator[TelegramChat]:
     fake.known_chat(CHAT)
     unreachable: list[str] = []
-
-    async def handle(inbound: Inbound) -> list[Outbound]:
-        return []
-
-    async def mark_unreachable(channel: str, user: str) -> None:
-        unreachable.append(user)
-
-    async def first_time(channel: str, key: str) -> bool:
-        return True
-
     client = open_client(transport, fake.token, fake.base_url)
     try:
-        yield TelegramChat(client, handle, catalogs, mark_unreachable, first_time)
+        yield stub_chat(client, catalogs, unreachable)
     finally:
         await client.close()
     assert not unreachable
 
 
 def inbound() -> Inbound:
-    return Inbound(
-        channel="telegram",
-        external_user_id=str(CHAT),
-        chat_id=str(CHAT),
-        update_id="1",
-        kind=InboundKind.TEXT,
-        text="x",
-    )
+    return typed_in(CHAT, 1, "x")
 
 
 async def test_an_emoji_heavy_reply_arrives_whole_in_accepted_parts(

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram_chat import TelegramChat
 from bot.channels.telegram_client import BotClient, Call
 from bot.core.i18n import Catalogs
-from bot.core.messages import Choice, Inbound, InboundKind, Outbound
+from bot.core.messages import Choice, Outbound
 from bot.process.telegram_libs import open_client
 from fakes.telegram_api import FakeTelegramServer
+from tests.channels.telegram.support import stub_chat, typed_in
 
 CHAT = 6001
 MENU = (Choice("m:a", "أ"), Choice("m:b", "ب"))
@@ -61,38 +61,14 @@ async def client(fake: FakeTelegramServer, transport: str) -> AsyncIterator[Orde
         await client.close()
 
 
-def make_chat(client: OrderedClient, catalogs: Catalogs, unreachable: list[str]) -> TelegramChat:
-    async def handle(inbound: Inbound) -> list[Outbound]:
-        return []
-
-    async def mark_unreachable(channel: str, user: str) -> None:
-        unreachable.append(user)
-
-    async def first_time(channel: str, key: str) -> bool:
-        return True
-
-    return TelegramChat(client, handle, catalogs, mark_unreachable, first_time)
-
-
-def typed(update_id: int, text: str) -> Inbound:
-    return Inbound(
-        channel="telegram",
-        external_user_id=str(CHAT),
-        chat_id=str(CHAT),
-        update_id=str(update_id),
-        kind=InboundKind.TEXT,
-        text=text,
-    )
-
-
 async def test_the_reply_goes_out_while_the_old_keyboard_is_removed(
     client: OrderedClient, fake: FakeTelegramServer, catalogs: Catalogs
 ) -> None:
-    chat = make_chat(client, catalogs, [])
-    await chat.deliver(CHAT, typed(1, "/start"), [Outbound(text="القائمة", choices=MENU)])
+    chat = stub_chat(client, catalogs, [])
+    await chat.deliver(CHAT, typed_in(CHAT, 1, "/start"), [Outbound(text="القائمة", choices=MENU)])
     client.begun.clear()
 
-    await chat.deliver(CHAT, typed(2, "1"), [Outbound(text="التالي", choices=MENU)])
+    await chat.deliver(CHAT, typed_in(CHAT, 2, "1"), [Outbound(text="التالي", choices=MENU)])
 
     # The reply's send began first: the removal was not on its critical path.
     assert client.begun == ["sendMessage", "editMessageReplyMarkup"]
@@ -108,11 +84,11 @@ async def test_a_blocked_chat_leaves_no_removal_running(
     client: OrderedClient, fake: FakeTelegramServer, catalogs: Catalogs
 ) -> None:
     unreachable: list[str] = []
-    chat = make_chat(client, catalogs, unreachable)
-    await chat.deliver(CHAT, typed(1, "/start"), [Outbound(text="القائمة", choices=MENU)])
+    chat = stub_chat(client, catalogs, unreachable)
+    await chat.deliver(CHAT, typed_in(CHAT, 1, "/start"), [Outbound(text="القائمة", choices=MENU)])
     fake.block(CHAT)
 
-    await chat.deliver(CHAT, typed(2, "1"), [Outbound(text="التالي", choices=MENU)])
+    await chat.deliver(CHAT, typed_in(CHAT, 2, "1"), [Outbound(text="التالي", choices=MENU)])
 
     assert unreachable == [str(CHAT)]
     # The removal was waited for, not left behind (the fake's own connection tasks may be).
