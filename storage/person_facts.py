@@ -9,17 +9,14 @@ connection rather than ORM queries through a session that most updates never ope
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.hot_statements import HotStatement
 from storage.models import Volunteer
 from storage.models_partners import Partner, PartnerMember
 from storage.partners import acts_for
-
-_volunteers = cast(Table, Volunteer.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +27,7 @@ class PersonFacts:
 
 _FACTS = HotStatement(
     select(
-        exists().where(_volunteers.c.user_id == bindparam("b_user")),
+        exists().where(Volunteer.user_id == bindparam("b_user")),
         exists(select(Partner.id).join(PartnerMember, acts_for(bindparam("b_user")))),
     )
 )
