@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.db import connection_of
+from storage.direct_writes import DirectWrites, keep_written
 from storage.hot_statements import HotStatement
 from storage.models import (
     AuditLog,
@@ -28,6 +29,7 @@ from storage.models import (
     Volunteer,
     utcnow,
 )
+from storage.update_rows import USER_WRITES
 
 # The statements of the per-update hot path are built once, with bound parameters: building
 # them anew each time made SQLAlchemy recompute cache keys over fresh values on every update.
@@ -263,6 +265,14 @@ async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer |
     return found.scalar_one_or_none()
 
 
+_NEW_VOLUNTEERS = DirectWrites(Volunteer)
+
+
+async def insert_volunteer(session: AsyncSession, volunteer: Volunteer) -> bool:
+    """Write a new profile; False when its national ID (or its person) already has one."""
+    return await _NEW_VOLUNTEERS.insert(session, volunteer)
+
+
 _volunteers = cast(Table, Volunteer.__table__)
 _NID_HOLDER = select(_volunteers.c.id).where(_volunteers.c.national_id == bindparam("b_nid"))
 # Asked as a national ID is typed and again when a sign-up is saved: hot statements.
@@ -285,8 +295,44 @@ async def national_id_taken(
     return found.first() is not None
 
 
+class ProfileHolders(NamedTuple):
+    """Before a profile is saved: the person's own profile, if any, and whether another
+    person's profile holds the national ID."""
+
+    own_id: int | None
+    national_id_taken: bool
+
+
+# Both questions in one statement (at most two rows: both columns are unique); a sign-up's
+# final save asked them as two, one through the ORM, and was the sign-up's slowest step.
+_PROFILE_HOLDERS = HotStatement(
+    select(_volunteers.c.id, _volunteers.c.user_id).where(
+        or_(
+            _volunteers.c.user_id == bindparam("b_user"),
+            _volunteers.c.national_id == bindparam("b_nid"),
+        )
+    )
+)
+
+
+async def profile_holders(session: AsyncSession, user_id: int, national_id: str) -> ProfileHolders:
+    await session.flush()  # what the session holds counts, as an ORM query's autoflush does
+    conn = await session.connection()
+    params = {"b_user": user_id, "b_nid": national_id}
+    rows = (await _PROFILE_HOLDERS.execute(conn, params)).rows
+    own = next((row[0] for row in rows if row[1] == user_id), None)
+    return ProfileHolders(own, any(row[1] != user_id for row in rows))
+
+
 async def count_volunteers(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count(Volunteer.id)))).scalar_one())
+
+
+async def update_user(session: AsyncSession, user: User, **values: Any) -> None:
+    """Write these columns of a loaded person at once, with one UPDATE, and keep them as the
+    instance's committed state (no flush of them follows)."""
+    conn = await session.connection()
+    keep_written(user, await USER_WRITES.update(conn, user.id, values))
 
 
 async def delete_user(session: AsyncSession, user_id: int) -> None:

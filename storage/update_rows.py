@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from storage.direct_writes import DirectWrites
 from storage.hot_statements import HotStatement
 from storage.models import ChannelIdentity, Conversation, User
 from storage.people import first_gender, stored_gender_columns
@@ -27,6 +28,9 @@ _users = cast(Table, User.__table__)
 _identities = cast(Table, ChannelIdentity.__table__)
 _conversations = cast(Table, Conversation.__table__)
 USER_COLUMNS = tuple(c.name for c in _users.c)
+# A person's own columns written by a step (language, privacy consent): one UPDATE each time,
+# not the unit of work's flush (storage/direct_writes.py).
+USER_WRITES = DirectWrites(User)
 
 
 @dataclass(slots=True)

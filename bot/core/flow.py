@@ -149,8 +149,8 @@ class Context:
             return
         self.reply(self.tr.t("err.choice.wrong", choices=self.list_choices(numbered)))
 
-    def use_locale(self, locale: str) -> None:
-        self.orm_user.locale = locale
+    async def use_locale(self, locale: str) -> None:
+        await self.user.write(self.connection, locale=locale)
         self.tr = self.catalogs.translator(locale, self.tr.gender)
 
     def use_gender(self, gender: str | None) -> None:

@@ -3,7 +3,8 @@
 The engine loads the person as a plain row (storage/update_rows.py). Until a step opens the
 session, reads come from that row; from then on they come from the ORM instance the row became
 (`attach`), so what a service changed through the session in this update is what the next read
-sees. Writes always go through the instance (`Context.orm_user`).
+sees. Writes go through the instance (`Context.orm_user`), or, for a column a step sets itself,
+`write` (one UPDATE, and both the row and the instance hold the new value).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from storage.update_rows import attach_user
+from storage.direct_writes import keep_written
+from storage.update_rows import USER_WRITES, attach_user
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from storage.models import User
 
@@ -51,6 +53,13 @@ class Person:
         if self._orm is None:
             self._orm = attach_user(session, self._row)
         return self._orm
+
+    async def write(self, conn: AsyncConnection, **values: Any) -> None:
+        """Write these columns of the person now, in the update's transaction `conn`."""
+        written = await USER_WRITES.update(conn, self.id, values)
+        self._row.update(written)
+        if self._orm is not None:
+            keep_written(self._orm, written)
 
     @property
     def id(self) -> int:

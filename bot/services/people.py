@@ -100,8 +100,8 @@ async def accept_privacy_notice(unit: Unit, user_id: int) -> None:
     """The person accepted the current privacy notice (PDPL: notice before collection): its
     version and the moment are kept, and shown to them under "my data"."""
     user = await _own_user(unit, user_id)
-    user.consent_version = unit.settings.privacy_notice_version
-    user.consent_at = unit.now
+    version = unit.settings.privacy_notice_version
+    await repo.update_user(unit.session, user, consent_version=version, consent_at=unit.now)
 
 
 async def set_announcements(unit: Unit, user_id: int, wanted: bool) -> None:

@@ -108,9 +108,13 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
         guardians.check_guardian_mobile(profile.mobile, profile.guardian_mobile or "")
     if not profile.charter_accepted:
         raise ServiceError("vol.err.charter_required")
-    if await national_id_taken(unit, profile.national_id, user_id):
+    holders = await repo.profile_holders(unit.session, user_id, profile.national_id)
+    if holders.national_id_taken:
         raise Conflict("vol.err.nid_taken")
-    volunteer = await repo.volunteer_for_user(unit.session, user_id)
+    # Loaded through the session only when there is one to correct.
+    volunteer = None
+    if holders.own_id is not None:
+        volunteer = await repo.volunteer_for_user(unit.session, user_id)
     created = volunteer is None
     if volunteer is None:
         volunteer = Volunteer(user_id=user_id)
@@ -133,7 +137,12 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     if created or volunteer.charter_accepted_at is None:
         volunteer.charter_accepted_at = unit.now
     await access_needs.apply_consent(unit, volunteer, profile.access_consent, profile.access_needs)
-    if not await add_unique(unit.session, volunteer):  # lost a race on the unique national ID
+    # Lost a race on the unique national ID: nothing written, the rest of the update stands.
+    if created:
+        stored = await repo.insert_volunteer(unit.session, volunteer)
+    else:
+        stored = await add_unique(unit.session, volunteer)
+    if not stored:
         raise Conflict("vol.err.nid_taken")
     return Saved(volunteer, created)
 

@@ -139,3 +139,28 @@ async def test_a_failed_update_leaves_nothing_of_its_own_writes(
     async with db.sessions() as session:
         person = await session.get(User, after.user_id)
         assert person is not None and person.locale == "ar"
+
+
+async def test_a_column_the_step_writes_itself_is_read_back_from_row_and_instance(
+    engine: Engine, db: Database
+) -> None:
+    """`use_locale` writes with one UPDATE (storage/direct_writes.py): the loaded row reads the
+    new value before any session exists, an ORM instance made earlier reads it too and has
+    nothing left to flush, and it is in the database once the update commits."""
+    chat = Chat(engine)
+    await chat.onboard()
+    async with db.writing() as conn:
+        ctx: Context = await engine._load(conn, chat.inbound(InboundKind.TEXT, "x"))
+        with statements(db) as sent:
+            await ctx.use_locale("en")
+        assert sent == ["UPDATE"] and ctx._session is None
+        assert ctx.user.locale == "en" and ctx.tr.locale == "en"
+        person = ctx.orm_user  # made from the row after the write
+        assert person.locale == "en"
+        await ctx.use_locale("ar")  # and with the instance already there
+        assert person.locale == "ar" and ctx.user.locale == "ar"
+        assert not ctx.session.dirty
+        await ctx.close()
+    async with db.sessions() as session:
+        stored = await session.get(User, ctx.user.id)
+        assert stored is not None and stored.locale == "ar"

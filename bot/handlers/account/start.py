@@ -61,7 +61,7 @@ class LanguageFlow(Flow):
         if locale not in ctx.catalogs.locales:
             await self.show(ctx)
             return
-        ctx.use_locale(locale)
+        await ctx.use_locale(locale)
         ctx.say("lang.set")
         ctx.state.data = {}
         await ctx.home()
