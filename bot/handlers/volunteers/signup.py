@@ -251,12 +251,11 @@ class VolunteerForm(Form):
     )
 
     async def start(self, ctx: Context, params: dict[str, Any]) -> None:
-        if params.get("values") is None:
-            existing = await service.volunteer_profile(ctx.unit, ctx.user.id)
-            if existing is not None:
-                # Already registered: the profile lives in "my data", where it can be corrected.
-                await ctx.goto(MY_DATA)
-                return
+        # Already registered: the profile lives in "my data", where it can be corrected. (Asked
+        # as the menu asks it: one statement, no session for an update that may not need one.)
+        if params.get("values") is None and (await person_facts(ctx)).is_volunteer:
+            await ctx.goto(MY_DATA)
+            return
         await super().start(ctx, params)
 
     async def submit(self, ctx: Context, values: Values) -> None:
