@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage import inline_sqlite
 from storage.hot_statements import inline_sqlite_of
+from storage.wal_checkpoint import INLINE_CHECKPOINT_PAGES, WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN = "sqlite_begin"
@@ -44,6 +46,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints run in their own thread (storage/wal_checkpoint.py); inline only past this.
+    cur.execute(f"PRAGMA wal_autocheckpoint={INLINE_CHECKPOINT_PAGES}")
     cur.close()
     # SQLAlchemy's "begin" event emits the BEGIN (pysqlite's own implicit one is unreliable).
     dbapi_conn.isolation_level = None
@@ -124,6 +128,13 @@ class Database:
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         # SQLite's one writer keeps its connection between updates (`writing()` says why).
         self._writer_connection: AsyncConnection | None = None
+        self.checkpointer: WalCheckpointer | None = None
+        database = engine.url.database
+        if self.is_sqlite and database and database != ":memory:":
+            self.checkpointer = WalCheckpointer(Path(database))
+            self.checkpointer.start()
+            # A database dropped without dispose() still lets its thread end.
+            weakref.finalize(self, self.checkpointer.stop_soon)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -184,6 +195,8 @@ class Database:
             if self._writer_connection is not None:
                 await self._writer_connection.close()
                 self._writer_connection = None
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
         await self.engine.dispose()
 
 
