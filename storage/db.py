@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage import inline_sqlite
 from storage.hot_statements import inline_sqlite_of
-from storage.wal_checkpoint import INLINE_CHECKPOINT_PAGES, WalCheckpointer
+from storage.wal_checkpoint import INLINE_CHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES, WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN = "sqlite_begin"
@@ -48,6 +48,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     # Checkpoints run in their own thread (storage/wal_checkpoint.py); inline only past this.
     cur.execute(f"PRAGMA wal_autocheckpoint={INLINE_CHECKPOINT_PAGES}")
+    cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     cur.close()
     # SQLAlchemy's "begin" event emits the BEGIN (pysqlite's own implicit one is unreliable).
     dbapi_conn.isolation_level = None

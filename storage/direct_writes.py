@@ -18,6 +18,12 @@ Columns of a loaded row, written by one UPDATE of those columns (`DirectWrites.u
 unit of work's flush of a single changed attribute costs several times the statement (the
 sign-up's language and privacy steps spent most of their time there). The caller marks the
 values as the instance's committed state (`keep_written`), so the flush has nothing left to do.
+
+What the session does not know: these writes are not in its own transaction's record, so a
+rollback of the session (or of a savepoint) would not expire or expunge these instances. The
+sessions of an update end with it (`storage.db.joined_session`), and the database's rollback
+takes the rows back either way; a caller that goes on with a session after a rollback must not
+trust instances written here. An attribute set to None is written as NULL.
 """
 
 from __future__ import annotations
@@ -108,6 +114,8 @@ class DirectWrites:
         """Write `values` (attribute -> value) to the row whose key is `key`, with the columns'
         Python-side `onupdate` values as the unit of work would add them; returns everything
         written, for the caller to keep as the instance's committed state (`keep_written`)."""
+        if not values:
+            raise ValueError("nothing to write")
         written = dict(values)
         for attribute, column in self._columns.items():
             if attribute not in written and column.onupdate is not None:

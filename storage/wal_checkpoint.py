@@ -7,7 +7,8 @@ storage floor's own p99 (11–13 ms with it, 9 ms without), and it lands on whic
 happens to cross the line while the others queue behind SQLite's single writer.
 
 So connections checkpoint inline only as a safety net, past `INLINE_CHECKPOINT_PAGES` (about
-80 MB of WAL, for a writer in a process that runs no checkpointer), and a `WalCheckpointer`
+16 MB of WAL: a process that runs no checkpointer, or a thread that cannot keep up), and a
+`WalCheckpointer`
 thread per database runs a PASSIVE checkpoint every `INTERVAL_S` on a connection of its own.
 PASSIVE waits for no reader or writer; the sqlite3 module lets go of the GIL while SQLite copies
 and syncs, so the event loop goes on answering. A checkpoint of an empty WAL costs a few
@@ -19,11 +20,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-INLINE_CHECKPOINT_PAGES = 20_000
+INLINE_CHECKPOINT_PAGES = 4_000
+# After a checkpoint that grew past the safety net, the WAL file is cut back to this size.
+WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 INTERVAL_S = 0.1
+WARN_EVERY_S = 60.0  # a failure that repeats is logged once a minute, not ten times a second
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +83,22 @@ class WalCheckpointer:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        warned_at: float | None = None
         try:
             while not self._stopping.wait(self.interval):
-                if not self.path.exists():
-                    return  # the database was removed (a test's temporary file)
                 try:
+                    if not self.path.exists():
+                        return  # the database was removed (a test's temporary file)
                     if conn is None:
                         # mode=rw: never create the file (a database already gone stays gone).
-                        conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True)
+                        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True)
                     self.last = checkpoint(conn)
-                except sqlite3.Error as exc:
-                    # No statement parameters here, only SQLite's own message: no personal data.
-                    log.warning("WAL checkpoint failed: %s", exc)
+                except Exception as exc:  # the thread must outlive any one failure
+                    now = time.monotonic()
+                    if warned_at is None or now - warned_at >= WARN_EVERY_S:
+                        warned_at = now
+                        # Only the exception's type and SQLite's message: no personal data.
+                        log.warning("WAL checkpoint failed: %s: %s", type(exc).__name__, exc)
                     if conn is not None:
                         conn.close()
                         conn = None

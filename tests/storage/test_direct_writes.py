@@ -124,6 +124,8 @@ async def test_columns_are_updated_with_their_onupdate_and_kept_as_committed(
         assert row.district == "shafa" and not session.dirty
         with pytest.raises(LookupError):
             await WRITES.update(conn, row.id + 1000, {"district": "shafa"})
+        with pytest.raises(ValueError, match="nothing to write"):
+            await WRITES.update(conn, row.id, {})
         with pytest.raises(KeyError):
             await WRITES.update(conn, row.id, {"no_such_column": 1})
     async with db.sessions() as session:

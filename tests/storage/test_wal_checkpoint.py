@@ -13,7 +13,12 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import create_database
-from storage.wal_checkpoint import INLINE_CHECKPOINT_PAGES, WalCheckpointer, checkpoint
+from storage.wal_checkpoint import (
+    INLINE_CHECKPOINT_PAGES,
+    WAL_SIZE_LIMIT_BYTES,
+    WalCheckpointer,
+    checkpoint,
+)
 
 WAIT_S = 20.0  # the thread's interval is a fraction of a second; this is only the give-up
 
@@ -39,9 +44,12 @@ async def test_updates_leave_the_wal_to_the_databases_thread(tmp_path: Path) -> 
             await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
             pages = await conn.execute(text("PRAGMA wal_autocheckpoint"))
             assert pages.scalar_one() == INLINE_CHECKPOINT_PAGES
+            limit = await conn.execute(text("PRAGMA journal_size_limit"))
+            assert limit.scalar_one() == WAL_SIZE_LIMIT_BYTES
         for i in range(50):
             async with db.writing() as conn:
                 await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "x" * 500 * i})
+        checkpointer.last = None  # a checkpoint taken while the rows were written does not count
 
         def caught_up() -> bool:
             last = checkpointer.last
@@ -98,3 +106,27 @@ def test_a_checkpoint_reports_frames_and_progress(tmp_path: Path) -> None:
 
 def test_an_in_memory_database_has_no_thread() -> None:
     assert create_database("sqlite+aiosqlite://").checkpointer is None
+
+
+async def test_a_failing_checkpoint_is_logged_rarely_and_the_thread_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "not-a-database.db"
+    path.write_bytes(b"this is not SQLite" * 100)
+    checkpointer = WalCheckpointer(path, interval=0.005)
+    checkpointer.start()
+    try:
+        attempts = 0
+
+        def tried_often() -> bool:
+            nonlocal attempts
+            attempts += 1
+            return attempts > 20  # polled every 20 ms: the thread tried dozens of times
+
+        await wait_for(tried_often, "time for many attempts")
+        assert checkpointer.running and checkpointer.last is None
+        warnings = [r for r in caplog.records if r.name == "storage.wal_checkpoint"]
+        assert len(warnings) == 1 and "DatabaseError" in warnings[0].getMessage()
+    finally:
+        checkpointer.stop()
+    assert not checkpointer.running
