@@ -232,6 +232,14 @@ async def connection_of(db: AsyncSession | AsyncConnection) -> AsyncConnection:
     return db if isinstance(db, AsyncConnection) else await db.connection()
 
 
+async def flushed_connection(db: AsyncSession | AsyncConnection) -> AsyncConnection:
+    """`connection_of`, for a statement that must see what a session holds: the session is
+    flushed first, as an ORM query's autoflush would flush it."""
+    if isinstance(db, AsyncSession):
+        await db.flush()
+    return await connection_of(db)
+
+
 def create_database(url: str, **kwargs: Any) -> Database:
     return Database(create_engine(url, **kwargs))
 

@@ -13,6 +13,8 @@ nothing else in the transaction is touched.
 The instance then joins the session as if it had just been loaded: every column attribute holds
 what was written (Python-side defaults included, evaluated here as the unit of work would), so
 reading one never goes back to the database, and a later change to it flushes as an UPDATE.
+`insert_on` writes on a connection when no session is open yet: the instance waits, detached,
+for the session that adopts it (storage/lazy_session.py).
 
 Columns of a loaded row, written by one UPDATE of those columns (`DirectWrites.update`): the
 unit of work's flush of a single changed attribute costs several times the statement (the
@@ -69,12 +71,19 @@ class DirectWrites:
         """Write the new `row` in the session's transaction; False (and nothing written) when a
         unique constraint already holds one of its values. True: `row` is now the session's
         persistent instance of the written row."""
-        if not isinstance(row, self._model):
-            raise TypeError(f"expected a {self._model.__name__}")
-        state = cast(InstanceState[Any], inspect(row))
-        if not state.transient:
-            raise ValueError("DirectWrites.insert takes a row that is not in a session yet")
+        self._check_new(row)
         await session.flush()  # rows added earlier are written first, as a flush would order them
+        if not await self.insert_on(await session.connection(), row):
+            return False
+        session.add(row)
+        return True
+
+    async def insert_on(self, conn: AsyncConnection, row: Any) -> bool:
+        """`insert` on a connection, with no session: True leaves `row` detached, as if it had
+        been loaded and its session closed, for the caller to add to a session later
+        (`storage.lazy_session.SessionOnDemand.adopt`). The caller flushes first whatever must
+        be written before it."""
+        state = self._check_new(row)
         params = {}
         for attribute, column in self._columns.items():
             if attribute in state.dict:
@@ -83,14 +92,20 @@ class DirectWrites:
                 value = _default_of(column, column.default)
                 setattr(row, attribute, value)
             params[f"v_{column.key}"] = value
-        conn = await session.connection()
         written = (await self._insert_statement(conn.dialect.name).execute(conn, params)).first()
         if written is None:
             return False
         setattr(row, self._key, written[0])
         make_transient_to_detached(row)  # as if loaded: no history, nothing left to flush
-        session.add(row)
         return True
+
+    def _check_new(self, row: Any) -> InstanceState[Any]:
+        if not isinstance(row, self._model):
+            raise TypeError(f"expected a {self._model.__name__}")
+        state = cast(InstanceState[Any], inspect(row))
+        if not state.transient:
+            raise ValueError("DirectWrites.insert takes a row that is not in a session yet")
+        return state
 
     def _insert_statement(self, dialect: str) -> HotStatement:
         statement = self._inserts.get(dialect)

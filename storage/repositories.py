@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.db import connection_of
+from storage.db import connection_of, flushed_connection
 from storage.direct_writes import DirectWrites, keep_written
 from storage.hot_statements import HotStatement
 from storage.models import (
@@ -268,9 +268,10 @@ async def volunteer_for_user(session: AsyncSession, user_id: int) -> Volunteer |
 _NEW_VOLUNTEERS = DirectWrites(Volunteer)
 
 
-async def insert_volunteer(session: AsyncSession, volunteer: Volunteer) -> bool:
-    """Write a new profile; False when its national ID (or its person) already has one."""
-    return await _NEW_VOLUNTEERS.insert(session, volunteer)
+async def insert_volunteer(conn: AsyncConnection, volunteer: Volunteer) -> bool:
+    """Write a new profile; False when its national ID (or its person) already has one. True
+    leaves `volunteer` detached, for the caller's session to adopt (DirectWrites.insert_on)."""
+    return await _NEW_VOLUNTEERS.insert_on(conn, volunteer)
 
 
 _volunteers = cast(Table, Volunteer.__table__)
@@ -283,10 +284,9 @@ _NID_TAKEN_BY_OTHER = HotStatement(
 
 
 async def national_id_taken(
-    session: AsyncSession, national_id: str, except_user_id: int | None = None
+    db: AsyncSession | AsyncConnection, national_id: str, except_user_id: int | None = None
 ) -> bool:
-    await session.flush()  # what the session holds counts, as an ORM query's autoflush does
-    conn = await session.connection()
+    conn = await flushed_connection(db)
     if except_user_id is None:
         found = await _NID_TAKEN.execute(conn, {"b_nid": national_id})
     else:
@@ -315,9 +315,10 @@ _PROFILE_HOLDERS = HotStatement(
 )
 
 
-async def profile_holders(session: AsyncSession, user_id: int, national_id: str) -> ProfileHolders:
-    await session.flush()  # what the session holds counts, as an ORM query's autoflush does
-    conn = await session.connection()
+async def profile_holders(
+    db: AsyncSession | AsyncConnection, user_id: int, national_id: str
+) -> ProfileHolders:
+    conn = await flushed_connection(db)
     params = {"b_user": user_id, "b_nid": national_id}
     rows = (await _PROFILE_HOLDERS.execute(conn, params)).rows
     own = next((row[0] for row in rows if row[1] == user_id), None)

@@ -25,7 +25,7 @@ from bot.core.person import Person
 from bot.core.text import rtl_lines
 from bot.core.unit import Actor, PersonRelease, Unit
 from storage import repositories as repo
-from storage.db import joined_session
+from storage.lazy_session import SessionOnDemand
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -74,18 +74,19 @@ class Context:
     # The conversation version read at load time (None: no row yet), for the optimistic save.
     loaded_version: int | None = None
     label_answers: dict[str, Any] | None = None  # while a menu is drawn (bot.core.labels)
-    _session: AsyncSession | None = field(default=None, repr=False)
+    # The update's ORM session, made when a step first asks (most updates never do:
+    # storage/update_rows.py); the person becomes its instance at once, so a service that
+    # asks the session for them gets the same object.
+    transaction: SessionOnDemand = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.transaction = SessionOnDemand(self.connection, self.user.attach)
 
     # --- the transaction -----------------------------------------------------------------
     @property
     def session(self) -> AsyncSession:
-        """An ORM session in the update's transaction, made when a step first asks (most
-        updates never do: storage/update_rows.py). The person becomes its instance at once,
-        so a service that asks the session for them gets the same object."""
-        if self._session is None:
-            self._session = joined_session(self.connection)
-            self.user.attach(self._session)
-        return self._session
+        """An ORM session in the update's transaction, made on first use."""
+        return self.transaction.session
 
     @property
     def orm_user(self) -> User:
@@ -94,13 +95,15 @@ class Context:
 
     async def flush(self) -> None:
         """Write what steps changed through the session (before the engine saves the state)."""
-        if self._session is not None:
-            await self._session.flush()
+        session = self.transaction.opened
+        if session is not None:
+            await session.flush()
 
     async def close(self) -> None:
         """Let the session go; the transaction itself is the engine's to end."""
-        if self._session is not None:
-            await self._session.close()
+        session = self.transaction.opened
+        if session is not None:
+            await session.close()
 
     # --- replies -------------------------------------------------------------------------
     def reply(
@@ -190,13 +193,13 @@ class Context:
         """This update as a unit of work for the services: its transaction, the person acting
         (with the role the engine established), the update's clock and its notices."""
         actor = Actor.person(self.user.id, self.role)
-        return Unit(self.session, actor, self.now, self.catalogs, self.settings)
+        return Unit(self.transaction, actor, self.now, self.catalogs, self.settings)
 
     @property
     def notified(self) -> bool:
         """Whether the sender must be woken after this update's commit."""
         unit: Unit | None = self.__dict__.get("unit")  # no unit made: nothing was queued
-        return unit is not None and unit.notifier.should_wake
+        return unit is not None and unit.wakes_sender
 
     def wake_sender(self) -> None:
         """Wake the sender after the commit although no notice was queued here (a broadcast

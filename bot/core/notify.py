@@ -12,18 +12,25 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
+from storage.lazy_session import SessionOnDemand
 
 
 class Notifier:
     """Queues notices in one transaction, at `now` unless told otherwise."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | SessionOnDemand, now: datetime) -> None:
+        # A unit's session may not be made yet; it is asked for when a notice is queued.
+        self._session = session
         self.now = now
         self.queued = 0
         # Something else that the sender must act on (a broadcast to fan out or settle)
         # without a row queued here.
         self.wake_requested = False
+
+    @property
+    def session(self) -> AsyncSession:
+        session = self._session
+        return session if isinstance(session, AsyncSession) else session.session
 
     @property
     def should_wake(self) -> bool:

@@ -8,14 +8,15 @@ action itself, so either all of it happens or none of it does."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.notify import Notifier
 from storage import repositories as repo
+from storage.lazy_session import SessionOnDemand
 
 if TYPE_CHECKING:
     from bot.core.i18n import Catalogs
@@ -53,21 +54,56 @@ class Actor:
         return self.role in repo.STAFF_ROLES
 
 
-@dataclass
 class Unit:
     """One transaction's worth of business: the session, the actor, the clock, the notices,
     and the process's catalogs and settings (notices carry parameters such as dates rendered in
-    the recipient's language; rules read their limits from the settings)."""
+    the recipient's language; rules read their limits from the settings).
 
-    session: AsyncSession
-    actor: Actor
-    now: datetime
-    catalogs: Catalogs
-    settings: Settings
-    notifier: Notifier = field(init=False)
+    `session` is a session made already, or a `SessionOnDemand` (a chat update's, made on first
+    use): a service that only runs statements takes `await unit.connection()` and opens none.
+    Notices are queued through the session, so the notifier too is made on first use."""
 
-    def __post_init__(self) -> None:
-        self.notifier = Notifier(self.session, self.now)
+    def __init__(
+        self,
+        session: AsyncSession | SessionOnDemand,
+        actor: Actor,
+        now: datetime,
+        catalogs: Catalogs,
+        settings: Settings,
+    ) -> None:
+        self.transaction = (
+            session if isinstance(session, SessionOnDemand) else SessionOnDemand.of(session)
+        )
+        self.actor = actor
+        self.now = now
+        self.catalogs = catalogs
+        self.settings = settings
+        self._notifier: Notifier | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.transaction.session
+
+    async def connection(self) -> AsyncConnection:
+        """The transaction's connection for statements, with the session (if one was made)
+        flushed first; makes no session."""
+        return await self.transaction.connection()
+
+    def adopt(self, instance: object) -> None:
+        """A row written on `connection()` without the ORM joins this unit's session."""
+        self.transaction.adopt(instance)
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            self._notifier = Notifier(self.transaction, self.now)
+        return self._notifier
+
+    @property
+    def wakes_sender(self) -> bool:
+        """Whether the sender must be woken after the commit (something was queued, or asked
+        for); False when the notifier was never used."""
+        return self._notifier is not None and self._notifier.should_wake
 
     @property
     def timezone(self) -> str:

@@ -83,7 +83,9 @@ class Saved:
 
 async def national_id_taken(unit: Unit, national_id: str, user_id: int) -> bool:
     """Whether another person's profile has this national ID (asked as it is typed)."""
-    return await repo.national_id_taken(unit.session, national_id, except_user_id=user_id)
+    return await repo.national_id_taken(
+        await unit.connection(), national_id, except_user_id=user_id
+    )
 
 
 async def count_volunteers(unit: Unit) -> int:
@@ -108,7 +110,8 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
         guardians.check_guardian_mobile(profile.mobile, profile.guardian_mobile or "")
     if not profile.charter_accepted:
         raise ServiceError("vol.err.charter_required")
-    holders = await repo.profile_holders(unit.session, user_id, profile.national_id)
+    # Statements on the connection: a new profile is saved without an ORM session.
+    holders = await repo.profile_holders(await unit.connection(), user_id, profile.national_id)
     if holders.national_id_taken:
         raise Conflict("vol.err.nid_taken")
     # Loaded through the session only when there is one to correct.
@@ -139,7 +142,9 @@ async def save_volunteer(unit: Unit, user_id: int, profile: VolunteerProfile) ->
     await access_needs.apply_consent(unit, volunteer, profile.access_consent, profile.access_needs)
     # Lost a race on the unique national ID: nothing written, the rest of the update stands.
     if created:
-        stored = await repo.insert_volunteer(unit.session, volunteer)
+        stored = await repo.insert_volunteer(await unit.connection(), volunteer)
+        if stored:
+            unit.adopt(volunteer)
     else:
         stored = await add_unique(unit.session, volunteer)
     if not stored:

@@ -105,7 +105,7 @@ async def test_what_a_service_changes_through_the_session_is_what_the_step_reads
     await chat.onboard()
     async with db.writing() as conn:
         ctx: Context = await engine._load(conn, chat.inbound(InboundKind.TEXT, "x"))
-        assert ctx.user.locale == "ar" and ctx._session is None
+        assert ctx.user.locale == "ar" and ctx.transaction.opened is None
         same = await ctx.session.get(User, ctx.user.id)
         assert same is ctx.orm_user  # the row became the session's instance, no second one
         assert same is not None
@@ -153,7 +153,7 @@ async def test_a_column_the_step_writes_itself_is_read_back_from_row_and_instanc
         ctx: Context = await engine._load(conn, chat.inbound(InboundKind.TEXT, "x"))
         with statements(db) as sent:
             await ctx.use_locale("en")
-        assert sent == ["UPDATE"] and ctx._session is None
+        assert sent == ["UPDATE"] and ctx.transaction.opened is None
         assert ctx.user.locale == "en" and ctx.tr.locale == "en"
         person = ctx.orm_user  # made from the row after the write
         assert person.locale == "en"

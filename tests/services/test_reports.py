@@ -152,9 +152,12 @@ async def test_broadcast_history_and_line(world: World) -> None:
 
 
 def test_quiet_hours(world: World, settings: Settings, clock: Clock) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.core.unit import Unit
 
-    unit = Unit(None, Actor.system(), clock(), world.catalogs, settings)  # type: ignore[arg-type]
+    # Quiet hours are a matter of the clock and the settings: a session bound to nothing.
+    unit = Unit(AsyncSession(), Actor.system(), clock(), world.catalogs, settings)
     assert settings.quiet_hours == "22:00-08:00"
     # The clock is 09:00 UTC = 12:00 in Riyadh; 20:00 UTC = 23:00 in Riyadh.
     assert not broadcasts.in_quiet_hours(unit, clock())

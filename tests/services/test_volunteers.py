@@ -55,6 +55,21 @@ async def test_register_then_correct(units: Units, db: Database) -> None:
     assert (row.district, row.charter_accepted_at) == ("shihar", NOW)  # accepted once
 
 
+async def test_a_new_profile_is_the_units_to_change_later_in_the_same_transaction(
+    units: Units, db: Database
+) -> None:
+    """The new row is written without the unit of work (storage/direct_writes.py); the unit's
+    session still holds it, so a later change in the same action is written too."""
+    uid = await add_person(db, "101")
+    async with units(Actor.person(uid)) as unit:
+        saved = await service.save_volunteer(unit, uid, ADULT)
+        assert saved.volunteer in unit.session
+        assert await unit.session.get(Volunteer, saved.volunteer.id) is saved.volunteer
+        saved.volunteer.skills = "نجارة"
+    [row] = await rows(db, Volunteer)
+    assert row.skills == "نجارة"
+
+
 async def test_national_id_is_one_persons(units: Units, db: Database) -> None:
     first = await add_person(db, "101")
     second = await add_person(db, "102")
