@@ -193,7 +193,9 @@ class Context:
         """This update as a unit of work for the services: its transaction, the person acting
         (with the role the engine established), the update's clock and its notices."""
         actor = Actor.person(self.user.id, self.role)
-        return Unit(self.transaction, actor, self.now, self.catalogs, self.settings)
+        return Unit(
+            self.transaction, actor, self.now, self.catalogs, self.settings, person=self.user
+        )
 
     @property
     def notified(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -54,6 +54,17 @@ class Actor:
         return self.role in repo.STAFF_ROLES
 
 
+class ActingPerson(Protocol):
+    """The acting person as a chat update loaded them (`bot.core.person.Person`): a column
+    written through `write` is what both the loaded row and an ORM instance of them read next,
+    with no session needed for it."""
+
+    @property
+    def id(self) -> int: ...
+
+    async def write(self, conn: AsyncConnection, **values: Any) -> None: ...
+
+
 class Unit:
     """One transaction's worth of business: the session, the actor, the clock, the notices,
     and the process's catalogs and settings (notices carry parameters such as dates rendered in
@@ -70,6 +81,8 @@ class Unit:
         now: datetime,
         catalogs: Catalogs,
         settings: Settings,
+        *,
+        person: ActingPerson | None = None,
     ) -> None:
         self.transaction = (
             session if isinstance(session, SessionOnDemand) else SessionOnDemand.of(session)
@@ -78,6 +91,7 @@ class Unit:
         self.now = now
         self.catalogs = catalogs
         self.settings = settings
+        self.person = person  # a chat update's: its own columns are written without a session
         self._notifier: Notifier | None = None
 
     @property

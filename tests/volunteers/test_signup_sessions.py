@@ -1,5 +1,6 @@
-"""Issue 18: a sign-up's national ID check and its final save run as statements on the update's
-connection, with no ORM session (storage/lazy_session.py); what users see stays the same."""
+"""Issue 18: accepting the privacy notice, a sign-up's national ID check and its final save run
+as statements on the update's connection, with no ORM session (storage/lazy_session.py); what
+users see and what is stored stay the same."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.engine import Engine
 from storage.db import Database
-from storage.models import Volunteer
-from tests.support import ADULT_ANSWERS, Chat
+from storage.models import User, Volunteer
+from tests.support import ADULT_ANSWERS, NOTICE_VERSION, Chat
 
 
 @contextmanager
@@ -69,3 +70,18 @@ async def test_an_id_another_volunteer_holds_is_refused_as_it_is_typed(
     await second.answer(nid_how, nid)
     assert "مسجّل لمتطوع آخر" in second.text  # the national ID message, and the question again
     assert "رقم الهوية" in second.text
+
+
+async def test_accepting_the_privacy_notice_uses_no_orm_session(
+    engine: Engine, db: Database
+) -> None:
+    chat = Chat(engine)
+    await chat.send("/start")
+    await chat.press("ar")
+    with sessions_used() as used:
+        await chat.press("yes")
+    assert used == []
+    assert "القائمة الرئيسية" in chat.text
+    async with db.sessions() as session:
+        [user] = (await session.execute(select(User))).scalars()
+        assert user.consent_version == NOTICE_VERSION and user.consent_at is not None
