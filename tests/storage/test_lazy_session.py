@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -16,20 +15,7 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.lazy_session import SessionOnDemand
 from storage.models import User, Volunteer
-
-
-def profile(user_id: int, national_id: str = "1234567897") -> Volunteer:
-    return Volunteer(
-        user_id=user_id,
-        full_name="منى عبدالله الغامدي",
-        national_id=national_id,
-        mobile="0512345678",
-        gender="f",
-        birth_date=date(1999, 7, 1),
-        birth_calendar="gregorian",
-        district="hawiya",
-        charter_accepted_at=datetime(2026, 1, 1, 9, tzinfo=UTC),
-    )
+from tests.storage.test_direct_writes import profile
 
 
 async def new_person(db: Database) -> int:
@@ -70,7 +56,7 @@ async def test_statements_see_what_a_session_made_earlier_holds(db: Database) ->
     user_id = await new_person(db)
     async with update_transaction(db) as conn:
         lazy = SessionOnDemand(conn)
-        lazy.session.add(profile(user_id))  # pending: not written yet
+        lazy.session.add(profile(user_id, "1234567897"))  # pending: not written yet
         found = await repo.national_id_taken(await lazy.connection(), "1234567897")
         assert found  # connection() flushed it first
         await lazy.session.close()
@@ -80,7 +66,7 @@ async def test_a_row_written_before_the_session_joins_it_when_it_is_made(db: Dat
     user_id = await new_person(db)
     async with update_transaction(db) as conn:
         lazy = SessionOnDemand(conn)
-        row = profile(user_id)
+        row = profile(user_id, "1234567897")
         assert await repo.insert_volunteer(await lazy.connection(), row)
         lazy.adopt(row)
         assert lazy.opened is None
@@ -98,7 +84,7 @@ async def test_a_row_adopted_by_an_open_session_joins_it_at_once(db: Database) -
     async with update_transaction(db) as conn:
         lazy = SessionOnDemand(conn)
         session = lazy.session
-        row = profile(user_id)
+        row = profile(user_id, "1234567897")
         assert await repo.insert_volunteer(await lazy.connection(), row)
         lazy.adopt(row)
         assert row in session
@@ -109,8 +95,8 @@ async def test_a_row_adopted_by_an_open_session_joins_it_at_once(db: Database) -
 async def test_a_lost_unique_value_writes_nothing_and_leaves_the_row_new(db: Database) -> None:
     first, second = await new_person(db), await new_person(db)
     async with update_transaction(db) as conn:
-        assert await repo.insert_volunteer(conn, profile(first))
-        loser = profile(second)
+        assert await repo.insert_volunteer(conn, profile(first, "1234567897"))
+        loser = profile(second, "1234567897")
         assert not await repo.insert_volunteer(conn, loser)
         assert loser.id is None
     assert await stored_profiles(db) == [(first, "1234567897", None)]
@@ -121,7 +107,7 @@ async def test_a_callers_own_session_is_used_as_it_is(db: Database) -> None:
     async with db.transaction() as session:
         lazy = SessionOnDemand.of(session)
         assert lazy.opened is session and lazy.session is session
-        session.add(profile(user_id))
+        session.add(profile(user_id, "1234567897"))
         conn = await lazy.connection()  # flushed: the statement sees the pending row
         count = await conn.scalar(select(func.count()).select_from(Volunteer))
         assert count == 1
