@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from storage.db import flushed_connection
 from storage.models_families import (
     ACTIVE_STATUSES,
     APPROVED,
@@ -43,12 +44,15 @@ async def family_for_user(session: AsyncSession, user_id: int) -> Family | None:
 
 
 async def family_nid_taken(
-    session: AsyncSession, national_id: str, except_user_id: int | None = None
+    db: AsyncSession | AsyncConnection, national_id: str, except_user_id: int | None = None
 ) -> bool:
+    """Asked as the national ID is typed: a statement on the update's connection, no session
+    needed (storage/lazy_session.py); what a session holds is flushed first."""
     stmt = select(Family.id).where(Family.national_id == national_id)
     if except_user_id is not None:
         stmt = stmt.where(Family.user_id != except_user_id)
-    return (await session.execute(stmt.limit(1))).first() is not None
+    conn = await flushed_connection(db)
+    return (await conn.execute(stmt.limit(1))).first() is not None
 
 
 async def count_families(session: AsyncSession) -> int:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
 from typing import Any
 
 from babel.messages.pofile import read_po
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from bot.core.engine import Engine
 from bot.core.i18n import DEFAULT_LOCALES_DIR, po_path
@@ -23,6 +25,23 @@ _update_ids = itertools.count(1)
 RLM = "\u200f"
 # The privacy notice version users are asked to accept by default (bumped with the notice's text).
 NOTICE_VERSION: str = Settings.model_fields["privacy_notice_version"].default
+
+
+@contextmanager
+def orm_sessions_used() -> Iterator[list[str]]:
+    """The ORM sessions that began a transaction meanwhile, anywhere in the process (issue 18:
+    the steps that only run statements must open none)."""
+    used: list[str] = []
+
+    def began(session: Session, _transaction: Any) -> None:
+        used.append(type(session).__name__)
+
+    event.listen(Session, "after_transaction_create", began)
+    try:
+        yield used
+    finally:
+        event.remove(Session, "after_transaction_create", began)
+
 
 # A complete, valid adult sign-up, answer by answer (after language and privacy).
 ADULT_ANSWERS: list[tuple[str, Any]] = [

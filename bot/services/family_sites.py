@@ -63,7 +63,8 @@ class SavedFamily:
 
 async def national_id_taken(unit: Unit, national_id: str) -> bool:
     """Another person's family registered with this national ID already."""
-    return await fam.family_nid_taken(unit.session, national_id, except_user_id=unit.actor.user_id)
+    conn = await unit.connection()
+    return await fam.family_nid_taken(conn, national_id, except_user_id=unit.actor.user_id)
 
 
 def under_age(unit: Unit, birth_date: date) -> bool:

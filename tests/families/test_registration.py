@@ -15,7 +15,7 @@ from tests.families.support import (
     national_id,
     register_family,
 )
-from tests.support import Chat
+from tests.support import Chat, orm_sessions_used
 
 
 async def test_register_a_food_family_with_a_photo(engine: Engine, db: Database) -> None:
@@ -85,7 +85,11 @@ async def test_national_id_of_another_family_is_refused(engine: Engine, db: Data
     await chat.onboard()
     await chat.press("fam")
     await chat.press("reg")
-    await answer_all(chat, family_answers(national_id(5))[:5])
+    answers = family_answers(national_id(5))
+    await answer_all(chat, answers[:4])
+    with orm_sessions_used() as used:
+        await answer_all(chat, answers[4:5])
+    assert used == []  # asked on the update's connection (issue 18)
     assert "مسجّل لأسرة أخرى" in chat.text
     assert len(await families(db)) == 1
 

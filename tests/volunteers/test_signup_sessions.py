@@ -4,32 +4,12 @@ users see and what is stored stay the same."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from bot.core.engine import Engine
 from storage.db import Database
 from storage.models import User, Volunteer
-from tests.support import ADULT_ANSWERS, NOTICE_VERSION, Chat
-
-
-@contextmanager
-def sessions_used() -> Iterator[list[str]]:
-    """The ORM sessions that began a transaction meanwhile, in any part of the process."""
-    used: list[str] = []
-
-    def began(session: Session, _transaction: Any) -> None:
-        used.append(type(session).__name__)
-
-    event.listen(Session, "after_transaction_create", began)
-    try:
-        yield used
-    finally:
-        event.remove(Session, "after_transaction_create", began)
+from tests.support import ADULT_ANSWERS, NOTICE_VERSION, Chat, orm_sessions_used
 
 
 async def test_a_new_volunteers_id_check_and_save_use_no_orm_session(
@@ -39,13 +19,13 @@ async def test_a_new_volunteers_id_check_and_save_use_no_orm_session(
     await chat.start_signup()
     (name_how, name), (nid_how, nid), *rest = ADULT_ANSWERS
     await chat.answer(name_how, name)
-    with sessions_used() as used:
+    with orm_sessions_used() as used:
         await chat.answer(nid_how, nid)
     assert used == []
     assert "رقم جوالك" in chat.text  # the ID was taken, the next question asked
     for how, value in rest:
         await chat.answer(how, value)
-    with sessions_used() as used:
+    with orm_sessions_used() as used:
         await chat.press("_ok")
     assert used == []
     assert "تم تسجيلك متطوعًا" in chat.text
@@ -78,7 +58,7 @@ async def test_accepting_the_privacy_notice_uses_no_orm_session(
     chat = Chat(engine)
     await chat.send("/start")
     await chat.press("ar")
-    with sessions_used() as used:
+    with orm_sessions_used() as used:
         await chat.press("yes")
     assert used == []
     assert "القائمة الرئيسية" in chat.text
